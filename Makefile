@@ -1,0 +1,41 @@
+# fntrace: GNU Make with pkg-config. `make`, `make check`, `make install PREFIX=...`.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man/man1
+VERSION := 0.1.0
+
+CC ?= cc
+PKGS := libelf
+# Zydis ships no pkg-config file on Debian 12: fall back to plain -l flags.
+ZYDIS_LIBS := $(shell pkg-config --libs zydis 2>/dev/null || echo -lZydis -lZycore)
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_GNU_SOURCE \
+	  -DFNTRACE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+LDLIBS += $(shell pkg-config --libs $(PKGS)) $(ZYDIS_LIBS)
+
+SRCS := $(wildcard src/*.c src/*/*.c src/*/*/*.c)
+OBJS := $(SRCS:%.c=build/%.o)
+LIB_OBJS := $(filter-out build/src/main.o,$(OBJS))
+
+all: fntrace
+
+fntrace: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+include tests/tests.mk
+
+install: fntrace
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 fntrace $(DESTDIR)$(BINDIR)/fntrace
+	install -m 644 doc/fntrace.1 $(DESTDIR)$(MANDIR)/fntrace.1
+
+clean:
+	rm -rf build fntrace
+
+.PHONY: all install clean

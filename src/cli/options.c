@@ -1,0 +1,210 @@
+/* options: parse the command line, check PROGRAM, print help and version. */
+#include "options.h"
+#include "../elf/symtab.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef FNTRACE_VERSION
+#define FNTRACE_VERSION "0.1.0"
+#endif
+
+enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG };
+
+static const char usage_text[] =
+"Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
+"Trace every function call of PROGRAM: entries, exits, nesting and durations.\n"
+"\n"
+"Output:\n"
+"  -o, --output FILE     write the trace to FILE instead of stderr\n"
+"      --flat            one line per function entry, exactly `name();`\n"
+"  -c, --summary         per-function table (total, self, calls, avg, min, max)\n"
+"                        instead of the call graph\n"
+"\n"
+"Filters:\n"
+"  -i, --include GLOB    trace only functions whose name matches GLOB (repeatable)\n"
+"  -x, --exclude GLOB    never trace functions matching GLOB (repeatable)\n"
+"  -D, --depth N         show calls nested at most N deep\n"
+"      --once            trace each function's first call only, then remove its\n"
+"                        breakpoint\n"
+"\n"
+"Other:\n"
+"      --debug=LIST      debug output on stderr: step, bp, elf, stop, all\n"
+"                        (step: how each breakpoint's instruction is stepped over)\n"
+"  -h, --help            show this help and exit\n"
+"  -V, --version         show the version and exit\n"
+"\n"
+"The default output is a call graph like `uftrace replay`. fntrace exits with\n"
+"PROGRAM's exit status, or dies of the signal that killed it.\n";
+
+static noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", util_progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'fntrace --help' for more information.\n");
+	exit(1);
+}
+
+static void push(char ***v, const char *s)
+{
+	size_t n = 0;
+	while (*v && (*v)[n])
+		n++;
+	*v = xrealloc(*v, (n + 2) * sizeof(**v));
+	(*v)[n] = (char *)s;
+	(*v)[n + 1] = NULL;
+}
+
+static unsigned parse_debug(const char *s)
+{
+	unsigned flags = 0;
+	char *copy = xstrdup(s), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "step"))
+			flags |= DBG_STEP;
+		else if (!strcmp(tok, "bp"))
+			flags |= DBG_BP;
+		else if (!strcmp(tok, "elf"))
+			flags |= DBG_ELF;
+		else if (!strcmp(tok, "stop"))
+			flags |= DBG_STOP;
+		else if (!strcmp(tok, "all"))
+			flags |= ~0u;
+		else
+			usage_error("--debug: unknown category '%s' (step, bp, elf, stop, all)", tok);
+	}
+	free(copy);
+	return flags;
+}
+
+/* Resolves PROGRAM like execvp would; returns a malloc'd path or exits with the reason. */
+static char *resolve_program(const char *prog)
+{
+	struct stat sb;
+	char *path = NULL;
+	if (strchr(prog, '/')) {
+		path = xstrdup(prog);
+	} else {
+		const char *env = getenv("PATH");
+		char *dirs = xstrdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
+		char *save = NULL;
+		for (char *d = strtok_r(dirs, ":", &save); d && !path; d = strtok_r(NULL, ":", &save)) {
+			char cand[PATH_MAX];
+			snprintf(cand, sizeof(cand), "%s/%s", *d ? d : ".", prog);
+			if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0)
+				path = xstrdup(cand);
+		}
+		free(dirs);
+		if (!path)
+			die("%s: command not found in PATH", prog);
+	}
+	if (stat(path, &sb))
+		die_errno("cannot run %s", path);
+	if (S_ISDIR(sb.st_mode))
+		die("cannot run %s: Is a directory", path);
+	if (!S_ISREG(sb.st_mode))
+		die("cannot run %s: not a regular file", path);
+	if (access(path, X_OK))
+		die_errno("cannot run %s", path);
+	struct symtab st;
+	char err[512];
+	if (symtab_load(path, &st, err, sizeof(err))) {
+		FILE *f = fopen(path, "re");
+		char magic[2] = { 0 };
+		if (f) {
+			if (fread(magic, 1, 2, f) != 2)
+				magic[0] = 0;
+			fclose(f);
+		}
+		if (magic[0] == '#' && magic[1] == '!')
+			die("%s: not an ELF file but a script; trace its interpreter instead (fntrace /bin/sh %s)",
+			    path, path);
+		die("%s", err);
+	}
+	symtab_free(&st);
+	return path;
+}
+
+void options_parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "output",  required_argument, NULL, 'o' },
+		{ "flat",    no_argument,       NULL, OPT_FLAT },
+		{ "summary", no_argument,       NULL, 'c' },
+		{ "include", required_argument, NULL, 'i' },
+		{ "exclude", required_argument, NULL, 'x' },
+		{ "depth",   required_argument, NULL, 'D' },
+		{ "once",    no_argument,       NULL, OPT_ONCE },
+		{ "debug",   required_argument, NULL, OPT_DEBUG },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool flat = false, summary = false;
+	int c;
+	memset(o, 0, sizeof(*o));
+	o->format = OUT_GRAPH;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_FLAT:
+			flat = true;
+			break;
+		case 'c':
+			summary = true;
+			break;
+		case 'i':
+			push(&o->include, optarg);
+			break;
+		case 'x':
+			push(&o->exclude, optarg);
+			break;
+		case 'D': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > 65535)
+				usage_error("-D/--depth: '%s' is not a depth from 1 to 65535", optarg);
+			o->depth = (unsigned)v;
+			break;
+		}
+		case OPT_ONCE:
+			o->once = true;
+			break;
+		case OPT_DEBUG:
+			util_debug |= parse_debug(optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			printf("fntrace %s\n", FNTRACE_VERSION);
+			exit(0);
+		case ':':
+			if (optopt)
+				usage_error("option '-%c' needs an argument", (char[]){ (char)optopt, 0 });
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%s'", (char[]){ (char)optopt, 0 });
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (flat && summary)
+		usage_error("%s", "--flat and -c/--summary cannot be used together");
+	o->format = flat ? OUT_FLAT : summary ? OUT_SUMMARY : OUT_GRAPH;
+	if (optind >= argc)
+		usage_error("%s", "no PROGRAM to trace");
+	o->argv = argv + optind;
+	o->path = resolve_program(argv[optind]);
+}

@@ -1,0 +1,22 @@
+/* options: the only reader of argv. */
+#ifndef FNTRACE_OPTIONS_H
+#define FNTRACE_OPTIONS_H
+
+#include <stdbool.h>
+#include "../out/out.h"
+
+struct options {
+	const char *output;       /* -o FILE, or NULL for stderr */
+	enum out_format format;
+	char **include, **exclude;/* NULL-terminated, NULL if none given */
+	unsigned depth;           /* -D N, 0 = unlimited */
+	bool once;
+	char **argv;              /* PROGRAM [ARGS...] */
+	char *path;               /* PROGRAM resolved through PATH, checked to be an x86-64 ELF */
+};
+
+/* Parses argv into *o. Exits with a one-line message and status 1 on any error a user can make;
+ * exits 0 after --help or --version. */
+void options_parse(int argc, char **argv, struct options *o);
+
+#endif

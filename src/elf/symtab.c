@@ -1,0 +1,226 @@
+/* symtab: open an ELF executable with libelf and list its functions. */
+#include "symtab.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cand {
+	taddr_t addr;
+	uint64_t size;
+	const char *name;   /* points into libelf's string table while loading */
+	int bind;
+};
+
+static int bind_rank(int bind)
+{
+	switch (bind) {
+	case STB_GLOBAL: return 0;
+	case STB_WEAK:   return 1;
+	default:         return 2;
+	}
+}
+
+static int leading_underscores(const char *s)
+{
+	int n = 0;
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+int symtab_alias_cmp(const char *a, int bind_a, const char *b, int bind_b)
+{
+	int d = (leading_underscores(a) > 0) - (leading_underscores(b) > 0);
+	if (d)
+		return d;
+	d = bind_rank(bind_a) - bind_rank(bind_b);
+	if (d)
+		return d;
+	d = leading_underscores(a) - leading_underscores(b);
+	if (d)
+		return d;
+	size_t la = strlen(a), lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+	const struct cand *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return symtab_alias_cmp(a->name, a->bind, b->name, b->bind);
+}
+
+static const char *machine_name(int m)
+{
+	switch (m) {
+	case EM_386:     return "i386";
+	case EM_ARM:     return "ARM";
+	case EM_AARCH64: return "AArch64";
+	case EM_RISCV:   return "RISC-V";
+	case EM_PPC64:   return "PowerPC64";
+	case EM_S390:    return "s390";
+	case EM_MIPS:    return "MIPS";
+	default:         return NULL;
+	}
+}
+
+/* Reads the function symbols of one symbol table section into *c. */
+static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum,
+			 const bool *xsec, struct cand **c, size_t *n, size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data || !sh->sh_entsize)
+		return;
+	size_t count = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= shnum || !xsec[sym.st_shndx] || !sym.st_value)
+			continue;
+		const char *name = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		xgrow(c, cap, *n + 1, sizeof(**c));
+		(*c)[(*n)++] = (struct cand){ sym.st_value, sym.st_size, name, GELF_ST_BIND(sym.st_info) };
+	}
+}
+
+int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	elf_version(EV_CURRENT);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	int ret = -1;
+	GElf_Ehdr eh;
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
+		snprintf(err, errlen, "%s: not an ELF file", path);
+		goto out;
+	}
+	if (gelf_getclass(e) != ELFCLASS64) {
+		const char *m = machine_name(eh.e_machine);
+		snprintf(err, errlen, "%s: 32-bit ELF%s%s; fntrace traces x86-64 programs only", path,
+			 m ? " for " : "", m ? m : "");
+		goto out;
+	}
+	if (eh.e_machine != EM_X86_64) {
+		const char *m = machine_name(eh.e_machine);
+		char num[32];
+		snprintf(num, sizeof(num), "machine %u", eh.e_machine);
+		snprintf(err, errlen, "%s: ELF for another architecture (%s); fntrace traces x86-64 programs only",
+			 path, m ? m : num);
+		goto out;
+	}
+	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
+		snprintf(err, errlen, "%s: not an executable ELF file (e_type %u)", path, eh.e_type);
+		goto out;
+	}
+	st->path = xstrdup(path);
+	st->pie = eh.e_type == ET_DYN;
+	st->entry = eh.e_entry;
+
+	size_t phnum = 0;
+	elf_getphdrnum(e, &phnum);
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_INTERP)
+			st->interp = true;
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && ph.p_memsz) {
+			st->xsegs = xrealloc(st->xsegs, (st->nxsegs + 1) * sizeof(*st->xsegs));
+			st->xsegs[st->nxsegs++] = (struct range){ ph.p_vaddr, ph.p_vaddr + ph.p_memsz };
+		}
+	}
+
+	size_t shnum = 0;
+	elf_getshdrnum(e, &shnum);
+	bool *xsec = xcalloc(shnum + 1, sizeof(*xsec));
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		size_t idx = elf_ndxscn(scn);
+		if (gelf_getshdr(scn, &sh) && idx < shnum)
+			xsec[idx] = (sh.sh_flags & SHF_EXECINSTR) && sh.sh_type == SHT_PROGBITS;
+	}
+	struct cand *c = NULL;
+	size_t n = 0, cap = 0;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
+			read_symbols(e, scn, &sh, shnum, xsec, &c, &n, &cap);
+	}
+	free(xsec);
+
+	qsort(c, n, sizeof(*c), cand_cmp);
+	st->funcs = xmalloc((n ? n : 1) * sizeof(*st->funcs));
+	for (size_t i = 0; i < n; i++) {
+		if (st->nfuncs && st->funcs[st->nfuncs - 1].addr == c[i].addr) {
+			struct func *f = &st->funcs[st->nfuncs - 1];
+			if (!f->size)
+				f->size = c[i].size;
+			continue;   /* an alias: the first one sorted is the preferred name */
+		}
+		if (!symtab_in_text(st, c[i].addr, 1))
+			continue;
+		st->funcs[st->nfuncs++] = (struct func){ c[i].addr, c[i].size, xstrdup(c[i].name) };
+	}
+	free(c);
+	DEBUG(DBG_ELF, "%s: %zu functions, %s, entry %#" PRIx64, path, st->nfuncs,
+	      st->pie ? "PIE" : "non-PIE", st->entry);
+	ret = 0;
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	if (ret)
+		symtab_free(st);
+	return ret;
+}
+
+void symtab_free(struct symtab *st)
+{
+	for (size_t i = 0; i < st->nfuncs; i++)
+		free(st->funcs[i].name);
+	free(st->funcs);
+	free(st->xsegs);
+	free(st->path);
+	memset(st, 0, sizeof(*st));
+}
+
+const struct func *symtab_at(const struct symtab *st, taddr_t addr)
+{
+	size_t lo = 0, hi = st->nfuncs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (st->funcs[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < st->nfuncs && st->funcs[lo].addr == addr ? &st->funcs[lo] : NULL;
+}
+
+bool symtab_in_text(const struct symtab *st, taddr_t addr, size_t len)
+{
+	for (size_t i = 0; i < st->nxsegs; i++)
+		if (addr >= st->xsegs[i].lo && addr + len <= st->xsegs[i].hi && addr + len > addr)
+			return true;
+	return false;
+}

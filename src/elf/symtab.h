@@ -1,0 +1,42 @@
+/* symtab: open an ELF executable and list its functions (symbols in executable sections). */
+#ifndef FNTRACE_SYMTAB_H
+#define FNTRACE_SYMTAB_H
+
+#include <stdbool.h>
+#include "../util/util.h"
+
+struct func {
+	taddr_t addr;     /* link-time address (st_value); add the load bias for the runtime one */
+	uint64_t size;    /* st_size, 0 if unknown */
+	char *name;       /* as in the binary (mangled), NUL-terminated; owned by the symtab */
+};
+
+struct range {
+	taddr_t lo, hi;   /* [lo, hi) */
+};
+
+struct symtab {
+	char *path;
+	bool pie;             /* ET_DYN: loaded at a bias chosen at run time */
+	bool interp;          /* has PT_INTERP: the dynamic loader runs first */
+	taddr_t entry;        /* e_entry, link-time */
+	struct func *funcs;   /* sorted by addr, one per address (aliases merged) */
+	size_t nfuncs;
+	struct range *xsegs;  /* executable PT_LOAD segments, link-time */
+	size_t nxsegs;
+};
+
+/* Opens path and reads its functions into *st. Returns 0, or -1 with a one-line reason in err
+ * (not an ELF, wrong class or machine, unreadable). The symtab owns everything it points to. */
+int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen);
+void symtab_free(struct symtab *st);
+
+/* Returns the function starting exactly at link-time address addr, or NULL. */
+const struct func *symtab_at(const struct symtab *st, taddr_t addr);
+/* Returns true if [addr, addr+len) lies inside one executable segment. */
+bool symtab_in_text(const struct symtab *st, taddr_t addr, size_t len);
+
+/* Ranks two names for one address: < 0 if a should be shown rather than b. Exposed for tests. */
+int symtab_alias_cmp(const char *a, int bind_a, const char *b, int bind_b);
+
+#endif

@@ -1,0 +1,33 @@
+/* callstack: a thread's open calls, and the rule that closes them without touching its stack.
+ *
+ * A call is open while the stack pointer stays at or below the one it was entered with (which
+ * points at its return address). Any later stop of the thread that sees rsp above a frame's entry
+ * rsp proves that frame was left, by return, longjmp or exception, and closes it. */
+#ifndef FNTRACE_CALLSTACK_H
+#define FNTRACE_CALLSTACK_H
+
+#include "../util/util.h"
+
+struct frame {
+	uint32_t fn;
+	taddr_t sp;     /* rsp at entry: the frame is left once rsp rises above it */
+	uint64_t ts;    /* entry time */
+};
+
+struct callstack {
+	struct frame *v;
+	size_t n, cap;
+	int32_t pid, tid;
+};
+
+/* Closes (emits EV_EXIT for) every frame whose entry sp is below sp, innermost first. */
+void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts);
+/* Opens a frame for fn entered with rsp = sp (emits EV_ENTRY). Call observe first. */
+void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, uint64_t ts);
+/* Emits EV_ENTRY (depth 0) without opening a frame: for outputs that need no exits. */
+void callstack_entry_only(struct callstack *cs, uint32_t fn, uint64_t ts);
+/* Closes every open frame at ts. */
+void callstack_close_all(struct callstack *cs, uint64_t ts);
+void callstack_free(struct callstack *cs);
+
+#endif

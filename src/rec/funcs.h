@@ -1,0 +1,20 @@
+/* funcs: the registry of traced functions; events name functions by id, formatters read names here. */
+#ifndef FNTRACE_FUNCS_H
+#define FNTRACE_FUNCS_H
+
+#include <stdint.h>
+#include "../util/util.h"
+
+/* Registers a function and returns its id (ids are dense, from 0). name is copied, with control
+ * characters and non-ASCII bytes escaped as \xNN so it is always safe to print. */
+uint32_t funcs_add(const char *name, taddr_t addr);
+/* The printable name of id; valid until funcs_reset(). */
+const char *funcs_name(uint32_t id);
+taddr_t funcs_addr(uint32_t id);
+uint32_t funcs_count(void);
+void funcs_reset(void);
+
+/* Escapes s into out (at most outlen bytes with the NUL) as funcs_add does. Exposed for tests. */
+void funcs_escape(const char *s, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,274 @@
+/* proc: the traced program's memory: reads that hide our breakpoints, writes, mappings, scratch
+ * regions for out-of-line instructions, and syscalls run inside the program. */
+#include "trace.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SCRATCH_SIZE (1u << 20)
+/* A slot must reach what its rip-relative operand points at with a signed 32-bit displacement. */
+#define REACH ((taddr_t)0x7fff0000)
+
+int proc_open_mem(struct proc *p)
+{
+	char path[64];
+	if (p->memfd >= 0)
+		close(p->memfd);
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	p->memfd = open(path, O_RDWR | O_CLOEXEC);
+	return p->memfd < 0 ? -1 : 0;
+}
+
+int proc_read_raw(struct proc *p, taddr_t addr, void *buf, size_t len)
+{
+	ssize_t n = pread(p->memfd, buf, len, (off_t)addr);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		errno = EIO;
+	return -1;
+}
+
+int proc_read(struct proc *p, taddr_t addr, void *buf, size_t len)
+{
+	if (proc_read_raw(p, addr, buf, len))
+		return -1;
+	if (p->bps.n)
+		for (size_t i = 0; i < len; i++) {
+			struct bp *bp = addrmap_get(&p->bps, addr + i);
+			if (bp && bp->planted)
+				((uint8_t *)buf)[i] = bp->orig;
+		}
+	return 0;
+}
+
+int proc_write(struct proc *p, taddr_t addr, const void *buf, size_t len)
+{
+	ssize_t n = pwrite(p->memfd, buf, len, (off_t)addr);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		errno = EIO;
+	return -1;
+}
+
+struct mapping {
+	taddr_t lo, hi;
+	bool x;
+};
+
+/* Reads every mapping of the process, sorted as the kernel lists them. */
+static struct mapping *read_maps(pid_t pid, size_t *n)
+{
+	char path[64], line[4096];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	struct mapping *m = NULL;
+	size_t cap = 0;
+	*n = 0;
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+			continue;
+		xgrow(&m, &cap, *n + 1, sizeof(*m));
+		m[(*n)++] = (struct mapping){ lo, hi, perms[2] == 'x' };
+	}
+	fclose(f);
+	return m;
+}
+
+void proc_load_maps(struct proc *p)
+{
+	size_t n;
+	struct mapping *m = read_maps(p->pid, &n);
+	free(p->xmaps);
+	p->xmaps = xmalloc((n ? n : 1) * sizeof(*p->xmaps));
+	p->nxmaps = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].x)
+			p->xmaps[p->nxmaps++] = (struct range){ m[i].lo, m[i].hi };
+	free(m);
+}
+
+static bool in_xmaps(const struct proc *p, taddr_t addr)
+{
+	for (size_t i = 0; i < p->nxmaps; i++)
+		if (addr >= p->xmaps[i].lo && addr < p->xmaps[i].hi)
+			return true;
+	return false;
+}
+
+bool proc_is_text(struct proc *p, taddr_t addr)
+{
+	if (in_xmaps(p, addr))
+		return true;
+	proc_load_maps(p);   /* a library may have been mapped since we last looked */
+	return in_xmaps(p, addr);
+}
+
+int proc_read_bias(struct proc *p)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", p->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	Elf64_auxv_t av[128];
+	ssize_t n = read(fd, av, sizeof(av));
+	close(fd);
+	for (ssize_t i = 0; i < n / (ssize_t)sizeof(av[0]); i++)
+		if (av[i].a_type == AT_ENTRY) {
+			p->bias = av[i].a_un.a_val - p->st.entry;
+			return 0;
+		}
+	errno = ENOENT;
+	return -1;
+}
+
+static taddr_t gadget_addr(struct proc *p)
+{
+	return p->nscr ? p->scr[0].base : 0;
+}
+
+long proc_inject_syscall(struct task *t, long nr, const long args[6])
+{
+	static const uint8_t code[3] = { 0x0f, 0x05, 0xcc };   /* syscall; int3 */
+	struct user_regs_struct saved, r;
+	uint8_t orig[3];
+	struct proc *p = t->p;
+	long ret;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
+		return -errno;
+	r = saved;
+	taddr_t at = gadget_addr(p);
+	if (!at) {
+		at = saved.rip;
+		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
+			return -errno;
+	}
+	r.rip = at;
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = (uint64_t)args[0];
+	r.rsi = (uint64_t)args[1];
+	r.rdx = (uint64_t)args[2];
+	r.r10 = (uint64_t)args[3];
+	r.r8 = (uint64_t)args[4];
+	r.r9 = (uint64_t)args[5];
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) || ptrace(PTRACE_CONT, t->tid, 0, 0)) {
+		ret = -errno;
+		goto restore;
+	}
+	for (;;) {
+		int status;
+		if (waitpid(t->tid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
+			/* The task died under us: nothing left to restore. */
+			return -ESRCH;
+		}
+		int sig = WSTOPSIG(status);
+		if (sig == SIGTRAP && (status >> 16) == 0) {
+			if (ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
+				ret = -errno;
+				goto restore;
+			}
+			if (r.rip == at + 3) {
+				ret = (long)r.rax;
+				break;
+			}
+		}
+		/* Another signal arrived meanwhile: keep it for the program, deliver it later. */
+		if ((status >> 16) == 0 && sig != SIGTRAP)
+			t->pending_sig = sig;
+		if (ptrace(PTRACE_CONT, t->tid, 0, 0)) {
+			ret = -errno;
+			goto restore;
+		}
+	}
+restore:
+	if (!gadget_addr(p) || at != gadget_addr(p))
+		proc_write(p, at, orig, sizeof(orig));
+	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
+	return ret;
+}
+
+static taddr_t dist(taddr_t a, taddr_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* Maps a new scratch region that a slot near `near` can reach: at the top of the closest gap in
+ * the address space, so it never sits right above a mapping (where brk would grow). */
+static struct scratch *map_scratch(struct task *t, taddr_t near)
+{
+	struct proc *p = t->p;
+	size_t n;
+	struct mapping *m = read_maps(p->pid, &n);
+	taddr_t best = 0;
+	taddr_t prev_hi = 0x10000;   /* vm.mmap_min_addr's usual value */
+	for (size_t i = 0; i <= n; i++) {
+		taddr_t lo = prev_hi, hi = i < n ? m[i].lo : 0x7ffffffff000ull;
+		if (i < n)
+			prev_hi = m[i].hi > prev_hi ? m[i].hi : prev_hi;
+		if (hi <= lo || hi - lo < SCRATCH_SIZE + 0x10000)
+			continue;
+		taddr_t cand = hi - SCRATCH_SIZE - 0x1000;   /* leave a guard page below the next mapping */
+		if (dist(cand, near) + SCRATCH_SIZE < REACH && (!best || dist(cand, near) < dist(best, near)))
+			best = cand;
+	}
+	free(m);
+	if (!best)
+		return NULL;
+	const long args[6] = { (long)best, SCRATCH_SIZE, PROT_READ | PROT_EXEC,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
+	long ret = proc_inject_syscall(t, SYS_mmap, args);
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		warn_errno("cannot map scratch memory in pid %d", p->pid);
+		return NULL;
+	}
+	if ((taddr_t)ret != best) {
+		warn_msg("scratch memory in pid %d landed at %#lx, not %#" PRIx64, p->pid, ret, best);
+		return NULL;
+	}
+	p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
+	struct scratch *s = &p->scr[p->nscr++];
+	*s = (struct scratch){ best, SCRATCH_SIZE, 0 };
+	if (p->nscr == 1) {
+		/* The first slot of the first region is our syscall gadget for later injections. */
+		static const uint8_t gadget[INSN_SLOT_SIZE] = { 0x0f, 0x05, 0xcc };
+		proc_write(p, s->base, gadget, sizeof(gadget));
+		s->used = INSN_SLOT_SIZE;
+	}
+	proc_load_maps(p);
+	DEBUG(DBG_STEP, "pid %d: scratch at %#" PRIx64 " for %#" PRIx64, p->pid, best, near);
+	return s;
+}
+
+taddr_t proc_scratch_slot(struct task *t, taddr_t near)
+{
+	struct proc *p = t->p;
+	struct scratch *s = NULL;
+	for (size_t i = 0; i < p->nscr && !s; i++)
+		if (p->scr[i].used + INSN_SLOT_SIZE <= p->scr[i].size &&
+		    dist(p->scr[i].base, near) + p->scr[i].size < REACH)
+			s = &p->scr[i];
+	if (!s && !(s = map_scratch(t, near)))
+		return 0;
+	taddr_t slot = s->base + s->used;
+	s->used += INSN_SLOT_SIZE;
+	return slot;
+}

@@ -1,0 +1,68 @@
+/* stop: the only place that looks inside a wait status. */
+#include "stop.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+static int is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+void stop_next(struct stop *s)
+{
+	int status;
+	pid_t tid;
+	while ((tid = waitpid(-1, &status, __WALL)) < 0) {
+		if (errno == ECHILD) {
+			s->kind = STOP_NONE;
+			return;
+		}
+		if (errno != EINTR)
+			die_errno("waitpid");
+	}
+	s->ts = util_now_ns();
+	s->tid = tid;
+	s->status = status;
+	s->sig = 0;
+	s->msg = 0;
+	if (WIFEXITED(status)) {
+		s->kind = STOP_EXITED;
+		return;
+	}
+	if (WIFSIGNALED(status)) {
+		s->kind = STOP_KILLED;
+		s->sig = WTERMSIG(status);
+		return;
+	}
+	s->sig = WSTOPSIG(status);
+	switch (status >> 16) {
+	case 0:
+		s->kind = s->sig == SIGTRAP ? STOP_TRAP : STOP_SIGNAL;
+		return;
+	case PTRACE_EVENT_STOP:
+		s->kind = is_stop_signal(s->sig) ? STOP_GROUP : STOP_EVENT_STOP;
+		return;
+	case PTRACE_EVENT_EXEC:  s->kind = STOP_EXEC; break;
+	case PTRACE_EVENT_CLONE: s->kind = STOP_CLONE; break;
+	case PTRACE_EVENT_FORK:  s->kind = STOP_FORK; break;
+	case PTRACE_EVENT_VFORK: s->kind = STOP_VFORK; break;
+	case PTRACE_EVENT_VFORK_DONE: s->kind = STOP_VFORK_DONE; return;
+	default:
+		s->kind = STOP_EVENT_STOP;
+		return;
+	}
+	ptrace(PTRACE_GETEVENTMSG, tid, 0, &s->msg);
+}
+
+const char *stop_kind_name(enum stop_kind k)
+{
+	static const char *const names[] = {
+		"trap", "signal", "group-stop", "event-stop", "exec", "clone", "fork", "vfork", "vfork-done",
+		"exited", "killed", "none",
+	};
+	return k <= STOP_NONE ? names[k] : "?";
+}

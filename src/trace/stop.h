@@ -1,0 +1,35 @@
+/* stop: waits for the next ptrace stop and decodes its wait status, once, into a kind. */
+#ifndef FNTRACE_STOP_H
+#define FNTRACE_STOP_H
+
+#include <sys/types.h>
+
+enum stop_kind {
+	STOP_TRAP,        /* SIGTRAP with no event: one of our breakpoints, or the program's own */
+	STOP_SIGNAL,      /* signal-delivery-stop of any other signal */
+	STOP_GROUP,       /* group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) */
+	STOP_EVENT_STOP,  /* PTRACE_EVENT_STOP that is no group-stop: a new task's first stop, interrupt */
+	STOP_EXEC,
+	STOP_CLONE,
+	STOP_FORK,
+	STOP_VFORK,
+	STOP_VFORK_DONE,
+	STOP_EXITED,      /* the task is gone: exited normally */
+	STOP_KILLED,      /* the task is gone: killed by a signal */
+	STOP_NONE,        /* nothing left to wait for */
+};
+
+struct stop {
+	enum stop_kind kind;
+	pid_t tid;
+	int sig;          /* the signal, for SIGNAL/GROUP/KILLED */
+	int status;       /* the raw wait status */
+	unsigned long msg;/* PTRACE_GETEVENTMSG for clone/fork/vfork/exec */
+	unsigned long long ts;
+};
+
+/* Blocks until some traced task stops or ends. */
+void stop_next(struct stop *s);
+const char *stop_kind_name(enum stop_kind k);
+
+#endif

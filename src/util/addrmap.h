@@ -1,0 +1,26 @@
+/* addrmap: a hash table from tracee address to a pointer, for the breakpoint lookup on every stop. */
+#ifndef FNTRACE_ADDRMAP_H
+#define FNTRACE_ADDRMAP_H
+
+#include "util.h"
+
+struct addrmap {
+	taddr_t *keys;
+	void **vals;     /* NULL marks an empty slot; a removed one holds the tombstone */
+	size_t cap;      /* a power of two, or 0 */
+	size_t used;     /* live entries plus tombstones */
+	size_t n;        /* live entries */
+};
+
+/* Returns the value stored for key, or NULL. */
+void *addrmap_get(const struct addrmap *m, taddr_t key);
+/* Stores val (not NULL) for key, replacing any previous value. */
+void addrmap_put(struct addrmap *m, taddr_t key, void *val);
+/* Removes key; returns its value, or NULL if it was absent. */
+void *addrmap_del(struct addrmap *m, taddr_t key);
+/* Calls fn for every live entry, in no particular order. The map must not change meanwhile. */
+void addrmap_each(const struct addrmap *m, void (*fn)(taddr_t key, void *val, void *arg), void *arg);
+/* Frees the table itself, not the values. */
+void addrmap_free(struct addrmap *m);
+
+#endif

@@ -1,0 +1,46 @@
+/* util: allocation that never fails, the one error-printing family, time, tracee addresses. */
+#ifndef FNTRACE_UTIL_H
+#define FNTRACE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <inttypes.h>
+#include <stdnoreturn.h>
+
+/* An address in the traced program. Never a pointer in ours: print with "%#" PRIx64. */
+typedef uint64_t taddr_t;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation wrappers: on out-of-memory they print one line and exit(1); callers never check. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Grows *v (of *cap elements of size elsz) so that it holds at least need elements. */
+void xgrow(void *vp, size_t *cap, size_t need, size_t elsz);
+
+/* The program name used as the prefix of every message ("fntrace"). */
+extern const char *util_progname;
+
+/* "fntrace: <message>" on stderr. die() exits with status 1; die_errno() appends ": strerror(errno)". */
+void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Debug output, one flag per module, set by --debug=LIST. */
+enum { DBG_STEP = 1, DBG_BP = 2, DBG_ELF = 4, DBG_STOP = 8 };
+extern unsigned util_debug;
+void debug_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define DEBUG(flag, ...) do { if (util_debug & (flag)) debug_msg(__VA_ARGS__); } while (0)
+
+/* Assertions that stay on in release builds and say where they fired. */
+#define ASSERT(cond, ...) do { if (!(cond)) util_assert_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); } while (0)
+noreturn void util_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Nanoseconds on CLOCK_MONOTONIC: the one clock every event is stamped with. */
+uint64_t util_now_ns(void);
+
+#endif
