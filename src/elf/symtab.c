@@ -91,7 +91,8 @@ static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum
 		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= shnum || !xsec[sym.st_shndx] || !sym.st_value)
 			continue;
 		const char *name = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (!name || !*name)
+		/* foo.cold is the cold part of foo, entered by jumps, not calls. */
+		if (!name || !*name || strstr(name, ".cold"))
 			continue;
 		xgrow(c, cap, *n + 1, sizeof(**c));
 		(*c)[(*n)++] = (struct cand){ sym.st_value, sym.st_size, name, GELF_ST_BIND(sym.st_info) };

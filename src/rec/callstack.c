@@ -19,10 +19,13 @@ void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts)
 		emit_exit(cs, ts);
 }
 
-void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, uint64_t ts)
+void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts)
 {
+	callstack_observe(cs, sp, ts);
+	while (cs->n && cs->v[cs->n - 1].sp == sp && cs->v[cs->n - 1].ret != ret)
+		emit_exit(cs, ts);
 	xgrow(&cs->v, &cs->cap, cs->n + 1, sizeof(*cs->v));
-	cs->v[cs->n++] = (struct frame){ fn, sp, ts };
+	cs->v[cs->n++] = (struct frame){ fn, sp, ret, ts };
 	struct event ev = { .ts = ts, .pid = cs->pid, .tid = cs->tid, .fn = fn, .kind = EV_ENTRY,
 			    .depth = (uint16_t)(cs->n > 0xffff ? 0xffff : cs->n) };
 	sink_event(&ev);

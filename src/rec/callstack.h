@@ -11,6 +11,7 @@
 struct frame {
 	uint32_t fn;
 	taddr_t sp;     /* rsp at entry: the frame is left once rsp rises above it */
+	taddr_t ret;    /* the return address at sp: tells a tail call from a later sibling call */
 	uint64_t ts;    /* entry time */
 };
 
@@ -22,8 +23,10 @@ struct callstack {
 
 /* Closes (emits EV_EXIT for) every frame whose entry sp is below sp, innermost first. */
 void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts);
-/* Opens a frame for fn entered with rsp = sp (emits EV_ENTRY). Call observe first. */
-void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, uint64_t ts);
+/* Opens a frame for fn entered with rsp = sp whose return address is ret (emits EV_ENTRY),
+ * after closing the frames this entry proves were left. An open frame with the same sp is the
+ * caller of a tail call if its return address is the same, and a finished sibling if not. */
+void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts);
 /* Emits EV_ENTRY (depth 0) without opening a frame: for outputs that need no exits. */
 void callstack_entry_only(struct callstack *cs, uint32_t fn, uint64_t ts);
 /* Closes every open frame at ts. */

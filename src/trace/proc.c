@@ -145,9 +145,14 @@ static taddr_t gadget_addr(struct proc *p)
 
 long proc_inject_syscall(struct task *t, long nr, const long args[6])
 {
-	static const uint8_t code[3] = { 0x0f, 0x05, 0xcc };   /* syscall; int3 */
+	/* mov $nr, %eax; syscall; int3. The mov matters at an exec stop, where the kernel still
+	 * writes execve's return value into rax after we set it. */
+	uint8_t code[8] = { 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0xcc };
 	struct user_regs_struct saved, r;
-	uint8_t orig[3];
+	uint8_t orig[sizeof(code)];
+	taddr_t done;
+	uint32_t nr32 = (uint32_t)nr;
+	memcpy(code + 1, &nr32, 4);
 	struct proc *p = t->p;
 	long ret;
 
@@ -159,6 +164,9 @@ long proc_inject_syscall(struct task *t, long nr, const long args[6])
 		at = saved.rip;
 		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
 			return -errno;
+		done = at + sizeof(code);
+	} else {
+		done = at + 3;   /* the gadget: syscall; int3 */
 	}
 	r.rip = at;
 	r.rax = (uint64_t)nr;
@@ -185,7 +193,7 @@ long proc_inject_syscall(struct task *t, long nr, const long args[6])
 				ret = -errno;
 				goto restore;
 			}
-			if (r.rip == at + 3) {
+			if (r.rip == done) {
 				ret = (long)r.rax;
 				break;
 			}

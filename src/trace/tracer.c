@@ -182,9 +182,10 @@ static void on_trap(struct task *t, const struct stop *s)
 			callstack_observe(&t->cs, r.rsp, s->ts);
 		if (bp->entry) {
 			if (trace_opts.returns) {
-				uint64_t ret;
-				callstack_enter(&t->cs, bp->fn, r.rsp, s->ts);
-				if (proc_read_raw(p, r.rsp, &ret, sizeof(ret)) == 0)
+				uint64_t ret = 0;
+				bool have_ret = proc_read_raw(p, r.rsp, &ret, sizeof(ret)) == 0;
+				callstack_enter(&t->cs, bp->fn, r.rsp, ret, s->ts);
+				if (have_ret)
 					bp_ensure_retsite(t, ret);
 			} else {
 				callstack_entry_only(&t->cs, bp->fn, s->ts);
