@@ -29,6 +29,7 @@ build/%.o: %.c
 -include $(OBJS:.o=.d)
 
 include tests/tests.mk
+include tests/progs.mk
 
 install: fntrace
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)

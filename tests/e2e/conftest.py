@@ -1,0 +1,82 @@
+"""Shared helpers for fntrace's end-to-end tests: where things are, how to run fntrace, and how to
+normalise a trace (durations and TIDs vary from run to run; nothing else may)."""
+import os
+import re
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FNTRACE = os.path.join(ROOT, "fntrace")
+PROGS = os.path.join(ROOT, "tests", "build", "progs")
+GOLDEN = os.path.join(ROOT, "tests", "e2e", "golden")
+
+CCS = ["gcc", "clang"]
+LINKS = ["nopie", "pie", "static", "spie"]
+OPTS = ["O0", "O1", "O2", "O3"]
+CFS = ["cf", "nocf"]
+VARIANTS = [f"{c}-{l}-{o}-{f}" for c in CCS for l in LINKS for o in OPTS for f in CFS]
+# A smaller set for tests whose subject is not code generation: every link mode and both
+# compilers, at -O0 and -O2, with endbr64 prologues in half of them.
+SOME_VARIANTS = ["gcc-nopie-O0-nocf", "gcc-pie-O2-cf", "gcc-static-O2-nocf", "gcc-spie-O0-cf",
+                 "clang-nopie-O2-cf", "clang-pie-O0-nocf", "clang-static-O0-cf", "clang-spie-O2-nocf"]
+
+DUR = re.compile(r"^ *\d+(\.\d+)? (ns|us|ms| s) (?=\[)")
+TID = re.compile(r"\[ *\d+\]")
+
+
+def prog(variant, name):
+    path = os.path.join(PROGS, variant, name)
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is missing: run 'make test-progs'")
+    return path
+
+
+def normalize(trace):
+    """Replaces durations by DUR and TIDs by [TID], keeping the layout."""
+    out = []
+    for line in trace.splitlines():
+        line = DUR.sub("        DUR ", line)
+        line = TID.sub("[TID]", line)
+        out.append(line)
+    return "\n".join(out) + ("\n" if out else "")
+
+
+class Run:
+    def __init__(self, proc, trace):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.trace = trace
+
+    @property
+    def norm(self):
+        return normalize(self.trace)
+
+
+def run(args, tmp_path=None, input=None, timeout=60, to_file=True, env=None):
+    """Runs fntrace with args. With to_file, the trace goes to a file (-o) so the program's own
+    stdout and stderr are left alone, and comes back in .trace."""
+    cmd = [FNTRACE]
+    out = None
+    if to_file:
+        out = os.path.join(str(tmp_path), "trace.txt")
+        cmd += ["-o", out]
+    cmd += list(args)
+    proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, env=env,
+                          stdin=None if input is not None else subprocess.DEVNULL)
+    trace = ""
+    if out and os.path.exists(out):
+        with open(out) as f:
+            trace = f.read()
+    return Run(proc, trace)
+
+
+def untraced(path, args=(), input=None, timeout=60):
+    return subprocess.run([path, *args], input=input, capture_output=True, text=True, timeout=timeout,
+                          stdin=None if input is not None else subprocess.DEVNULL)
+
+
+def golden(name):
+    with open(os.path.join(GOLDEN, name)) as f:
+        return f.read()

@@ -1,0 +1,44 @@
+# The test programs, each built across the matrix: gcc and clang; non-PIE, PIE, static and
+# static-pie; -O0 to -O3; with and without -fcf-protection (endbr64 prologues).
+# Binaries land in tests/build/progs/<cc>-<link>-<opt>-<cf>/<prog>.
+
+TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds
+TPROG_CXX := throw
+T_CCS     := gcc clang
+T_LINKS   := nopie pie static spie
+T_OPTS    := O0 O1 O2 O3
+T_CFS     := cf nocf
+
+t_link_nopie  := -no-pie -fno-pie
+t_link_pie    := -pie -fPIE
+t_link_static := -static -no-pie -fno-pie
+t_link_spie   := -static-pie -fPIE
+t_cf_cf       := -fcf-protection=full
+t_cf_nocf     := -fcf-protection=none
+t_cxx_gcc     := g++
+t_cxx_clang   := clang++
+t_src_abc     := examples/abc.c
+
+T_VARIANTS := $(foreach c,$(T_CCS),$(foreach l,$(T_LINKS),$(foreach o,$(T_OPTS),$(foreach f,$(T_CFS),$(c)-$(l)-$(o)-$(f)))))
+T_BIN := tests/build/progs
+
+# $(1) = variant, $(2) = program, $(3) = compiler, $(4) = link, $(5) = opt, $(6) = cf
+define t_prog_rule
+$(T_BIN)/$(1)/$(2): $(or $(t_src_$(2)),$(wildcard tests/progs/$(2).c tests/progs/$(2).cc)) tests/progs/t.h
+	@mkdir -p $$(dir $$@)
+	@$(if $(filter $(2),$(TPROG_CXX)),$(t_cxx_$(3)),$(3)) -g -$(5) $(t_link_$(4)) $(t_cf_$(6)) -Itests/progs -w -o $$@ $$<
+T_ALL_PROGS += $(T_BIN)/$(1)/$(2)
+endef
+
+$(foreach v,$(T_VARIANTS),$(foreach p,$(TPROG_C) $(TPROG_CXX),\
+	$(eval $(call t_prog_rule,$(v),$(p),$(word 1,$(subst -, ,$(v))),$(word 2,$(subst -, ,$(v))),$(word 3,$(subst -, ,$(v))),$(word 4,$(subst -, ,$(v)))))))
+
+# Helpers that are not traced themselves.
+$(T_BIN)/noptrace: tests/progs/noptrace.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+T_ALL_PROGS += $(T_BIN)/noptrace
+
+test-progs: $(T_ALL_PROGS)
+
+.PHONY: test-progs
