@@ -48,7 +48,7 @@ static noreturn void usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s: ", util_progname);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'fntrace --help' for more information.\n");
+	fprintf(stderr, " (see fntrace --help)\n");
 	exit(1);
 }
 
@@ -191,12 +191,12 @@ void options_parse(int argc, char **argv, struct options *o)
 			printf("fntrace %s\n", FNTRACE_VERSION);
 			exit(0);
 		case ':':
-			if (optopt)
-				usage_error("option '-%c' needs an argument", (char[]){ (char)optopt, 0 });
 			usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt)
+			if (optopt > 0 && optopt < 128 && optopt != '?')
 				usage_error("unknown option '-%s'", (char[]){ (char)optopt, 0 });
+			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
+				usage_error("option '%s' takes no value", argv[optind - 1]);
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
