@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""fntrace's benchmarks: cost per traced call against the floor tracer, peak memory, and the time
+to plant 100,000 breakpoints. Builds what it needs into bench/build/. Usage: bench/run.py [--quick]
+
+Cost per call = (traced time - untraced time) / calls. The floor is bench/floor.c tracing
+calls-int3, whose every call executes its own int3: one bare ptrace stop (waitpid + PTRACE_CONT)
+per call. Everything is measured in one run and reported as ratios, because the machine is shared
+and absolute times vary from run to run."""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.path.join(HERE, "build")
+FNTRACE = os.path.join(ROOT, "fntrace")
+QUICK = "--quick" in sys.argv
+REPEAT = 3
+
+
+def sh(cmd):
+    subprocess.run(cmd, shell=True, check=True)
+
+
+def build():
+    os.makedirs(BUILD, exist_ok=True)
+    sh(f"make -s -C {ROOT} fntrace")
+    sh(f"cc -O2 -o {BUILD}/floor {HERE}/floor.c")
+    sh(f"cc -O2 -o {BUILD}/calls {HERE}/calls.c")
+    sh(f"cc -O2 -DINT3 -o {BUILD}/calls-int3 {HERE}/calls.c")
+    if not os.path.exists(f"{BUILD}/manyfuncs"):
+        sh(f"/usr/bin/python3 {HERE}/manyfuncs.py 100000 > {BUILD}/manyfuncs.c")
+        sh(f"cc -O0 -o {BUILD}/manyfuncs {BUILD}/manyfuncs.c")
+
+
+def timed(cmd, pin):
+    """Wall time of cmd, and the peak RSS in KiB of cmd's first process. GNU time measures it:
+    Linux carries a process's peak RSS across exec, so it must be started from a small process,
+    not forked from this Python (whose size it would report)."""
+    rss_file = os.path.join(BUILD, "rss.txt")
+    cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
+    if pin:
+        cmd = ["taskset", "-c", "0"] + cmd
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dt = time.perf_counter() - t
+    with open(rss_file) as f:
+        return dt, int(f.read().split()[-1])
+
+
+def best(cmd, pin):
+    runs = [timed(cmd, pin) for _ in range(REPEAT)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def per_call(n, pin):
+    calls = f"{BUILD}/calls"
+    base, _ = best([calls, str(n)], pin)
+    floor, _ = best([f"{BUILD}/floor", f"{BUILD}/calls-int3", str(n)], pin)
+    flat, rss_flat = best([FNTRACE, "--flat", "-o", "/dev/null", calls, str(n)], pin)
+    graph, rss_graph = best([FNTRACE, "-o", "/dev/null", calls, str(n)], pin)
+    summ, rss_summ = best([FNTRACE, "-c", "-o", "/dev/null", calls, str(n)], pin)
+    ns = lambda t: (t - base) / n * 1e9
+    return {"floor": ns(floor), "flat": ns(flat), "graph": ns(graph), "summary": ns(summ),
+            "rss_flat": rss_flat, "rss_graph": rss_graph, "rss_summary": rss_summ}
+
+
+def planting():
+    prog = f"{BUILD}/manyfuncs"
+    none, _ = best([FNTRACE, "--flat", "-i", "no_such_function", "-o", "/dev/null", prog], False)
+    every, rss = best([FNTRACE, "--flat", "-o", "/dev/null", prog], False)
+    return none, every, rss
+
+
+def main():
+    build()
+    print(f"# fntrace benchmarks, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, best of {REPEAT}")
+    ns = [10**5] if QUICK else [10**5, 10**6]
+    print()
+    print("| scheduling | N | floor ns/call | --flat ns/call (x floor) | graph ns/call (x floor) "
+          "| -c ns/call (x floor) | peak RSS flat / graph / -c |")
+    print("|---|---|---|---|---|---|---|")
+    for pin in (False, True):
+        for n in ns:
+            r = per_call(n, pin)
+            f = r["floor"]
+            print(f"| {'one CPU (taskset -c 0)' if pin else 'default'} | {n:.0e} | {f:,.0f} "
+                  f"| {r['flat']:,.0f} ({r['flat'] / f:.2f}x) | {r['graph']:,.0f} ({r['graph'] / f:.2f}x) "
+                  f"| {r['summary']:,.0f} ({r['summary'] / f:.2f}x) "
+                  f"| {r['rss_flat'] / 1024:.1f} / {r['rss_graph'] / 1024:.1f} / {r['rss_summary'] / 1024:.1f} MiB |",
+                  flush=True)
+    none, every, rss = planting()
+    print()
+    print(f"Planting 100,000 breakpoints (bench/manyfuncs.py): fntrace run with none planted {none * 1000:.0f} ms, "
+          f"with all 100,002 planted {every * 1000:.0f} ms: {(every - none) * 1000:.0f} ms to plant; "
+          f"peak RSS {rss / 1024:.1f} MiB.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs what fntrace needs to build and to run its tests, from Debian's archive.
+set -e
+PKGS="build-essential gcc g++ clang make pkg-config libelf-dev libdw-dev libzydis-dev libcmocka-dev \
+libiberty-dev python3 python3-pytest tmux time"
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $PKGS
