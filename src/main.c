@@ -5,9 +5,7 @@
 #include "trace/trace.h"
 
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,30 +33,22 @@ int main(int argc, char **argv)
 	struct options o;
 	options_parse(argc, argv, &o);
 
-	FILE *fp = stderr;
-	if (o.output && !(fp = fopen(o.output, "we")))
-		die_errno("cannot open output file %s", o.output);
-	static char buf[1 << 16];
-	setvbuf(fp, buf, isatty(fileno(fp)) ? _IOLBF : _IOFBF, sizeof(buf));
-
-	static const struct out_ops *const formats[] = {
-		[OUT_GRAPH] = &out_graph_ops, [OUT_FLAT] = &out_flat_ops, [OUT_SUMMARY] = &out_summary_ops,
-	};
-	const struct out_ops *ops = formats[o.format];
-	out_cfg.fp = fp;
-	out_cfg.first_hit_order = o.once && o.format == OUT_SUMMARY;
-	sink_setup(ops->event, o.depth);
+	static struct out_config oc;
+	oc.format = o.format;
+	oc.first_hit_order = o.once && o.format == OUT_SUMMARY;
+	oc.per_thread = o.per_thread;
+	oc.path = o.output;
+	oc.separately = o.separately;
+	out_open(&oc);
+	sink_setup(out_event, o.depth);
 
 	trace_opts.include = o.include;
 	trace_opts.exclude = o.exclude;
 	trace_opts.once = o.once;
 	trace_opts.returns = o.format != OUT_FLAT || o.depth > 0;
+	trace_opts.follow = o.follow;
 
-	int status = trace_run(o.argv, o.path);
-	ops->finish();
-	if (WIFSIGNALED(status))
-		fprintf(fp, "+++ killed by SIG%s%s +++\n", sigabbrev_np(WTERMSIG(status)),
-			WCOREDUMP(status) ? " (core dumped)" : "");
-	fflush(fp);
+	int status = trace_run(o.argv, o.path, o.pids, o.npids);
+	out_close();
 	exit_like(status);
 }

@@ -16,10 +16,11 @@
 #define FNTRACE_VERSION "0.1.0"
 #endif
 
-enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG };
+enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
+"       fntrace [OPTIONS] -p PID[,PID...]\n"
 "Trace every function call of PROGRAM: entries, exits, nesting and durations.\n"
 "\n"
 "Output:\n"
@@ -27,6 +28,14 @@ static const char usage_text[] =
 "      --flat            one line per function entry, exactly `name();`\n"
 "  -c, --summary         per-function table (total, self, calls, avg, min, max)\n"
 "                        instead of the call graph\n"
+"      --per-thread      with -c: one table per thread\n"
+"      --output-separately  with -o FILE: one file per process, FILE.PID\n"
+"\n"
+"Processes:\n"
+"  -f, --follow-forks    trace child processes too (fork, vfork, clone, exec)\n"
+"  -p, --pid PID         attach to a running process and all its threads\n"
+"                        (repeatable, or a comma list); detach on Ctrl-C,\n"
+"                        SIGTERM or SIGHUP, leaving it running as before\n"
 "\n"
 "Filters:\n"
 "  -i, --include GLOB    trace only functions whose name matches GLOB (repeatable)\n"
@@ -132,6 +141,23 @@ static char *resolve_program(const char *prog)
 	return path;
 }
 
+static void parse_pids(struct options *o, const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		errno = 0;
+		long v = strtol(tok, &end, 10);
+		if (errno || end == tok || *end || v < 1 || v > INT32_MAX)
+			usage_error("-p/--pid: '%s' is not a process id", tok);
+		o->pids = xrealloc(o->pids, (o->npids + 1) * sizeof(*o->pids));
+		o->pids[o->npids++] = (int)v;
+	}
+	free(copy);
+	if (!o->npids)
+		usage_error("-p/--pid: '%s' is not a process id", arg);
+}
+
 void options_parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -142,6 +168,10 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
+		{ "follow-forks", no_argument,  NULL, 'f' },
+		{ "output-separately", no_argument, NULL, OPT_SEPARATELY },
+		{ "per-thread", no_argument,    NULL, OPT_PER_THREAD },
+		{ "pid",     required_argument, NULL, 'p' },
 		{ "debug",   required_argument, NULL, OPT_DEBUG },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
@@ -152,7 +182,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->format = OUT_GRAPH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -181,6 +211,18 @@ void options_parse(int argc, char **argv, struct options *o)
 		case OPT_ONCE:
 			o->once = true;
 			break;
+		case 'f':
+			o->follow = true;
+			break;
+		case OPT_SEPARATELY:
+			o->separately = true;
+			break;
+		case OPT_PER_THREAD:
+			o->per_thread = true;
+			break;
+		case 'p':
+			parse_pids(o, optarg);
+			break;
 		case OPT_DEBUG:
 			util_debug |= parse_debug(optarg);
 			break;
@@ -203,8 +245,18 @@ void options_parse(int argc, char **argv, struct options *o)
 	if (flat && summary)
 		usage_error("%s", "--flat and -c/--summary cannot be used together");
 	o->format = flat ? OUT_FLAT : summary ? OUT_SUMMARY : OUT_GRAPH;
+	if (o->separately && !o->output)
+		usage_error("%s", "--output-separately needs -o/--output FILE");
+	if (o->per_thread && !summary)
+		usage_error("%s", "--per-thread goes with -c/--summary");
+	if (o->npids) {
+		if (optind < argc)
+			usage_error("%s", "-p/--pid and PROGRAM cannot be used together");
+		o->argv = NULL;
+		return;
+	}
 	if (optind >= argc)
-		usage_error("%s", "no PROGRAM to trace");
+		usage_error("%s", "no PROGRAM to trace (or -p PID)");
 	o->argv = argv + optind;
 	o->path = resolve_program(argv[optind]);
 }

@@ -11,8 +11,13 @@ struct options {
 	char **include, **exclude;/* NULL-terminated, NULL if none given */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
+	bool follow;              /* -f: trace child processes too */
+	bool separately;          /* --output-separately: FILE.PID per process */
+	bool per_thread;          /* -c split by thread */
+	int *pids;                /* -p PID...: attach instead of starting PROGRAM */
+	int npids;
 	char **argv;              /* PROGRAM [ARGS...] */
-	char *path;               /* PROGRAM resolved through PATH, checked to be an x86-64 ELF */
+	char *path;               /* PROGRAM resolved through PATH, checked to be an x86-64 ELF; NULL with -p */
 };
 
 /* Parses argv into *o. Exits with a one-line message and status 1 on any error a user can make;

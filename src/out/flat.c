@@ -1,15 +1,58 @@
-/* out/flat: one line per function entry, `name();`, in the order they ran. */
+/* out/flat: one line per function entry, `name();`, in the order they ran; signals and process
+ * ends strace style. Once a second thread shows up, lines carry "[pid TID] ". */
 #include "out.h"
 #include "../rec/funcs.h"
 
-static void flat_event(const struct event *ev)
+#include <stdlib.h>
+
+struct flat {
+	int32_t first_tid;
+	bool multi;
+};
+
+static void flat_init(struct out *o)
 {
-	if (ev->kind == EV_ENTRY)
-		fprintf(out_cfg.fp, "%s();\n", funcs_name(ev->fn));
+	o->state = xcalloc(1, sizeof(struct flat));
 }
 
-static void flat_finish(void)
+static void prefix(struct out *o, int32_t tid)
 {
+	struct flat *f = o->state;
+	if (!f->first_tid)
+		f->first_tid = tid;
+	else if (tid != f->first_tid)
+		f->multi = true;
+	if (f->multi)
+		fprintf(o->fp, "[pid %d] ", tid);
 }
 
-const struct out_ops out_flat_ops = { flat_event, flat_finish };
+static void flat_event(struct out *o, const struct event *ev)
+{
+	char buf[64], sig[16];
+	const char *end;
+	switch (ev->kind) {
+	case EV_ENTRY:
+		prefix(o, ev->tid);
+		fprintf(o->fp, "%s();\n", funcs_name(ev->fn));
+		break;
+	case EV_SIGNAL:
+		prefix(o, ev->tid);
+		fprintf(o->fp, "--- %s ---\n", out_signame((int)ev->fn, sig));
+		break;
+	case EV_PROC_EXIT:
+		if ((end = out_end_line(o, ev, buf))) {
+			prefix(o, ev->tid);
+			fprintf(o->fp, "%s\n", end);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void flat_finish(struct out *o)
+{
+	free(o->state);
+}
+
+const struct out_ops out_flat_ops = { flat_init, flat_event, flat_finish };

@@ -13,56 +13,82 @@ struct gthread {
 	struct event entry;    /* that entry */
 };
 
-static struct addrmap threads;
-static bool header_done;
+struct graph {
+	struct addrmap threads;   /* tid -> struct gthread */
+	bool header_done;
+};
 
-static struct gthread *thread_of(int32_t tid)
+static void graph_init(struct out *o)
 {
-	struct gthread *g = addrmap_get(&threads, (taddr_t)(uint32_t)tid);
-	if (!g) {
-		g = xcalloc(1, sizeof(*g));
-		addrmap_put(&threads, (taddr_t)(uint32_t)tid, g);
-	}
-	return g;
+	o->state = xcalloc(1, sizeof(struct graph));
 }
 
-static void line(const char *dur, int32_t tid, unsigned depth, const char *fmt, const char *name)
+static struct gthread *thread_of(struct graph *g, int32_t tid)
 {
-	FILE *fp = out_cfg.fp;
+	struct gthread *t = addrmap_get(&g->threads, (taddr_t)(uint32_t)tid);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		addrmap_put(&g->threads, (taddr_t)(uint32_t)tid, t);
+	}
+	return t;
+}
+
+static void header(struct out *o)
+{
+	struct graph *g = o->state;
+	if (!g->header_done)
+		fprintf(o->fp, "# DURATION     TID     FUNCTION\n");
+	g->header_done = true;
+}
+
+static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const char *fmt, const char *name)
+{
 	fprintf(fp, "%11s [%5d] | %*s", dur, tid, (int)(depth > 0 ? (depth - 1) * 2 : 0), "");
 	fprintf(fp, fmt, name);
 	fputc('\n', fp);
 }
 
-static void flush_pending(struct gthread *g)
+static void flush_pending(struct out *o, struct gthread *t)
 {
-	if (g->pending)
-		line("", g->entry.tid, g->entry.depth, "%s() {", funcs_name(g->entry.fn));
-	g->pending = false;
+	if (t->pending)
+		line(o->fp, "", t->entry.tid, t->entry.depth, "%s() {", funcs_name(t->entry.fn));
+	t->pending = false;
 }
 
-static void graph_event(const struct event *ev)
+static void graph_event(struct out *o, const struct event *ev)
 {
-	char dur[32];
-	if (!header_done) {
-		fprintf(out_cfg.fp, "# DURATION     TID     FUNCTION\n");
-		header_done = true;
-	}
-	struct gthread *g = thread_of(ev->tid);
+	char dur[32], buf[64];
+	const char *end;
+	header(o);
+	struct gthread *t = thread_of(o->state, ev->tid);
 	switch (ev->kind) {
 	case EV_ENTRY:
-		flush_pending(g);
-		g->pending = true;
-		g->entry = *ev;
+		flush_pending(o, t);
+		t->pending = true;
+		t->entry = *ev;
 		break;
 	case EV_EXIT:
 		out_fmt_duration(ev->ts - ev->t0, dur);
-		if (g->pending && g->entry.depth == ev->depth && g->entry.fn == ev->fn) {
-			g->pending = false;
-			line(dur, ev->tid, ev->depth, "%s();", funcs_name(ev->fn));
+		if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
+			t->pending = false;
+			line(o->fp, dur, ev->tid, ev->depth, "%s();", funcs_name(ev->fn));
 		} else {
-			flush_pending(g);
-			line(dur, ev->tid, ev->depth, "} /* %s */", funcs_name(ev->fn));
+			flush_pending(o, t);
+			line(o->fp, dur, ev->tid, ev->depth, "} /* %s */", funcs_name(ev->fn));
+		}
+		break;
+	case EV_SIGNAL:
+		/* Inside the innermost open call: the handler's calls nest here too. */
+		flush_pending(o, t);
+		snprintf(buf, sizeof(buf), "--- %s ---", out_signame((int)ev->fn, (char[16]){ 0 }));
+		line(o->fp, "", ev->tid, ev->depth + 1u, "%s", buf);
+		break;
+	case EV_PROC_EXIT:
+		flush_pending(o, t);
+		if ((end = out_end_line(o, ev, buf))) {
+			if (ev->pid != o->leader)
+				fprintf(o->fp, "[pid %d] ", ev->pid);
+			fprintf(o->fp, "%s\n", end);
 		}
 		break;
 	default:
@@ -73,17 +99,17 @@ static void graph_event(const struct event *ev)
 static void free_thread(taddr_t key, void *val, void *arg)
 {
 	(void)key;
-	(void)arg;
-	flush_pending(val);
+	flush_pending(arg, val);
 	free(val);
 }
 
-static void graph_finish(void)
+static void graph_finish(struct out *o)
 {
-	if (!header_done)
-		fprintf(out_cfg.fp, "# DURATION     TID     FUNCTION\n");
-	addrmap_each(&threads, free_thread, NULL);
-	addrmap_free(&threads);
+	struct graph *g = o->state;
+	header(o);
+	addrmap_each(&g->threads, free_thread, o);
+	addrmap_free(&g->threads);
+	free(g);
 }
 
-const struct out_ops out_graph_ops = { graph_event, graph_finish };
+const struct out_ops out_graph_ops = { graph_init, graph_event, graph_finish };

@@ -1,7 +1,8 @@
-/* out/summary: per-function totals (-c), sorted by total time.
+/* out/summary: per-function totals (-c), sorted by total time, or by first call with --once.
  *
- * Total is the time a function was on the stack, counting a recursive function's nested calls
- * once; Self excludes its callees; Avg, Min and Max are over single calls. */
+ * Total is the time a function was on a thread's stack, counting a recursive function's nested
+ * calls once; Self excludes its callees; Avg, Min and Max are over single calls. Threads are
+ * added up, or shown one table each with --per-thread. */
 #include "out.h"
 #include "../rec/funcs.h"
 #include "../util/addrmap.h"
@@ -10,73 +11,103 @@
 #include <string.h>
 
 struct fstat {
+	uint32_t fn;
+	int32_t tid;           /* 0 unless per thread */
 	uint64_t total, self, calls, min, max, sum;
 	uint64_t first;        /* order of first call */
-	bool seen;
 };
 
 struct sframe {
-	uint32_t fn;
+	struct fstat *s;
 	uint64_t child;        /* time spent in callees so far */
 };
 
 struct sthread {
 	struct sframe *v;
 	size_t n, cap;
+	struct addrmap active; /* fn -> open frames of it in this thread, as a count cast to a pointer */
 };
 
-static struct fstat *stats;
-static size_t nstats;
-static uint64_t nseen;
-static struct addrmap threads;
-/* How many open frames of each function, across threads, for counting recursion once. */
-static uint32_t *active;
+struct summary {
+	char **ends;             /* how processes ended, printed after the table */
+	size_t nends;
+	struct addrmap stats;    /* (tid << 32 | fn) -> struct fstat */
+	struct addrmap threads;  /* tid -> struct sthread */
+	uint64_t nseen;
+};
 
-static struct fstat *stat_of(uint32_t fn)
+static void summary_init(struct out *o)
 {
-	if (fn >= nstats) {
-		size_t n = fn + 1 > nstats * 2 ? fn + 1 : nstats * 2;
-		stats = xrealloc(stats, n * sizeof(*stats));
-		active = xrealloc(active, n * sizeof(*active));
-		memset(stats + nstats, 0, (n - nstats) * sizeof(*stats));
-		memset(active + nstats, 0, (n - nstats) * sizeof(*active));
-		nstats = n;
-	}
-	return &stats[fn];
+	o->state = xcalloc(1, sizeof(struct summary));
 }
 
-static struct sthread *thread_of(int32_t tid)
+static struct fstat *stat_of(struct out *o, int32_t tid, uint32_t fn)
 {
-	struct sthread *t = addrmap_get(&threads, (taddr_t)(uint32_t)tid);
+	struct summary *sm = o->state;
+	if (!o->cfg->per_thread)
+		tid = 0;
+	taddr_t key = (taddr_t)(uint32_t)tid << 32 | fn;
+	struct fstat *s = addrmap_get(&sm->stats, key);
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->fn = fn;
+		s->tid = tid;
+		s->min = UINT64_MAX;
+		s->first = sm->nseen++;
+		addrmap_put(&sm->stats, key, s);
+	}
+	return s;
+}
+
+static struct sthread *thread_of(struct summary *sm, int32_t tid)
+{
+	struct sthread *t = addrmap_get(&sm->threads, (taddr_t)(uint32_t)tid);
 	if (!t) {
 		t = xcalloc(1, sizeof(*t));
-		addrmap_put(&threads, (taddr_t)(uint32_t)tid, t);
+		addrmap_put(&sm->threads, (taddr_t)(uint32_t)tid, t);
 	}
 	return t;
 }
 
-static void summary_event(const struct event *ev)
+/* Adds d to the number of open frames of fn in t; returns the new number. */
+static uintptr_t active_add(struct sthread *t, uint32_t fn, int d)
 {
+	uintptr_t n = (uintptr_t)addrmap_get(&t->active, fn) + (uintptr_t)(intptr_t)d;
+	if (n)
+		addrmap_put(&t->active, fn, (void *)n);
+	else
+		addrmap_del(&t->active, fn);
+	return n;
+}
+
+static void summary_event(struct out *o, const struct event *ev)
+{
+	struct summary *sm = o->state;
+	char buf[64];
+	const char *end;
+	if (ev->kind == EV_PROC_EXIT && (end = out_end_line(o, ev, buf))) {
+		sm->ends = xrealloc(sm->ends, (sm->nends + 1) * sizeof(*sm->ends));
+		sm->ends[sm->nends] = xmalloc(strlen(end) + 32);
+		if (ev->pid != o->leader)
+			sprintf(sm->ends[sm->nends], "[pid %d] %s", ev->pid, end);
+		else
+			strcpy(sm->ends[sm->nends], end);
+		sm->nends++;
+	}
 	if (ev->kind != EV_ENTRY && ev->kind != EV_EXIT)
 		return;
-	struct sthread *t = thread_of(ev->tid);
-	struct fstat *s = stat_of(ev->fn);
+	struct sthread *t = thread_of(sm, ev->tid);
 	if (ev->kind == EV_ENTRY) {
-		if (!s->seen) {
-			s->seen = true;
-			s->first = nseen++;
-			s->min = UINT64_MAX;
-		}
 		xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
-		t->v[t->n++] = (struct sframe){ ev->fn, 0 };
-		active[ev->fn]++;
+		t->v[t->n++] = (struct sframe){ stat_of(o, ev->tid, ev->fn), 0 };
+		active_add(t, ev->fn, 1);
 		return;
 	}
 	if (!t->n)
 		return;
 	struct sframe f = t->v[--t->n];
+	struct fstat *s = f.s;
 	uint64_t d = ev->ts - ev->t0;
-	active[f.fn]--;
 	s->calls++;
 	s->sum += d;
 	if (d < s->min)
@@ -84,68 +115,97 @@ static void summary_event(const struct event *ev)
 	if (d > s->max)
 		s->max = d;
 	s->self += d > f.child ? d - f.child : 0;
-	if (!active[f.fn])
+	if (!active_add(t, s->fn, -1))
 		s->total += d;
 	if (t->n)
 		t->v[t->n - 1].child += d;
 }
 
+struct sorter {
+	struct fstat **v;
+	size_t n;
+};
+
+static void collect(taddr_t key, void *val, void *arg)
+{
+	struct sorter *so = arg;
+	(void)key;
+	so->v[so->n++] = val;
+}
+
 static int by_total(const void *pa, const void *pb)
 {
-	const struct fstat *a = &stats[*(const uint32_t *)pa], *b = &stats[*(const uint32_t *)pb];
+	const struct fstat *a = *(struct fstat *const *)pa, *b = *(struct fstat *const *)pb;
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
 	if (a->total != b->total)
 		return a->total > b->total ? -1 : 1;
-	return strcmp(funcs_name(*(const uint32_t *)pa), funcs_name(*(const uint32_t *)pb));
+	return strcmp(funcs_name(a->fn), funcs_name(b->fn));
 }
 
 static int by_first(const void *pa, const void *pb)
 {
-	const struct fstat *a = &stats[*(const uint32_t *)pa], *b = &stats[*(const uint32_t *)pb];
+	const struct fstat *a = *(struct fstat *const *)pa, *b = *(struct fstat *const *)pb;
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
 	return a->first < b->first ? -1 : a->first > b->first;
 }
 
-static void free_thread(taddr_t key, void *val, void *arg)
+static void header(FILE *fp)
 {
-	(void)key;
-	(void)arg;
-	struct sthread *t = val;
-	free(t->v);
-	free(t);
-}
-
-static void summary_finish(void)
-{
-	FILE *fp = out_cfg.fp;
-	uint32_t *order = xmalloc((nstats ? nstats : 1) * sizeof(*order));
-	size_t n = 0;
-	for (size_t i = 0; i < nstats; i++)
-		if (stats[i].seen)
-			order[n++] = (uint32_t)i;
-	qsort(order, n, sizeof(*order), out_cfg.first_hit_order ? by_first : by_total);
-
 	fprintf(fp, "%11s  %11s  %10s  %11s  %11s  %11s  %s\n", "Total", "Self", "Calls", "Avg", "Min", "Max",
 		"Function");
 	fprintf(fp, "%11s  %11s  %10s  %11s  %11s  %11s  %s\n", "===========", "===========", "==========",
 		"===========", "===========", "===========", "====================");
-	for (size_t i = 0; i < n; i++) {
-		struct fstat *s = &stats[order[i]];
+}
+
+static void free_thread(taddr_t key, void *val, void *arg)
+{
+	struct sthread *t = val;
+	(void)key;
+	(void)arg;
+	addrmap_free(&t->active);
+	free(t->v);
+	free(t);
+}
+
+static void summary_finish(struct out *o)
+{
+	struct summary *sm = o->state;
+	FILE *fp = o->fp;
+	struct sorter so = { xmalloc((sm->stats.n + 1) * sizeof(*so.v)), 0 };
+	addrmap_each(&sm->stats, collect, &so);
+	qsort(so.v, so.n, sizeof(*so.v), o->cfg->first_hit_order ? by_first : by_total);
+
+	if (!o->cfg->per_thread)
+		header(fp);
+	for (size_t i = 0; i < so.n; i++) {
+		struct fstat *s = so.v[i];
 		char tot[32], self[32], avg[32], min[32], max[32];
+		if (o->cfg->per_thread && (i == 0 || so.v[i - 1]->tid != s->tid)) {
+			fprintf(fp, "%s# thread %d\n", i ? "\n" : "", s->tid);
+			header(fp);
+		}
 		out_fmt_duration(s->total, tot);
 		out_fmt_duration(s->self, self);
 		out_fmt_duration(s->calls ? s->sum / s->calls : 0, avg);
 		out_fmt_duration(s->calls ? s->min : 0, min);
 		out_fmt_duration(s->max, max);
 		fprintf(fp, "%11s  %11s  %10" PRIu64 "  %11s  %11s  %11s  %s\n", tot, self, s->calls, avg, min, max,
-			funcs_name(order[i]));
+			funcs_name(s->fn));
 	}
-	free(order);
-	addrmap_each(&threads, free_thread, NULL);
-	addrmap_free(&threads);
-	free(stats);
-	free(active);
-	stats = NULL;
-	active = NULL;
-	nstats = 0;
+	for (size_t i = 0; i < sm->nends; i++) {
+		fprintf(fp, "%s\n", sm->ends[i]);
+		free(sm->ends[i]);
+	}
+	free(sm->ends);
+	for (size_t i = 0; i < so.n; i++)
+		free(so.v[i]);
+	free(so.v);
+	addrmap_free(&sm->stats);
+	addrmap_each(&sm->threads, free_thread, NULL);
+	addrmap_free(&sm->threads);
+	free(sm);
 }
 
-const struct out_ops out_summary_ops = { summary_event, summary_finish };
+const struct out_ops out_summary_ops = { summary_init, summary_event, summary_finish };

@@ -14,6 +14,13 @@ void sink_event(const struct event *ev)
 {
 	if (depth_limit && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT) && ev->depth > depth_limit)
 		return;
+	if (depth_limit && ev->kind == EV_SIGNAL && ev->depth >= depth_limit) {
+		/* A signal is always shown: inside the deepest call that is shown. */
+		struct event e = *ev;
+		e.depth = (uint16_t)(depth_limit - 1);
+		consumer(&e);
+		return;
+	}
 	if (consumer)
 		consumer(ev);
 }

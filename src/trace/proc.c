@@ -143,7 +143,19 @@ static taddr_t gadget_addr(struct proc *p)
 	return p->nscr ? p->scr[0].base : 0;
 }
 
+static long inject(struct task *t, long nr, const long args[6], bool gadget_ok);
+
 long proc_inject_syscall(struct task *t, long nr, const long args[6])
+{
+	return inject(t, nr, args, true);
+}
+
+long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6])
+{
+	return inject(t, nr, args, false);
+}
+
+static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 {
 	/* mov $nr, %eax; syscall; int3. The mov matters at an exec stop, where the kernel still
 	 * writes execve's return value into rax after we set it. */
@@ -159,7 +171,7 @@ long proc_inject_syscall(struct task *t, long nr, const long args[6])
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
 		return -errno;
 	r = saved;
-	taddr_t at = gadget_addr(p);
+	taddr_t at = gadget_ok ? gadget_addr(p) : 0;
 	if (!at) {
 		at = saved.rip;
 		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
@@ -207,7 +219,7 @@ long proc_inject_syscall(struct task *t, long nr, const long args[6])
 		}
 	}
 restore:
-	if (!gadget_addr(p) || at != gadget_addr(p))
+	if (done == at + sizeof(code))
 		proc_write(p, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
 	return ret;

@@ -21,8 +21,11 @@ void stop_next(struct stop *s)
 			s->kind = STOP_NONE;
 			return;
 		}
-		if (errno != EINTR)
-			die_errno("waitpid");
+		if (errno == EINTR) {
+			s->kind = STOP_INTR;
+			return;
+		}
+		die_errno("waitpid");
 	}
 	s->ts = util_now_ns();
 	s->tid = tid;
@@ -62,7 +65,7 @@ const char *stop_kind_name(enum stop_kind k)
 {
 	static const char *const names[] = {
 		"trap", "signal", "group-stop", "event-stop", "exec", "clone", "fork", "vfork", "vfork-done",
-		"exited", "killed", "none",
+		"exited", "killed", "none", "interrupted",
 	};
-	return k <= STOP_NONE ? names[k] : "?";
+	return k <= STOP_INTR ? names[k] : "?";
 }

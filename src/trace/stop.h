@@ -17,6 +17,7 @@ enum stop_kind {
 	STOP_EXITED,      /* the task is gone: exited normally */
 	STOP_KILLED,      /* the task is gone: killed by a signal */
 	STOP_NONE,        /* nothing left to wait for */
+	STOP_INTR,        /* waitpid was interrupted by a signal to us */
 };
 
 struct stop {

@@ -17,6 +17,7 @@ struct trace_opts {
 	char **include, **exclude;   /* globs on function names, NULL-terminated, may be NULL */
 	bool returns;                /* track exits (graph, summary, depth limit) */
 	bool once;                   /* remove an entry breakpoint after its first hit */
+	bool follow;                 /* trace child processes too */
 };
 extern struct trace_opts trace_opts;
 
@@ -38,9 +39,12 @@ struct scratch {
 	taddr_t base, size, used;
 };
 
+/* An address space: its breakpoints, scratch and image. Usually one process; a vfork child
+ * shares its parent's until it execs. */
 struct proc {
-	pid_t pid;
+	pid_t pid;                   /* the process whose memory this is */
 	int memfd;                   /* /proc/PID/mem, reopened at exec */
+	bool loaded;                 /* image read and breakpoints planted */
 	struct symtab st;            /* the main executable */
 	taddr_t bias;                /* runtime address minus link-time address of the executable */
 	struct addrmap bps;          /* addr -> struct bp */
@@ -51,9 +55,19 @@ struct proc {
 	int ntasks;
 };
 
+enum task_role {
+	ROLE_TRACED,     /* its calls are reported */
+	ROLE_SILENT,     /* an unfollowed vfork child on our breakpoints: stepped over, not reported */
+};
+
+/* A thread. */
 struct task {
 	pid_t tid;
+	pid_t tgid;                  /* its process, as shown in the trace */
 	struct proc *p;
+	enum task_role role;
+	bool fresh;                  /* its first stop is its start, not an event */
+	bool attaching;              /* -p: the first stop after PTRACE_INTERRUPT */
 	struct callstack cs;
 	taddr_t resumed_rip;         /* where we last resumed it: a trap there without progress is suspect */
 	int pending_sig;             /* to deliver at the next resume */
@@ -70,6 +84,8 @@ bool proc_is_text(struct proc *p, taddr_t addr);
 /* Runs syscall nr with args in task t (stopped), restoring its registers after. Returns the
  * syscall's return value (negative errno on failure), or -ESRCH if the task vanished. */
 long proc_inject_syscall(struct task *t, long nr, const long args[6]);
+/* The same, never through the scratch gadget (for unmapping scratch itself). */
+long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6]);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
  * (mapping new scratch if needed), or 0 if none could be had. */
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
@@ -88,8 +104,33 @@ int bp_step_over(struct task *t, struct bp *bp, struct user_regs_struct *r);
 /* Every planted breakpoint's address and original byte, for tests and cleanup. */
 void bp_free_all(struct proc *p);
 
+/* task.c: the registry of tasks and address spaces. */
+struct task *task_get(pid_t tid);
+struct task *task_new(pid_t tid, pid_t tgid, struct proc *p, enum task_role role);
+/* Forgets t, closing its open calls at ts; the proc goes with its last task. */
+void task_free(struct task *t, uint64_t ts);
+void task_each(void (*fn)(struct task *t, void *arg), void *arg);
+size_t task_count(void);
+struct proc *proc_new(pid_t pid);
+/* Moves t to a new, empty address space (after exec). */
+void task_new_proc(struct task *t);
+
 /* tracer.c */
-/* Starts argv under tracing and runs until it ends. Returns the wait status of the program. */
-int trace_run(char **argv, const char *path);
+/* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is
+ * gone or fntrace is told to stop. Returns the wait status of the program (0 after a detach). */
+int trace_run(char **argv, const char *path, const int *pids, int npids);
+/* Loads the image a task's proc runs and plants its breakpoints. */
+void trace_load_image(struct task *t);
+
+/* attach.c */
+/* Forks and execs argv seized, with PTRACE_O_EXITKILL. Returns the pid; dies on error. */
+pid_t trace_launch(char **argv, const char *path);
+/* Throws an exec error of the launched child (reported by the child through a pipe), if any. */
+void trace_launch_check(const char *path);
+/* Seizes every thread of pid and interrupts them. Returns 0, or -1 after printing why. */
+int trace_attach(pid_t pid);
+/* Takes every breakpoint and scratch region out of every traced process and lets them all go,
+ * running exactly as before. */
+void trace_detach_all(uint64_t ts);
 
 #endif

@@ -1,11 +1,9 @@
-/* tracer: start the program, then the stop loop: each stop goes to the handler of its kind. */
+/* tracer: the stop loop. Each stop goes to the handler of its kind; each handler has one job. */
 #include "trace.h"
 #include "stop.h"
 #include "../rec/event.h"
-#include "../rec/funcs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kcmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,78 +14,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PTRACE_OPTS (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
-		     PTRACE_O_TRACEVFORK)
-
-enum task_role {
-	ROLE_TRACED,     /* its calls are reported */
-	ROLE_SILENT,     /* a vfork child sharing our breakpoints: stepped over, not reported, until exec */
-};
-
-struct tstate {
-	struct task t;
-	enum task_role role;
-	bool fresh;          /* created from a clone event; its first stop is its start */
-};
-
-static struct addrmap tasks;      /* tid -> struct tstate */
-static struct addrmap parked;     /* tid -> heap copy of a stop from a task we do not know yet */
+static struct addrmap parked;     /* tid -> heap copy of the first stop of a task not known yet */
 static struct addrmap to_detach;  /* tids of unfollowed children to let go at their first stop */
-static pid_t leader;              /* the process we started */
-static int leader_status = -1;
-static int exec_err_fd = -1;
+static pid_t leader;              /* the first process: its status is ours */
+static int leader_status;
+static bool leader_ended;
+static const char *launch_path;   /* the program we started, or NULL after -p */
+static volatile sig_atomic_t stop_requested;
 
-static struct tstate *ts_of(struct task *t)
+static void emit(struct task *t, enum ev_kind kind, uint32_t fn, uint64_t ts)
 {
-	return (struct tstate *)t;
-}
-
-static struct task *task_get(pid_t tid)
-{
-	return addrmap_get(&tasks, (taddr_t)tid);
-}
-
-static struct task *task_new(pid_t tid, struct proc *p, enum task_role role)
-{
-	struct tstate *s = xcalloc(1, sizeof(*s));
-	s->t.tid = tid;
-	s->t.p = p;
-	s->t.cs.pid = p->pid;
-	s->t.cs.tid = tid;
-	s->role = role;
-	p->ntasks++;
-	addrmap_put(&tasks, (taddr_t)tid, s);
-	return &s->t;
-}
-
-static struct proc *proc_new(pid_t pid)
-{
-	struct proc *p = xcalloc(1, sizeof(*p));
-	p->pid = pid;
-	p->memfd = -1;
-	return p;
-}
-
-static void proc_release(struct proc *p)
-{
-	if (p->memfd >= 0)
-		close(p->memfd);
-	bp_free_all(p);
-	symtab_free(&p->st);
-	free(p->scr);
-	free(p->xmaps);
-	free(p);
-}
-
-static void task_free(struct task *t, uint64_t ts)
-{
-	struct proc *p = t->p;
-	callstack_close_all(&t->cs, ts);
-	callstack_free(&t->cs);
-	addrmap_del(&tasks, (taddr_t)t->tid);
-	free(ts_of(t));
-	if (--p->ntasks == 0)
-		proc_release(p);
+	struct event ev = { .ts = ts, .pid = t->tgid, .tid = t->tid, .fn = fn, .kind = (uint16_t)kind,
+			    .depth = (uint16_t)(t->cs.n > 0xfffe ? 0xfffe : t->cs.n) };
+	sink_event(&ev);
 }
 
 /* Resumes t, delivering sig (or a signal that arrived while we ran code in it). ESRCH is fine:
@@ -103,25 +42,26 @@ static void resume(struct task *t, int sig, taddr_t rip)
 		warn_errno("ptrace(CONT, %d)", t->tid);
 }
 
-/* Loads the image a proc now runs and plants its breakpoints. */
-static void load_image(struct task *t, const char *path)
+void trace_load_image(struct task *t)
 {
 	struct proc *p = t->p;
-	char err[512];
-	bp_free_all(p);
-	symtab_free(&p->st);
-	free(p->scr);
-	p->scr = NULL;
-	p->nscr = 0;
+	char exe[64], path[4096], err[512];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", p->pid);
+	ssize_t n = readlink(exe, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = 0;
+	p->loaded = true;
 	if (proc_open_mem(p)) {
 		warn_errno("cannot open memory of pid %d", p->pid);
 		return;
 	}
 	proc_load_maps(p);
-	if (symtab_load(path, &p->st, err, sizeof(err))) {
+	/* The file as the process has it, even if its path was replaced or deleted since. */
+	if (symtab_load(exe, &p->st, err, sizeof(err))) {
 		warn_msg("%s", err);
 		return;
 	}
+	free(p->st.path);
+	p->st.path = xstrdup(n > 0 ? path : exe);
 	if (proc_read_bias(p)) {
 		warn_errno("cannot read the auxiliary vector of pid %d", p->pid);
 		return;
@@ -131,25 +71,19 @@ static void load_image(struct task *t, const char *path)
 
 static void on_exec(struct task *t, const struct stop *s)
 {
-	struct proc *p = t->p;
-	char exe[64], path[4096];
 	/* Any other thread of the process is gone; the execing one now has the leader's tid. */
-	if ((pid_t)s->msg != t->tid) {
-		struct task *old = task_get((pid_t)s->msg);
-		if (old && old != t)
-			task_free(old, s->ts);
-	}
+	struct task *old = task_get((pid_t)s->msg);
+	if (old && old != t)
+		task_free(old, s->ts);
 	callstack_close_all(&t->cs, s->ts);
-	if (ts_of(t)->role == ROLE_SILENT) {
-		/* A vfork child of an untraced kind: its new image has none of our bytes. Let it go. */
+	if (t->role == ROLE_SILENT) {
+		/* An unfollowed vfork child: its new image has none of our bytes. Let it go. */
 		ptrace(PTRACE_DETACH, t->tid, 0, 0);
 		task_free(t, s->ts);
 		return;
 	}
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", p->pid);
-	ssize_t n = readlink(exe, path, sizeof(path) - 1);
-	path[n > 0 ? n : 0] = 0;
-	load_image(t, n > 0 ? path : exe);
+	task_new_proc(t);
+	trace_load_image(t);
 	resume(t, 0, 0);
 }
 
@@ -157,13 +91,21 @@ static bool trap_is_ours(struct task *t, struct bp *bp, const struct user_regs_s
 {
 	if (!bp || !bp->ever_planted)
 		return false;
-	/* Resumed exactly here and stopped again without moving: a SIGTRAP sent by someone. */
+	/* Resumed exactly here and stopped again without moving, or our byte is gone: maybe a
+	 * SIGTRAP sent by someone. The kernel says SI_KERNEL for an int3. */
 	if (r->rip == t->resumed_rip || !bp->planted) {
 		siginfo_t si;
 		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code != SI_KERNEL)
 			return false;
 	}
 	return true;
+}
+
+static void on_signal(struct task *t, const struct stop *s, int sig)
+{
+	if (t->role == ROLE_TRACED)
+		emit(t, EV_SIGNAL, (uint32_t)sig, s->ts);
+	resume(t, sig, 0);
 }
 
 static void on_trap(struct task *t, const struct stop *s)
@@ -174,10 +116,10 @@ static void on_trap(struct task *t, const struct stop *s)
 		return;   /* gone */
 	struct bp *bp = addrmap_get(&p->bps, r.rip - 1);
 	if (!trap_is_ours(t, bp, &r)) {
-		resume(t, SIGTRAP, 0);
+		on_signal(t, s, SIGTRAP);
 		return;
 	}
-	if (bp->planted && ts_of(t)->role == ROLE_TRACED) {
+	if (bp->planted && t->role == ROLE_TRACED) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, r.rsp, s->ts);
 		if (bp->entry) {
@@ -215,15 +157,21 @@ static void unplant_in(taddr_t key, void *val, void *arg)
 		proc_write(arg, bp->addr, &bp->orig, 1);
 }
 
-/* A child process that we do not follow: take our bytes out of its memory now (it cannot run
- * before its first stop), and let it go at that stop. */
-static void release_child(struct proc *parent, pid_t child)
+/* Takes our bytes out of a child's copy of its parent's memory. It cannot run before its first
+ * stop, so this is done before it executes anything. */
+static void clean_child_memory(struct proc *parent, pid_t child)
 {
 	struct proc tmp = { .pid = child, .memfd = -1 };
 	if (proc_open_mem(&tmp) == 0) {
 		addrmap_each(&parent->bps, unplant_in, &tmp);
 		close(tmp.memfd);
 	}
+}
+
+/* A child process that we do not follow: cleaned now, let go at its first stop. */
+static void release_child(struct proc *parent, pid_t child)
+{
+	clean_child_memory(parent, child);
 	struct stop *pk = addrmap_del(&parked, (taddr_t)child);
 	if (pk) {
 		ptrace(PTRACE_DETACH, child, 0, 0);
@@ -234,6 +182,39 @@ static void release_child(struct proc *parent, pid_t child)
 }
 
 static void dispatch(struct stop *s);
+
+static void copy_bp(taddr_t key, void *val, void *arg)
+{
+	struct proc *p = arg;
+	struct bp *copy = xmalloc(sizeof(*copy));
+	*copy = *(struct bp *)val;
+	addrmap_put(&p->bps, key, copy);
+}
+
+/* A followed child with its own memory: a copy of its parent's, breakpoints and scratch too. */
+static void follow_fork(struct task *parent, pid_t child)
+{
+	struct task *c = task_new(child, child, parent->p, ROLE_TRACED);
+	task_new_proc(c);
+	struct proc *p = c->p, *pp = parent->p;
+	p->loaded = pp->loaded;
+	if (!pp->loaded || proc_open_mem(p))
+		return;
+	char err[512];
+	if (symtab_load(pp->st.path, &p->st, err, sizeof(err)) == 0) {
+		p->bias = pp->bias;
+		addrmap_each(&pp->bps, copy_bp, p);
+		p->scr = xmalloc((pp->nscr + 1) * sizeof(*p->scr));
+		memcpy(p->scr, pp->scr, pp->nscr * sizeof(*p->scr));
+		p->nscr = pp->nscr;
+		proc_load_maps(p);
+	} else {
+		/* No symbols to trace it by: at least it must not trap on our bytes. */
+		clean_child_memory(pp, child);
+		p->loaded = false;
+	}
+	c->fresh = true;
+}
 
 /* The parent told us about a new task: decide what it is, and handle its first stop if parked. */
 static void on_new_task(struct task *t, const struct stop *s)
@@ -251,13 +232,16 @@ static void on_new_task(struct task *t, const struct stop *s)
 	if (f)
 		fclose(f);
 
-	if (tgid == p->pid) {
-		struct task *c = task_new(child, p, ts_of(t)->role);
-		ts_of(c)->fresh = true;
+	if (tgid == t->tgid) {
+		struct task *c = task_new(child, t->tgid, p, t->role);   /* a thread */
+		c->fresh = true;
 	} else if (shares_vm) {
 		/* vfork or clone(CLONE_VM): it runs on our breakpoints until it execs or exits. */
-		struct task *c = task_new(child, p, ROLE_SILENT);
-		ts_of(c)->fresh = true;
+		struct task *c = task_new(child, tgid, p, trace_opts.follow && t->role == ROLE_TRACED ?
+					  ROLE_TRACED : ROLE_SILENT);
+		c->fresh = true;
+	} else if (trace_opts.follow && t->role == ROLE_TRACED) {
+		follow_fork(t, child);
 	} else {
 		release_child(p, child);
 		resume(t, 0, 0);
@@ -273,9 +257,21 @@ static void on_new_task(struct task *t, const struct stop *s)
 
 static void on_exit_task(struct task *t, const struct stop *s)
 {
-	if (t->tid == leader)
+	bool proc_ends = t->tid == t->tgid;
+	pid_t tgid = t->tgid;
+	bool traced = t->role == ROLE_TRACED;
+	if (tgid == leader && launch_path && !t->p->loaded)
+		trace_launch_check(launch_path);   /* it never ran: say why execve failed */
+	if (tgid == leader && proc_ends) {
 		leader_status = s->status;
+		leader_ended = true;
+	}
 	task_free(t, s->ts);
+	if (proc_ends && traced) {
+		struct event ev = { .ts = s->ts, .pid = tgid, .tid = tgid, .fn = (uint32_t)s->status,
+				    .kind = EV_PROC_EXIT };
+		sink_event(&ev);
+	}
 }
 
 static void on_unknown(struct stop *s)
@@ -295,6 +291,19 @@ static void on_unknown(struct stop *s)
 	addrmap_put(&parked, (taddr_t)s->tid, copy);
 }
 
+/* The first stop of a task we attached to with -p: plant breakpoints once per process. */
+static bool on_attach_stop(struct task *t, const struct stop *s)
+{
+	t->attaching = false;
+	if (!t->p->loaded)
+		trace_load_image(t);
+	if (s->kind == STOP_EVENT_STOP) {
+		resume(t, 0, 0);
+		return true;
+	}
+	return false;
+}
+
 static void dispatch(struct stop *s)
 {
 	struct task *t = task_get(s->tid);
@@ -303,8 +312,10 @@ static void dispatch(struct stop *s)
 		on_unknown(s);
 		return;
 	}
-	if (ts_of(t)->fresh && s->kind != STOP_EXITED && s->kind != STOP_KILLED) {
-		ts_of(t)->fresh = false;
+	if (t->attaching && s->kind != STOP_EXITED && s->kind != STOP_KILLED && on_attach_stop(t, s))
+		return;
+	if (t->fresh && s->kind != STOP_EXITED && s->kind != STOP_KILLED) {
+		t->fresh = false;
 		if (s->kind == STOP_GROUP || s->kind == STOP_EVENT_STOP) {
 			resume(t, 0, 0);
 			return;
@@ -315,9 +326,10 @@ static void dispatch(struct stop *s)
 		on_trap(t, s);
 		break;
 	case STOP_SIGNAL:
-		resume(t, s->sig, 0);
+		on_signal(t, s, s->sig);
 		break;
 	case STOP_GROUP:
+		/* Stay stopped, as without us, but let SIGCONT be seen. */
 		if (ptrace(PTRACE_LISTEN, t->tid, 0, 0) && errno != ESRCH)
 			warn_errno("ptrace(LISTEN, %d)", t->tid);
 		break;
@@ -338,74 +350,61 @@ static void dispatch(struct stop *s)
 		on_exit_task(t, s);
 		break;
 	case STOP_NONE:
+	case STOP_INTR:
 		break;
 	}
 }
 
-/* Forks the program, stopped until we have seized it, then lets it exec. */
-static pid_t launch(char **argv, const char *path)
+static void request_stop(int sig)
 {
-	int go[2], err[2];
-	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-		die_errno("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die_errno("fork");
-	if (pid == 0) {
-		char c;
-		close(go[1]);
-		close(err[0]);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);   /* the tracer died before we could start */
-		execv(path, argv);
-		int e = errno;
-		if (write(err[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(err[1]);
-	if (ptrace(PTRACE_SEIZE, pid, 0, (long)PTRACE_OPTS)) {
-		int e = errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		errno = e;
-		if (e == EPERM)
-			die("cannot trace %s: ptrace: Operation not permitted (check /proc/sys/kernel/yama/ptrace_scope, "
-			    "seccomp or container restrictions)", path);
-		die_errno("ptrace(SEIZE, %d)", pid);
-	}
-	/* The user's Ctrl-C and Ctrl-\ are for the program; we keep tracing until it is gone. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	if (write(go[1], "x", 1) != 1)
-		die_errno("starting %s", path);
-	close(go[1]);
-	exec_err_fd = err[0];
-	return pid;
+	(void)sig;
+	stop_requested = 1;
 }
 
-int trace_run(char **argv, const char *path)
+/* SIGINT, SIGTERM, SIGHUP: detach and go. For a program we started, Ctrl-C and Ctrl-\ are the
+ * program's: it gets them from the terminal, and we trace on until it is gone. */
+static void install_handlers(bool launched)
 {
-	leader = launch(argv, path);
-	struct proc *p = proc_new(leader);
-	task_new(leader, p, ROLE_TRACED);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = request_stop;   /* no SA_RESTART: waitpid must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (launched) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+	} else {
+		sigaction(SIGINT, &sa, NULL);
+	}
+}
+
+int trace_run(char **argv, const char *path, const int *pids, int npids)
+{
+	if (argv) {
+		launch_path = path;
+		leader = trace_launch(argv, path);
+		task_new(leader, leader, proc_new(leader), ROLE_TRACED);
+	} else {
+		int ok = 0;
+		for (int i = 0; i < npids; i++)
+			ok += trace_attach(pids[i]) == 0;
+		if (!ok)
+			exit(1);
+		leader = pids[0];
+	}
+	install_handlers(argv != NULL);   /* after the fork: the program keeps its own dispositions */
 
 	struct stop s;
-	for (;;) {
+	while (task_count() && !stop_requested) {
 		stop_next(&s);
 		if (s.kind == STOP_NONE)
 			break;
-		dispatch(&s);
-		if (leader_status != -1 && !tasks.n)
-			break;
+		if (s.kind != STOP_INTR)
+			dispatch(&s);
 	}
-	int e;
-	if (exec_err_fd >= 0 && read(exec_err_fd, &e, sizeof(e)) == sizeof(e)) {
-		errno = e;
-		die_errno("cannot execute %s", path);
+	if (stop_requested && task_count()) {
+		trace_detach_all(util_now_ns());
+		return 0;
 	}
-	return leader_status;
+	return leader_ended ? leader_status : 0;
 }

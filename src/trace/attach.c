@@ -1,0 +1,351 @@
+/* attach: how tracing starts and ends: launch a program seized, attach to running processes,
+ * and detach from everything leaving no trace of us behind. */
+#include "trace.h"
+#include "stop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define OPTS_COMMON (PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+
+static int exec_err_fd = -1;
+
+pid_t trace_launch(char **argv, const char *path)
+{
+	int go[2], err[2];
+	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		die_errno("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		close(err[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);   /* the tracer died before we could start */
+		execv(path, argv);
+		int e = errno;
+		if (write(err[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(err[1]);
+	/* EXITKILL: if we die, even by SIGKILL, the program dies with us instead of running on
+	 * with our breakpoints in it. */
+	if (ptrace(PTRACE_SEIZE, pid, 0, (long)(OPTS_COMMON | PTRACE_O_EXITKILL))) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		errno = e;
+		if (e == EPERM)
+			die("cannot trace %s: ptrace: Operation not permitted (check /proc/sys/kernel/yama/ptrace_scope, "
+			    "seccomp or container restrictions)", path);
+		die_errno("ptrace(SEIZE, %d)", pid);
+	}
+	if (write(go[1], "x", 1) != 1)
+		die_errno("starting %s", path);
+	close(go[1]);
+	exec_err_fd = err[0];
+	return pid;
+}
+
+void trace_launch_check(const char *path)
+{
+	int e;
+	if (exec_err_fd >= 0 && read(exec_err_fd, &e, sizeof(e)) == sizeof(e)) {
+		errno = e;
+		die_errno("cannot execute %s", path);
+	}
+}
+
+static pid_t tracer_of(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t tracer = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer;
+}
+
+static void attach_error(pid_t pid, int e)
+{
+	pid_t tracer;
+	if (e == ESRCH)
+		warn_msg("cannot attach to pid %d: no such process", pid);
+	else if (e == EPERM && (tracer = tracer_of(pid)) > 0)
+		warn_msg("cannot attach to pid %d: already traced by pid %d", pid, tracer);
+	else if (e == EPERM)
+		warn_msg("cannot attach to pid %d: Operation not permitted (you need the same user and "
+			 "/proc/sys/kernel/yama/ptrace_scope 0, or CAP_SYS_PTRACE)", pid);
+	else {
+		errno = e;
+		warn_errno("cannot attach to pid %d", pid);
+	}
+}
+
+/* Seizes every thread listed in /proc/PID/task, again and again until no new one shows up. */
+int trace_attach(pid_t pid)
+{
+	char dir[64];
+	struct proc *p = NULL;
+	bool found_new = true;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	if (kill(pid, 0) && errno == ESRCH) {
+		attach_error(pid, ESRCH);
+		return -1;
+	}
+	if (task_get(pid)) {
+		warn_msg("pid %d is already being traced by this fntrace", pid);
+		return -1;
+	}
+	while (found_new) {
+		found_new = false;
+		DIR *d = opendir(dir);
+		if (!d) {
+			attach_error(pid, errno == ENOENT ? ESRCH : errno);
+			return p ? 0 : -1;
+		}
+		for (struct dirent *de; (de = readdir(d));) {
+			pid_t tid = atoi(de->d_name);
+			if (tid <= 0 || task_get(tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, (long)OPTS_COMMON)) {
+				if (errno == ESRCH && p)
+					continue;   /* a thread that just exited */
+				attach_error(pid, errno);
+				closedir(d);
+				return p ? 0 : -1;
+			}
+			if (!p)
+				p = proc_new(pid);
+			struct task *t = task_new(tid, pid, p, ROLE_TRACED);
+			t->attaching = true;
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			found_new = true;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+/* ---- detach ---- */
+
+static void interrupt_one(struct task *t, void *arg)
+{
+	(void)arg;
+	t->fresh = false;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) && errno == ESRCH)
+		t->attaching = false;
+}
+
+/* Takes our byte out of a memory that is no longer ours to trace. */
+static void unplant_in(taddr_t key, void *val, void *arg)
+{
+	struct bp *bp = val;
+	(void)key;
+	if (bp->planted)
+		proc_write(arg, bp->addr, &bp->orig, 1);
+}
+
+/* Puts a task that stopped inside a scratch slot back where the original instruction is. */
+struct slot_fix {
+	struct user_regs_struct *r;
+	bool fixed;
+};
+
+static void fix_slot(taddr_t key, void *val, void *arg)
+{
+	struct bp *bp = val;
+	struct slot_fix *f = arg;
+	(void)key;
+	if (f->fixed || !bp->slot)
+		return;
+	if (f->r->rip == bp->slot) {
+		f->r->rip = bp->addr;
+		f->fixed = true;
+	} else if (f->r->rip == bp->slot + bp->insn.len) {
+		f->r->rip = bp->addr + bp->insn.len;
+		f->fixed = true;
+	}
+}
+
+enum { DS_RUNNING, DS_STOPPED, DS_GONE };
+
+struct dstate {
+	pid_t tid;
+	int state;
+	int sig;          /* to deliver at detach */
+	bool group_stop;  /* it was stopped by a signal and must stay so */
+	bool new_image;   /* it execed: none of our bytes are in its memory */
+};
+
+/* Tasks born during the detach, held stopped until our bytes are gone. */
+static pid_t *late;
+static size_t nlate;
+
+/* Waits until every task has stopped, keeping what each stop says. */
+static void stop_everyone(struct dstate *ds, size_t n)
+{
+	for (;;) {
+		size_t running = 0;
+		for (size_t i = 0; i < n; i++)
+			running += ds[i].state == DS_RUNNING;
+		if (!running)
+			return;
+		struct stop s;
+		stop_next(&s);
+		if (s.kind == STOP_NONE)
+			return;
+		struct dstate *d = NULL;
+		for (size_t i = 0; i < n && !d; i++)
+			if (ds[i].tid == s.tid)
+				d = &ds[i];
+		if (!d) {
+			/* A task born during detach: it carries no state of ours, only our bytes, which
+			 * are removed from its parent's memory (or from its forked copy, at the parent's
+			 * event below). It waits, stopped, until they are gone. */
+			if (s.kind != STOP_EXITED && s.kind != STOP_KILLED) {
+				late = xrealloc(late, (nlate + 1) * sizeof(*late));
+				late[nlate++] = s.tid;
+			}
+			continue;
+		}
+		struct task *t = task_get(d->tid);
+		struct user_regs_struct r;
+		switch (s.kind) {
+		case STOP_EXITED:
+		case STOP_KILLED:
+			d->state = DS_GONE;
+			if (t)
+				task_free(t, s.ts);
+			continue;
+		case STOP_TRAP:
+			/* A breakpoint hit we will not handle: run the original instruction again. */
+			if (t && !ptrace(PTRACE_GETREGS, d->tid, 0, &r)) {
+				struct bp *bp = addrmap_get(&t->p->bps, r.rip - 1);
+				if (bp && bp->planted) {
+					r.rip = bp->addr;
+					ptrace(PTRACE_SETREGS, d->tid, 0, &r);
+				} else {
+					d->sig = SIGTRAP;
+				}
+			}
+			break;
+		case STOP_SIGNAL:
+			d->sig = s.sig;
+			break;
+		case STOP_GROUP:
+			d->group_stop = true;
+			break;
+		case STOP_EXEC:
+			d->new_image = true;
+			break;
+		case STOP_FORK:
+		case STOP_VFORK:
+		case STOP_CLONE:
+			if (t && syscall(SYS_kcmp, t->tid, (pid_t)s.msg, KCMP_VM, 0, 0) != 0) {
+				/* a separate memory: clean it like an unfollowed child */
+				struct proc tmp = { .pid = (pid_t)s.msg, .memfd = -1 };
+				if (!proc_open_mem(&tmp)) {
+					addrmap_each(&t->p->bps, unplant_in, &tmp);
+					close(tmp.memfd);
+				}
+			}
+			break;
+		default:
+			break;
+		}
+		d->state = DS_STOPPED;
+	}
+}
+
+struct collect {
+	struct dstate *ds;
+	size_t n;
+};
+
+static void collect(struct task *t, void *arg)
+{
+	struct collect *c = arg;
+	c->ds[c->n++].tid = t->tid;
+}
+
+void trace_detach_all(uint64_t ts)
+{
+	size_t n = task_count();
+	struct dstate *ds = xcalloc(n + 1, sizeof(*ds));
+	struct collect c = { ds, 0 };
+	size_t i;
+
+	task_each(interrupt_one, NULL);
+	task_each(collect, &c);
+	n = c.n;
+	stop_everyone(ds, n);
+
+	/* Per address space: tasks out of scratch, bytes restored, scratch unmapped. */
+	for (i = 0; i < n; i++) {
+		struct task *t = ds[i].state == DS_STOPPED ? task_get(ds[i].tid) : NULL;
+		struct user_regs_struct r;
+		if (!t || ds[i].new_image)
+			continue;
+		if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
+			struct slot_fix f = { &r, false };
+			addrmap_each(&t->p->bps, fix_slot, &f);
+			if (f.fixed)
+				ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct task *t = ds[i].state == DS_STOPPED ? task_get(ds[i].tid) : NULL;
+		if (!t || ds[i].new_image || !t->p->loaded)
+			continue;
+		struct proc *p = t->p;
+		addrmap_each(&p->bps, unplant_in, p);
+		bp_free_all(p);
+		/* Unmapping needs a task that is not held in a group-stop: running our code would
+		 * wake it. With none, the scratch pages stay (unused, never executed again). */
+		for (size_t j = 0; j < n && p->nscr; j++) {
+			struct task *u = ds[j].state == DS_STOPPED ? task_get(ds[j].tid) : NULL;
+			if (!u || u->p != p || ds[j].group_stop)
+				continue;
+			for (size_t k = 0; k < p->nscr; k++) {
+				const long args[6] = { (long)p->scr[k].base, (long)p->scr[k].size, 0, 0, 0, 0 };
+				proc_inject_syscall_at_pc(u, SYS_munmap, args);
+			}
+			p->nscr = 0;
+		}
+		p->nscr = 0;
+		p->loaded = false;
+	}
+	for (i = 0; i < n; i++) {
+		struct task *t = task_get(ds[i].tid);
+		if (!t)
+			continue;
+		if (ds[i].state == DS_STOPPED)
+			ptrace(PTRACE_DETACH, t->tid, 0, (long)(ds[i].sig ? ds[i].sig : t->pending_sig));
+		task_free(t, ts);
+	}
+	for (i = 0; i < nlate; i++)
+		ptrace(PTRACE_DETACH, late[i], 0, 0);
+	free(late);
+	late = NULL;
+	nlate = 0;
+	free(ds);
+}
