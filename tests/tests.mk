@@ -1,1 +1,52 @@
-# test rules come later
+# tests: cmocka unit tests of the pure modules (no ptrace, no tracee). `make check-unit` (or
+# `make unit`) builds every test into tests/build/unit/ and runs them all; it fails if one fails.
+
+NM ?= nm
+UNIT_DIR := tests/build/unit
+UNIT_FIX := $(UNIT_DIR)/fixtures
+UNIT_CFLAGS = $(CFLAGS) -Isrc $(shell pkg-config --cflags cmocka) -DUNIT_FIXTURES='"$(abspath $(UNIT_FIX))"'
+UNIT_LIBS := $(shell pkg-config --libs cmocka)
+
+# One test per module; each links only the objects of the module it tests (and util). What those
+# call elsewhere the test defines itself: test_callstack records sink_event(), test_out_common has
+# empty formatters.
+UNIT_TESTS := insn symtab callstack out_common funcs addrmap
+unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
+unit_objs_symtab     := build/src/elf/symtab.o build/src/util/util.o
+unit_objs_callstack  := build/src/rec/callstack.o build/src/util/util.o
+unit_objs_out_common := build/src/out/common.o build/src/util/addrmap.o build/src/util/util.o
+unit_objs_funcs      := build/src/rec/funcs.o build/src/util/util.o
+unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
+
+UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/test_%)
+
+$(foreach t,$(UNIT_TESTS),$(eval $(UNIT_DIR)/test_$(t): $(unit_objs_$(t))))
+
+$(UNIT_DIR)/test_%: tests/unit/test_%.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -o $@ $< $(filter %.o,$^) $(UNIT_LIBS) $(LDLIBS)
+
+-include $(UNIT_BINS:=.d)
+
+# Programs test_symtab reads, each with the nm listing it checks addresses against.
+UNIT_FIXTURES := $(UNIT_FIX)/funcs-O0-nopie $(UNIT_FIX)/funcs-O2-pie $(UNIT_FIX)/funcs-O2-static
+ufix_flags_O0-nopie  := -O0 -no-pie -fno-pie
+ufix_flags_O2-pie    := -O2 -pie -fPIE
+ufix_flags_O2-static := -O2 -static -no-pie -fno-pie
+
+$(UNIT_FIX)/funcs-%: tests/unit/fixtures/funcs.c
+	@mkdir -p $(@D)
+	$(CC) -g -fcf-protection $(ufix_flags_$*) -o $@ $<
+	$(NM) --defined-only $@ > $@.nm
+
+check-unit: $(UNIT_BINS) $(UNIT_FIXTURES)
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
+
+unit: check-unit
+
+clean-unit:
+	rm -rf $(UNIT_DIR)
+
+clean: clean-unit
+
+.PHONY: unit check-unit clean-unit
