@@ -31,12 +31,25 @@ build/%.o: %.c
 include tests/tests.mk
 include tests/progs.mk
 
+PYTEST ?= /usr/bin/python3 -m pytest
+
+# The bundled example, built plainly, and traced.
+examples/abc: examples/abc.c
+	$(CC) -O0 -g -o $@ $<
+
+example: fntrace examples/abc
+	./fntrace examples/abc
+
+# The whole test suite: unit tests, then end-to-end tests (the last line is pytest's summary).
+check: fntrace test-progs check-unit
+	$(PYTEST) -q -p no:cacheprovider tests/e2e
+
 install: fntrace
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
 	install -m 755 fntrace $(DESTDIR)$(BINDIR)/fntrace
 	install -m 644 doc/fntrace.1 $(DESTDIR)$(MANDIR)/fntrace.1
 
 clean:
-	rm -rf build fntrace
+	rm -rf build fntrace tests/build examples/abc
 
-.PHONY: all install clean
+.PHONY: all example check install clean

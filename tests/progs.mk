@@ -2,7 +2,7 @@
 # static-pie; -O0 to -O3; with and without -fcf-protection (endbr64 prologues).
 # Binaries land in tests/build/progs/<cc>-<link>-<opt>-<cf>/<prog>.
 
-TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds
+TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter
 TPROG_CXX := throw
 T_CCS     := gcc clang
 T_LINKS   := nopie pie static spie
@@ -26,7 +26,7 @@ T_BIN := tests/build/progs
 define t_prog_rule
 $(T_BIN)/$(1)/$(2): $(or $(t_src_$(2)),$(wildcard tests/progs/$(2).c tests/progs/$(2).cc)) tests/progs/t.h
 	@mkdir -p $$(dir $$@)
-	@$(if $(filter $(2),$(TPROG_CXX)),$(t_cxx_$(3)),$(3)) -g -$(5) $(t_link_$(4)) $(t_cf_$(6)) -Itests/progs -w -o $$@ $$<
+	@$(if $(filter $(2),$(TPROG_CXX)),$(t_cxx_$(3)),$(3)) -g -$(5) $(t_link_$(4)) $(t_cf_$(6)) -Itests/progs -pthread -w -o $$@ $$<
 T_ALL_PROGS += $(T_BIN)/$(1)/$(2)
 endef
 

@@ -267,9 +267,9 @@ bool insn_build_slot(const struct insn *in, taddr_t addr, taddr_t slot, uint8_t 
 	return true;
 }
 
-static uint64_t *slot_ptr(struct user_regs_struct *r, int16_t off)
+static unsigned long long *slot_ptr(struct user_regs_struct *r, int16_t off)
 {
-	return (uint64_t *)((char *)r + off);
+	return (unsigned long long *)((char *)r + off);
 }
 
 static bool parity_even(uint64_t v)
