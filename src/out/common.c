@@ -121,8 +121,10 @@ const char *out_signame(int sig, char buf[16])
 	const char *abbrev = sigabbrev_np(sig);
 	if (abbrev)
 		snprintf(buf, 16, "SIG%s", abbrev);
-	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
-		snprintf(buf, 16, "SIGRT%d", sig - SIGRTMIN);
+	else if (sig == SIGRTMIN)
+		snprintf(buf, 16, "SIGRTMIN");
+	else if (sig > SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, 16, "SIGRTMIN+%d", sig - SIGRTMIN);
 	else
 		snprintf(buf, 16, "SIG%d", sig);
 	return buf;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 static struct addrmap parked;     /* tid -> heap copy of the first stop of a task not known yet */
-static struct addrmap to_detach;  /* tids of unfollowed children to let go at their first stop */
+static struct addrmap to_detach;  /* tid -> struct leftover: unfollowed children to let go */
 static pid_t leader;              /* the first process: its status is ours */
 static int leader_status;
 static bool leader_ended;
@@ -168,16 +168,44 @@ static void clean_child_memory(struct proc *parent, pid_t child)
 	}
 }
 
+/* The scratch regions a child inherited from its parent, to unmap before letting it go. */
+struct leftover {
+	struct scratch *scr;
+	size_t nscr;
+};
+
+/* Lets an unfollowed child go, stopped at its first stop: without our scratch mappings (its
+ * breakpoint bytes are gone already). */
+static void let_go(pid_t child, struct leftover *lo)
+{
+	struct proc tmp = { .pid = child, .memfd = -1 };
+	struct task t = { .tid = child, .tgid = child, .p = &tmp };
+	if (lo->nscr && proc_open_mem(&tmp) == 0) {
+		for (size_t i = 0; i < lo->nscr; i++) {
+			const long args[6] = { (long)lo->scr[i].base, (long)lo->scr[i].size, 0, 0, 0, 0 };
+			proc_inject_syscall_at_pc(&t, SYS_munmap, args);
+		}
+		close(tmp.memfd);
+	}
+	ptrace(PTRACE_DETACH, child, 0, (long)t.pending_sig);
+	free(lo->scr);
+	free(lo);
+}
+
 /* A child process that we do not follow: cleaned now, let go at its first stop. */
 static void release_child(struct proc *parent, pid_t child)
 {
 	clean_child_memory(parent, child);
+	struct leftover *lo = xcalloc(1, sizeof(*lo));
+	lo->scr = xmalloc((parent->nscr + 1) * sizeof(*lo->scr));
+	memcpy(lo->scr, parent->scr, parent->nscr * sizeof(*lo->scr));
+	lo->nscr = parent->nscr;
 	struct stop *pk = addrmap_del(&parked, (taddr_t)child);
 	if (pk) {
-		ptrace(PTRACE_DETACH, child, 0, 0);
+		let_go(child, lo);
 		free(pk);
 	} else {
-		addrmap_put(&to_detach, (taddr_t)child, &to_detach);
+		addrmap_put(&to_detach, (taddr_t)child, lo);
 	}
 }
 
@@ -278,11 +306,16 @@ static void on_unknown(struct stop *s)
 {
 	if (s->kind == STOP_EXITED || s->kind == STOP_KILLED) {
 		free(addrmap_del(&parked, (taddr_t)s->tid));
-		addrmap_del(&to_detach, (taddr_t)s->tid);
+		struct leftover *lo = addrmap_del(&to_detach, (taddr_t)s->tid);
+		if (lo) {
+			free(lo->scr);
+			free(lo);
+		}
 		return;
 	}
-	if (addrmap_del(&to_detach, (taddr_t)s->tid)) {
-		ptrace(PTRACE_DETACH, s->tid, 0, 0);
+	struct leftover *lo = addrmap_del(&to_detach, (taddr_t)s->tid);
+	if (lo) {
+		let_go(s->tid, lo);
 		return;
 	}
 	/* A new task whose parent's event has not come yet. */

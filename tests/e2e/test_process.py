@@ -104,6 +104,15 @@ def test_children_without_follow_run_untraced_and_unharmed(tmp_path, variant, ho
 
 
 @pytest.mark.parametrize("variant", SOME_VARIANTS)
+def test_unfollowed_child_has_nothing_of_ours(tmp_path, variant):
+    path = prog(variant, "forks")
+    expect = untraced(path, ["inspect"])
+    assert expect.stdout == "child: 0 anonymous executable mappings, 0 int3 bytes\ninspect child exited 7\n"
+    r = run(["-i", "t_*", "-i", "main", path, "inspect"], tmp_path)
+    assert (r.rc, r.stdout) == (expect.returncode, expect.stdout)
+
+
+@pytest.mark.parametrize("variant", SOME_VARIANTS)
 @pytest.mark.parametrize("how", sorted(FORK_OUT))
 def test_children_with_follow_are_traced(tmp_path, variant, how):
     path = prog(variant, "forks")
@@ -322,3 +331,52 @@ def test_realtime_and_ordinary_signals_reach_the_program(tmp_path):
     assert r.stdout == "handled 10\n"
     assert lines(r.trace) == ["t_work();", "t_raise();", "--- SIGUSR1 ---", "t_in_handler();", "t_work();",
                               "t_work();"]
+
+
+@pytest.mark.parametrize("variant", SOME_VARIANTS)
+def test_realtime_signals_keep_values_and_order(tmp_path, variant):
+    path = prog(variant, "die")
+    expect = untraced(path, ["rt"])
+    # All three are delivered at once, each handler frame on top of the last: RTMIN+2 runs first.
+    assert expect.stdout == "RTMIN+2 value 1\nRTMIN+1 value 4\nRTMIN+0 value 2\nRTMIN+0 value 3\n"
+    r = run(["--flat", "-i", "t_*", path, "rt"], tmp_path)
+    assert (r.rc, r.stdout) == (0, expect.stdout)
+    assert [l for l in lines(r.trace) if l.startswith("---")] == [
+        "--- SIGRTMIN ---", "--- SIGRTMIN+1 ---", "--- SIGRTMIN+2 ---", "--- SIGRTMIN ---"]
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_program(tmp_path):
+    import shutil
+    if not shutil.which("tmux"):
+        pytest.skip("tmux not installed")
+    sess = f"fntrace-cc-{os.getpid()}"
+    out = tmp_path / "t.txt"
+    cmd = f"{FNTRACE} -o {out} --flat -i t_tick {prog('gcc-pie-O2-cf', 'counter')} 1 30"
+    # An interactive shell, as a person has: Ctrl-C goes to the foreground job, fntrace and the
+    # program alike, and the shell survives it.
+    subprocess.run(["tmux", "new-session", "-d", "-s", sess, "-x", "80", "-y", "10", "bash --norc --noprofile"],
+                   check=True)
+    subprocess.run(["tmux", "send-keys", "-t", sess, cmd, "Enter"], check=True)
+    try:
+        def screen():
+            return subprocess.run(["tmux", "capture-pane", "-p", "-t", sess], capture_output=True,
+                                  text=True).stdout
+        for _ in range(100):
+            if re.search(r"^3 ", screen(), re.M):
+                break
+            time.sleep(0.05)
+        subprocess.run(["tmux", "send-keys", "-t", sess, "C-c"], check=True)
+        for _ in range(100):
+            if screen().rstrip().endswith("^C\nbash-5.2#") or screen().rstrip().endswith("#"):
+                break
+            time.sleep(0.05)
+        subprocess.run(["tmux", "send-keys", "-t", sess, "echo rc=$?", "Enter"], check=True)
+        for _ in range(100):
+            if "rc=" in screen():
+                break
+            time.sleep(0.05)
+        assert "rc=130" in screen()        # fntrace died of SIGINT, as the program did
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", sess], capture_output=True)
+    trace = out.read_text()
+    assert "--- SIGINT ---" in trace and trace.endswith("+++ killed by SIGINT +++\n")

@@ -1,7 +1,9 @@
 /* forks: child processes every way a C program makes them. argv[1] says which:
  * fork, vfork, spawn (posix_spawn of argv[0] "child"), system ("sh -c" running argv[0] child),
  * thread-fork (fork from a second thread), exec (execv of argv[0] "child"), child (what the
- * children run: one traced call, then exit 7). The parent prints each child's exit status. */
+ * children run: one traced call, then exit 7), inspect (a forked child looks at itself: any 0xCC
+ * at its functions' first bytes, any anonymous executable mapping). The parent prints each
+ * child's exit status. */
 #include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -79,6 +81,28 @@ T_FN void t_do_system(void)
 	report("system", system(cmd));
 }
 
+/* What a child sees of a tracer in its own memory. */
+T_FN void t_inspect(void)
+{
+	int status, anon_x = 0, cc = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char line[512];
+		FILE *m = fopen("/proc/self/maps", "r");
+		while (m && fgets(line, sizeof(line), m))
+			if (strstr(line, " r-xp 00000000 00:00 0 ") && !strstr(line, "[vdso]"))
+				anon_x++;
+		const void *fns[] = { (void *)t_child_work, (void *)t_parent_work, (void *)t_inspect, (void *)report };
+		for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+			cc += *(const unsigned char *)fns[i] == 0xcc;
+		printf("child: %d anonymous executable mappings, %d int3 bytes\n", anon_x, cc);
+		fflush(stdout);
+		_exit(7);
+	}
+	waitpid(pid, &status, 0);
+	report("inspect", status);
+}
+
 static void *thread_forks(void *arg)
 {
 	(void)arg;
@@ -103,6 +127,8 @@ int main(int argc, char **argv)
 		t_do_spawn();
 	else if (!strcmp(what, "system"))
 		t_do_system();
+	else if (!strcmp(what, "inspect"))
+		t_inspect();
 	else if (!strcmp(what, "exec")) {
 		fflush(stdout);
 		execl(self, self, "child", (char *)NULL);
