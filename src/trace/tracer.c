@@ -2,6 +2,7 @@
 #include "trace.h"
 #include "stop.h"
 #include "../rec/event.h"
+#include "../rec/names.h"
 
 #include <errno.h>
 #include <linux/kcmp.h>
@@ -42,6 +43,20 @@ static void resume(struct task *t, int sig, taddr_t rip)
 		warn_errno("ptrace(CONT, %d)", t->tid);
 }
 
+/* Records a thread's name (its comm) for the views that label threads. */
+static void name_thread(pid_t tid)
+{
+	char path[64], comm[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", tid);
+	FILE *f = fopen(path, "re");
+	if (f && fgets(comm, sizeof(comm), f)) {
+		comm[strcspn(comm, "\n")] = 0;
+		names_thread(tid, comm);
+	}
+	if (f)
+		fclose(f);
+}
+
 void trace_load_image(struct task *t)
 {
 	struct proc *p = t->p;
@@ -62,6 +77,9 @@ void trace_load_image(struct task *t)
 	}
 	free(p->st.path);
 	p->st.path = xstrdup(n > 0 ? path : exe);
+	const char *base = strrchr(p->st.path, '/');
+	names_process(t->tgid, base ? base + 1 : p->st.path);
+	name_thread(t->tid);
 	if (proc_read_bias(p)) {
 		warn_errno("cannot read the auxiliary vector of pid %d", p->pid);
 		return;
@@ -263,6 +281,7 @@ static void on_new_task(struct task *t, const struct stop *s)
 	if (tgid == t->tgid) {
 		struct task *c = task_new(child, t->tgid, p, t->role);   /* a thread */
 		c->fresh = true;
+		name_thread(child);
 	} else if (shares_vm) {
 		/* vfork or clone(CLONE_VM): it runs on our breakpoints until it execs or exits. */
 		struct task *c = task_new(child, tgid, p, trace_opts.follow && t->role == ROLE_TRACED ?

@@ -1,0 +1,17 @@
+/* names: what processes and threads are called, for views that label them (Chrome tracks). */
+#ifndef FNTRACE_NAMES_H
+#define FNTRACE_NAMES_H
+
+#include <stdint.h>
+
+/* Records the name of a process (its executable's base name) or of a thread (its comm), as of
+ * now; a later call replaces it. The name is copied, escaped like function names. */
+void names_process(int32_t pid, const char *name);
+void names_thread(int32_t tid, const char *name);
+/* The recorded name, or NULL. Valid until the next call that sets it. */
+const char *names_of_process(int32_t pid);
+const char *names_of_thread(int32_t tid);
+/* Calls fn for every recorded name (kind 'p' or 't'), in no particular order. */
+void names_each(void (*fn)(char kind, int32_t id, const char *name, void *arg), void *arg);
+
+#endif
