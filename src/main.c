@@ -47,6 +47,9 @@ int main(int argc, char **argv)
 	trace_opts.once = o.once;
 	trace_opts.returns = o.format != OUT_FLAT || o.depth > 0;
 	trace_opts.follow = o.follow;
+	trace_opts.libs = o.libs;
+	trace_opts.libcalls = !o.no_libcalls;
+	trace_opts.demangle = !o.no_demangle;
 
 	int status = trace_run(o.argv, o.path, o.pids, o.npids);
 	out_close();

@@ -16,7 +16,7 @@
 #define FNTRACE_VERSION "0.1.0"
 #endif
 
-enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD };
+enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -41,6 +41,11 @@ static const char usage_text[] =
 "  -i, --include GLOB    trace only functions whose name matches GLOB (repeatable)\n"
 "  -x, --exclude GLOB    never trace functions matching GLOB (repeatable)\n"
 "  -D, --depth N         show calls nested at most N deep\n"
+"  -l, --lib GLOB        also trace every function inside shared libraries whose\n"
+"                        file name or soname matches GLOB, as name@soname\n"
+"                        (repeatable; -l '*' for all)\n"
+"      --no-libcalls     do not show the program's calls into shared libraries\n"
+"      --no-demangle     show C++ and Rust names as they are in the binary\n"
 "      --once            trace each function's first call only, then remove its\n"
 "                        breakpoint\n"
 "\n"
@@ -168,6 +173,9 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
+		{ "lib",     required_argument, NULL, 'l' },
+		{ "no-libcalls", no_argument,   NULL, OPT_NO_LIBCALLS },
+		{ "no-demangle", no_argument,   NULL, OPT_NO_DEMANGLE },
 		{ "follow-forks", no_argument,  NULL, 'f' },
 		{ "output-separately", no_argument, NULL, OPT_SEPARATELY },
 		{ "per-thread", no_argument,    NULL, OPT_PER_THREAD },
@@ -182,7 +190,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->format = OUT_GRAPH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -210,6 +218,15 @@ void options_parse(int argc, char **argv, struct options *o)
 		}
 		case OPT_ONCE:
 			o->once = true;
+			break;
+		case 'l':
+			push(&o->libs, optarg);
+			break;
+		case OPT_NO_LIBCALLS:
+			o->no_libcalls = true;
+			break;
+		case OPT_NO_DEMANGLE:
+			o->no_demangle = true;
 			break;
 		case 'f':
 			o->follow = true;

@@ -11,6 +11,9 @@ struct options {
 	char **include, **exclude;/* NULL-terminated, NULL if none given */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
+	char **libs;              /* -l globs, NULL-terminated, or NULL */
+	bool no_libcalls;
+	bool no_demangle;
 	bool follow;              /* -f: trace child processes too */
 	bool separately;          /* --output-separately: FILE.PID per process */
 	bool per_thread;          /* -c split by thread */

@@ -16,6 +16,7 @@ struct cand {
 	uint64_t size;
 	const char *name;   /* points into libelf's string table while loading */
 	int bind;
+	bool exported;
 };
 
 static int bind_rank(int bind)
@@ -76,7 +77,7 @@ static const char *machine_name(int m)
 
 /* Reads the function symbols of one symbol table section into *c. */
 static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum,
-			 const bool *xsec, struct cand **c, size_t *n, size_t *cap)
+			 const bool *xsec, struct cand **c, size_t *n, size_t *cap, taddr_t *st_r_debug)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	if (!data || !sh->sh_entsize)
@@ -86,6 +87,9 @@ static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum
 		GElf_Sym sym;
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
+		if (GELF_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_value && st_r_debug &&
+		    !strcmp(elf_strptr(e, sh->sh_link, sym.st_name) ?: "", "_r_debug"))
+			*st_r_debug = sym.st_value;
 		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 			continue;
 		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= shnum || !xsec[sym.st_shndx] || !sym.st_value)
@@ -94,8 +98,33 @@ static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum
 		/* foo.cold is the cold part of foo, entered by jumps, not calls. */
 		if (!name || !*name || strstr(name, ".cold"))
 			continue;
+		int bind = GELF_ST_BIND(sym.st_info);
+		bool exported = sh->sh_type == SHT_DYNSYM && (bind == STB_GLOBAL || bind == STB_WEAK) &&
+				GELF_ST_VISIBILITY(sym.st_other) == STV_DEFAULT;
 		xgrow(c, cap, *n + 1, sizeof(**c));
-		(*c)[(*n)++] = (struct cand){ sym.st_value, sym.st_size, name, GELF_ST_BIND(sym.st_info) };
+		(*c)[(*n)++] = (struct cand){ sym.st_value, sym.st_size, name, bind, exported };
+	}
+}
+
+/* DT_SONAME from the dynamic section, if any. */
+static void read_soname(Elf *e, struct symtab *st)
+{
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			if (!gelf_getdyn(data, (int)i, &dyn))
+				break;
+			if (dyn.d_tag == DT_SONAME) {
+				const char *name = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
+				if (name && *name)
+					st->soname = xstrdup(name);
+				return;
+			}
+		}
 	}
 }
 
@@ -160,12 +189,13 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 		if (gelf_getshdr(scn, &sh) && idx < shnum)
 			xsec[idx] = (sh.sh_flags & SHF_EXECINSTR) && sh.sh_type == SHT_PROGBITS;
 	}
+	read_soname(e, st);
 	struct cand *c = NULL;
 	size_t n = 0, cap = 0;
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
-			read_symbols(e, scn, &sh, shnum, xsec, &c, &n, &cap);
+			read_symbols(e, scn, &sh, shnum, xsec, &c, &n, &cap, &st->r_debug);
 	}
 	free(xsec);
 
@@ -176,11 +206,12 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 			struct func *f = &st->funcs[st->nfuncs - 1];
 			if (!f->size)
 				f->size = c[i].size;
+			f->exported |= c[i].exported;
 			continue;   /* an alias: the first one sorted is the preferred name */
 		}
 		if (!symtab_in_text(st, c[i].addr, 1))
 			continue;
-		st->funcs[st->nfuncs++] = (struct func){ c[i].addr, c[i].size, xstrdup(c[i].name) };
+		st->funcs[st->nfuncs++] = (struct func){ c[i].addr, c[i].size, xstrdup(c[i].name), c[i].exported };
 	}
 	free(c);
 	DEBUG(DBG_ELF, "%s: %zu functions, %s, entry %#" PRIx64, path, st->nfuncs,
@@ -202,6 +233,7 @@ void symtab_free(struct symtab *st)
 	free(st->funcs);
 	free(st->xsegs);
 	free(st->path);
+	free(st->soname);
 	memset(st, 0, sizeof(*st));
 }
 

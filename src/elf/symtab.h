@@ -9,6 +9,7 @@ struct func {
 	taddr_t addr;     /* link-time address (st_value); add the load bias for the runtime one */
 	uint64_t size;    /* st_size, 0 if unknown */
 	char *name;       /* as in the binary (mangled), NUL-terminated; owned by the symtab */
+	bool exported;    /* in .dynsym, global or weak: other modules can call it by name */
 };
 
 struct range {
@@ -17,11 +18,13 @@ struct range {
 
 struct symtab {
 	char *path;
+	char *soname;         /* DT_SONAME, or NULL */
 	bool pie;             /* ET_DYN: loaded at a bias chosen at run time */
 	bool interp;          /* has PT_INTERP: the dynamic loader runs first */
 	taddr_t entry;        /* e_entry, link-time */
 	struct func *funcs;   /* sorted by addr, one per address (aliases merged) */
 	size_t nfuncs;
+	taddr_t r_debug;      /* the dynamic loader's _r_debug object, link-time; 0 elsewhere */
 	struct range *xsegs;  /* executable PT_LOAD segments, link-time */
 	size_t nxsegs;
 };

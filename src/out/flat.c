@@ -30,7 +30,15 @@ static void flat_event(struct out *o, const struct event *ev)
 {
 	char buf[64], sig[16];
 	const char *end;
+	struct flat *f = o->state;
 	switch (ev->kind) {
+	case EV_THREAD_START:
+		/* From the moment a second thread exists, every line says whose it is. */
+		if (!f->first_tid)
+			f->first_tid = ev->tid;
+		else if (ev->tid != f->first_tid)
+			f->multi = true;
+		break;
 	case EV_ENTRY:
 		prefix(o, ev->tid);
 		fprintf(o->fp, "%s();\n", funcs_name(ev->fn));

@@ -59,6 +59,8 @@ static void graph_event(struct out *o, const struct event *ev)
 {
 	char dur[32], buf[64];
 	const char *end;
+	if (ev->kind == EV_THREAD_START)
+		return;   /* the TID column says it all */
 	header(o);
 	struct gthread *t = thread_of(o->state, ev->tid);
 	switch (ev->kind) {

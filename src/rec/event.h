@@ -9,6 +9,7 @@ enum ev_kind {
 	EV_EXIT,        /* the innermost open function of the thread returned (or was left) */
 	EV_SIGNAL,      /* a signal was delivered to the thread; fn holds the signal number */
 	EV_PROC_EXIT,   /* the process ended; fn holds the wait status (pid = tid = process) */
+	EV_THREAD_START,/* a thread began to be traced (created, or found at attach); fn unused */
 };
 
 /* Per thread, EV_ENTRY/EV_EXIT events are well nested: every EXIT closes the latest open ENTRY. */

@@ -1,9 +1,11 @@
 /* bp: the breakpoint table of an address space: plant in bulk, look up, step over, remove. */
 #include "trace.h"
 #include "../rec/funcs.h"
+#include "../elf/demangle.h"
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,13 +21,6 @@ static bool matches_any(char **globs, const char *name)
 		if (!fnmatch(*globs, name, 0))
 			return true;
 	return false;
-}
-
-static bool wanted(const char *name)
-{
-	if (trace_opts.include && !matches_any(trace_opts.include, name))
-		return false;
-	return !matches_any(trace_opts.exclude, name);
 }
 
 static int mem_read_cb(void *arg, taddr_t addr, void *buf, size_t len)
@@ -104,30 +99,67 @@ static void write_spans(struct proc *p, taddr_t lo, uint8_t *text, const taddr_t
 	}
 }
 
-size_t bp_plant_image(struct task *t)
+/* Registers the name a function is shown by, and says whether the user's globs want it: some
+ * -i glob (if any) matches one of its names and no -x glob matches any. Its names are the raw
+ * one, the demangled one, and name@module for library functions. */
+static uint32_t register_func(const struct module *m, const struct func *f, bool *want)
+{
+	char *dem = trace_opts.demangle ? demangle(f->name) : NULL;
+	const char *shown = dem ? dem : f->name;
+	char *full = NULL;
+	if (!m->exe) {
+		full = xmalloc(strlen(shown) + strlen(m->name) + 2);
+		sprintf(full, "%s@%s", shown, m->name);
+	}
+	const char *names[] = { f->name, dem, full };
+	bool inc = !trace_opts.include, exc = false;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!names[i])
+			continue;
+		inc = inc || matches_any(trace_opts.include, names[i]);
+		exc = exc || matches_any(trace_opts.exclude, names[i]);
+	}
+	*want = inc && !exc;
+	uint32_t id = 0;
+	if (*want)
+		id = funcs_add(m->traced && full ? full : shown, f->addr + m->bias);
+	free(dem);
+	free(full);
+	return id;
+}
+
+size_t bp_plant_module(struct task *t, struct module *m)
 {
 	struct proc *p = t->p;
-	const struct symtab *st = &p->st;
+	const struct symtab *st = &m->st;
 	struct slot_batch *batch = xmalloc(sizeof(*batch));
 	size_t planted = 0;
 	batch->len = 0;
+	if (!m->exe && !m->traced && !trace_opts.libcalls) {
+		free(batch);
+		return 0;
+	}
 
 	for (size_t s = 0; s < st->nxsegs; s++) {
-		taddr_t lo = st->xsegs[s].lo + p->bias, hi = st->xsegs[s].hi + p->bias;
+		taddr_t lo = st->xsegs[s].lo + m->bias, hi = st->xsegs[s].hi + m->bias;
 		size_t len = hi - lo;
 		uint8_t *text = xmalloc(len);
-		if (proc_read_raw(p, lo, text, len)) {
+		if (proc_read(p, lo, text, len)) {
 			/* A segment whose file part is shorter than memsz: read what is there. */
 			memset(text, 0, len);
 			for (size_t off = 0; off < len; off += 4096)
-				proc_read_raw(p, lo + off, text + off, len - off < 4096 ? len - off : 4096);
+				proc_read(p, lo + off, text + off, len - off < 4096 ? len - off : 4096);
 		}
 		taddr_t *addrs = xmalloc((st->nfuncs + 1) * sizeof(*addrs));
 		size_t naddrs = 0;
 		for (size_t i = 0; i < st->nfuncs; i++) {
 			const struct func *f = &st->funcs[i];
-			taddr_t a = f->addr + p->bias;
-			if (a < lo || a >= hi || !wanted(f->name))
+			taddr_t a = f->addr + m->bias;
+			bool want;
+			if (a < lo || a >= hi || (!m->exe && !m->traced && !f->exported))
+				continue;
+			uint32_t fn = register_func(m, f, &want);
+			if (!want)
 				continue;
 			struct bp *bp = addrmap_get(&p->bps, a);
 			if (!bp) {
@@ -138,9 +170,8 @@ size_t bp_plant_image(struct task *t)
 				insn_decode(text + (a - lo), avail, a, &bp->insn);
 				uint8_t slot[INSN_SLOT_SIZE];
 				if (bp->orig == BP_INSN || !prepare_slot(t, bp, slot)) {
-					if (bp->orig == BP_INSN)
-						bp->insn.kind = INSN_BAD;
-					describe(bp, f->name);
+					bp->insn.kind = INSN_BAD;
+					describe(bp, funcs_name(fn));
 					free(bp);
 					continue;
 				}
@@ -148,9 +179,10 @@ size_t bp_plant_image(struct task *t)
 					batch_add(p, batch, bp->slot, slot);
 				addrmap_put(&p->bps, a, bp);
 			}
-			describe(bp, f->name);
+			describe(bp, funcs_name(fn));
 			bp->entry = true;
-			bp->fn = funcs_add(f->name, a);
+			bp->libcall = !m->exe && !m->traced;
+			bp->fn = fn;
 			if (!bp->planted) {
 				text[a - lo] = BP_INSN;
 				bp->planted = bp->ever_planted = true;
@@ -164,7 +196,7 @@ size_t bp_plant_image(struct task *t)
 		free(text);
 	}
 	free(batch);
-	DEBUG(DBG_BP, "pid %d: %zu entry breakpoints planted", p->pid, planted);
+	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted", p->pid, m->path, planted);
 	return planted;
 }
 
@@ -177,20 +209,17 @@ static size_t text_avail(const struct proc *p, taddr_t addr)
 	return 0;
 }
 
-void bp_ensure_retsite(struct task *t, taddr_t addr)
+struct bp *bp_at(struct task *t, taddr_t addr)
 {
 	struct proc *p = t->p;
 	struct bp *bp = addrmap_get(&p->bps, addr);
 	if (bp) {
-		if (!bp->retsite && bp->insn.kind != INSN_BAD) {
-			bp->retsite = true;
-			if (!bp->planted) {
-				uint8_t cc = BP_INSN;
-				if (!proc_write(p, addr, &cc, 1))
-					bp->planted = bp->ever_planted = true;
-			}
+		if (!bp->planted && bp->insn.kind != INSN_BAD) {
+			uint8_t cc = BP_INSN;
+			if (!proc_write(p, addr, &cc, 1))
+				bp->planted = bp->ever_planted = true;
 		}
-		return;
+		return bp->planted ? bp : NULL;
 	}
 	bp = xcalloc(1, sizeof(*bp));
 	bp->addr = addr;
@@ -200,26 +229,57 @@ void bp_ensure_retsite(struct task *t, taddr_t addr)
 	uint8_t code[INSN_MAX], slot[INSN_SLOT_SIZE];
 	size_t avail;
 	if (!proc_is_text(p, addr) || !(avail = text_avail(p, addr)) || proc_read(p, addr, code, avail))
-		return;
+		return NULL;
 	bp->orig = code[0];
 	insn_decode(code, avail, addr, &bp->insn);
 	if (bp->orig == BP_INSN || !prepare_slot(t, bp, slot)) {
 		bp->insn.kind = INSN_BAD;
-		DEBUG(DBG_STEP, "return site %#" PRIx64 ": not usable", addr);
-		return;
-	}
-	if (bp->slot && proc_write(p, bp->slot, slot, sizeof(slot))) {
-		bp->insn.kind = INSN_BAD;
-		return;
+		DEBUG(DBG_STEP, "breakpoint at %#" PRIx64 ": not usable", addr);
+		return NULL;
 	}
 	uint8_t cc = BP_INSN;
-	if (proc_write(p, addr, &cc, 1)) {
+	if ((bp->slot && proc_write(p, bp->slot, slot, sizeof(slot))) || proc_write(p, addr, &cc, 1)) {
 		bp->insn.kind = INSN_BAD;
-		return;
+		return NULL;
 	}
-	bp->retsite = true;
 	bp->planted = bp->ever_planted = true;
-	DEBUG(DBG_STEP, "return site %#" PRIx64 ": %s (%u bytes)", addr, insn_kind_name(bp->insn.kind), bp->insn.len);
+	DEBUG(DBG_STEP, "breakpoint at %#" PRIx64 ": %s (%u bytes)", addr, insn_kind_name(bp->insn.kind), bp->insn.len);
+	return bp;
+}
+
+void bp_ensure_retsite(struct task *t, taddr_t addr)
+{
+	struct bp *bp = addrmap_get(&t->p->bps, addr);
+	if (bp && bp->retsite)
+		return;
+	if ((bp = bp_at(t, addr)))
+		bp->retsite = true;
+}
+
+struct forget {
+	struct proc *p;
+	taddr_t lo, hi;
+	taddr_t *v;
+	size_t n, cap;
+};
+
+static void forget_one(taddr_t key, void *val, void *arg)
+{
+	struct forget *f = arg;
+	(void)val;
+	if (key >= f->lo && key < f->hi) {
+		xgrow(&f->v, &f->cap, f->n + 1, sizeof(*f->v));
+		f->v[f->n++] = key;
+	}
+}
+
+void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
+{
+	struct forget f = { p, lo, hi, NULL, 0, 0 };
+	addrmap_each(&p->bps, forget_one, &f);
+	for (size_t i = 0; i < f.n; i++)
+		free(addrmap_del(&p->bps, f.v[i]));
+	free(f.v);
 }
 
 void bp_unplant(struct proc *p, struct bp *bp)

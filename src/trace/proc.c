@@ -119,7 +119,7 @@ bool proc_is_text(struct proc *p, taddr_t addr)
 	return in_xmaps(p, addr);
 }
 
-int proc_read_bias(struct proc *p)
+int proc_auxv(struct proc *p, unsigned long type, taddr_t *val)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/auxv", p->pid);
@@ -130,12 +130,31 @@ int proc_read_bias(struct proc *p)
 	ssize_t n = read(fd, av, sizeof(av));
 	close(fd);
 	for (ssize_t i = 0; i < n / (ssize_t)sizeof(av[0]); i++)
-		if (av[i].a_type == AT_ENTRY) {
-			p->bias = av[i].a_un.a_val - p->st.entry;
+		if (av[i].a_type == type) {
+			*val = av[i].a_un.a_val;
 			return 0;
 		}
 	errno = ENOENT;
 	return -1;
+}
+
+int proc_read_str(struct proc *p, taddr_t addr, char *buf, size_t len)
+{
+	size_t got = 0;
+	while (got + 1 < len) {
+		/* Page by page: a string may end just before an unmapped page. */
+		size_t chunk = 4096 - ((addr + got) & 4095);
+		if (chunk > len - 1 - got)
+			chunk = len - 1 - got;
+		if (proc_read_raw(p, addr + got, buf + got, chunk))
+			return -1;
+		char *nul = memchr(buf + got, 0, chunk);
+		if (nul)
+			return 0;
+		got += chunk;
+	}
+	buf[len - 1] = 0;
+	return 0;
 }
 
 static taddr_t gadget_addr(struct proc *p)

@@ -24,7 +24,7 @@ static void proc_release(struct proc *p)
 	if (p->memfd >= 0)
 		close(p->memfd);
 	bp_free_all(p);
-	symtab_free(&p->st);
+	modules_free(p);
 	free(p->scr);
 	free(p->xmaps);
 	free(p);

@@ -18,6 +18,9 @@ struct trace_opts {
 	bool returns;                /* track exits (graph, summary, depth limit) */
 	bool once;                   /* remove an entry breakpoint after its first hit */
 	bool follow;                 /* trace child processes too */
+	char **libs;                 /* -l globs: libraries whose every function is traced */
+	bool libcalls;               /* show calls from the executable into libraries */
+	bool demangle;               /* C++ and Rust names as people write them */
 };
 extern struct trace_opts trace_opts;
 
@@ -26,6 +29,9 @@ struct bp {
 	taddr_t addr;
 	uint32_t fn;         /* funcs id, when entry */
 	bool entry;          /* reports a call of fn */
+	bool libcall;        /* entry of an exported library function: reported only when called
+			      * from the executable (its library is not traced with -l) */
+	bool hook;           /* the dynamic loader's r_brk: libraries came or went */
 	bool retsite;        /* a return address: stops here let the call stack see returns */
 	bool planted;        /* our 0xCC is in memory now */
 	bool ever_planted;   /* a trap here may still be ours after removal */
@@ -39,14 +45,27 @@ struct scratch {
 	taddr_t base, size, used;
 };
 
-/* An address space: its breakpoints, scratch and image. Usually one process; a vfork child
+/* An ELF object mapped in a process: the executable, the dynamic loader or a library. */
+struct module {
+	char *path;
+	const char *name;            /* soname or file base name: what name@ shows */
+	taddr_t bias;                /* runtime address minus link-time address */
+	taddr_t lmap;                /* its link_map in the program; 0 for executable and loader */
+	struct symtab st;
+	bool exe;                    /* the main executable */
+	bool traced;                 /* -l matched: every function traced, as name@name */
+	struct range text;           /* runtime extent of its executable segments */
+};
+
+/* An address space: its modules, breakpoints and scratch. Usually one process; a vfork child
  * shares its parent's until it execs. */
 struct proc {
 	pid_t pid;                   /* the process whose memory this is */
 	int memfd;                   /* /proc/PID/mem, reopened at exec */
 	bool loaded;                 /* image read and breakpoints planted */
-	struct symtab st;            /* the main executable */
-	taddr_t bias;                /* runtime address minus link-time address of the executable */
+	struct module **mods;        /* mods[0] is the executable once loaded */
+	size_t nmods;
+	taddr_t r_debug;             /* the loader's struct r_debug, 0 if none (static) */
 	struct addrmap bps;          /* addr -> struct bp */
 	struct scratch *scr;
 	size_t nscr;
@@ -89,12 +108,18 @@ long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6]);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
  * (mapping new scratch if needed), or 0 if none could be had. */
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
-/* Finds the load bias of the main executable from the auxiliary vector. */
-int proc_read_bias(struct proc *p);
+/* Reads an entry of the auxiliary vector (AT_ENTRY, AT_BASE...). Returns 0 or -1. */
+int proc_auxv(struct proc *p, unsigned long type, taddr_t *val);
+/* Reads a NUL-terminated string of at most len-1 bytes. Returns 0 or -1. */
+int proc_read_str(struct proc *p, taddr_t addr, char *buf, size_t len);
 
 /* bp.c: the breakpoint table. */
-/* Creates and plants entry breakpoints for every traced function of p->st. Returns how many. */
-size_t bp_plant_image(struct task *t);
+/* Creates and plants entry breakpoints for the traced functions of module m. Returns how many. */
+size_t bp_plant_module(struct task *t, struct module *m);
+/* Forgets every breakpoint in [lo, hi) without touching memory (it is gone: dlclose). */
+void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
+/* Makes (or finds) a planted breakpoint at addr; NULL if its instruction cannot be stepped over. */
+struct bp *bp_at(struct task *t, taddr_t addr);
 /* Ensures a return-site breakpoint at addr (a return address seen on the stack). */
 void bp_ensure_retsite(struct task *t, taddr_t addr);
 /* Takes the 0xCC at bp out of memory (the bp stays known: a late trap there is still ours). */
@@ -114,6 +139,17 @@ size_t task_count(void);
 struct proc *proc_new(pid_t pid);
 /* Moves t to a new, empty address space (after exec). */
 void task_new_proc(struct task *t);
+
+/* modules.c: which ELF objects a process has mapped. */
+/* Loads the executable (and the dynamic loader) of a process that just execed or was attached. */
+void modules_load_exe(struct task *t);
+/* Compares the loader's list of libraries with ours: loads new ones, forgets unloaded ones. */
+void modules_sync(struct task *t);
+/* The module whose text holds addr, or NULL. */
+struct module *modules_find(struct proc *p, taddr_t addr);
+/* Copies parent's modules into child (fork: same mappings). */
+void modules_copy(struct proc *child, const struct proc *parent);
+void modules_free(struct proc *p);
 
 /* tracer.c */
 /* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is

@@ -60,31 +60,23 @@ static void name_thread(pid_t tid)
 void trace_load_image(struct task *t)
 {
 	struct proc *p = t->p;
-	char exe[64], path[4096], err[512];
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", p->pid);
-	ssize_t n = readlink(exe, path, sizeof(path) - 1);
-	path[n > 0 ? n : 0] = 0;
 	p->loaded = true;
 	if (proc_open_mem(p)) {
 		warn_errno("cannot open memory of pid %d", p->pid);
 		return;
 	}
 	proc_load_maps(p);
-	/* The file as the process has it, even if its path was replaced or deleted since. */
-	if (symtab_load(exe, &p->st, err, sizeof(err))) {
-		warn_msg("%s", err);
-		return;
+	modules_load_exe(t);
+	static bool warned;
+	if (p->nmods && !p->mods[0]->st.nfuncs && t->tgid == leader && !warned) {
+		warn_msg("%s: no function symbols found (stripped?)", p->mods[0]->path);
+		warned = true;
 	}
-	free(p->st.path);
-	p->st.path = xstrdup(n > 0 ? path : exe);
-	const char *base = strrchr(p->st.path, '/');
-	names_process(t->tgid, base ? base + 1 : p->st.path);
+	if (p->nmods) {
+		const char *base = strrchr(p->mods[0]->path, '/');
+		names_process(t->tgid, base ? base + 1 : p->mods[0]->path);
+	}
 	name_thread(t->tid);
-	if (proc_read_bias(p)) {
-		warn_errno("cannot read the auxiliary vector of pid %d", p->pid);
-		return;
-	}
-	bp_plant_image(t);
 }
 
 static void on_exec(struct task *t, const struct stop *s)
@@ -137,13 +129,21 @@ static void on_trap(struct task *t, const struct stop *s)
 		on_signal(t, s, SIGTRAP);
 		return;
 	}
+	if (bp->planted && bp->hook)
+		modules_sync(t);   /* may add breakpoints, never removes this one */
 	if (bp->planted && t->role == ROLE_TRACED) {
+		uint64_t ret = 0;
+		bool have_ret = false, report = bp->entry;
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, r.rsp, s->ts);
-		if (bp->entry) {
+		if (bp->entry && (trace_opts.returns || bp->libcall))
+			have_ret = proc_read_raw(p, r.rsp, &ret, sizeof(ret)) == 0;
+		if (bp->libcall) {
+			/* A library function reports the calls the executable makes to it only. */
+			report = have_ret && p->nmods && ret >= p->mods[0]->text.lo && ret < p->mods[0]->text.hi;
+		}
+		if (report) {
 			if (trace_opts.returns) {
-				uint64_t ret = 0;
-				bool have_ret = proc_read_raw(p, r.rsp, &ret, sizeof(ret)) == 0;
 				callstack_enter(&t->cs, bp->fn, r.rsp, ret, s->ts);
 				if (have_ret)
 					bp_ensure_retsite(t, ret);
@@ -243,23 +243,25 @@ static void follow_fork(struct task *parent, pid_t child)
 	struct task *c = task_new(child, child, parent->p, ROLE_TRACED);
 	task_new_proc(c);
 	struct proc *p = c->p, *pp = parent->p;
-	p->loaded = pp->loaded;
-	if (!pp->loaded || proc_open_mem(p))
-		return;
-	char err[512];
-	if (symtab_load(pp->st.path, &p->st, err, sizeof(err)) == 0) {
-		p->bias = pp->bias;
-		addrmap_each(&pp->bps, copy_bp, p);
-		p->scr = xmalloc((pp->nscr + 1) * sizeof(*p->scr));
-		memcpy(p->scr, pp->scr, pp->nscr * sizeof(*p->scr));
-		p->nscr = pp->nscr;
-		proc_load_maps(p);
-	} else {
-		/* No symbols to trace it by: at least it must not trap on our bytes. */
-		clean_child_memory(pp, child);
-		p->loaded = false;
-	}
 	c->fresh = true;
+	p->loaded = pp->loaded;
+	if (!pp->loaded)
+		return;
+	if (proc_open_mem(p)) {
+		clean_child_memory(pp, child);   /* at least it must not trap on our bytes */
+		p->loaded = false;
+		return;
+	}
+	modules_copy(p, pp);
+	addrmap_each(&pp->bps, copy_bp, p);
+	p->scr = xmalloc((pp->nscr + 1) * sizeof(*p->scr));
+	memcpy(p->scr, pp->scr, pp->nscr * sizeof(*p->scr));
+	p->nscr = pp->nscr;
+	proc_load_maps(p);
+	const char *name = names_of_process(parent->tgid);
+	if (name)
+		names_process(child, name);
+	name_thread(child);
 }
 
 /* The parent told us about a new task: decide what it is, and handle its first stop if parked. */
@@ -282,13 +284,18 @@ static void on_new_task(struct task *t, const struct stop *s)
 		struct task *c = task_new(child, t->tgid, p, t->role);   /* a thread */
 		c->fresh = true;
 		name_thread(child);
+		if (c->role == ROLE_TRACED)
+			emit(c, EV_THREAD_START, 0, s->ts);
 	} else if (shares_vm) {
 		/* vfork or clone(CLONE_VM): it runs on our breakpoints until it execs or exits. */
 		struct task *c = task_new(child, tgid, p, trace_opts.follow && t->role == ROLE_TRACED ?
 					  ROLE_TRACED : ROLE_SILENT);
 		c->fresh = true;
+		if (c->role == ROLE_TRACED)
+			emit(c, EV_THREAD_START, 0, s->ts);
 	} else if (trace_opts.follow && t->role == ROLE_TRACED) {
 		follow_fork(t, child);
+		emit(task_get(child), EV_THREAD_START, 0, s->ts);
 	} else {
 		release_child(p, child);
 		resume(t, 0, 0);
@@ -407,14 +414,20 @@ static void dispatch(struct stop *s)
 	}
 }
 
+static void announce(struct task *t, void *arg)
+{
+	emit(t, EV_THREAD_START, 0, *(uint64_t *)arg);
+}
+
 static void request_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 }
 
-/* SIGINT, SIGTERM, SIGHUP: detach and go. For a program we started, Ctrl-C and Ctrl-\ are the
- * program's: it gets them from the terminal, and we trace on until it is gone. */
+/* SIGINT, SIGQUIT, SIGTERM, SIGHUP, and SIGPIPE (nobody reads the trace any more): detach and
+ * go, leaving the program running as it was. For a program we started, Ctrl-C and Ctrl-\ are
+ * the program's: it gets them from the terminal, and we trace on until it is gone. */
 static void install_handlers(bool launched)
 {
 	struct sigaction sa;
@@ -422,11 +435,13 @@ static void install_handlers(bool launched)
 	sa.sa_handler = request_stop;   /* no SA_RESTART: waitpid must return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 	if (launched) {
 		signal(SIGINT, SIG_IGN);
 		signal(SIGQUIT, SIG_IGN);
 	} else {
 		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
 	}
 }
 
@@ -445,6 +460,8 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 		leader = pids[0];
 	}
 	install_handlers(argv != NULL);   /* after the fork: the program keeps its own dispositions */
+	uint64_t now = util_now_ns();
+	task_each(announce, &now);
 
 	struct stop s;
 	while (task_count() && !stop_requested) {

@@ -51,7 +51,8 @@ def test_threads_graph_every_call_well_nested(tmp_path):
 def test_flat_tags_threads_strace_style(tmp_path):
     r = run(["--flat", "-i", "t_*", prog("clang-pie-O2-nocf", "threads"), "calls", "50"], tmp_path)
     tagged = [l for l in lines(r.trace) if l.startswith("[pid ")]
-    assert len(tagged) >= len(lines(r.trace)) - 1   # only lines before a second thread appear bare
+    # The threads are created before any traced call: from then on, every line is tagged.
+    assert tagged == lines(r.trace)
     tids = {re.match(r"\[pid (\d+)\] ", l).group(1) for l in tagged}
     assert len(tids) == 8
     assert all(re.fullmatch(r"\[pid \d+\] t_(inc|dec)\(\);", l) for l in tagged)
@@ -380,3 +381,13 @@ def test_ctrl_c_in_a_terminal_reaches_the_program(tmp_path):
         subprocess.run(["tmux", "kill-session", "-t", sess], capture_output=True)
     trace = out.read_text()
     assert "--- SIGINT ---" in trace and trace.endswith("+++ killed by SIGINT +++\n")
+
+
+def test_signal_line_stays_inside_the_deepest_shown_call(tmp_path):
+    r = run(["-D", "1", "-i", "t_*", prog("gcc-pie-O2-cf", "die"), "usr1"], tmp_path)
+    assert r.norm.splitlines()[1:] == [
+        "        DUR [TID] | t_work();",
+        "            [TID] | t_raise() {",
+        "            [TID] |   --- SIGUSR1 ---",
+        "        DUR [TID] | } /* t_raise */",
+        "        DUR [TID] | t_work();"]
