@@ -39,6 +39,30 @@ $(T_BIN)/noptrace: tests/progs/noptrace.c
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 T_ALL_PROGS += $(T_BIN)/noptrace
 
+
+# Library calls: the same program bound lazily, with -z now, and without a PLT (-fno-plt), by
+# both compilers, linked with a test library and able to dlopen a plugin.
+T_LIBDIR := $(T_BIN)/libcalls
+T_LIBCALL_FLAVOURS := $(foreach c,gcc clang,$(c)-lazy $(c)-now $(c)-noplt)
+t_bind_lazy  :=
+t_bind_now   := -Wl,-z,now
+t_bind_noplt := -fno-plt -Wl,-z,now
+
+$(T_LIBDIR)/libfnt.so: tests/progs/lib/fnt.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@gcc -O2 -g -shared -fPIC -Wl,-soname,libfnt.so -o $@ $<
+$(T_LIBDIR)/libplug.so: tests/progs/lib/plug.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@gcc -O2 -g -shared -fPIC -Wl,-soname,libplug.so -o $@ $<
+
+define t_libcall_rule
+$(T_LIBDIR)/$(1): tests/progs/libcalls.c tests/progs/t.h $(T_LIBDIR)/libfnt.so $(T_LIBDIR)/libplug.so
+	@$(word 1,$(subst -, ,$(1))) -O2 -g $(t_bind_$(word 2,$(subst -, ,$(1)))) -Itests/progs -w -o $$@ $$< \
+		-L$(T_LIBDIR) -lfnt -Wl,-rpath,'$$$$ORIGIN' -ldl
+T_ALL_PROGS += $(T_LIBDIR)/$(1)
+endef
+$(foreach f,$(T_LIBCALL_FLAVOURS),$(eval $(call t_libcall_rule,$(f))))
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs

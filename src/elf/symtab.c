@@ -76,8 +76,14 @@ static const char *machine_name(int m)
 }
 
 /* Reads the function symbols of one symbol table section into *c. */
+struct funcvec {
+	struct func *v;
+	size_t n;
+};
+
 static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum,
-			 const bool *xsec, struct cand **c, size_t *n, size_t *cap, taddr_t *st_r_debug)
+			 const bool *xsec, struct cand **c, size_t *n, size_t *cap, taddr_t *st_r_debug,
+			 struct funcvec *st_ifuncs)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	if (!data || !sh->sh_entsize)
@@ -90,10 +96,21 @@ static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum
 		if (GELF_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_value && st_r_debug &&
 		    !strcmp(elf_strptr(e, sh->sh_link, sym.st_name) ?: "", "_r_debug"))
 			*st_r_debug = sym.st_value;
-		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
 		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= shnum || !xsec[sym.st_shndx] || !sym.st_value)
 			continue;
+		if (type == STT_GNU_IFUNC) {
+			/* The resolver runs once; what the program calls is what it returns. */
+			const char *iname = elf_strptr(e, sh->sh_link, sym.st_name);
+			if (sh->sh_type == SHT_DYNSYM && iname && *iname && GELF_ST_BIND(sym.st_info) != STB_LOCAL &&
+			    st_ifuncs) {
+				st_ifuncs->v = xrealloc(st_ifuncs->v, (st_ifuncs->n + 1) * sizeof(struct func));
+				st_ifuncs->v[st_ifuncs->n++] = (struct func){ sym.st_value, 0, xstrdup(iname), true };
+			}
+			continue;
+		}
 		const char *name = elf_strptr(e, sh->sh_link, sym.st_name);
 		/* foo.cold is the cold part of foo, entered by jumps, not calls. */
 		if (!name || !*name || strstr(name, ".cold"))
@@ -190,14 +207,17 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 			xsec[idx] = (sh.sh_flags & SHF_EXECINSTR) && sh.sh_type == SHT_PROGBITS;
 	}
 	read_soname(e, st);
+	struct funcvec ifv = { NULL, 0 };
 	struct cand *c = NULL;
 	size_t n = 0, cap = 0;
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
-			read_symbols(e, scn, &sh, shnum, xsec, &c, &n, &cap, &st->r_debug);
+			read_symbols(e, scn, &sh, shnum, xsec, &c, &n, &cap, &st->r_debug, &ifv);
 	}
 	free(xsec);
+	st->ifuncs = ifv.v;
+	st->nifuncs = ifv.n;
 
 	qsort(c, n, sizeof(*c), cand_cmp);
 	st->funcs = xmalloc((n ? n : 1) * sizeof(*st->funcs));
@@ -231,6 +251,9 @@ void symtab_free(struct symtab *st)
 	for (size_t i = 0; i < st->nfuncs; i++)
 		free(st->funcs[i].name);
 	free(st->funcs);
+	for (size_t i = 0; i < st->nifuncs; i++)
+		free(st->ifuncs[i].name);
+	free(st->ifuncs);
 	free(st->xsegs);
 	free(st->path);
 	free(st->soname);

@@ -24,6 +24,8 @@ struct symtab {
 	taddr_t entry;        /* e_entry, link-time */
 	struct func *funcs;   /* sorted by addr, one per address (aliases merged) */
 	size_t nfuncs;
+	struct func *ifuncs;  /* exported STT_GNU_IFUNC symbols: addr is the resolver's */
+	size_t nifuncs;
 	taddr_t r_debug;      /* the dynamic loader's _r_debug object, link-time; 0 elsewhere */
 	struct range *xsegs;  /* executable PT_LOAD segments, link-time */
 	size_t nxsegs;

@@ -3,6 +3,7 @@
 #include "../rec/funcs.h"
 #include "../elf/demangle.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -99,6 +100,16 @@ static void write_spans(struct proc *p, taddr_t lo, uint8_t *text, const taddr_t
 	}
 }
 
+/* Puts the program's bytes back where buf (a copy of [addr, addr+len)) holds our 0xCCs. */
+static void hide_bps(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		struct bp *bp = addrmap_get(&p->bps, addr + i);
+		if (bp && bp->planted)
+			buf[i] = bp->orig;
+	}
+}
+
 /* Registers the name a function is shown by, and says whether the user's globs want it: some
  * -i glob (if any) matches one of its names and no -x glob matches any. Its names are the raw
  * one, the demangled one, and name@module for library functions. */
@@ -143,12 +154,13 @@ size_t bp_plant_module(struct task *t, struct module *m)
 	for (size_t s = 0; s < st->nxsegs; s++) {
 		taddr_t lo = st->xsegs[s].lo + m->bias, hi = st->xsegs[s].hi + m->bias;
 		size_t len = hi - lo;
+		/* Raw bytes, our 0xCCs included: the spans written back below must keep them. */
 		uint8_t *text = xmalloc(len);
-		if (proc_read(p, lo, text, len)) {
+		if (proc_read_raw(p, lo, text, len)) {
 			/* A segment whose file part is shorter than memsz: read what is there. */
 			memset(text, 0, len);
 			for (size_t off = 0; off < len; off += 4096)
-				proc_read(p, lo + off, text + off, len - off < 4096 ? len - off : 4096);
+				proc_read_raw(p, lo + off, text + off, len - off < 4096 ? len - off : 4096);
 		}
 		taddr_t *addrs = xmalloc((st->nfuncs + 1) * sizeof(*addrs));
 		size_t naddrs = 0;
@@ -167,7 +179,10 @@ size_t bp_plant_module(struct task *t, struct module *m)
 				bp->addr = a;
 				bp->orig = text[a - lo];
 				size_t avail = hi - a < INSN_MAX ? hi - a : INSN_MAX;
-				insn_decode(text + (a - lo), avail, a, &bp->insn);
+				uint8_t code[INSN_MAX];
+				memcpy(code, text + (a - lo), avail);
+				hide_bps(p, a, code, avail);   /* the decoder sees the program's bytes */
+				insn_decode(code, avail, a, &bp->insn);
 				uint8_t slot[INSN_SLOT_SIZE];
 				if (bp->orig == BP_INSN || !prepare_slot(t, bp, slot)) {
 					bp->insn.kind = INSN_BAD;
@@ -198,6 +213,27 @@ size_t bp_plant_module(struct task *t, struct module *m)
 	free(batch);
 	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted", p->pid, m->path, planted);
 	return planted;
+}
+
+void bp_plant_at(struct task *t, struct module *m, const struct func *f, taddr_t impl)
+{
+	bool want;
+	struct func at = *f;
+	at.addr = impl - m->bias;
+	uint32_t fn = register_func(m, &at, &want);
+	if (!want)
+		return;
+	struct bp *bp = bp_at(t, impl);
+	if (!bp)
+		return;
+	/* One implementation can serve several names (memcpy, memmove): keep the simplest. */
+	if (bp->entry && symtab_alias_cmp(funcs_name(fn), STB_GLOBAL, funcs_name(bp->fn), STB_GLOBAL) >= 0)
+		return;
+	bp->entry = true;
+	bp->libcall = !m->exe && !m->traced;
+	bp->fn = fn;
+	DEBUG(DBG_STEP, "%s: IFUNC implementation at %#" PRIx64 ": %s", funcs_name(fn), impl,
+	      insn_kind_name(bp->insn.kind));
 }
 
 /* Finds how many bytes can be read at addr inside its executable mapping, at most INSN_MAX. */

@@ -69,6 +69,8 @@ static void add(struct task *t, struct module *m)
 	p->mods = xrealloc(p->mods, (p->nmods + 1) * sizeof(*p->mods));
 	p->mods[p->nmods++] = m;
 	bp_plant_module(t, m);
+	if (m->st.nifuncs && (m->traced || trace_opts.libcalls))
+		p->ifunc_pending = true;
 	DEBUG(DBG_ELF, "pid %d: %s at %#" PRIx64 "%s", p->pid, m->path, m->bias, m->traced ? " (traced)" : "");
 }
 
@@ -116,6 +118,9 @@ void modules_load_exe(struct task *t)
 	}
 	m->bias = entry - m->st.entry;
 	text_range(m);
+	/* A stop at the entry point: the loader is done, IFUNCs can be resolved. */
+	if (m->st.interp)
+		bp_at(t, entry);
 	add(t, m);
 
 	/* The dynamic loader: its r_brk tells us of every library it loads or unloads. */
@@ -144,7 +149,10 @@ void modules_sync(struct task *t)
 {
 	struct proc *p = t->p;
 	struct r_debug rd;
-	if (!p->r_debug || proc_read_raw(p, p->r_debug, &rd, sizeof(rd)) || rd.r_state != RT_CONSISTENT)
+	if (!p->r_debug || proc_read_raw(p, p->r_debug, &rd, sizeof(rd)))
+		return;
+	DEBUG(DBG_ELF, "pid %d: r_debug state %d", p->pid, rd.r_state);
+	if (rd.r_state != RT_CONSISTENT)
 		return;
 	struct lib *libs = NULL;
 	size_t nlibs = 0, cap = 0;
@@ -157,7 +165,9 @@ void modules_sync(struct task *t)
 		struct lib *b = &libs[nlibs];
 		b->lmap = lm;
 		b->addr = (taddr_t)l.l_addr;
-		if (l.l_name && !proc_read_str(p, (taddr_t)l.l_name, b->name, sizeof(b->name)) && b->name[0] == '/')
+		/* A library opened by a relative path has it in l_name: the mapping tells the file. */
+		if (l.l_name && !proc_read_str(p, (taddr_t)l.l_name, b->name, sizeof(b->name)) && b->name[0] &&
+		    (b->name[0] == '/' || mapped_path(p->pid, b->addr, b->name, sizeof(b->name))))
 			nlibs++;
 		lm = (taddr_t)l.l_next;
 	}
@@ -188,6 +198,32 @@ void modules_sync(struct task *t)
 			add(t, m);
 	}
 	free(libs);
+}
+
+void modules_resolve_ifuncs(struct task *t)
+{
+	struct proc *p = t->p;
+	taddr_t hwcap = 0;
+	p->ifunc_pending = false;
+	proc_auxv(p, AT_HWCAP, &hwcap);
+	for (size_t i = 0; i < p->nmods; i++) {
+		struct module *m = p->mods[i];
+		if (m->ifuncs_done || (!m->traced && !trace_opts.libcalls))
+			continue;
+		m->ifuncs_done = true;
+		for (size_t j = 0; j < m->st.nifuncs; j++) {
+			const struct func *f = &m->st.ifuncs[j];
+			uint64_t impl;
+			/* x86-64 glibc resolvers take (hwcap, hwcap2 info); they read the CPU
+			 * features the loader set up, and return the implementation. */
+			if (proc_inject_call(t, f->addr + m->bias, (long)hwcap, 0, &impl)) {
+				DEBUG(DBG_ELF, "%s: resolver of %s failed", m->path, f->name);
+				continue;
+			}
+			if (impl >= m->text.lo && impl < m->text.hi)
+				bp_plant_at(t, m, f, impl);
+		}
+	}
 }
 
 struct module *modules_find(struct proc *p, taddr_t addr)

@@ -174,6 +174,42 @@ long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6])
 	return inject(t, nr, args, false);
 }
 
+/* Runs t from registers r until it reaches done (just after our int3), stepping silently over
+ * our breakpoints on the way. Returns 0 with *rax, -EFAULT if the code faulted (the fault is not
+ * delivered), -ESRCH if the task died. Signals that arrive meanwhile are kept for the program. */
+static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, uint64_t *rax)
+{
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, r) || ptrace(PTRACE_CONT, t->tid, 0, 0))
+		return -errno;
+	for (;;) {
+		int status;
+		if (waitpid(t->tid, &status, __WALL) < 0 || !WIFSTOPPED(status))
+			return -ESRCH;   /* the task died under us: nothing left to restore */
+		int sig = WSTOPSIG(status);
+		bool plain = (status >> 16) == 0;
+		if (plain && sig == SIGTRAP) {
+			if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
+				return -errno;
+			if (r->rip == done) {
+				*rax = r->rax;
+				return 0;
+			}
+			struct bp *bp = addrmap_get(&t->p->bps, r->rip - 1);
+			if (bp && bp->planted) {
+				if (bp_step_over(t, bp, r) || ptrace(PTRACE_SETREGS, t->tid, 0, r))
+					return -EFAULT;
+				sig = 0;
+			}
+		} else if (plain && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)) {
+			return -EFAULT;
+		} else if (plain) {
+			t->pending_sig = sig;   /* for the program, later */
+		}
+		if (ptrace(PTRACE_CONT, t->tid, 0, 0))
+			return -errno;
+	}
+}
+
 static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 {
 	/* mov $nr, %eax; syscall; int3. The mov matters at an exec stop, where the kernel still
@@ -183,9 +219,9 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 	uint8_t orig[sizeof(code)];
 	taddr_t done;
 	uint32_t nr32 = (uint32_t)nr;
+	uint64_t rax = 0;
 	memcpy(code + 1, &nr32, 4);
 	struct proc *p = t->p;
-	long ret;
 
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
 		return -errno;
@@ -208,40 +244,42 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 	r.r10 = (uint64_t)args[3];
 	r.r8 = (uint64_t)args[4];
 	r.r9 = (uint64_t)args[5];
-	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) || ptrace(PTRACE_CONT, t->tid, 0, 0)) {
-		ret = -errno;
-		goto restore;
-	}
-	for (;;) {
-		int status;
-		if (waitpid(t->tid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
-			/* The task died under us: nothing left to restore. */
-			return -ESRCH;
-		}
-		int sig = WSTOPSIG(status);
-		if (sig == SIGTRAP && (status >> 16) == 0) {
-			if (ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
-				ret = -errno;
-				goto restore;
-			}
-			if (r.rip == done) {
-				ret = (long)r.rax;
-				break;
-			}
-		}
-		/* Another signal arrived meanwhile: keep it for the program, deliver it later. */
-		if ((status >> 16) == 0 && sig != SIGTRAP)
-			t->pending_sig = sig;
-		if (ptrace(PTRACE_CONT, t->tid, 0, 0)) {
-			ret = -errno;
-			goto restore;
-		}
-	}
-restore:
+	long ret = run_until(t, &r, done, &rax);
+	if (ret == -ESRCH)
+		return ret;
 	if (done == at + sizeof(code))
 		proc_write(p, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
-	return ret;
+	return ret ? ret : (long)rax;
+}
+
+int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result)
+{
+	struct user_regs_struct saved, r;
+	taddr_t gadget = gadget_addr(t->p);
+	if (!gadget) {
+		proc_scratch_slot(t, fn);   /* maps scratch, and so the gadget */
+		if (!(gadget = gadget_addr(t->p)))
+			return -1;
+	}
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
+		return -1;
+	r = saved;
+	/* Below the red zone, aligned as at a call, returning to the gadget's int3. */
+	taddr_t ret_to = gadget + 2;
+	r.rsp = ((saved.rsp - 512) & ~(taddr_t)15) - 8;
+	if (proc_write(t->p, r.rsp, &ret_to, sizeof(ret_to)))
+		return -1;
+	r.rip = fn;
+	r.rdi = (uint64_t)arg0;
+	r.rsi = (uint64_t)arg1;
+	r.rax = 0;
+	r.orig_rax = (uint64_t)-1;
+	long ret = run_until(t, &r, gadget + 3, result);
+	if (ret == -ESRCH)
+		return -1;
+	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
+	return ret ? -1 : 0;
 }
 
 static taddr_t dist(taddr_t a, taddr_t b)

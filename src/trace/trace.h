@@ -54,6 +54,7 @@ struct module {
 	struct symtab st;
 	bool exe;                    /* the main executable */
 	bool traced;                 /* -l matched: every function traced, as name@name */
+	bool ifuncs_done;            /* its IFUNC symbols' implementations are planted */
 	struct range text;           /* runtime extent of its executable segments */
 };
 
@@ -66,6 +67,7 @@ struct proc {
 	struct module **mods;        /* mods[0] is the executable once loaded */
 	size_t nmods;
 	taddr_t r_debug;             /* the loader's struct r_debug, 0 if none (static) */
+	bool ifunc_pending;          /* a module's IFUNCs wait for its relocation to be done */
 	struct addrmap bps;          /* addr -> struct bp */
 	struct scratch *scr;
 	size_t nscr;
@@ -103,6 +105,9 @@ bool proc_is_text(struct proc *p, taddr_t addr);
 /* Runs syscall nr with args in task t (stopped), restoring its registers after. Returns the
  * syscall's return value (negative errno on failure), or -ESRCH if the task vanished. */
 long proc_inject_syscall(struct task *t, long nr, const long args[6]);
+/* Calls the function at fn(arg0, arg1) in task t (stopped) and puts its return value in *result,
+ * restoring the registers after. Returns 0, or -1 if it faulted or the task vanished. */
+int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result);
 /* The same, never through the scratch gadget (for unmapping scratch itself). */
 long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6]);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
@@ -116,6 +121,9 @@ int proc_read_str(struct proc *p, taddr_t addr, char *buf, size_t len);
 /* bp.c: the breakpoint table. */
 /* Creates and plants entry breakpoints for the traced functions of module m. Returns how many. */
 size_t bp_plant_module(struct task *t, struct module *m);
+/* Plants the entry breakpoint of function f of module m at impl instead of f's own address
+ * (an IFUNC: the resolver's choice). */
+void bp_plant_at(struct task *t, struct module *m, const struct func *f, taddr_t impl);
 /* Forgets every breakpoint in [lo, hi) without touching memory (it is gone: dlclose). */
 void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
 /* Makes (or finds) a planted breakpoint at addr; NULL if its instruction cannot be stepped over. */
@@ -145,6 +153,9 @@ void task_new_proc(struct task *t);
 void modules_load_exe(struct task *t);
 /* Compares the loader's list of libraries with ours: loads new ones, forgets unloaded ones. */
 void modules_sync(struct task *t);
+/* Resolves the IFUNCs of the modules loaded since the last call (run their resolvers in the
+ * program, now that the loader has relocated them) and plants their implementations. */
+void modules_resolve_ifuncs(struct task *t);
 /* The module whose text holds addr, or NULL. */
 struct module *modules_find(struct proc *p, taddr_t addr);
 /* Copies parent's modules into child (fork: same mappings). */

@@ -125,12 +125,16 @@ static void on_trap(struct task *t, const struct stop *s)
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
 		return;   /* gone */
 	struct bp *bp = addrmap_get(&p->bps, r.rip - 1);
+	DEBUG(DBG_STOP, "tid %d: trap at %#llx: %s%s%s", t->tid, r.rip - 1, bp ? "bp" : "no bp",
+	      bp && bp->entry ? " entry" : "", bp && bp->hook ? " hook" : "");
 	if (!trap_is_ours(t, bp, &r)) {
 		on_signal(t, s, SIGTRAP);
 		return;
 	}
 	if (bp->planted && bp->hook)
 		modules_sync(t);   /* may add breakpoints, never removes this one */
+	if (p->ifunc_pending && p->nmods && r.rip - 1 >= p->mods[0]->text.lo && r.rip - 1 < p->mods[0]->text.hi)
+		modules_resolve_ifuncs(t);   /* back in the executable: the loader has relocated */
 	if (bp->planted && t->role == ROLE_TRACED) {
 		uint64_t ret = 0;
 		bool have_ret = false, report = bp->entry;
