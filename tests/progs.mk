@@ -57,7 +57,7 @@ $(T_LIBDIR)/libplug.so: tests/progs/lib/plug.c tests/progs/t.h
 
 define t_libcall_rule
 $(T_LIBDIR)/$(1): tests/progs/libcalls.c tests/progs/t.h $(T_LIBDIR)/libfnt.so $(T_LIBDIR)/libplug.so
-	@$(word 1,$(subst -, ,$(1))) -O2 -g $(t_bind_$(word 2,$(subst -, ,$(1)))) -Itests/progs -w -o $$@ $$< \
+	@$(word 1,$(subst -, ,$(1))) -O2 -g -fno-builtin $(t_bind_$(word 2,$(subst -, ,$(1)))) -Itests/progs -w -o $$@ $$< \
 		-L$(T_LIBDIR) -lfnt -Wl,-rpath,'$$$$ORIGIN' -ldl
 T_ALL_PROGS += $(T_LIBDIR)/$(1)
 endef

@@ -22,6 +22,13 @@ T_FN void t_sort(void)
 	printf("%d %d %d\n", v[0], v[1], v[2]);
 }
 
+/* strlen and strcmp are IFUNCs in glibc: the call lands in an implementation chosen at load time. */
+T_FN int t_strings(const char *s)
+{
+	volatile size_t n = strlen(s);
+	return (int)n + (strcmp(s, "start") == 0);
+}
+
 T_FN int t_plugin(const char *path)
 {
 	void *h = dlopen(path, RTLD_NOW);
@@ -38,6 +45,7 @@ T_FN int t_plugin(const char *path)
 int main(int argc, char **argv)
 {
 	puts("start");
+	printf("strings %d\n", t_strings("start"));
 	t_sort();
 	printf("lib %d\n", lib_api(20));
 	if (argc > 1 && !strcmp(argv[1], "dl")) {

@@ -1,0 +1,113 @@
+"""Library calls, functions inside libraries (-l), dlopen/dlclose, IFUNCs, demangled names."""
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import FNTRACE, PROGS, prog, run, untraced
+
+FLAVOURS = ["gcc-lazy", "gcc-now", "gcc-noplt", "clang-lazy", "clang-now", "clang-noplt"]
+LIBCALLS_GRAPH = """# DURATION     TID     FUNCTION
+        DUR [TID] | puts();
+            [TID] | t_strings() {
+        DUR [TID] |   strlen();
+        DUR [TID] |   strcmp();
+        DUR [TID] | } /* t_strings */
+            [TID] | t_sort() {
+            [TID] |   qsort() {
+        DUR [TID] |     t_cmp();
+        DUR [TID] |     t_cmp();
+        DUR [TID] |     t_cmp();
+        DUR [TID] |   } /* qsort */
+        DUR [TID] | } /* t_sort */
+        DUR [TID] | lib_api();
+"""
+
+
+def libprog(flavour):
+    return f"{PROGS}/libcalls/{flavour}"
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_library_calls_lazy_now_and_without_plt(tmp_path, flavour):
+    # Recognised at the called function, so binding mode and PLT or not make no difference;
+    # qsort's calls back into the program nest inside it; strlen and strcmp are IFUNCs.
+    r = run(["-i", "t_*", "-i", "puts", "-i", "str[lc]*", "-i", "qsort", "-i", "lib_api", libprog(flavour)],
+            tmp_path)
+    assert r.rc == 0 and r.stdout == "start\nstrings 6\n1 2 3\nlib 41\n"
+    assert r.norm == LIBCALLS_GRAPH
+
+
+def test_library_calls_are_on_by_default_and_can_be_turned_off(tmp_path):
+    path = prog("gcc-pie-O0-nocf", "abc")
+    r = run(["--flat", path], tmp_path)
+    assert [l for l in r.trace.splitlines() if l in ("puts();", "__libc_start_main();")] == [
+        "__libc_start_main();", "puts();", "puts();", "puts();"]
+    r = run(["--flat", "--no-libcalls", path], tmp_path)
+    assert "puts();" not in r.trace and "main();" in r.trace
+
+
+def test_internal_library_calls_are_not_library_calls(tmp_path):
+    # printf calls malloc-family functions inside libc: not shown without -l.
+    r = run(["--flat", "-i", "puts", "-i", "malloc", "-i", "_IO_*", libprog("gcc-lazy")], tmp_path)
+    assert r.trace.splitlines() == ["puts();"]
+
+
+def test_lib_traces_every_function_of_a_library(tmp_path):
+    r = run(["-l", "libfnt.so", "-i", "lib_*@libfnt.so", libprog("gcc-now")], tmp_path)
+    assert r.norm.splitlines()[1:] == [
+        "            [TID] | lib_api@libfnt.so() {",
+        "            [TID] |   lib_hidden@libfnt.so() {",
+        "        DUR [TID] |     lib_internal@libfnt.so();",
+        "        DUR [TID] |   } /* lib_hidden@libfnt.so */",
+        "        DUR [TID] | } /* lib_api@libfnt.so */"]
+
+
+def test_lib_glob_on_file_name_and_include_with_library(tmp_path):
+    r = run(["--flat", "-l", "libc.so*", "-i", "puts@libc*", libprog("clang-lazy")], tmp_path)
+    assert r.trace.splitlines() == ["puts@libc.so.6();"]
+    r = run(["--flat", "-l", "*", "-i", "lib_*@libfnt*", libprog("clang-lazy")], tmp_path)
+    assert r.trace.splitlines() == ["lib_api@libfnt.so();", "lib_hidden@libfnt.so();", "lib_internal@libfnt.so();"]
+
+
+@pytest.mark.parametrize("flavour", ["gcc-lazy", "clang-noplt"])
+def test_dlopen_dlclose_and_dlopen_again(tmp_path, flavour):
+    r = run(["-i", "t_plugin", "-i", "plug_fn", "-i", "dl*", libprog(flavour), "dl"], tmp_path)
+    assert r.rc == 0 and r.stdout.endswith("plug 101\nplug 101\n")
+    block = ["            [TID] | t_plugin() {",
+             "        DUR [TID] |   dlopen();",
+             "        DUR [TID] |   dlsym();",
+             "        DUR [TID] |   plug_fn();",
+             "        DUR [TID] |   dlclose();",
+             "        DUR [TID] | } /* t_plugin */"]
+    assert r.norm.splitlines()[1:] == block + ["        DUR [TID] | dlopen();"] + block + [
+        "        DUR [TID] | dlclose();"]
+
+
+def test_dlopen_with_lib_traces_the_plugin_inside(tmp_path):
+    r = run(["--flat", "-l", "libplug*", "-i", "*@libplug*", libprog("gcc-now"), "dl"], tmp_path)
+    # The plugin's own start-up and exit-time functions show too: every function, twice.
+    once = ["_init@libplug.so();", "frame_dummy@libplug.so();", "register_tm_clones@libplug.so();",
+            "plug_fn@libplug.so();", "__do_global_dtors_aux@libplug.so();", "deregister_tm_clones@libplug.so();",
+            "_fini@libplug.so();"]
+    assert r.trace.splitlines() == once * 2
+
+
+def test_lib_all_starts_fast(tmp_path):
+    # Every function of every library: thousands of breakpoints, planted in bulk.
+    t = time.perf_counter()
+    r = run(["-l", "*", "-o", "/dev/null", "--flat", libprog("gcc-lazy")], tmp_path, to_file=False)
+    assert r.rc == 0
+    assert time.perf_counter() - t < 5      # generous: the bench measures it (bench/README.md)
+
+
+def test_cxx_names_demangled_and_raw(tmp_path):
+    path = prog("gcc-pie-O2-nocf", "throw")
+    r = run(["--flat", "-i", "t_*", path], tmp_path)
+    assert r.trace.splitlines()[:3] == ["t_catcher();", "t_middle();", "t_thrower();"]
+    r = run(["--flat", "--no-demangle", "-i", "_Z*t_*", path], tmp_path)
+    assert r.trace.splitlines()[:3] == ["_Z9t_catcherv();", "_Z8t_middlei();", "_Z9t_throweri();"]
+    # Library names demangle too: std::runtime_error's constructor, called from the program.
+    r = run(["--flat", "-i", "std::*", path], tmp_path)
+    assert "std::runtime_error::runtime_error();" in r.trace.splitlines()
