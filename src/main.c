@@ -2,6 +2,7 @@
 #include "cli/options.h"
 #include "out/out.h"
 #include "rec/sink.h"
+#include "rec/tracefile.h"
 #include "trace/trace.h"
 
 #include <signal.h>
@@ -37,21 +38,35 @@ int main(int argc, char **argv)
 	oc.format = o.format;
 	oc.first_hit_order = o.once && o.format == OUT_SUMMARY;
 	oc.per_thread = o.per_thread;
+	oc.per_process = o.per_process;
+	oc.sort = (enum out_sort)o.sort;
+	oc.weight_calls = o.weight_calls;
 	oc.path = o.output;
 	oc.separately = o.separately;
-	out_open(&oc);
-	sink_setup(out_event, o.depth);
+	char err[512];
+	struct tracefile *tf = NULL;
+	if (o.read && !(tf = tracefile_open(o.read, err, sizeof(err))))
+		die("%s", err);
+	if (!o.quiet)
+		out_open(&oc);
+	sink_setup(o.quiet ? NULL : out_event, o.depth);
+	if (o.write)
+		sink_record(o.write);
 
 	trace_opts.include = o.include;
 	trace_opts.exclude = o.exclude;
 	trace_opts.once = o.once;
-	trace_opts.returns = o.format != OUT_FLAT || o.depth > 0;
+	trace_opts.returns = o.format != OUT_FLAT || o.depth > 0 || o.write;   /* a file has every view */
 	trace_opts.follow = o.follow;
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;
 	trace_opts.demangle = !o.no_demangle;
 
-	int status = trace_run(o.argv, o.path, o.pids, o.npids);
+	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
+			: trace_run(o.argv, o.path, o.pids, o.npids);
+	sink_finish();
 	out_close();
+	if (tf && status)
+		die("%s", err);   /* after the output: the events before the problem are shown */
 	exit_like(status);
 }

@@ -16,20 +16,38 @@
 #define FNTRACE_VERSION "0.1.0"
 #endif
 
-enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE };
+enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
+       OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
 "       fntrace [OPTIONS] -p PID[,PID...]\n"
+"       fntrace [OPTIONS] -r FILE\n"
 "Trace every function call of PROGRAM: entries, exits, nesting and durations.\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE     write the trace to FILE instead of stderr\n"
+"      --format=FORMAT   graph (the default), flat, summary, chrome (Chrome trace\n"
+"                        JSON for Perfetto), folded (folded stacks for flame\n"
+"                        graphs), json (an object per event a line), svg (a\n"
+"                        flame graph to open in a browser)\n"
 "      --flat            one line per function entry, exactly `name();`\n"
 "  -c, --summary         per-function table (total, self, calls, avg, min, max)\n"
 "                        instead of the call graph\n"
-"      --per-thread      with -c: one table per thread\n"
+"  -s, --sort KEY        with -c: order by total (the default), self, calls, avg\n"
+"                        or name\n"
+"      --per-thread      with -c: one table per thread; folded, svg: a root\n"
+"                        frame per thread\n"
+"      --per-process     the same per process\n"
+"      --weight=WHAT     folded, svg: weigh call paths by time (ns, the default)\n"
+"                        or by calls\n"
 "      --output-separately  with -o FILE: one file per process, FILE.PID\n"
+"  -q, --quiet           print no trace (with -w: only write the trace file)\n"
+"\n"
+"Trace files:\n"
+"  -w, --write FILE      also write every event to the trace file FILE\n"
+"  -r, --read FILE       show the trace file FILE instead of running a program,\n"
+"                        with any output option; -i and -x filter by name\n"
 "\n"
 "Processes:\n"
 "  -f, --follow-forks    trace child processes too (fork, vfork, clone, exec)\n"
@@ -163,6 +181,39 @@ static void parse_pids(struct options *o, const char *arg)
 		usage_error("-p/--pid: '%s' is not a process id", arg);
 }
 
+/* The options that shape one output format go with that format only. */
+static void check_output_options(const struct options *o)
+{
+	bool stacks = o->format == OUT_FOLDED || o->format == OUT_SVG;
+	if (o->per_thread && o->per_process)
+		usage_error("%s", "--per-thread and --per-process cannot be used together");
+	if (o->per_thread && o->format != OUT_SUMMARY && !stacks)
+		usage_error("%s", "--per-thread goes with -c/--summary, --format=folded or --format=svg");
+	if (o->per_process && o->format != OUT_SUMMARY && !stacks)
+		usage_error("%s", "--per-process goes with -c/--summary, --format=folded or --format=svg");
+	if (o->sort && o->format != OUT_SUMMARY)
+		usage_error("%s", "-s/--sort goes with -c/--summary");
+	if (o->weight_given && !stacks)
+		usage_error("%s", "--weight goes with --format=folded or --format=svg");
+	if (o->quiet && o->output)
+		usage_error("%s", "-q/--quiet and -o/--output cannot be used together");
+}
+
+/* -r replays a file: what only changes how a program is traced has no place there. */
+static void check_read_options(const struct options *o, bool program)
+{
+	if (program)
+		usage_error("%s", "-r/--read and PROGRAM cannot be used together");
+	if (o->npids)
+		usage_error("%s", "-r/--read and -p/--pid cannot be used together");
+	if (o->follow)
+		usage_error("%s", "-r/--read and -f/--follow-forks cannot be used together (the file has what was traced)");
+	if (o->once)
+		usage_error("%s", "-r/--read and --once cannot be used together");
+	if (o->write && !strcmp(o->write, o->read))
+		usage_error("%s", "-r/--read and -w/--write cannot name the same file");
+}
+
 void options_parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -179,6 +230,13 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "follow-forks", no_argument,  NULL, 'f' },
 		{ "output-separately", no_argument, NULL, OPT_SEPARATELY },
 		{ "per-thread", no_argument,    NULL, OPT_PER_THREAD },
+		{ "per-process", no_argument,   NULL, OPT_PER_PROCESS },
+		{ "format",  required_argument, NULL, OPT_FORMAT },
+		{ "sort",    required_argument, NULL, 's' },
+		{ "weight",  required_argument, NULL, OPT_WEIGHT },
+		{ "write",   required_argument, NULL, 'w' },
+		{ "read",    required_argument, NULL, 'r' },
+		{ "quiet",   no_argument,       NULL, 'q' },
 		{ "pid",     required_argument, NULL, 'p' },
 		{ "debug",   required_argument, NULL, OPT_DEBUG },
 		{ "help",    no_argument,       NULL, 'h' },
@@ -186,11 +244,12 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool flat = false, summary = false;
+	int format = -1;
 	int c;
 	memset(o, 0, sizeof(*o));
 	o->format = OUT_GRAPH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -237,6 +296,33 @@ void options_parse(int argc, char **argv, struct options *o)
 		case OPT_PER_THREAD:
 			o->per_thread = true;
 			break;
+		case OPT_PER_PROCESS:
+			o->per_process = true;
+			break;
+		case OPT_FORMAT:
+			if ((format = out_format_by_name(optarg)) < 0)
+				usage_error("--format: unknown format '%s' (graph, flat, summary, chrome, folded, json, svg)",
+					    optarg);
+			break;
+		case 's':
+			if ((o->sort = out_sort_by_name(optarg)) < 0)
+				usage_error("-s/--sort: unknown key '%s' (total, self, calls, avg, name)", optarg);
+			break;
+		case OPT_WEIGHT:
+			if (strcmp(optarg, "time") && strcmp(optarg, "calls"))
+				usage_error("--weight: '%s' is neither time nor calls", optarg);
+			o->weight_calls = !strcmp(optarg, "calls");
+			o->weight_given = true;
+			break;
+		case 'w':
+			o->write = optarg;
+			break;
+		case 'r':
+			o->read = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
 		case 'p':
 			parse_pids(o, optarg);
 			break;
@@ -262,10 +348,17 @@ void options_parse(int argc, char **argv, struct options *o)
 	if (flat && summary)
 		usage_error("%s", "--flat and -c/--summary cannot be used together");
 	o->format = flat ? OUT_FLAT : summary ? OUT_SUMMARY : OUT_GRAPH;
+	if (format >= 0 && (flat || summary) && (enum out_format)format != o->format)
+		usage_error("--format and %s cannot be used together", flat ? "--flat" : "-c/--summary");
+	if (format >= 0)
+		o->format = (enum out_format)format;
 	if (o->separately && !o->output)
 		usage_error("%s", "--output-separately needs -o/--output FILE");
-	if (o->per_thread && !summary)
-		usage_error("%s", "--per-thread goes with -c/--summary");
+	check_output_options(o);
+	if (o->read) {
+		check_read_options(o, optind < argc);
+		return;
+	}
 	if (o->npids) {
 		if (optind < argc)
 			usage_error("%s", "-p/--pid and PROGRAM cannot be used together");

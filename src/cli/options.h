@@ -17,6 +17,13 @@ struct options {
 	bool follow;              /* -f: trace child processes too */
 	bool separately;          /* --output-separately: FILE.PID per process */
 	bool per_thread;          /* -c split by thread */
+	bool per_process;         /* -c split by process */
+	int sort;                 /* -s KEY: enum out_sort */
+	bool weight_calls;        /* --weight=calls */
+	bool weight_given;
+	const char *write;        /* -w FILE: also write a trace file */
+	const char *read;         /* -r FILE: replay a trace file instead of tracing */
+	bool quiet;               /* -q: no formatter */
 	int *pids;                /* -p PID...: attach instead of starting PROGRAM */
 	int npids;
 	char **argv;              /* PROGRAM [ARGS...] */

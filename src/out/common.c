@@ -1,5 +1,6 @@
 /* out/common: what every formatter shares, and the routing of events to streams. */
 #include "out.h"
+#include "../rec/names.h"
 #include "../util/addrmap.h"
 #include "../util/util.h"
 
@@ -16,12 +17,43 @@ static struct out *shared;          /* the one stream, unless separately */
 static struct addrmap by_pid;       /* separately: pid -> struct out */
 static char shared_buf[1 << 16];
 
+static const struct {
+	const char *name;
+	const struct out_ops *ops;
+} formats[] = {
+	[OUT_GRAPH] = { "graph", &out_graph_ops },
+	[OUT_FLAT] = { "flat", &out_flat_ops },
+	[OUT_SUMMARY] = { "summary", &out_summary_ops },
+	[OUT_CHROME] = { "chrome", &out_chrome_ops },
+	[OUT_FOLDED] = { "folded", &out_folded_ops },
+	[OUT_JSON] = { "json", &out_json_ops },
+	[OUT_SVG] = { "svg", &out_svg_ops },
+};
+
+static const char *const sorts[] = {
+	[OUT_SORT_TOTAL] = "total", [OUT_SORT_SELF] = "self", [OUT_SORT_CALLS] = "calls",
+	[OUT_SORT_AVG] = "avg", [OUT_SORT_NAME] = "name",
+};
+
 static const struct out_ops *ops_of(enum out_format f)
 {
-	static const struct out_ops *const formats[] = {
-		[OUT_GRAPH] = &out_graph_ops, [OUT_FLAT] = &out_flat_ops, [OUT_SUMMARY] = &out_summary_ops,
-	};
-	return formats[f];
+	return formats[f].ops;
+}
+
+int out_format_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		if (!strcmp(name, formats[i].name))
+			return (int)i;
+	return -1;
+}
+
+int out_sort_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sorts); i++)
+		if (sorts[i] && !strcmp(name, sorts[i]))
+			return (int)i;
+	return -1;
 }
 
 static struct out *out_new(FILE *fp)
@@ -130,17 +162,124 @@ const char *out_signame(int sig, char buf[16])
 	return buf;
 }
 
-const char *out_end_line(struct out *o, const struct event *ev, char buf[64])
+const char *out_end_text(const struct event *ev, char buf[64])
 {
 	int status = (int)ev->fn;
 	char name[16];
-	if (WIFSIGNALED(status)) {
-		snprintf(buf, 64, "+++ killed by %s%s +++", out_signame(WTERMSIG(status), name),
+	if (WIFSIGNALED(status))
+		snprintf(buf, 64, "killed by %s%s", out_signame(WTERMSIG(status), name),
 			 WCOREDUMP(status) ? " (core dumped)" : "");
-		return buf;
-	}
-	if (ev->pid == o->leader)
-		return NULL;
-	snprintf(buf, 64, "+++ exited with %d +++", WEXITSTATUS(status));
+	else
+		snprintf(buf, 64, "exited with %d", WEXITSTATUS(status));
 	return buf;
+}
+
+const char *out_end_line(struct out *o, const struct event *ev, char buf[64])
+{
+	char text[64];
+	if (!WIFSIGNALED((int)ev->fn) && ev->pid == o->leader)
+		return NULL;
+	snprintf(buf, 64, "+++ %.50s +++", out_end_text(ev, text));
+	return buf;
+}
+
+void out_json_str(FILE *fp, const char *s)
+{
+	putc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			putc(c, fp);
+	}
+	putc('"', fp);
+}
+
+void out_xml_str(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&': fputs("&amp;", fp); break;
+		case '<': fputs("&lt;", fp); break;
+		case '>': fputs("&gt;", fp); break;
+		case '"': fputs("&quot;", fp); break;
+		case '\'': fputs("&apos;", fp); break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(fp, "\\x%02x", c);
+			else
+				putc(c, fp);
+		}
+	}
+}
+
+void out_ids_note(struct out_ids *ids, const struct event *ev)
+{
+	if (!ids->procs) {
+		ids->procs = xcalloc(1, sizeof(*ids->procs));
+		ids->threads = xcalloc(1, sizeof(*ids->threads));
+	}
+	if (ev->tid == ids->last_tid && ev->kind != EV_PROC_EXIT)
+		return;
+	addrmap_put(ids->procs, (taddr_t)(uint32_t)ev->pid, (void *)1);
+	if (ev->kind == EV_PROC_EXIT)
+		return;
+	addrmap_put(ids->threads, (taddr_t)(uint32_t)ev->tid, (void *)(uintptr_t)(uint32_t)ev->pid);
+	ids->last_tid = ev->tid;
+}
+
+struct id_pair {
+	taddr_t key;
+	uintptr_t val;
+};
+
+struct id_list {
+	struct id_pair *v;
+	size_t n;
+};
+
+static void collect_id(taddr_t key, void *val, void *arg)
+{
+	struct id_list *l = arg;
+	l->v[l->n++] = (struct id_pair){ key, (uintptr_t)val };
+}
+
+static int by_key(const void *pa, const void *pb)
+{
+	const struct id_pair *a = pa, *b = pb;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/* The entries of m, by key. */
+static void sorted_ids(const struct addrmap *m, struct id_list *l)
+{
+	l->v = xmalloc((m->n + 1) * sizeof(*l->v));
+	l->n = 0;
+	addrmap_each(m, collect_id, l);
+	qsort(l->v, l->n, sizeof(*l->v), by_key);
+}
+
+void out_ids_each(struct out_ids *ids, void (*fn)(struct out *o, int32_t pid, int32_t tid, const char *name),
+		  struct out *o)
+{
+	if (!ids->procs)
+		return;
+	struct id_list l;
+	sorted_ids(ids->procs, &l);
+	for (size_t i = 0; i < l.n; i++)
+		fn(o, (int32_t)l.v[i].key, 0, names_of_process((int32_t)l.v[i].key));
+	free(l.v);
+	sorted_ids(ids->threads, &l);
+	for (size_t i = 0; i < l.n; i++)
+		fn(o, (int32_t)l.v[i].val, (int32_t)l.v[i].key, names_of_thread((int32_t)l.v[i].key));
+	free(l.v);
+	addrmap_free(ids->procs);
+	addrmap_free(ids->threads);
+	free(ids->procs);
+	free(ids->threads);
+	ids->procs = ids->threads = NULL;
 }

@@ -1,10 +1,12 @@
-/* out/summary: per-function totals (-c), sorted by total time, or by first call with --once.
+/* out/summary: per-function totals (-c), sorted by total time (or by -s KEY), or by first call
+ * with --once.
  *
  * Total is the time a function was on a thread's stack, counting a recursive function's nested
  * calls once; Self excludes its callees; Avg, Min and Max are over single calls. Threads are
- * added up, or shown one table each with --per-thread. */
+ * added up, or shown one table each with --per-thread, or one per process with --per-process. */
 #include "out.h"
 #include "../rec/funcs.h"
+#include "../rec/names.h"
 #include "../util/addrmap.h"
 
 #include <stdlib.h>
@@ -12,7 +14,7 @@
 
 struct fstat {
 	uint32_t fn;
-	int32_t tid;           /* 0 unless per thread */
+	int32_t group;         /* the tid (per thread), the pid (per process), or 0 */
 	uint64_t total, self, calls, min, max, sum;
 	uint64_t first;        /* order of first call */
 };
@@ -41,17 +43,16 @@ static void summary_init(struct out *o)
 	o->state = xcalloc(1, sizeof(struct summary));
 }
 
-static struct fstat *stat_of(struct out *o, int32_t tid, uint32_t fn)
+static struct fstat *stat_of(struct out *o, const struct event *ev)
 {
 	struct summary *sm = o->state;
-	if (!o->cfg->per_thread)
-		tid = 0;
-	taddr_t key = (taddr_t)(uint32_t)tid << 32 | fn;
+	int32_t group = o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
+	taddr_t key = (taddr_t)(uint32_t)group << 32 | ev->fn;
 	struct fstat *s = addrmap_get(&sm->stats, key);
 	if (!s) {
 		s = xcalloc(1, sizeof(*s));
-		s->fn = fn;
-		s->tid = tid;
+		s->fn = ev->fn;
+		s->group = group;
 		s->min = UINT64_MAX;
 		s->first = sm->nseen++;
 		addrmap_put(&sm->stats, key, s);
@@ -99,7 +100,7 @@ static void summary_event(struct out *o, const struct event *ev)
 	struct sthread *t = thread_of(sm, ev->tid);
 	if (ev->kind == EV_ENTRY) {
 		xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
-		t->v[t->n++] = (struct sframe){ stat_of(o, ev->tid, ev->fn), 0 };
+		t->v[t->n++] = (struct sframe){ stat_of(o, ev), 0 };
 		active_add(t, ev->fn, 1);
 		return;
 	}
@@ -133,21 +134,43 @@ static void collect(taddr_t key, void *val, void *arg)
 	so->v[so->n++] = val;
 }
 
-static int by_total(const void *pa, const void *pb)
+static enum out_sort sort_key;   /* for by_key */
+
+static uint64_t avg(const struct fstat *s)
+{
+	return s->calls ? s->sum / s->calls : 0;
+}
+
+/* Largest first, for the key's number. */
+static int desc(uint64_t a, uint64_t b)
+{
+	return a > b ? -1 : a < b;
+}
+
+static int by_key(const void *pa, const void *pb)
 {
 	const struct fstat *a = *(struct fstat *const *)pa, *b = *(struct fstat *const *)pb;
-	if (a->tid != b->tid)
-		return a->tid < b->tid ? -1 : 1;
-	if (a->total != b->total)
-		return a->total > b->total ? -1 : 1;
-	return strcmp(funcs_name(a->fn), funcs_name(b->fn));
+	int c = 0;
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	switch (sort_key) {
+	case OUT_SORT_DEFAULT:
+	case OUT_SORT_TOTAL: c = desc(a->total, b->total); break;
+	case OUT_SORT_SELF: c = desc(a->self, b->self); break;
+	case OUT_SORT_CALLS: c = desc(a->calls, b->calls); break;
+	case OUT_SORT_AVG: c = desc(avg(a), avg(b)); break;
+	case OUT_SORT_NAME: break;
+	}
+	if (!c)
+		c = strcmp(funcs_name(a->fn), funcs_name(b->fn));
+	return c ? c : a->fn < b->fn ? -1 : a->fn > b->fn;
 }
 
 static int by_first(const void *pa, const void *pb)
 {
 	const struct fstat *a = *(struct fstat *const *)pa, *b = *(struct fstat *const *)pb;
-	if (a->tid != b->tid)
-		return a->tid < b->tid ? -1 : 1;
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
 	return a->first < b->first ? -1 : a->first > b->first;
 }
 
@@ -175,23 +198,28 @@ static void summary_finish(struct out *o)
 	FILE *fp = o->fp;
 	struct sorter so = { xmalloc((sm->stats.n + 1) * sizeof(*so.v)), 0 };
 	addrmap_each(&sm->stats, collect, &so);
-	qsort(so.v, so.n, sizeof(*so.v), o->cfg->first_hit_order ? by_first : by_total);
+	sort_key = o->cfg->sort;
+	bool first = o->cfg->first_hit_order && o->cfg->sort == OUT_SORT_DEFAULT;
+	qsort(so.v, so.n, sizeof(*so.v), first ? by_first : by_key);
 
-	if (!o->cfg->per_thread)
+	bool grouped = o->cfg->per_thread || o->cfg->per_process;
+	if (!grouped)
 		header(fp);
 	for (size_t i = 0; i < so.n; i++) {
 		struct fstat *s = so.v[i];
-		char tot[32], self[32], avg[32], min[32], max[32];
-		if (o->cfg->per_thread && (i == 0 || so.v[i - 1]->tid != s->tid)) {
-			fprintf(fp, "%s# thread %d\n", i ? "\n" : "", s->tid);
+		char tot[32], self[32], av[32], min[32], max[32];
+		if (grouped && (i == 0 || so.v[i - 1]->group != s->group)) {
+			const char *name = o->cfg->per_thread ? NULL : names_of_process(s->group);
+			fprintf(fp, "%s# %s %d%s%s%s\n", i ? "\n" : "", o->cfg->per_thread ? "thread" : "process", s->group,
+				name ? " (" : "", name ? name : "", name ? ")" : "");
 			header(fp);
 		}
 		out_fmt_duration(s->total, tot);
 		out_fmt_duration(s->self, self);
-		out_fmt_duration(s->calls ? s->sum / s->calls : 0, avg);
+		out_fmt_duration(avg(s), av);
 		out_fmt_duration(s->calls ? s->min : 0, min);
 		out_fmt_duration(s->max, max);
-		fprintf(fp, "%11s  %11s  %10" PRIu64 "  %11s  %11s  %11s  %s\n", tot, self, s->calls, avg, min, max,
+		fprintf(fp, "%11s  %11s  %10" PRIu64 "  %11s  %11s  %11s  %s\n", tot, self, s->calls, av, min, max,
 			funcs_name(s->fn));
 	}
 	for (size_t i = 0; i < sm->nends; i++) {

@@ -7,24 +7,27 @@
 #include <string.h>
 
 static struct addrmap procs, threads;
+static void (*listener)(char kind, int32_t id, const char *name);
 
-static void set(struct addrmap *m, int32_t id, const char *name)
+static void set(struct addrmap *m, char kind, int32_t id, const char *name)
 {
 	size_t len = strlen(name);
 	char *esc = xmalloc(len * 4 + 8);
 	funcs_escape(name, esc, len * 4 + 8);
 	free(addrmap_del(m, (taddr_t)(uint32_t)id));
 	addrmap_put(m, (taddr_t)(uint32_t)id, esc);
+	if (listener)
+		listener(kind, id, esc);
 }
 
 void names_process(int32_t pid, const char *name)
 {
-	set(&procs, pid, name);
+	set(&procs, 'p', pid, name);
 }
 
 void names_thread(int32_t tid, const char *name)
 {
-	set(&threads, tid, name);
+	set(&threads, 't', tid, name);
 }
 
 const char *names_of_process(int32_t pid)
@@ -55,4 +58,9 @@ void names_each(void (*fn)(char kind, int32_t id, const char *name, void *arg), 
 	addrmap_each(&procs, each_one, &e);
 	e.kind = 't';
 	addrmap_each(&threads, each_one, &e);
+}
+
+void names_listen(void (*fn)(char kind, int32_t id, const char *name))
+{
+	listener = fn;
 }

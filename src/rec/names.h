@@ -13,5 +13,8 @@ const char *names_of_process(int32_t pid);
 const char *names_of_thread(int32_t tid);
 /* Calls fn for every recorded name (kind 'p' or 't'), in no particular order. */
 void names_each(void (*fn)(char kind, int32_t id, const char *name, void *arg), void *arg);
+/* Calls fn with every name set from now on (escaped, as stored), right after it is set: the
+ * trace-file writer keeps names in step with events this way. NULL stops it. */
+void names_listen(void (*fn)(char kind, int32_t id, const char *name));
 
 #endif

@@ -1,8 +1,13 @@
-/* sink: depth filtering, then the formatter. Later the trace-file writer hangs here too. */
+/* sink: every event goes to the trace file being written (if any), then through the depth
+ * filter to the formatter. */
 #include "sink.h"
+#include "tracefile.h"
+
+#include <stdbool.h>
 
 static void (*consumer)(const struct event *ev);
 static unsigned depth_limit;
+static bool recording;
 
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 {
@@ -10,17 +15,32 @@ void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 	depth_limit = max_depth;
 }
 
+void sink_record(const char *path)
+{
+	tracefile_write_start(path);
+	recording = true;
+}
+
+int sink_finish(void)
+{
+	recording = false;
+	return tracefile_write_end();
+}
+
 void sink_event(const struct event *ev)
 {
+	if (recording)
+		tracefile_write_event(ev);
+	if (!consumer)
+		return;
 	if (depth_limit && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT) && ev->depth > depth_limit)
 		return;
 	if (depth_limit && ev->kind == EV_SIGNAL && ev->depth >= depth_limit) {
 		/* A signal is always shown: inside the deepest call that is shown. */
 		struct event e = *ev;
-		e.depth = (uint16_t)(depth_limit - 1);
+		e.depth = (uint16_t)depth_limit;
 		consumer(&e);
 		return;
 	}
-	if (consumer)
-		consumer(ev);
+	consumer(ev);
 }

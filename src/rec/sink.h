@@ -4,7 +4,13 @@
 
 #include "event.h"
 
-/* Sends events to fn, dropping entries and exits nested deeper than max_depth (0: no limit). */
+/* Sends events to fn (NULL: to no formatter), dropping entries and exits nested deeper than
+ * max_depth (0: no limit). */
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth);
+/* Also writes every event, unfiltered, to the trace file path (tracefile.h). Dies if path cannot
+ * be created. */
+void sink_record(const char *path);
+/* Ends the trace file, if one is written. Returns 0, or -1 if it could not be written whole. */
+int sink_finish(void);
 
 #endif

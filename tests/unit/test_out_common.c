@@ -1,12 +1,16 @@
-/* test_out_common: out_fmt_duration, the 11-column duration every formatter prints. */
+/* test_out_common: out_fmt_duration, the 11-column duration every formatter prints; the JSON and
+ * XML escaping every export uses; format and sort names. */
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
 #include "out/out.h"
 
 /* common.c routes events to the formatters; this test calls none of them, so empty ones do. */
-const struct out_ops out_graph_ops, out_flat_ops, out_summary_ops;
+const struct out_ops out_graph_ops, out_flat_ops, out_summary_ops, out_chrome_ops, out_folded_ops, out_json_ops,
+	out_svg_ops;
 
 static void expect(uint64_t ns, const char *want)
 {
@@ -62,12 +66,92 @@ static void test_width(void **state)
 	assert_string_equal(buf, "18446744073.709  s");
 }
 
+/* What fn writes for s, as a string. */
+static char *written(void (*fn)(FILE *fp, const char *s), const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	fn(fp, s);
+	fclose(fp);
+	return buf;
+}
+
+static void expect_escaped(void (*fn)(FILE *fp, const char *s), const char *s, const char *want)
+{
+	char *got = written(fn, s);
+	if (strcmp(got, want))
+		fail_msg("\"%s\" escaped as \"%s\", want \"%s\"", s, got, want);
+	free(got);
+}
+
+static void test_json_strings(void **state)
+{
+	expect_escaped(out_json_str, "main", "\"main\"");
+	expect_escaped(out_json_str, "", "\"\"");
+	expect_escaped(out_json_str, "a\"b\\c", "\"a\\\"b\\\\c\"");
+	expect_escaped(out_json_str, "f\\x5c<&>'", "\"f\\\\x5c<&>'\"");   /* a registry name with a backslash */
+	expect_escaped(out_json_str, "\n\t\x01\x7f", "\"\\u000a\\u0009\\u0001\\u007f\"");
+	expect_escaped(out_json_str, "\xc3\xa9", "\"\\u00c3\\u00a9\"");
+	expect_escaped(out_json_str, "operator<<(std::ostream&, char const*)",
+		       "\"operator<<(std::ostream&, char const*)\"");
+}
+
+static void test_xml_strings(void **state)
+{
+	expect_escaped(out_xml_str, "main", "main");
+	expect_escaped(out_xml_str, "a<b>&c\"d'e", "a&lt;b&gt;&amp;c&quot;d&apos;e");
+	expect_escaped(out_xml_str, "]]>", "]]&gt;");
+	expect_escaped(out_xml_str, "x\\y", "x\\y");
+	expect_escaped(out_xml_str, "\x01\xff", "\\x01\\xff");
+}
+
+/* Every byte from 1 to 255, in any position, gives output with no raw quote, backslash or
+ * control character: the JSON is ASCII, the XML has no markup character. */
+static void test_every_byte(void **state)
+{
+	for (int c = 1; c < 256; c++) {
+		char s[4] = { 'a', (char)c, 'b', 0 };
+		char *j = written(out_json_str, s), *x = written(out_xml_str, s);
+		size_t n = strlen(j);
+		assert_true(n >= 5 && j[0] == '"' && j[n - 1] == '"');
+		for (size_t i = 1; i + 1 < n; i++) {
+			unsigned char b = (unsigned char)j[i];
+			assert_true(b >= 0x20 && b < 0x7f);
+			if (b == '"' || b == '\\')
+				assert_true(j[i - 1] == '\\' || (b == '\\' && (j[i + 1] == '\\' || j[i + 1] == 'u' ||
+									 j[i + 1] == '"')));
+		}
+		for (char *p = x; *p; p++)
+			assert_true(*p != '<' && *p != '>' && *p != '"' && *p != '\'' &&
+				    (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+		free(j);
+		free(x);
+	}
+}
+
+static void test_names(void **state)
+{
+	assert_int_equal(out_format_by_name("graph"), OUT_GRAPH);
+	assert_int_equal(out_format_by_name("chrome"), OUT_CHROME);
+	assert_int_equal(out_format_by_name("svg"), OUT_SVG);
+	assert_int_equal(out_format_by_name("Graph"), -1);
+	assert_int_equal(out_format_by_name(""), -1);
+	assert_int_equal(out_sort_by_name("avg"), OUT_SORT_AVG);
+	assert_int_equal(out_sort_by_name("name"), OUT_SORT_NAME);
+	assert_int_equal(out_sort_by_name("first"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_truncates),
 		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_json_strings),
+		cmocka_unit_test(test_xml_strings),
+		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

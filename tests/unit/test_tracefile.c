@@ -1,0 +1,400 @@
+/* test_tracefile: trace files written and read back, with a recording sink_event in place of
+ * rec/sink.c: every event comes back as it was; a file cut anywhere reads up to its last complete
+ * event; corrupt bytes and newer versions give one-line errors, never a crash; -i/-x at read time
+ * recount depths. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "rec/event.h"
+#include "rec/funcs.h"
+#include "rec/names.h"
+#include "rec/tracefile.h"
+
+static struct event *got;
+static size_t ngot, capgot;
+
+/* The sink the reader calls: record everything. */
+void sink_event(const struct event *ev)
+{
+	xgrow(&got, &capgot, ngot + 1, sizeof(*got));
+	got[ngot++] = *ev;
+}
+
+/* Names as the reader sets them, "p12=name" or "t13=name", in order. */
+static char names_seen[65536];
+
+static void note_name(char kind, int32_t id, const char *name)
+{
+	size_t n = strlen(names_seen);
+	snprintf(names_seen + n, sizeof(names_seen) - n, "%c%d=%s;", kind, id, name);
+}
+
+#define NFUNCS 300
+static char *written_names[NFUNCS];
+
+static char path[] = "/tmp/fntrace-test-tracefile-XXXXXX";
+static char cut[] = "/tmp/fntrace-test-tracefile-cut-XXXXXX";
+
+static int setup(void **state)
+{
+	int fd = mkstemp(path);
+	close(fd);
+	fd = mkstemp(cut);
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unlink(path);
+	unlink(cut);
+	free(got);
+	for (int i = 0; i < NFUNCS; i++)
+		free(written_names[i]);
+	return 0;
+}
+
+/* A stream of events as the tracer makes them: several threads of two processes, interleaved,
+ * well nested per thread, with signals, thread starts, process ends, times going backwards a
+ * little between threads, a big jump, deep nesting and function ids above 127. */
+struct gen {
+	struct event *v;
+	size_t n, cap;
+};
+
+static void add(struct gen *g, struct event ev)
+{
+	xgrow(&g->v, &g->cap, g->n + 1, sizeof(*g->v));
+	g->v[g->n++] = ev;
+}
+
+static void generate(struct gen *g, size_t nops, uint64_t seed)
+{
+	enum { NT = 5 };
+	int32_t tids[NT] = { 100, 101, 102, 200, 201 }, pids[NT] = { 100, 100, 100, 200, 200 };
+	struct { uint64_t ts; uint32_t fn; } stack[NT][400];
+	size_t depth[NT] = { 0 };
+	uint64_t ts = 1000000000000ull, rng = seed;
+	g->n = 0;
+	for (int t = 0; t < NT; t++)
+		add(g, (struct event){ .ts = ts, .pid = pids[t], .tid = tids[t], .kind = EV_THREAD_START });
+	for (size_t i = 0; i < nops; i++) {
+		uint64_t r = unit_rng(&rng);
+		int t = (int)(r % NT);
+		ts += r >> 40 & 0xffff;
+		if (r % 997 == 0)
+			ts += 1ull << 40;
+		uint64_t evts = ts - (r >> 20 & 0xff);   /* a little back in time now and then */
+		unsigned op = (unsigned)(r >> 8 & 0xff);
+		struct event ev = { .ts = evts, .pid = pids[t], .tid = tids[t] };
+		if (op < 120 && depth[t] < 400) {
+			ev.kind = EV_ENTRY;
+			ev.fn = (uint32_t)(r >> 32) % NFUNCS;
+			stack[t][depth[t]].ts = evts;
+			stack[t][depth[t]++].fn = ev.fn;
+			ev.depth = (uint16_t)depth[t];
+		} else if (op < 245 && depth[t]) {
+			ev.kind = EV_EXIT;
+			depth[t]--;
+			ev.fn = stack[t][depth[t]].fn;
+			ev.t0 = stack[t][depth[t]].ts;
+			ev.depth = (uint16_t)(depth[t] + 1);
+		} else if (op < 250) {
+			ev.kind = EV_SIGNAL;
+			ev.fn = 1 + (uint32_t)(r >> 50) % 64;
+			ev.depth = (uint16_t)depth[t];
+		} else if (op < 252) {
+			ev.kind = EV_THREAD_START;
+			ev.depth = (uint16_t)depth[t];
+		} else {
+			continue;
+		}
+		add(g, ev);
+	}
+	for (int t = 0; t < NT; t++) {
+		while (depth[t]) {
+			depth[t]--;
+			add(g, (struct event){ .ts = ts, .t0 = stack[t][depth[t]].ts, .pid = pids[t], .tid = tids[t],
+					      .fn = stack[t][depth[t]].fn, .kind = EV_EXIT,
+					      .depth = (uint16_t)(depth[t] + 1) });
+		}
+	}
+	add(g, (struct event){ .ts = ts, .pid = 200, .tid = 200, .fn = 9 /* killed by SIGKILL */,
+			      .kind = EV_PROC_EXIT });
+	add(g, (struct event){ .ts = ts + 1, .pid = 100, .tid = 100, .fn = 3 << 8, .kind = EV_PROC_EXIT });
+}
+
+/* NFUNCS functions with names that need escaping, a process and thread names set between events.
+ * written_names[] keeps the functions' names as the registry had them. */
+static void write_file(const char *p, const struct gen *g, bool end)
+{
+	funcs_reset();
+	for (int i = 0; i < NFUNCS; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "f%d%s", i, i % 7 == 0 ? "<\"&\\'>\n\xe9 x" : "");
+		funcs_add(name, 0x400000 + (taddr_t)i * 16);
+		free(written_names[i]);
+		written_names[i] = xstrdup(funcs_name((uint32_t)i));
+	}
+	tracefile_write_start(p);
+	names_process(100, "main prog");
+	names_thread(100, "main prog");
+	for (size_t i = 0; i < g->n; i++) {
+		if (i == g->n / 2) {
+			names_thread(101, "worker\\1");
+			names_process(200, "child");
+		}
+		tracefile_write_event(&g->v[i]);
+	}
+	if (end)
+		assert_int_equal(tracefile_write_end(), 0);
+}
+
+/* Reads p as fntrace -r does, into got and names_seen. Returns what replay returned, or -2 if
+ * the file did not open; err gets the message. */
+static int read_file(const char *p, char **include, char **exclude, char *err, size_t errlen)
+{
+	ngot = 0;
+	names_seen[0] = 0;
+	err[0] = 0;
+	funcs_reset();
+	names_listen(note_name);
+	struct tracefile *tf = tracefile_open(p, err, errlen);
+	int r = -2;
+	if (tf) {
+		r = tracefile_replay(tf, include, exclude, err, errlen);
+		tracefile_close(tf);
+	}
+	names_listen(NULL);
+	return r;
+}
+
+/* a (read) is b (written): the same function is the same name, its id in the registry may differ. */
+static void expect_same(const struct event *a, const struct event *b, size_t i)
+{
+	bool call = b->kind == EV_ENTRY || b->kind == EV_EXIT;
+	bool fn_ok = call ? !strcmp(funcs_name(a->fn), written_names[b->fn]) : a->fn == b->fn;
+	if (a->ts != b->ts || a->t0 != b->t0 || a->pid != b->pid || a->tid != b->tid || !fn_ok ||
+	    a->kind != b->kind || a->depth != b->depth)
+		fail_msg("event %zu: kind %u ts %" PRIu64 " t0 %" PRIu64 " pid %d tid %d fn %u depth %u, want kind %u ts "
+			 "%" PRIu64 " t0 %" PRIu64 " pid %d tid %d fn %u depth %u", i, a->kind, a->ts, a->t0, a->pid,
+			 a->tid, a->fn, a->depth, b->kind, b->ts, b->t0, b->pid, b->tid, b->fn, b->depth);
+}
+
+static size_t file_size(const char *p)
+{
+	FILE *f = fopen(p, "rb");
+	fseek(f, 0, SEEK_END);
+	size_t n = (size_t)ftell(f);
+	fclose(f);
+	return n;
+}
+
+static void copy_prefix(const char *from, const char *to, size_t len)
+{
+	char *buf = xmalloc(len + 1);
+	FILE *f = fopen(from, "rb");
+	assert_int_equal(fread(buf, 1, len, f), len);
+	fclose(f);
+	f = fopen(to, "wb");
+	fwrite(buf, 1, len, f);
+	fclose(f);
+	free(buf);
+}
+
+static void test_round_trip(void **state)
+{
+	struct gen g = { 0 };
+	char err[512];
+	generate(&g, 20000, 42);
+	write_file(path, &g, true);
+	assert_int_equal(read_file(path, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ngot, g.n);
+	/* Functions come back (under the ids of their first call) with the same printable names. */
+	for (size_t i = 0; i < g.n; i++)
+		expect_same(&got[i], &g.v[i], i);
+	assert_string_equal(written_names[7], "f7<\"&\\x5c'>\\x0a\\xe9 x");
+	for (uint32_t i = 0; i < funcs_count(); i++)
+		assert_int_equal(funcs_addr(i) & 15, 0);
+	assert_string_equal(names_seen, "p100=main prog;t100=main prog;t101=worker\\x5c1;p200=child;");
+	printf("%zu events in %zu bytes: %.2f bytes per event\n", g.n, file_size(path),
+	       (double)file_size(path) / (double)g.n);
+	free(g.v);
+}
+
+static void test_every_cut(void **state)
+{
+	struct gen g = { 0 };
+	char err[512];
+	generate(&g, 300, 7);
+	write_file(path, &g, true);
+	size_t size = file_size(path), last = 0;
+	for (size_t len = 0; len < size; len++) {
+		copy_prefix(path, cut, len);
+		int r = read_file(cut, NULL, NULL, err, sizeof(err));
+		if (len < 12) {
+			assert_int_equal(r, -2);
+			assert_true(strstr(err, len ? "truncated in its header" : "empty file") != NULL);
+			continue;
+		}
+		if (r != -1 || !strstr(err, "truncated at byte") || strncmp(err, cut, strlen(cut)))
+			fail_msg("cut at %zu: replay %d, \"%s\"", len, r, err);
+		/* What came out is the events written before the cut, in order, more the longer the file. */
+		assert_true(ngot <= g.n && ngot >= last);
+		for (size_t i = 0; i < ngot; i++)
+			expect_same(&got[i], &g.v[i], i);
+		last = ngot;
+	}
+	assert_int_equal(last, g.n);   /* the last cut only lacks the end record */
+	free(g.v);
+}
+
+/* Any byte changed to anything: an error or a stream, never a crash or a hang. */
+static void test_corrupt_bytes(void **state)
+{
+	struct gen g = { 0 };
+	char err[512];
+	generate(&g, 200, 9);
+	write_file(path, &g, true);
+	size_t size = file_size(path);
+	uint8_t *orig = xmalloc(size);
+	FILE *f = fopen(path, "rb");
+	assert_int_equal(fread(orig, 1, size, f), size);
+	fclose(f);
+	static const uint8_t values[] = { 0x00, 0x02, 0x11, 0x1f, 0x80, 0xff };
+	for (size_t at = 0; at < size; at++) {
+		for (size_t v = 0; v < ARRAY_SIZE(values); v++) {
+			uint8_t save = orig[at];
+			orig[at] = values[v];
+			f = fopen(cut, "wb");
+			fwrite(orig, 1, size, f);
+			fclose(f);
+			orig[at] = save;
+			int r = read_file(cut, NULL, NULL, err, sizeof(err));
+			if (r != 0 && (!*err || strchr(err, '\n')))
+				fail_msg("byte %zu = %#x: replay %d without a one-line message", at, values[v], r);
+		}
+	}
+	free(orig);
+	free(g.v);
+}
+
+static void write_bytes(const char *p, const void *bytes, size_t len)
+{
+	FILE *f = fopen(p, "wb");
+	fwrite(bytes, 1, len, f);
+	fclose(f);
+}
+
+#define HEADER 'F', 'N', 'T', 'R', 'A', 'C', 'E', 0, 1, 0, 0, 0
+
+static void expect_error(const void *bytes, size_t len, int want_r, const char *want)
+{
+	char err[512];
+	write_bytes(cut, bytes, len);
+	int r = read_file(cut, NULL, NULL, err, sizeof(err));
+	if (r != want_r || !strstr(err, want) || strncmp(err, cut, strlen(cut)))
+		fail_msg("replay %d \"%s\", want %d \"...%s...\"", r, err, want_r, want);
+}
+
+static void test_errors(void **state)
+{
+	static const uint8_t future[] = { 'F', 'N', 'T', 'R', 'A', 'C', 'E', 0, 2, 0, 0, 0, 0x1f };
+	expect_error(future, sizeof(future), -2, "format version 2 is newer than this fntrace reads (1)");
+	static const uint8_t far_future[] = { 'F', 'N', 'T', 'R', 'A', 'C', 'E', 0, 0, 1, 0, 0 };
+	expect_error(far_future, sizeof(far_future), -2, "version 256 is newer");
+	expect_error("\x7f" "ELF\2\1\1\0\0\0\0\0\0\0\0\0", 16, -2, ": not an fntrace trace file");
+	expect_error("", 0, -2, ": empty file");
+	static const uint8_t unknown[] = { HEADER, 0x7e };
+	expect_error(unknown, sizeof(unknown), -1, "corrupt at byte 12: unknown record type 0x7e");
+	static const uint8_t no_thread[] = { HEADER, 0x11, 0x10, 1, 'f', 0x01, 0, 0 };
+	expect_error(no_thread, sizeof(no_thread), -1, "corrupt at byte 16: an event before any thread");
+	static const uint8_t undefined[] = { HEADER, 0x10, 5, 0, 0x01, 3, 0 };
+	expect_error(undefined, sizeof(undefined), -1, "corrupt at byte 15: a call of function 3, not defined");
+	static const uint8_t lone_exit[] = { HEADER, 0x10, 5, 0, 0x02, 0 };
+	expect_error(lone_exit, sizeof(lone_exit), -1, "a return with no open call in thread 5");
+	static const uint8_t huge[] = { HEADER, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0 };
+	expect_error(huge, sizeof(huge), -1, "corrupt at byte 12: a number too large");
+	static const uint8_t bad_tid[] = { HEADER, 0x10, 0, 0 };
+	expect_error(bad_tid, sizeof(bad_tid), -1, "bad thread id");
+	static const uint8_t long_name[] = { HEADER, 0x11, 0, 0x81, 0x80, 0x80, 0x01 };
+	expect_error(long_name, sizeof(long_name), -1, "a name of 2097153 bytes");
+	static const uint8_t no_end[] = { HEADER, 0x10, 5, 0 };
+	expect_error(no_end, sizeof(no_end), -1, "truncated at byte 15 (the tracer did not finish writing it)");
+	/* An extension record a newer minor writer may add is skipped. */
+	static const uint8_t extension[] = { HEADER, 0x80, 3, 'a', 'b', 'c', 0x10, 5, 0, 0x05, 4, 0x1f };
+	char err[512];
+	write_bytes(cut, extension, sizeof(extension));
+	assert_int_equal(read_file(cut, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, EV_THREAD_START);
+	assert_int_equal(got[0].ts, 2);
+	assert_int_equal(got[0].tid, 5);
+	char missing[] = "/nonexistent/dir/trace.ft";
+	struct tracefile *tf = tracefile_open(missing, err, sizeof(err));
+	assert_null(tf);
+	assert_string_equal(err, "/nonexistent/dir/trace.ft: No such file or directory");
+}
+
+/* -i/-x on reading: the calls of other functions are dropped, and depths count what is left. */
+static void test_filter(void **state)
+{
+	char err[512];
+	funcs_reset();
+	for (int i = 0; i < NFUNCS; i++) {
+		free(written_names[i]);
+		written_names[i] = NULL;
+	}
+	uint32_t fmain = funcs_add("main", 0x10), fa = funcs_add("parse", 0x20), fb = funcs_add("lex", 0x30),
+		 flib = funcs_add("puts@libc.so.6", 0x40);
+	struct gen g = { 0 };
+	const uint32_t order[] = { fmain, fa, fb, flib };
+	for (unsigned i = 0; i < 4; i++)
+		add(&g, (struct event){ .ts = 10 + i, .pid = 1, .tid = 1, .fn = order[i], .kind = EV_ENTRY,
+				       .depth = (uint16_t)(i + 1) });
+	add(&g, (struct event){ .ts = 20, .pid = 1, .tid = 1, .fn = 10, .kind = EV_SIGNAL, .depth = 4 });
+	for (unsigned i = 4; i-- > 0;)
+		add(&g, (struct event){ .ts = 30 + i, .t0 = 10 + i, .pid = 1, .tid = 1, .fn = order[i],
+				       .kind = EV_EXIT, .depth = (uint16_t)(i + 1) });
+	tracefile_write_start(path);
+	for (size_t i = 0; i < g.n; i++)
+		tracefile_write_event(&g.v[i]);
+	assert_int_equal(tracefile_write_end(), 0);
+
+	char *inc[] = { "main", "lex", NULL }, *exc[] = { "puts", NULL }, *none[] = { "nothing", NULL };
+	assert_int_equal(read_file(path, inc, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ngot, 5);   /* main, lex, signal, lex, main */
+	assert_string_equal(funcs_name(got[1].fn), "lex");
+	assert_int_equal(got[1].depth, 2);
+	assert_int_equal(got[2].kind, EV_SIGNAL);
+	assert_int_equal(got[2].depth, 2);
+	assert_int_equal(got[3].kind, EV_EXIT);
+	assert_int_equal(got[3].depth, 2);
+	assert_int_equal(got[3].t0, 12);
+	assert_int_equal(got[4].depth, 1);
+	assert_int_equal(got[4].t0, 10);
+	/* A library function matches by its bare name too, as when tracing. */
+	assert_int_equal(read_file(path, NULL, exc, err, sizeof(err)), 0);
+	assert_int_equal(ngot, 7);
+	assert_int_equal(read_file(path, none, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].depth, 0);
+	free(g.v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_every_cut),
+		cmocka_unit_test(test_corrupt_bytes),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_filter),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
