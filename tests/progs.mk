@@ -2,7 +2,7 @@
 # static-pie; -O0 to -O3; with and without -fcf-protection (endbr64 prologues).
 # Binaries land in tests/build/progs/<cc>-<link>-<opt>-<cf>/<prog>.
 
-TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter
+TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter evil
 TPROG_CXX := throw
 T_CCS     := gcc clang
 T_LINKS   := nopie pie static spie
@@ -32,6 +32,14 @@ endef
 
 $(foreach v,$(T_VARIANTS),$(foreach p,$(TPROG_C) $(TPROG_CXX),\
 	$(eval $(call t_prog_rule,$(v),$(p),$(word 1,$(subst -, ,$(v))),$(word 2,$(subst -, ,$(v))),$(word 3,$(subst -, ,$(v))),$(word 4,$(subst -, ,$(v)))))))
+
+# Every build again, stripped: fntrace must find the same functions without their names.
+define t_strip_rule
+$(T_BIN)/$(1)/$(2).stripped: $(T_BIN)/$(1)/$(2)
+	@strip -o $$@ $$<
+T_ALL_PROGS += $(T_BIN)/$(1)/$(2).stripped
+endef
+$(foreach v,$(T_VARIANTS),$(foreach p,$(TPROG_C) $(TPROG_CXX),$(eval $(call t_strip_rule,$(v),$(p)))))
 
 # Helpers that are not traced themselves.
 $(T_BIN)/noptrace: tests/progs/noptrace.c

@@ -1,5 +1,6 @@
 /* symtab: open an ELF executable with libelf and list its functions. */
 #include "symtab.h"
+#include "discover.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -210,10 +211,13 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 	struct funcvec ifv = { NULL, 0 };
 	struct cand *c = NULL;
 	size_t n = 0, cap = 0;
+	st->stripped = true;
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
 			read_symbols(e, scn, &sh, shnum, xsec, &c, &n, &cap, &st->r_debug, &ifv);
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			st->stripped = false;
 	}
 	free(xsec);
 	st->ifuncs = ifv.v;
@@ -258,6 +262,79 @@ void symtab_free(struct symtab *st)
 	free(st->path);
 	free(st->soname);
 	memset(st, 0, sizeof(*st));
+}
+
+struct found {
+	taddr_t addr;
+	const char *name;
+};
+
+struct found_vec {
+	struct found *v;
+	size_t n, cap;
+};
+
+static void add_found(taddr_t addr, const char *name, void *arg)
+{
+	struct found_vec *fv = arg;
+	xgrow(&fv->v, &fv->cap, fv->n + 1, sizeof(*fv->v));
+	fv->v[fv->n++] = (struct found){ addr, name };
+}
+
+static int found_cmp(const void *pa, const void *pb)
+{
+	const struct found *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return (b->name != NULL) - (a->name != NULL);   /* a name first */
+}
+
+static int func_cmp(const void *pa, const void *pb)
+{
+	const struct func *a = pa, *b = pb;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+size_t symtab_discover(struct symtab *st)
+{
+	if (!st->stripped)
+		return 0;
+	int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	GElf_Ehdr eh;
+	struct found_vec fv = { NULL, 0, 0 };
+	size_t added = 0;
+	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
+		discover_functions(e, &eh, st, add_found, &fv);
+	qsort(fv.v, fv.n, sizeof(*fv.v), found_cmp);
+	for (size_t i = 0; i < fv.n; i++) {
+		if (i && fv.v[i].addr == fv.v[i - 1].addr)
+			continue;
+		struct func *f = (struct func *)symtab_at(st, fv.v[i].addr);
+		if (f) {
+			if (fv.v[i].name && strcmp(f->name, fv.v[i].name)) {
+				free(f->name);   /* main beats whatever .dynsym calls it */
+				f->name = xstrdup(fv.v[i].name);
+			}
+			continue;
+		}
+		char name[32];
+		snprintf(name, sizeof(name), "sub_%" PRIx64, fv.v[i].addr);
+		st->funcs = xrealloc(st->funcs, (st->nfuncs + 1) * sizeof(*st->funcs));
+		st->funcs[st->nfuncs++] = (struct func){ fv.v[i].addr, 0, xstrdup(fv.v[i].name ? fv.v[i].name : name),
+							 false };
+		added++;
+	}
+	qsort(st->funcs, st->nfuncs, sizeof(*st->funcs), func_cmp);
+	free(fv.v);
+	if (e)
+		elf_end(e);
+	close(fd);
+	st->stripped = false;   /* discovered: a second call adds nothing */
+	DEBUG(DBG_ELF, "%s: %zu functions found without symbols", st->path, added);
+	return added;
 }
 
 const struct func *symtab_at(const struct symtab *st, taddr_t addr)

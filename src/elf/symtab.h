@@ -21,6 +21,7 @@ struct symtab {
 	char *soname;         /* DT_SONAME, or NULL */
 	bool pie;             /* ET_DYN: loaded at a bias chosen at run time */
 	bool interp;          /* has PT_INTERP: the dynamic loader runs first */
+	bool stripped;        /* no .symtab: only .dynsym names, until symtab_discover() */
 	taddr_t entry;        /* e_entry, link-time */
 	struct func *funcs;   /* sorted by addr, one per address (aliases merged) */
 	size_t nfuncs;
@@ -35,6 +36,10 @@ struct symtab {
  * (not an ELF, wrong class or machine, unreadable). The symtab owns everything it points to. */
 int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen);
 void symtab_free(struct symtab *st);
+
+/* For a stripped binary, adds the functions discover.h finds, named sub_<hex> after their
+ * link-time address as objdump shows it, main named main. Returns how many it added. */
+size_t symtab_discover(struct symtab *st);
 
 /* Returns the function starting exactly at link-time address addr, or NULL. */
 const struct func *symtab_at(const struct symtab *st, taddr_t addr);

@@ -53,6 +53,8 @@ static struct module *module_open(const char *file, const char *shown, taddr_t b
 	m->exe = exe;
 	text_range(m);
 	m->traced = !exe && lib_wanted(m);
+	if (exe || m->traced)
+		symtab_discover(&m->st);   /* stripped: find functions without their names */
 	return m;
 }
 

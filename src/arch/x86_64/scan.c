@@ -1,0 +1,110 @@
+/* scan: linear decoding with Zydis, for call targets and for main's address in _start. */
+#include "scan.h"
+
+#include <Zydis/Zydis.h>
+
+static ZydisDecoder *decoder(void)
+{
+	static ZydisDecoder dec;
+	static bool ready;
+	if (!ready) {
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+		ready = true;
+	}
+	return &dec;
+}
+
+void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
+		void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	bool no_fallthrough = true;   /* nothing before the first instruction */
+	for (size_t off = 0; off < len;) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), code + off, len - off, &zi, ops))) {
+			off++;
+			no_fallthrough = false;
+			continue;
+		}
+		bool pad = zi.mnemonic == ZYDIS_MNEMONIC_NOP || zi.mnemonic == ZYDIS_MNEMONIC_INT3;
+		if (no_fallthrough && !pad && !((vaddr + off) & 15))
+			fn(vaddr + off, REF_BOUNDARY, arg);
+		if (!pad)
+			no_fallthrough = zi.mnemonic == ZYDIS_MNEMONIC_RET || zi.mnemonic == ZYDIS_MNEMONIC_JMP ||
+					 zi.mnemonic == ZYDIS_MNEMONIC_UD2 || zi.mnemonic == ZYDIS_MNEMONIC_HLT;
+		ZyanU64 target;
+		bool cond = zi.meta.category == ZYDIS_CATEGORY_COND_BR;
+		if ((zi.mnemonic == ZYDIS_MNEMONIC_CALL || cond) && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&zi, &ops[0], vaddr + off, &target)))
+			fn(target, cond ? REF_JCC : REF_CALL, arg);
+		else if (zi.mnemonic == ZYDIS_MNEMONIC_JMP && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+			 ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&zi, &ops[0], vaddr + off, &target)))
+			fn(target, REF_JMP, arg);
+		else if (zi.mnemonic == ZYDIS_MNEMONIC_LEA && ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+			 ops[1].mem.base == ZYDIS_REGISTER_RIP && ops[1].mem.index == ZYDIS_REGISTER_NONE &&
+			 ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&zi, &ops[1], vaddr + off, &target)))
+			fn(target, REF_ADDR, arg);
+		else if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			 ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[1].size >= 32)
+			fn(ops[1].imm.value.u, REF_ADDR, arg);
+		off += zi.length;
+	}
+}
+
+bool scan_thunk_target(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *target)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	for (size_t off = 0, n = 0; off < len && n < 4; n++) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), code + off, len - off, &zi, ops)))
+			return false;
+		if (zi.mnemonic == ZYDIS_MNEMONIC_JMP && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			ZyanU64 t;
+			if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&zi, &ops[0], vaddr + off, &t)))
+				return false;
+			*target = t;
+			return true;
+		}
+		if (zi.mnemonic != ZYDIS_MNEMONIC_ENDBR64 && zi.mnemonic != ZYDIS_MNEMONIC_NOP)
+			return false;
+		off += zi.length;
+	}
+	return false;
+}
+
+enum main_ref scan_main_arg(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *val)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	enum main_ref ref = MAIN_NONE;
+	for (size_t off = 0; off < len;) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), code + off, len - off, &zi, ops)))
+			return MAIN_NONE;
+		taddr_t here = vaddr + off;
+		off += zi.length;
+		if (zi.mnemonic == ZYDIS_MNEMONIC_CALL)
+			return ref;
+		if (zi.mnemonic == ZYDIS_MNEMONIC_RET || zi.mnemonic == ZYDIS_MNEMONIC_JMP)
+			return MAIN_NONE;
+		if (ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    (ops[0].reg.value != ZYDIS_REGISTER_RDI && ops[0].reg.value != ZYDIS_REGISTER_EDI))
+			continue;
+		ZyanU64 a;
+		ref = MAIN_NONE;
+		if ((zi.mnemonic == ZYDIS_MNEMONIC_MOV) && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			*val = ops[1].imm.value.u;
+			ref = MAIN_ADDR;
+		} else if (zi.mnemonic == ZYDIS_MNEMONIC_LEA && ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+			   ops[1].mem.base == ZYDIS_REGISTER_RIP &&
+			   ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&zi, &ops[1], here, &a))) {
+			*val = a;
+			ref = MAIN_ADDR;
+		} else if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+			   ops[1].mem.base == ZYDIS_REGISTER_RIP &&
+			   ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&zi, &ops[1], here, &a))) {
+			*val = a;
+			ref = MAIN_POINTER;
+		}
+	}
+	return MAIN_NONE;
+}

@@ -1,0 +1,36 @@
+/* scan: what machine code says about where functions are, for binaries without symbols. */
+#ifndef FNTRACE_SCAN_H
+#define FNTRACE_SCAN_H
+
+#include <stdbool.h>
+#include "../../util/util.h"
+
+enum code_ref {
+	REF_CALL,       /* call rel32 */
+	REF_JCC,        /* conditional jump */
+	REF_ADDR,       /* an address taken: lea x(%rip), or mov $imm32 (a function pointer?) */
+	REF_JMP,        /* unconditional direct jump */
+	REF_BOUNDARY,   /* a 16-byte aligned address that nothing falls through to (the code before
+			 * it ends in ret, jmp, ud2... then only padding): where functions start */
+};
+
+/* Decodes code (len bytes at address vaddr) linearly and calls fn with every code reference
+ * it finds. Undecodable bytes are skipped one at a time. */
+void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
+		void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg);
+
+/* If the code at vaddr is a thunk (endbr64 or nops, then an unconditional direct jmp: a function
+ * that only tail-calls another), puts the jump's target in *target and returns true. */
+bool scan_thunk_target(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *target);
+
+enum main_ref {
+	MAIN_NONE,
+	MAIN_ADDR,      /* *val is main's address (mov $main or lea main(%rip)) */
+	MAIN_POINTER,   /* *val is the address of a pointer to main (mov main@GOTPCREL(%rip)) */
+};
+
+/* Finds main in an entry point (_start) that passes it to __libc_start_main in %rdi: decodes
+ * up to the first call and reports the last value put in %rdi. */
+enum main_ref scan_main_arg(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *val);
+
+#endif

@@ -1,0 +1,122 @@
+"""Binaries without symbols: a stripped build is traced as completely as the unstripped one, its
+functions named sub_<hex> after their addresses as objdump shows them, main kept; hostile names
+are escaped."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import FNTRACE, SOME_VARIANTS, VARIANTS, normalize, prog, run
+
+TOK = re.compile(r"^(.*?\| +(?:\} /\* )?)([^ ();]+)(\(\);|\(\) \{| \*/)$")
+
+
+def names_at(path):
+    """Every name nm knows for each address of the unstripped build."""
+    out = subprocess.run(["nm", "--defined-only", path], capture_output=True, text=True).stdout
+    at = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 3:
+            at.setdefault(int(f[0], 16), set()).add(f[2])
+    return at
+
+
+def assert_same_graph(plain, stripped, at):
+    """The stripped graph is the plain one with each name replaced by sub_<its address>."""
+    a, b = plain.splitlines(), stripped.splitlines()
+    assert len(a) == len(b), (len(a), len(b))
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        mx, my = TOK.match(x), TOK.match(y)
+        assert mx and my and mx.group(1) == my.group(1) and mx.group(3) == my.group(3), (x, y)
+        sub = my.group(2)
+        assert sub.startswith("sub_") and mx.group(2) in at.get(int(sub[4:], 16), ()), (x, y)
+
+
+CASES = [("abc", []), ("fib", ["10"]), ("throw", []), ("longjmp", [])]
+MORE = [("mutual", []), ("tail", []), ("exitdeep", []), ("kinds", []), ("die", ["usr1"])]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("name,args", CASES)
+def test_stripped_graph_equals_unstripped(tmp_path, variant, name, args):
+    path = prog(variant, name)
+    plain = run(["--no-demangle", path, *args], tmp_path)
+    stripped = run(["--no-demangle", path + ".stripped", *args], tmp_path)
+    assert (stripped.rc, stripped.stdout) == (plain.rc, plain.stdout)
+    assert_same_graph(plain.norm, stripped.norm, names_at(path))
+
+
+@pytest.mark.parametrize("variant", SOME_VARIANTS)
+@pytest.mark.parametrize("name,args", MORE)
+def test_stripped_graph_equals_unstripped_more(tmp_path, variant, name, args):
+    path = prog(variant, name)
+    plain = run(["--no-demangle", path, *args], tmp_path)
+    stripped = run(["--no-demangle", path + ".stripped", *args], tmp_path)
+    assert_same_graph(plain.norm, stripped.norm, names_at(path))
+
+
+def counts(trace):
+    rows = {}
+    for line in trace.splitlines()[2:]:
+        f = line.split()
+        if len(f) == 12:
+            rows[f[-1]] = int(f[4])
+    return rows
+
+
+@pytest.mark.parametrize("variant", SOME_VARIANTS)
+def test_stripped_summary_counts_identical(tmp_path, variant):
+    path = prog(variant, "fib")
+    at = names_at(path)
+    plain = counts(run(["-c", "--no-demangle", path, "12"], tmp_path).trace)
+    stripped = counts(run(["-c", "--no-demangle", path + ".stripped", "12"], tmp_path).trace)
+    renamed = {}
+    for name, n in stripped.items():
+        if name.startswith("sub_"):
+            names = at[int(name[4:], 16)] & set(plain)
+            assert len(names) == 1, (name, names)
+            name = names.pop()
+        renamed[name] = n
+    assert renamed == plain
+    assert plain["fib"] == 465 and stripped["main"] == 1
+
+
+def test_sub_names_are_objdump_addresses(tmp_path):
+    for variant in ["gcc-nopie-O2-nocf", "gcc-pie-O2-nocf"]:
+        path = prog(variant, "abc")
+        r = run(["--flat", "--no-libcalls", path + ".stripped"], tmp_path)
+        at = names_at(path)
+        subs = [l[:-3] for l in r.trace.splitlines() if l.startswith("sub_")]
+        assert subs and all(int(s[4:], 16) in at for s in subs)
+        assert "main();" in r.trace.splitlines()
+        func1 = min(a for a, n in at.items() if "func1" in n)
+        assert f"sub_{func1:x}();" in r.trace.splitlines()
+
+
+def test_stripped_shared_library_functions(tmp_path):
+    # Debian's libc has no .symtab: -l shows its internal functions as sub_<hex>@libc.so.6.
+    r = run(["--flat", "-l", "libc.so.6", "-i", "sub_*", prog("gcc-pie-O0-nocf", "abc")], tmp_path)
+    lines = r.trace.splitlines()
+    assert len(lines) > 5
+    assert all(re.fullmatch(r"sub_[0-9a-f]+@libc\.so\.6\(\);", l) for l in lines), lines[:5]
+
+
+def test_hostile_names_are_escaped(tmp_path):
+    src = prog("gcc-pie-O0-nocf", "evil")
+    data = open(src, "rb").read()
+    old = b"t_evil_PLACEHOLDER_NAME"
+    new = b"t_evil_\x1b[2J\x1b[31mRED\x07\\\xff!"
+    assert len(new) <= len(old) and old in data
+    bad = tmp_path / "evil"
+    bad.write_bytes(data.replace(old, new + b"\0" * (len(old) - len(new))))
+    os.chmod(bad, 0o755)
+    r = run(["--flat", "-i", "t_evil*", str(bad)], tmp_path)
+    assert r.stdout == "evil ran\n"
+    assert r.trace == "t_evil_\\x1b[2J\\x1b[31mRED\\x07\\x5c\\xff!();\n"
+    assert "\x1b" not in r.trace
+    g = run(["-i", "t_evil*", str(bad)], tmp_path)
+    assert "\x1b" not in g.trace and "\\x1b[2J" in g.trace
