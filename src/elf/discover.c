@@ -417,6 +417,46 @@ static void find_main(struct image *im, taddr_t entry)
 	}
 }
 
+/* Go binaries name every function in .gopclntab, stripped or not (Go 1.18 and later layout:
+ * a header of pointer-sized offsets, a table of (entry, _func) offsets, names in funcnametab). */
+static void find_go(struct image *im)
+{
+	size_t shstrndx = 0;
+	elf_getshdrstrndx(im->e, &shstrndx);
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(im->e, scn));) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(im->e, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".gopclntab") || sh.sh_type == SHT_NOBITS || sh.sh_offset + sh.sh_size > im->rawlen)
+			continue;
+		const uint8_t *t = (const uint8_t *)im->raw + sh.sh_offset;
+		size_t len = sh.sh_size;
+		uint32_t magic;
+		if (len < 8 + 8 * 8)
+			return;
+		memcpy(&magic, t, 4);
+		if ((magic != 0xfffffff0 && magic != 0xfffffff1) || t[7] != 8)
+			return;
+		uint64_t h[8];   /* nfunc, nfiles, textStart, funcname, cu, filetab, pctab, functab */
+		memcpy(h, t + 8, sizeof(h));
+		uint64_t nfunc = h[0], text = h[2], names = h[3], ftab = h[7];
+		if (ftab > len || names > len || nfunc > (len - ftab) / 8)
+			return;
+		for (uint64_t i = 0; i < nfunc; i++) {
+			uint32_t ent[2], fent[2];
+			memcpy(ent, t + ftab + i * 8, 8);
+			if ((uint64_t)ent[1] + 8 > len - ftab)
+				continue;
+			memcpy(fent, t + ftab + ent[1], 8);   /* _func: entryOff, nameOff */
+			uint64_t at = names + fent[1];
+			if (at >= len || !memchr(t + at, 0, len - at))
+				continue;
+			found(im, text + ent[0], (const char *)t + at);
+		}
+		return;
+	}
+}
+
 void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 			void (*add)(taddr_t addr, const char *name, void *arg), void *arg)
 {
@@ -425,6 +465,7 @@ void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 	if (!im.raw)
 		return;
 	read_sections(&im);
+	find_go(&im);
 	found(&im, eh->e_entry, NULL);
 	for (size_t i = 0; i < im.nrels; i++)
 		if (im.rels[i].ifunc)

@@ -1,0 +1,76 @@
+"""Other languages: Rust (legacy and v0 mangling) and Go (gc toolchain, with and without symbols).
+Each is built here with the toolchain Debian provides (scripts/deps.sh installs rustc and
+golang-go); a missing toolchain skips its tests."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT, run
+
+LANG = os.path.join(ROOT, "tests", "progs", "lang")
+
+
+def build(cmd, cwd, env=None):
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.fixture(scope="module")
+def rust_bins(tmp_path_factory):
+    rustc = shutil.which("rustc")
+    if not rustc:
+        pytest.skip("rustc not installed")
+    d = tmp_path_factory.mktemp("rust")
+    src = os.path.join(LANG, "rustprog.rs")
+    build([rustc, "-O", "-o", str(d / "legacy"), src], d)
+    bins = {"legacy": str(d / "legacy")}
+    v0 = subprocess.run([rustc, "-O", "-C", "symbol-mangling-version=v0", "-o", str(d / "v0"), src],
+                        capture_output=True, text=True)
+    if v0.returncode == 0:
+        bins["v0"] = str(d / "v0")
+    return bins
+
+
+def test_rust_legacy_names_demangled(tmp_path, rust_bins):
+    r = run(["--flat", "-i", "rustprog::*", rust_bins["legacy"]], tmp_path)
+    assert r.rc == 0 and r.stdout == "3 9 42\n"
+    assert r.trace.splitlines() == ["rustprog::main();", "rustprog::add();", "rustprog::shapes::Square::area();",
+                                    "rustprog::twice();"]
+
+
+def test_rust_v0_names_demangled(tmp_path, rust_bins):
+    if "v0" not in rust_bins:
+        pytest.skip("this rustc cannot emit v0 mangling")
+    r = run(["--flat", "-i", "rustprog::*", "-i", "<rustprog::*", rust_bins["v0"]], tmp_path)
+    assert r.rc == 0 and r.stdout == "3 9 42\n"
+    assert "rustprog::add();" in r.trace.splitlines()
+    assert "rustprog::twice::<u64>();" in r.trace.splitlines()
+
+
+@pytest.fixture(scope="module")
+def go_bins(tmp_path_factory):
+    go = shutil.which("go") or (os.path.exists("/usr/bin/go") and "/usr/bin/go")
+    if not go:
+        pytest.skip("go not installed")
+    d = tmp_path_factory.mktemp("go")
+    env = dict(os.environ, GOCACHE=str(d / "cache"), GOPATH=str(d / "gopath"), GO111MODULE="off",
+               HOME=str(d))
+    src = os.path.join(LANG, "goprog.go")
+    build([go, "build", "-o", str(d / "plain"), src], d, env)
+    build([go, "build", "-ldflags=-s -w", "-o", str(d / "stripped"), src], d, env)
+    return {"plain": str(d / "plain"), "stripped": str(d / "stripped")}
+
+
+@pytest.mark.parametrize("which", ["plain", "stripped"])
+def test_go_program_traced_without_harm(tmp_path, go_bins, which):
+    # Every function, runtime included: the program must run as without fntrace.
+    r = run(["--flat", go_bins[which]], tmp_path, timeout=120)
+    assert r.rc == 0 and r.stdout == "total 14995000\n"
+    assert any(l.endswith("main.main();") for l in r.trace.splitlines())
+    # Names come from .gopclntab, stripped or not; counts are exact.
+    r = run(["-c", "-i", "main.*", go_bins[which]], tmp_path, timeout=120)
+    assert r.rc == 0 and r.stdout == "total 14995000\n"
+    rows = {l.split()[-1]: int(l.split()[4]) for l in r.trace.splitlines()[2:] if len(l.split()) == 12}
+    assert rows["main.add"] == 10000 and rows["main.work"] == 4 and rows["main.main"] == 1
