@@ -41,6 +41,7 @@ $(UNIT_FIX)/funcs-%: tests/unit/fixtures/funcs.c
 	@mkdir -p $(@D)
 	$(CC) -g -fcf-protection $(ufix_flags_$*) -o $@ $<
 	$(NM) --defined-only $@ > $@.nm
+	strip -o $@.stripped $@
 
 check-unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail

@@ -326,6 +326,11 @@ static void find_fdes(struct image *im)
 			bool fn = starts_function(cfi, a);
 			xgrow(&im->fdes, &im->capfdes, im->nfdes + 1, sizeof(*im->fdes));
 			im->fdes[im->nfdes++] = (struct fde){ a, a + range, fn };
+			/* Hand-written code can open its FDE on the alignment padding before it. */
+			const uint8_t *b = bytes_at(im, a, 16);
+			taddr_t real = b ? scan_skip_padding(b, 16, a) : a;
+			if (real != a && !(real & 15))
+				a = real;
 			if (fn &&
 			    (!in_sorted(im->jccs, im->njccs, a) || in_sorted(im->calls, im->ncalls, a)))
 				found(im, a, NULL);

@@ -72,6 +72,17 @@ bool scan_thunk_target(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *
 	return false;
 }
 
+taddr_t scan_skip_padding(const uint8_t *code, size_t len, taddr_t vaddr)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	size_t off = 0;
+	while (off < len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder(), code + off, len - off, &zi, ops)) &&
+	       zi.mnemonic == ZYDIS_MNEMONIC_NOP)
+		off += zi.length;
+	return vaddr + off;
+}
+
 enum main_ref scan_main_arg(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *val)
 {
 	ZydisDecodedInstruction zi;

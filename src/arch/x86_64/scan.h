@@ -23,6 +23,9 @@ void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
  * that only tail-calls another), puts the jump's target in *target and returns true. */
 bool scan_thunk_target(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *target);
 
+/* The address of the first instruction at or after vaddr that is no nop (padding). */
+taddr_t scan_skip_padding(const uint8_t *code, size_t len, taddr_t vaddr);
+
 enum main_ref {
 	MAIN_NONE,
 	MAIN_ADDR,      /* *val is main's address (mov $main or lea main(%rip)) */
