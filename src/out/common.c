@@ -132,11 +132,30 @@ void out_close(void)
 	addrmap_free(&by_pid);
 }
 
+/* Writes v right-aligned in width columns (more if it needs them) at p; returns the end. */
+static char *put_uint(char *p, uint64_t v, int width, int zero_pad)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (int i = n; i < width; i++)
+		*p++ = zero_pad ? '0' : ' ';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 void out_fmt_duration(uint64_t ns, char buf[32])
 {
-	static const char *const units[] = { "us", "ms", " s" };
+	/* By hand, not snprintf: the graph prints one of these per call. */
+	static const char units[][3] = { "us", "ms", " s" };
+	char *p = buf;
 	if (ns < 1000) {
-		snprintf(buf, 32, "%8" PRIu64 " ns", ns);
+		p = put_uint(p, ns, 8, 0);
+		memcpy(p, " ns", 4);
 		return;
 	}
 	unsigned u = 0;
@@ -145,7 +164,11 @@ void out_fmt_duration(uint64_t ns, char buf[32])
 		div *= 1000;
 		u++;
 	}
-	snprintf(buf, 32, "%4" PRIu64 ".%03" PRIu64 " %s", ns / div, ns % div * 1000 / div, units[u]);
+	p = put_uint(p, ns / div, 4, 0);
+	*p++ = '.';
+	p = put_uint(p, ns % div * 1000 / div, 3, 1);
+	*p++ = ' ';
+	memcpy(p, units[u], 3);
 }
 
 const char *out_signame(int sig, char buf[16])

@@ -41,9 +41,15 @@ static void header(struct out *o)
 	g->header_done = true;
 }
 
+/* One line: "DURATION [  TID] | " and two spaces a level, then fmt with name in it. Built in a
+ * buffer and written at once: the graph prints a line or two for every call. */
 static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const char *fmt, const char *name)
 {
-	fprintf(fp, "%11s [%5d] | %*s", dur, tid, (int)(depth > 0 ? (depth - 1) * 2 : 0), "");
+	char head[64];
+	int n = snprintf(head, sizeof(head), "%11s [%5d] | ", dur, tid);
+	fwrite(head, 1, (size_t)n, fp);
+	for (unsigned i = 1; i < depth; i++)
+		fputs("  ", fp);
 	fprintf(fp, fmt, name);
 	fputc('\n', fp);
 }

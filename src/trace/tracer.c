@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <linux/kcmp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,13 +163,20 @@ static void on_trap(struct task *t, const struct stop *s)
 			}
 		}
 	}
+	struct user_regs_struct before = r;
 	if (bp_step_over(t, bp, &r)) {
 		if (errno != ESRCH)
 			warn_errno("stepping over %#" PRIx64 " in pid %d", bp->addr, t->tid);
 		return;
 	}
-	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r))
+	/* Only rip moved (out of line, nop, jmp): the kernel has less to check in one register. */
+	before.rip = r.rip;
+	if (!memcmp(&before, &r, sizeof(r))) {
+		if (ptrace(PTRACE_POKEUSER, t->tid, offsetof(struct user, regs.rip), r.rip))
+			return;
+	} else if (ptrace(PTRACE_SETREGS, t->tid, 0, &r)) {
 		return;
+	}
 	resume(t, 0, r.rip);
 }
 
