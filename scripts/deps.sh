@@ -2,7 +2,7 @@
 # Installs what fntrace needs to build and to run its tests, from Debian's archive.
 set -e
 PKGS="build-essential gcc g++ clang make pkg-config libelf-dev libdw-dev libzydis-dev libcmocka-dev \
-libiberty-dev python3 python3-pytest tmux time chromium rustc golang-go"
+libiberty-dev python3 python3-pytest tmux time chromium rustc golang-go musl-tools"
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi

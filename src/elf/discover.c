@@ -400,7 +400,7 @@ static void find_branches(struct image *im)
 	qsort(im->jccs, im->njccs, sizeof(*im->jccs), addr_cmp);
 }
 
-static void find_main(struct image *im, taddr_t entry)
+static void find_main(struct image *im, taddr_t entry, int depth)
 {
 	const uint8_t *b = NULL;
 	size_t len = 128;
@@ -410,6 +410,10 @@ static void find_main(struct image *im, taddr_t entry)
 	if (!b)
 		return;
 	switch (scan_main_arg(b, len, entry, &v)) {
+	case MAIN_FOLLOW:
+		if (depth < 1)
+			find_main(im, v, depth + 1);
+		break;
 	case MAIN_ADDR:
 		found(im, v, "main");
 		break;
@@ -475,7 +479,7 @@ void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 	for (size_t i = 0; i < im.nrels; i++)
 		if (im.rels[i].ifunc)
 			found(&im, im.rels[i].val, NULL);   /* an IFUNC resolver, run at start-up */
-	find_main(&im, eh->e_entry);
+	find_main(&im, eh->e_entry, 0);
 	find_init_fini(&im);
 	find_branches(&im);
 	for (size_t i = 0; i < im.ncalls; i++)

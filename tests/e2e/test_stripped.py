@@ -120,3 +120,20 @@ def test_hostile_names_are_escaped(tmp_path):
     assert "\x1b" not in r.trace
     g = run(["-i", "t_evil*", str(bad)], tmp_path)
     assert "\x1b" not in g.trace and "\\x1b[2J" in g.trace
+
+
+def test_static_musl_stripped_finds_main(tmp_path):
+    import shutil
+    if not shutil.which("musl-gcc"):
+        pytest.skip("musl-gcc not installed")
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "examples", "abc.c")
+    exe = tmp_path / "abc-musl"
+    subprocess.run(["musl-gcc", "-O2", "-static", "-o", str(exe), src], check=True)
+    subprocess.run(["strip", str(exe)], check=True)
+    r = run(["--flat", str(exe)], tmp_path)
+    assert r.rc == 0 and r.stdout == "A\nB\nB\n"
+    calls = r.trace.splitlines()
+    assert "main();" in calls
+    # main's five calls follow it, each a sub_ named after its address.
+    after = calls[calls.index("main();") + 1:]
+    assert all(re.fullmatch(r"sub_[0-9a-f]+\(\);", l) for l in after[:1])

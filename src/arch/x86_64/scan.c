@@ -93,9 +93,17 @@ enum main_ref scan_main_arg(const uint8_t *code, size_t len, taddr_t vaddr, tadd
 			return MAIN_NONE;
 		taddr_t here = vaddr + off;
 		off += zi.length;
-		if (zi.mnemonic == ZYDIS_MNEMONIC_CALL)
+		if (zi.mnemonic == ZYDIS_MNEMONIC_CALL || zi.mnemonic == ZYDIS_MNEMONIC_JMP) {
+			ZyanU64 t;
+			if (ref == MAIN_NONE && zi.mnemonic == ZYDIS_MNEMONIC_CALL &&
+			    ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+			    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&zi, &ops[0], here, &t))) {
+				*val = t;
+				return MAIN_FOLLOW;
+			}
 			return ref;
-		if (zi.mnemonic == ZYDIS_MNEMONIC_RET || zi.mnemonic == ZYDIS_MNEMONIC_JMP)
+		}
+		if (zi.mnemonic == ZYDIS_MNEMONIC_RET)
 			return MAIN_NONE;
 		if (ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
 		    (ops[0].reg.value != ZYDIS_REGISTER_RDI && ops[0].reg.value != ZYDIS_REGISTER_EDI))

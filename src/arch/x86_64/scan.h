@@ -30,10 +30,12 @@ enum main_ref {
 	MAIN_NONE,
 	MAIN_ADDR,      /* *val is main's address (mov $main or lea main(%rip)) */
 	MAIN_POINTER,   /* *val is the address of a pointer to main (mov main@GOTPCREL(%rip)) */
+	MAIN_FOLLOW,    /* not here: look in the function at *val, which this calls first (musl's
+			 * _start calls _start_c, which passes main on) */
 };
 
 /* Finds main in an entry point (_start) that passes it to __libc_start_main in %rdi: decodes
- * up to the first call and reports the last value put in %rdi. */
+ * up to the first call or jump and reports the last value put in %rdi. */
 enum main_ref scan_main_arg(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *val);
 
 #endif
