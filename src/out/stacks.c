@@ -32,7 +32,8 @@ void stacks_init(struct stacks *s, const struct out_config *cfg)
 
 static uint32_t child_of(struct stacks *s, uint32_t parent, uint32_t fn)
 {
-	taddr_t key = (taddr_t)parent << 32 | fn;
+	/* The parent in the low half: addrmap's hash draws on the low bits, and the parent varies most. */
+	taddr_t key = (taddr_t)fn << 32 | parent;
 	uintptr_t i = (uintptr_t)addrmap_get(&s->index, key);
 	if (i)
 		return (uint32_t)(i - 1);
@@ -60,37 +61,80 @@ static uint32_t base_of(struct stacks *s, const struct event *ev)
 	return child_of(s, 0, STACKS_GROUP | (uint32_t)(g - 1));
 }
 
+static void free_thread(taddr_t key, void *val, void *arg)
+{
+	struct sthread *t = val;
+	(void)key;
+	(void)arg;
+	free(t->v);
+	free(t);
+}
+
+struct sweep {
+	taddr_t *keys;
+	size_t n;
+};
+
+static void find_idle(taddr_t key, void *val, void *arg)
+{
+	struct sweep *sw = arg;
+	if (!((struct sthread *)val)->n)
+		sw->keys[sw->n++] = key;
+}
+
+/* Forgets the threads with no open call, so that memory follows the threads that have some
+ * whatever the churn of threads. */
+static void sweep(struct stacks *s)
+{
+	struct sweep sw = { xmalloc((s->threads.n + 1) * sizeof(*sw.keys)), 0 };
+	addrmap_each(&s->threads, find_idle, &sw);
+	for (size_t i = 0; i < sw.n; i++)
+		free_thread(0, addrmap_del(&s->threads, sw.keys[i]), NULL);
+	free(sw.keys);
+	s->nidle = 0;
+	s->last = NULL;
+	s->last_tid = 0;
+}
+
+static struct sthread *thread_of(struct stacks *s, int32_t tid)
+{
+	if (s->last && s->last_tid == tid)
+		return s->last;
+	struct sthread *t = addrmap_get(&s->threads, (taddr_t)(uint32_t)tid);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		addrmap_put(&s->threads, (taddr_t)(uint32_t)tid, t);
+		s->nidle++;
+	}
+	s->last = t;
+	s->last_tid = tid;
+	return t;
+}
+
 void stacks_event(struct stacks *s, const struct event *ev)
 {
 	if (ev->kind != EV_ENTRY && ev->kind != EV_EXIT)
 		return;
-	taddr_t key = (taddr_t)(uint32_t)ev->tid;
-	struct sthread *t = addrmap_get(&s->threads, key);
+	struct sthread *t = thread_of(s, ev->tid);
 	if (ev->kind == EV_ENTRY) {
-		if (!t) {
-			t = xcalloc(1, sizeof(*t));
-			addrmap_put(&s->threads, key, t);
-		}
+		if (!t->n)
+			s->nidle--;
 		uint32_t parent = t->n ? t->v[t->n - 1].node : base_of(s, ev);
 		xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
 		t->v[t->n++] = (struct sframe){ child_of(s, parent, ev->fn), 0 };
 		return;
 	}
-	if (!t)
+	if (!t->n)
 		return;
 	struct sframe f = t->v[--t->n];
 	uint64_t d = ev->ts - ev->t0;
 	struct snode *nd = &s->v[f.node];
 	nd->calls++;
 	nd->self += (int64_t)(d - f.child);
-	if (t->n) {
+	if (t->n)
 		t->v[t->n - 1].child += d;
-	} else {
-		/* Memory follows the threads that have open calls, whatever the churn. */
-		addrmap_del(&s->threads, key);
-		free(t->v);
-		free(t);
-	}
+	else if (++s->nidle > 1024)
+		sweep(s);
 }
 
 uint64_t stacks_own(const struct stacks *s, uint32_t node)
@@ -101,29 +145,35 @@ uint64_t stacks_own(const struct stacks *s, uint32_t node)
 	return nd->self > 0 ? (uint64_t)nd->self : 0;
 }
 
-const char *stacks_label(const struct stacks *s, uint32_t node)
+const char *stacks_label(struct stacks *s, uint32_t node)
 {
-	static char buf[4096];
 	uint32_t fn = s->v[node].fn;
 	if (!(fn & STACKS_GROUP))
 		return funcs_name(fn);
-	int32_t id = s->groups[fn & ~STACKS_GROUP];
-	const char *name = s->cfg->per_thread ? names_of_thread(id) : names_of_process(id);
-	if (name)
-		snprintf(buf, sizeof(buf), "%s-%d", name, id);
-	else
-		snprintf(buf, sizeof(buf), "%d", id);
-	return buf;
+	uint32_t g = fn & ~STACKS_GROUP;
+	if (s->capglabels < s->ngroups) {
+		size_t old = s->capglabels;
+		xgrow(&s->glabels, &s->capglabels, s->ngroups, sizeof(*s->glabels));
+		memset(s->glabels + old, 0, (s->capglabels - old) * sizeof(*s->glabels));
+	}
+	if (!s->glabels[g]) {
+		int32_t id = s->groups[g];
+		const char *name = s->cfg->per_thread ? names_of_thread(id) : names_of_process(id);
+		s->glabels[g] = xmalloc((name ? strlen(name) : 0) + 16);
+		if (name)
+			sprintf(s->glabels[g], "%s-%d", name, id);
+		else
+			sprintf(s->glabels[g], "%d", id);
+	}
+	return s->glabels[g];
 }
 
-static const struct stacks *sorting;
+static struct stacks *sorting;
 
 static int by_label(const void *pa, const void *pb)
 {
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-	char la[4096];
-	snprintf(la, sizeof(la), "%s", stacks_label(sorting, a));
-	int c = strcmp(la, stacks_label(sorting, b));
+	int c = strcmp(stacks_label(sorting, a), stacks_label(sorting, b));
 	return c ? c : a < b ? -1 : a > b;
 }
 
@@ -137,7 +187,7 @@ static void weigh(struct stacks *s)
 }
 
 /* The children of node, sorted by name, into a new array; *n gets their number. */
-static uint32_t *children(const struct stacks *s, uint32_t node, size_t *n)
+static uint32_t *children(struct stacks *s, uint32_t node, size_t *n)
 {
 	size_t k = 0;
 	for (uint32_t c = s->v[node].child; c; c = s->v[c].next)
@@ -190,21 +240,15 @@ void stacks_walk(struct stacks *s, void (*fn)(struct stacks *s, const uint32_t *
 	free(path);
 }
 
-static void free_thread(taddr_t key, void *val, void *arg)
-{
-	struct sthread *t = val;
-	(void)key;
-	(void)arg;
-	free(t->v);
-	free(t);
-}
-
 void stacks_free(struct stacks *s)
 {
 	addrmap_each(&s->threads, free_thread, NULL);
 	addrmap_free(&s->threads);
 	addrmap_free(&s->index);
 	addrmap_free(&s->group_of);
+	for (size_t i = 0; i < s->capglabels; i++)
+		free(s->glabels[i]);
+	free(s->glabels);
 	free(s->groups);
 	free(s->v);
 }

@@ -22,11 +22,15 @@ struct stacks {
 	const struct out_config *cfg;
 	struct snode *v;
 	size_t n, cap;
-	struct addrmap index;     /* parent << 32 | fn -> node + 1 */
-	struct addrmap threads;   /* tid -> open calls of a thread that has some */
+	struct addrmap index;     /* fn << 32 | parent -> node + 1 */
+	struct addrmap threads;   /* tid -> its open calls (struct sthread) */
+	size_t nidle;             /* threads in it with none open: swept when there are many */
+	int32_t last_tid;         /* the thread of the last event, and its calls */
+	void *last;
 	struct addrmap group_of;  /* tid or pid -> group + 1 (per thread or per process) */
 	int32_t *groups;          /* the tid or pid of each group */
-	size_t ngroups, capgroups;
+	char **glabels;           /* each group's label, made at its first stacks_label() */
+	size_t ngroups, capgroups, capglabels;
 };
 
 void stacks_init(struct stacks *s, const struct out_config *cfg);
@@ -37,9 +41,9 @@ uint64_t stacks_own(const struct stacks *s, uint32_t node);
  * siblings by name; path[0] is the outermost frame and path[depth - 1] the node itself. */
 void stacks_walk(struct stacks *s, void (*fn)(struct stacks *s, const uint32_t *path, size_t depth, void *arg),
 		 void *arg);
-/* The frame's name: the function's, or for a group "name-ID" (or "ID" with no name known).
- * Valid until the next call. */
-const char *stacks_label(const struct stacks *s, uint32_t node);
+/* The frame's name: the function's, or for a group "name-ID" (or "ID" with no name known) as
+ * named when first asked. Valid until stacks_free(). */
+const char *stacks_label(struct stacks *s, uint32_t node);
 void stacks_free(struct stacks *s);
 
 #endif

@@ -33,7 +33,7 @@ enum {
 	REC_SIGNAL = 0x03,        /* signal, dt */
 	REC_PROC_EXIT = 0x04,     /* pid, status, dt */
 	REC_THREAD_START = 0x05,  /* dt */
-	REC_THREAD = 0x10,        /* tid, pid (0: same as tid) */
+	REC_THREAD = 0x10,        /* tid - previous tid (signed), pid (0: the previous one's) */
 	REC_FUNC = 0x11,          /* addr, len, name */
 	REC_PROC_NAME = 0x12,     /* pid, len, name */
 	REC_THREAD_NAME = 0x13,   /* tid, len, name */
@@ -178,8 +178,8 @@ void tracefile_write_event(const struct event *ev)
 	if (ev->kind != EV_PROC_EXIT && (ev->tid != w->tid || ev->pid != w->pid)) {
 		p = w_room(MAX_FIXED);
 		*p++ = REC_THREAD;
-		p = put_varint(p, (uint32_t)ev->tid);
-		w_done(put_varint(p, ev->pid == ev->tid ? 0 : (uint32_t)ev->pid));
+		p = put_varint(p, zigzag((int64_t)ev->tid - w->tid));
+		w_done(put_varint(p, ev->pid == w->pid ? 0 : (uint32_t)ev->pid));
 		w->pid = ev->pid;
 		w->tid = ev->tid;
 	}
@@ -269,6 +269,7 @@ struct tracefile {
 	char **include, **exclude;
 	struct addrmap threads;   /* tid -> struct rthread with open calls, and the current one */
 	struct rthread *cur;
+	int32_t tid, pid;         /* of the last thread record */
 	char *err;
 	size_t errlen;
 };
@@ -584,12 +585,17 @@ static int record(struct tracefile *tf)
 	case REC_END:
 		r = 0;
 		break;
-	case REC_THREAD:
-		if (!f[0] || f[0] > INT32_MAX || f[1] > INT32_MAX)
-			return fail(tf, "corrupt at byte %" PRIu64 ": bad thread id", offset(tf));
-		select_thread(tf, (int32_t)f[0], (int32_t)(f[1] ? f[1] : f[0]));
+	case REC_THREAD: {
+		int64_t tid = (int64_t)tf->tid + unzigzag(f[0]);
+		int64_t pid = f[1] ? (int64_t)f[1] : tf->pid;
+		if (tid <= 0 || tid > INT32_MAX || pid <= 0 || pid > INT32_MAX)
+			return fail(tf, "corrupt at byte %" PRIu64 ": bad thread or process id", offset(tf));
+		tf->tid = (int32_t)tid;
+		tf->pid = (int32_t)pid;
+		select_thread(tf, tf->tid, tf->pid);
 		r = 1;
 		break;
+	}
 	case REC_FUNC:
 		define_func(tf, f[0], name, len);
 		r = 1;

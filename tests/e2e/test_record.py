@@ -148,6 +148,84 @@ def test_read_and_write_filters_a_file_into_another(tmp_path):
     assert os.path.getsize(tmp_path / "some.ft") < os.path.getsize(tmp_path / "all.ft")
 
 
+def decode(data):
+    """A reader written from doc/tracefile.md alone: the events of a file, as the json view shows
+    them (entry, exit, signal, thread_start, process_end), and the names it sets."""
+    assert data[:8] == b"FNTRACE\0" and data[8:10] == b"\x01\x00"
+    pos, ts, tid, pid = 12, 0, 0, 0
+    funcs, stacks, out, names = [], {}, [], {}
+
+    def varint():
+        nonlocal pos
+        v = shift = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            v |= (b & 0x7f) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
+    def signed():
+        v = varint()
+        return (v >> 1) ^ -(v & 1)
+
+    def text():
+        nonlocal pos
+        n = varint()
+        pos += n
+        return data[pos - n:pos].decode()
+
+    while True:
+        tag = data[pos]
+        pos += 1
+        if tag == 0x1f:
+            assert pos == len(data)
+            return out, names
+        if tag == 0x10:
+            tid += signed()
+            pid = varint() or pid
+        elif tag == 0x11:
+            funcs.append((varint(), text()))
+        elif tag in (0x12, 0x13):
+            key = ("process" if tag == 0x12 else "thread", varint())
+            names[key] = text()
+        else:
+            a = [varint() for _ in range({0x01: 1, 0x03: 1, 0x04: 2}.get(tag, 0))]
+            ts += signed()
+            st = stacks.setdefault(tid, [])
+            head = {"ts": ts, "pid": pid, "tid": tid}
+            if tag == 0x01:
+                st.append((ts, a[0]))
+                out.append({"type": "entry", **head, "depth": len(st), "fn": funcs[a[0]][1],
+                            "addr": hex(funcs[a[0]][0])})
+            elif tag == 0x02:
+                t0, fn = st.pop()
+                out.append({"type": "exit", **head, "depth": len(st) + 1, "fn": funcs[fn][1], "dur": ts - t0})
+            elif tag == 0x03:
+                out.append({"type": "signal", **head, "depth": len(st), "signo": a[0]})
+            elif tag == 0x04:
+                out.append({"type": "process_end", "ts": ts, "pid": a[0], "status": a[1]})
+            elif tag == 0x05:
+                out.append({"type": "thread_start", **head})
+            else:
+                raise AssertionError(f"unknown record {tag:#x} at {pos - 1}")
+
+
+@pytest.mark.parametrize("target", [["abc"], ["threads", "calls", "20"], ["forks", "exec"], ["die", "usr1"]],
+                         ids=["abc", "threads", "exec", "usr1"])
+def test_file_format_is_as_documented(tmp_path, target):
+    ft = tmp_path / "t.ft"
+    fntrace(["-q", "-f", "-w", str(ft), prog("clang-pie-O0-cf", target[0]), *target[1:]])
+    mine, names = decode(ft.read_bytes())
+    theirs = events(ft)
+    keys = lambda e: {k: v for k, v in e.items() if k != "signal" and k != "how"}
+    assert [keys(e) for e in theirs if e["type"] not in ("process", "thread")] == mine
+    for e in theirs:
+        if e["type"] in ("process", "thread"):
+            assert names[(e["type"], e["pid"] if e["type"] == "process" else e["tid"])] == e["name"]
+
+
 # ---- what each view must be ----
 
 def events(path):

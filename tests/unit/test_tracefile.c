@@ -314,20 +314,20 @@ static void test_errors(void **state)
 	expect_error(unknown, sizeof(unknown), -1, "corrupt at byte 12: unknown record type 0x7e");
 	static const uint8_t no_thread[] = { HEADER, 0x11, 0x10, 1, 'f', 0x01, 0, 0 };
 	expect_error(no_thread, sizeof(no_thread), -1, "corrupt at byte 16: an event before any thread");
-	static const uint8_t undefined[] = { HEADER, 0x10, 5, 0, 0x01, 3, 0 };
+	static const uint8_t undefined[] = { HEADER, 0x10, 10, 5, 0x01, 3, 0 };
 	expect_error(undefined, sizeof(undefined), -1, "corrupt at byte 15: a call of function 3, not defined");
-	static const uint8_t lone_exit[] = { HEADER, 0x10, 5, 0, 0x02, 0 };
+	static const uint8_t lone_exit[] = { HEADER, 0x10, 10, 5, 0x02, 0 };
 	expect_error(lone_exit, sizeof(lone_exit), -1, "a return with no open call in thread 5");
 	static const uint8_t huge[] = { HEADER, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0 };
 	expect_error(huge, sizeof(huge), -1, "corrupt at byte 12: a number too large");
 	static const uint8_t bad_tid[] = { HEADER, 0x10, 0, 0 };
-	expect_error(bad_tid, sizeof(bad_tid), -1, "bad thread id");
+	expect_error(bad_tid, sizeof(bad_tid), -1, "bad thread or process id");
 	static const uint8_t long_name[] = { HEADER, 0x11, 0, 0x81, 0x80, 0x80, 0x01 };
 	expect_error(long_name, sizeof(long_name), -1, "a name of 2097153 bytes");
-	static const uint8_t no_end[] = { HEADER, 0x10, 5, 0 };
+	static const uint8_t no_end[] = { HEADER, 0x10, 10, 5 };
 	expect_error(no_end, sizeof(no_end), -1, "truncated at byte 15 (the tracer did not finish writing it)");
 	/* An extension record a newer minor writer may add is skipped. */
-	static const uint8_t extension[] = { HEADER, 0x80, 3, 'a', 'b', 'c', 0x10, 5, 0, 0x05, 4, 0x1f };
+	static const uint8_t extension[] = { HEADER, 0x80, 3, 'a', 'b', 'c', 0x10, 10, 5, 0x05, 4, 0x1f };
 	char err[512];
 	write_bytes(cut, extension, sizeof(extension));
 	assert_int_equal(read_file(cut, NULL, NULL, err, sizeof(err)), 0);
