@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 			: trace_run(o.argv, o.path, o.pids, o.npids);
 	sink_finish();
 	out_close();
+	tracefile_close(tf);
 	if (tf && status)
 		die("%s", err);   /* after the output: the events before the problem are shown */
 	exit_like(status);
