@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import FNTRACE, ROOT, normalize, prog
+from conftest import FNTRACE, PROGS, normalize, prog
 
 FORMATS = ["graph", "flat", "summary", "chrome", "folded", "json", "svg"]
 # Every link mode, both compilers, -O0 and -O2, with and without endbr64.
@@ -54,7 +54,7 @@ def live_and_replay(tmp_path, opts, target, name="t"):
     assert "fntrace:" not in r.stderr, r.stderr
     display = [o for o in opts if o not in ("-f",)]
     display = [o for i, o in enumerate(display)
-               if o not in ("-i", "-x") and (i == 0 or display[i - 1] not in ("-i", "-x"))]
+               if o not in ("-i", "-x", "-l") and (i == 0 or display[i - 1] not in ("-i", "-x", "-l"))]
     rr = fntrace(["-o", str(replay), "-r", str(ft), *display])
     assert rr.returncode == 0 and rr.stderr == "", rr.stderr
     return read(live), read(replay), ft
@@ -69,6 +69,18 @@ def test_round_trip_every_format(tmp_path, variant, case):
         live, replay, _ = live_and_replay(tmp_path, [f"--format={fmt}", *opts], target, fmt)
         assert live == replay, fmt
         assert live.strip() or fmt == "flat", fmt
+
+
+@pytest.mark.parametrize("flavour", ["gcc-lazy", "clang-noplt"])
+def test_round_trip_library_calls_and_dlopen(tmp_path, flavour):
+    path = os.path.join(PROGS, "libcalls", flavour)
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is missing: run 'make test-progs'")
+    for fmt in FORMATS:
+        live, replay, _ = live_and_replay(tmp_path, [f"--format={fmt}", "-l", "*", "-x", "_*"], [path, "dl"], fmt)
+        assert live == replay, fmt
+        if fmt == "flat":
+            assert "plug_fn@libplug.so();" in live.splitlines()
 
 
 DISPLAY_OPTIONS = [
@@ -387,7 +399,6 @@ WEIRD_OPTS = ["-i", "main", "-i", "puts", "-i", "quote*", "-i", "back?slash", "-
 
 
 def test_weird_names_in_every_format(tmp_path, weird):
-    ft = tmp_path / "w.ft"
     outs = {}
     for fmt in FORMATS:
         live, replay, _ = live_and_replay(tmp_path, [f"--format={fmt}", *WEIRD_OPTS], [weird], fmt)
