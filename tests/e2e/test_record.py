@@ -417,7 +417,9 @@ def test_weird_names_in_every_format(tmp_path, weird):
     stacks = dict(folded_lines(outs["folded"]))
     assert f"main;{SHOWN['fs'].replace(';', ':')};{SHOWN['fb']}" in stacks
     assert f"main;{SHOWN['fx'].replace(';', ':')};{SHOWN['fq']}" in stacks
-    # SVG: well-formed XML whose titles hold the names.
+    # SVG: well-formed XML whose titles hold the names, and nothing fetched from anywhere (the
+    # one URL is the SVG namespace).
+    assert re.findall(r"https?:[^\"]*", outs["svg"]) == ["http://www.w3.org/2000/svg"]
     root = ET.fromstring(outs["svg"])
     ns = {"s": "http://www.w3.org/2000/svg"}
     titles = [t.text for t in root.iterfind(".//s:g[@class='frame']/s:title", ns)]
