@@ -2,6 +2,7 @@
 #include "trace.h"
 #include "stop.h"
 #include "../rec/event.h"
+#include "../rec/funcs.h"
 #include "../rec/names.h"
 
 #include <errno.h>
@@ -133,10 +134,17 @@ static void on_trap(struct task *t, const struct stop *s)
 		on_signal(t, s, SIGTRAP);
 		return;
 	}
-	if (bp->planted && bp->hook)
+	/* A call that starts here starts after our own work at this stop (loading a library,
+	 * resolving IFUNCs), so that its duration does not include it. */
+	uint64_t start = s->ts;
+	if (bp->planted && bp->hook) {
 		modules_sync(t);   /* may add breakpoints, never removes this one */
-	if (p->ifunc_pending && p->nmods && r.rip - 1 >= p->mods[0]->text.lo && r.rip - 1 < p->mods[0]->text.hi)
+		start = util_now_ns();
+	}
+	if (p->ifunc_pending && p->nmods && r.rip - 1 >= p->mods[0]->text.lo && r.rip - 1 < p->mods[0]->text.hi) {
 		modules_resolve_ifuncs(t);   /* back in the executable: the loader has relocated */
+		start = util_now_ns();
+	}
 	if (bp->planted && t->role == ROLE_TRACED) {
 		uint64_t ret = 0;
 		bool have_ret = false, report = bp->entry;
@@ -145,16 +153,21 @@ static void on_trap(struct task *t, const struct stop *s)
 		if (bp->entry && (trace_opts.returns || bp->libcall))
 			have_ret = proc_read_raw(p, r.rsp, &ret, sizeof(ret)) == 0;
 		if (bp->libcall) {
-			/* A library function reports the calls the executable makes to it only. */
+			/* A library function reports the calls the executable makes to it only; a tail
+			 * jump from one library function to another (qsort to qsort_r) is no such call. */
 			report = have_ret && p->nmods && ret >= p->mods[0]->text.lo && ret < p->mods[0]->text.hi;
+			if (report && t->cs.n && t->cs.v[t->cs.n - 1].sp == r.rsp && t->cs.v[t->cs.n - 1].ret == ret) {
+				struct module *m = modules_find(p, funcs_addr(t->cs.v[t->cs.n - 1].fn));
+				report = !m || m->exe;
+			}
 		}
 		if (report) {
 			if (trace_opts.returns) {
-				callstack_enter(&t->cs, bp->fn, r.rsp, ret, s->ts);
+				callstack_enter(&t->cs, bp->fn, r.rsp, ret, start);
 				if (have_ret)
 					bp_ensure_retsite(t, ret);
 			} else {
-				callstack_entry_only(&t->cs, bp->fn, s->ts);
+				callstack_entry_only(&t->cs, bp->fn, start);
 			}
 			if (trace_opts.once) {
 				bp->entry = false;

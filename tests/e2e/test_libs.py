@@ -111,3 +111,20 @@ def test_cxx_names_demangled_and_raw(tmp_path):
     # Library names demangle too: std::runtime_error's constructor, called from the program.
     r = run(["--flat", "-i", "std::*", path], tmp_path)
     assert "std::runtime_error::runtime_error();" in r.trace.splitlines()
+
+
+def test_tail_jump_inside_a_library_is_no_library_call(tmp_path):
+    # glibc's qsort is a jump to qsort_r: one call, the one the program made.
+    r = run(["--flat", libprog("gcc-now")], tmp_path)
+    calls = r.trace.splitlines()
+    assert "qsort();" in calls and "qsort_r();" not in calls
+
+
+def test_start_excludes_fntrace_work(tmp_path):
+    # IFUNC resolvers run inside the program at _start's stop: not part of _start's time.
+    r = run(["-c", prog("gcc-pie-O0-nocf", "abc")], tmp_path)
+    units = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+    rows = {l.split()[-1]: l.split() for l in r.trace.splitlines()[2:] if len(l.split()) == 12}
+    self_start = float(rows["_start"][2]) * units[rows["_start"][3]]
+    total_start = float(rows["_start"][0]) * units[rows["_start"][1]]
+    assert self_start < total_start / 4, rows["_start"]
