@@ -140,7 +140,9 @@ static bool in_sorted(const taddr_t *v, size_t n, taddr_t a)
 	return n && bsearch(&a, v, n, sizeof(*v), addr_cmp);
 }
 
-static void read_sections(struct image *im)
+/* Calls fn for every section, with its header and name ("" if it has none). */
+static void each_section(struct image *im, void (*fn)(struct image *im, Elf_Scn *scn, const GElf_Shdr *sh,
+						      const char *name))
 {
 	size_t shstrndx = 0;
 	elf_getshdrstrndx(im->e, &shstrndx);
@@ -149,48 +151,45 @@ static void read_sections(struct image *im)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		const char *name = elf_strptr(im->e, shstrndx, sh.sh_name);
-		if (!name)
-			name = "";
-		if (sh.sh_type == SHT_RELA && sh.sh_entsize) {
-			Elf_Data *d = elf_getdata(scn, NULL);
-			for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-				GElf_Rela r;
-				if (!gelf_getrela(d, (int)i, &r))
-					break;
-				if (GELF_R_TYPE(r.r_info) == R_X86_64_RELATIVE || GELF_R_TYPE(r.r_info) == R_X86_64_IRELATIVE) {
-					im->rels = xrealloc(im->rels, (im->nrels + 1) * sizeof(*im->rels));
-					im->rels[im->nrels++] = (struct rel){ r.r_offset, (taddr_t)r.r_addend,
-									      GELF_R_TYPE(r.r_info) == R_X86_64_IRELATIVE };
-				}
+		fn(im, scn, &sh, name ? name : "");
+	}
+}
+
+/* Relocations that put code addresses in data, and the PLT sections. */
+static void read_section(struct image *im, Elf_Scn *scn, const GElf_Shdr *sh, const char *name)
+{
+	Elf_Data *d;
+	if (sh->sh_type == SHT_RELA && sh->sh_entsize && (d = elf_getdata(scn, NULL))) {
+		for (size_t i = 0; i < sh->sh_size / sh->sh_entsize; i++) {
+			GElf_Rela r;
+			if (!gelf_getrela(d, (int)i, &r))
+				break;
+			int type = (int)GELF_R_TYPE(r.r_info);
+			if (type == R_X86_64_RELATIVE || type == R_X86_64_IRELATIVE) {
+				im->rels = xrealloc(im->rels, (im->nrels + 1) * sizeof(*im->rels));
+				im->rels[im->nrels++] = (struct rel){ r.r_offset, (taddr_t)r.r_addend,
+								      type == R_X86_64_IRELATIVE };
 			}
 		}
-		if (!strncmp(name, ".plt", 4) || !strncmp(name, ".iplt", 5)) {
-			im->plt = xrealloc(im->plt, (im->nplt + 1) * sizeof(*im->plt));
-			im->plt[im->nplt++] = (struct range){ sh.sh_addr, sh.sh_addr + sh.sh_size };
-		}
 	}
-	qsort(im->rels, im->nrels, sizeof(*im->rels), rel_cmp);
+	if (!strncmp(name, ".plt", 4) || !strncmp(name, ".iplt", 5)) {
+		im->plt = xrealloc(im->plt, (im->nplt + 1) * sizeof(*im->plt));
+		im->plt[im->nplt++] = (struct range){ sh->sh_addr, sh->sh_addr + sh->sh_size };
+	}
 }
 
 /* .init, .fini, and the pointers in the init, fini and preinit arrays. */
-static void find_init_fini(struct image *im)
+static void init_fini_section(struct image *im, Elf_Scn *scn, const GElf_Shdr *sh, const char *name)
 {
-	size_t shstrndx = 0;
-	elf_getshdrstrndx(im->e, &shstrndx);
-	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(im->e, scn));) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		const char *name = elf_strptr(im->e, shstrndx, sh.sh_name);
-		if (name && (!strcmp(name, ".init") || !strcmp(name, ".fini")))
-			found(im, sh.sh_addr, NULL);
-		if (sh.sh_type == SHT_INIT_ARRAY || sh.sh_type == SHT_FINI_ARRAY || sh.sh_type == SHT_PREINIT_ARRAY)
-			for (taddr_t a = sh.sh_addr; a + 8 <= sh.sh_addr + sh.sh_size && a >= sh.sh_addr; a += 8) {
-				taddr_t v;
-				if (pointer_at(im, a, &v) && v != (taddr_t)-1)
-					found(im, v, NULL);
-			}
-	}
+	(void)scn;
+	if (!strcmp(name, ".init") || !strcmp(name, ".fini"))
+		found(im, sh->sh_addr, NULL);
+	if (sh->sh_type == SHT_INIT_ARRAY || sh->sh_type == SHT_FINI_ARRAY || sh->sh_type == SHT_PREINIT_ARRAY)
+		for (taddr_t a = sh->sh_addr; a + 8 <= sh->sh_addr + sh->sh_size && a >= sh->sh_addr; a += 8) {
+			taddr_t v;
+			if (pointer_at(im, a, &v) && v != (taddr_t)-1)
+				found(im, v, NULL);
+		}
 }
 
 /* True if CFA is rsp+8 at a: the return address is on top of the stack, as at a call. */
@@ -473,14 +472,15 @@ void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 	im.raw = elf_rawfile(e, &im.rawlen);
 	if (!im.raw)
 		return;
-	read_sections(&im);
+	each_section(&im, read_section);
+	qsort(im.rels, im.nrels, sizeof(*im.rels), rel_cmp);
 	find_go(&im);
 	found(&im, eh->e_entry, NULL);
 	for (size_t i = 0; i < im.nrels; i++)
 		if (im.rels[i].ifunc)
 			found(&im, im.rels[i].val, NULL);   /* an IFUNC resolver, run at start-up */
 	find_main(&im, eh->e_entry, 0);
-	find_init_fini(&im);
+	each_section(&im, init_fini_section);
 	find_branches(&im);
 	for (size_t i = 0; i < im.ncalls; i++)
 		if (!i || im.calls[i] != im.calls[i - 1])

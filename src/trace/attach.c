@@ -72,16 +72,7 @@ void trace_launch_check(const char *path)
 
 static pid_t tracer_of(pid_t pid)
 {
-	char path[64], line[256];
-	pid_t tracer = 0;
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return tracer;
+	return (pid_t)proc_status_field(pid, "TracerPid", 0);
 }
 
 static void attach_error(pid_t pid, int e)

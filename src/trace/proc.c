@@ -119,6 +119,23 @@ bool proc_is_text(struct proc *p, taddr_t addr)
 	return in_xmaps(p, addr);
 }
 
+long proc_status_field(pid_t pid, const char *field, long dflt)
+{
+	char path[64], line[256];
+	long v = dflt;
+	size_t len = strlen(field);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
 int proc_auxv(struct proc *p, unsigned long type, taddr_t *val)
 {
 	char path[64];

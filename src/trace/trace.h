@@ -113,6 +113,8 @@ long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6]);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
  * (mapping new scratch if needed), or 0 if none could be had. */
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
+/* A number from /proc/PID/status ("Tgid", "TracerPid"), or dflt if there is none. */
+long proc_status_field(pid_t pid, const char *field, long dflt);
 /* Reads an entry of the auxiliary vector (AT_ENTRY, AT_BASE...). Returns 0 or -1. */
 int proc_auxv(struct proc *p, unsigned long type, taddr_t *val);
 /* Reads a NUL-terminated string of at most len-1 bytes. Returns 0 or -1. */

@@ -296,15 +296,7 @@ static void on_new_task(struct task *t, const struct stop *s)
 	pid_t child = (pid_t)s->msg;
 	struct proc *p = t->p;
 	bool shares_vm = syscall(SYS_kcmp, t->tid, child, KCMP_VM, 0, 0) == 0;
-	char path[64], line[256];
-	pid_t tgid = child;
-	snprintf(path, sizeof(path), "/proc/%d/status", child);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	if (f)
-		fclose(f);
+	pid_t tgid = (pid_t)proc_status_field(child, "Tgid", child);
 
 	if (tgid == t->tgid) {
 		struct task *c = task_new(child, t->tgid, p, t->role);   /* a thread */

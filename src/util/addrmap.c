@@ -6,10 +6,12 @@
 static char tombstone_obj;
 #define TOMBSTONE ((void *)&tombstone_obj)
 
+/* Fibonacci hashing: the top bits of the product depend on every bit of the key, so keys that
+ * differ only high up ((tid << 32) | fn) spread as well as addresses do. */
 static size_t slot_of(taddr_t key, size_t cap)
 {
 	uint64_t h = key * 0x9E3779B97F4A7C15ull;
-	return (size_t)(h >> 17) & (cap - 1);
+	return (size_t)(h >> (64 - __builtin_ctzll(cap)));
 }
 
 void *addrmap_get(const struct addrmap *m, taddr_t key)
