@@ -73,6 +73,18 @@ def planting():
     return none, every, rss
 
 
+def libs_startup():
+    """Start-up with every function of every library traced (-l '*'), on the bundled example."""
+    sh(f"make -s -C {ROOT} examples/abc")
+    prog = os.path.join(ROOT, "examples", "abc")
+    plain, _ = best([FNTRACE, "--no-libcalls", "--flat", "-o", "/dev/null", prog], False)
+    every, rss = best([FNTRACE, "-l", "*", "--flat", "-o", "/dev/null", prog], False)
+    dbg = subprocess.run([FNTRACE, "-l", "*", "--debug=bp", "--flat", "-o", "/dev/null", prog],
+                         capture_output=True, text=True).stderr
+    planted = sum(int(w) for w in __import__("re").findall(r": (\d+) entry breakpoints planted", dbg))
+    return plain, every, rss, planted
+
+
 def main():
     build()
     print(f"# fntrace benchmarks, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, best of {REPEAT}")
@@ -90,6 +102,11 @@ def main():
                   f"| {r['summary']:,.0f} ({r['summary'] / f:.2f}x) "
                   f"| {r['rss_flat'] / 1024:.1f} / {r['rss_graph'] / 1024:.1f} / {r['rss_summary'] / 1024:.1f} MiB |",
                   flush=True)
+    plain, every_lib, rss_lib, planted = libs_startup()
+    print()
+    print(f"-l '*' on examples/abc (libc and the loader, stripped: every function found by discovery): "
+          f"{planted:,} breakpoints, whole run {every_lib * 1000:.0f} ms against {plain * 1000:.0f} ms with "
+          f"--no-libcalls; peak RSS {rss_lib / 1024:.1f} MiB.")
     none, every, rss = planting()
     print()
     print(f"Planting 100,000 breakpoints (bench/manyfuncs.py): fntrace run with none planted {none * 1000:.0f} ms, "
