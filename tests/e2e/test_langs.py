@@ -74,3 +74,20 @@ def test_go_program_traced_without_harm(tmp_path, go_bins, which):
     assert r.rc == 0 and r.stdout == "total 14995000\n"
     rows = {l.split()[-1]: int(l.split()[4]) for l in r.trace.splitlines()[2:] if len(l.split()) == 12}
     assert rows["main.add"] == 10000 and rows["main.work"] == 4 and rows["main.main"] == 1
+
+
+def test_cxx_namespaces_templates_and_overloads(tmp_path):
+    gxx = shutil.which("g++")
+    if not gxx:
+        pytest.skip("g++ not installed")
+    exe = tmp_path / "cxxnames"
+    build([gxx, "-O0", "-o", str(exe), os.path.join(LANG, "cxxnames.cc")], tmp_path)   # -O0: push_back not inlined
+    r = run(["--flat", "-i", "geo::*", "-i", "std::vector*push_back", str(exe)], tmp_path)
+    assert r.rc == 0 and r.stdout == "24 10 5.0 42\n"
+    calls = r.trace.splitlines()
+    assert "geo::Box<int>::area();" in calls
+    assert "geo::twice<int>();" in calls and "geo::twice<long>();" in calls
+    assert calls.count("geo::scale();") == 2            # overloads share a name
+    assert "std::vector<int, std::allocator<int> >::push_back();" in calls
+    raw = run(["--flat", "--no-demangle", "-i", "_ZN3geo*", str(exe)], tmp_path)
+    assert "_ZN3geo5scaleEi();" in raw.trace.splitlines() and "_ZN3geo5scaleEd();" in raw.trace.splitlines()
