@@ -529,7 +529,8 @@ static void test_alias_cmp(void **state)
 
 static void test_lookup(void **state)
 {
-	struct func funcs[] = { { 0x1000, 16, "a" }, { 0x1010, 16, "b" }, { 0x1020, 0, "c" }, { 0x5000, 8, "d" } };
+	struct func funcs[] = { { 0x1000, 16, "a", false }, { 0x1010, 16, "b", false }, { 0x1020, 0, "c", false },
+				{ 0x5000, 8, "d", false } };
 	struct range xsegs[] = { { 0x1000, 0x2000 }, { 0x5000, 0x5100 } };
 	struct symtab st = { .funcs = funcs, .nfuncs = ARRAY_SIZE(funcs), .xsegs = xsegs, .nxsegs = 2 };
 
