@@ -26,7 +26,9 @@ CASES = [
     ("tail", "tail", [], ["-i", "t_*"]),
     ("mutual", "mutual", [], []),
     ("longjmp", "longjmp", [], []),
-    ("throw", "throw", [], []),
+    # Filtered: in a static non-PIE build (no .eh_frame_hdr) the unwinder sorts every FDE with
+    # about 110,000 calls per throw, slow to trace seven times over.
+    ("throw", "throw", [], ["-i", "t_*", "-i", "main", "-i", "std::*", "-i", "__cxa_*"]),
     ("threads", "threads", ["calls", "40"], ["-i", "t_*", "-i", "main"]),
     ("forks", "forks", ["fork"], ["-f"]),
     ("exec", "forks", ["exec"], ["-f"]),
