@@ -1,6 +1,7 @@
 /* proc: the traced program's memory: reads that hide our breakpoints, writes, mappings, scratch
  * regions for out-of-line instructions, and syscalls run inside the program. */
 #include "trace.h"
+#include "stop.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -199,12 +200,13 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, r) || ptrace(PTRACE_CONT, t->tid, 0, 0))
 		return -errno;
 	for (;;) {
-		int status;
-		if (waitpid(t->tid, &status, __WALL) < 0 || !WIFSTOPPED(status))
+		struct stop s;
+		stop_wait(&s, t->tid);
+		if (s.kind == STOP_INTR)
+			continue;   /* a signal to us: the detach it asks for comes after this */
+		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED || s.kind == STOP_NONE)
 			return -ESRCH;   /* the task died under us: nothing left to restore */
-		int sig = WSTOPSIG(status);
-		bool plain = (status >> 16) == 0;
-		if (plain && sig == SIGTRAP) {
+		if (s.kind == STOP_TRAP) {
 			if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
 				return -errno;
 			if (r->rip == done) {
@@ -212,15 +214,14 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 				return 0;
 			}
 			struct bp *bp = addrmap_get(&t->p->bps, r->rip - 1);
-			if (bp && bp->planted) {
-				if (bp_step_over(t, bp, r) || ptrace(PTRACE_SETREGS, t->tid, 0, r))
-					return -EFAULT;
-				sig = 0;
-			}
-		} else if (plain && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)) {
+			if (bp && bp->planted &&
+			    (bp_step_over(t, bp, r) || ptrace(PTRACE_SETREGS, t->tid, 0, r)))
+				return -EFAULT;
+		} else if (s.kind == STOP_SIGNAL && (s.sig == SIGSEGV || s.sig == SIGBUS || s.sig == SIGILL ||
+						     s.sig == SIGFPE)) {
 			return -EFAULT;
-		} else if (plain) {
-			t->pending_sig = sig;   /* for the program, later */
+		} else if (s.kind == STOP_SIGNAL) {
+			t->pending_sig = s.sig;   /* for the program, later */
 		}
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0))
 			return -errno;

@@ -12,11 +12,18 @@ static int is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+static void decode(struct stop *s, pid_t tid, int status);
+
 void stop_next(struct stop *s)
+{
+	stop_wait(s, -1);
+}
+
+void stop_wait(struct stop *s, pid_t which)
 {
 	int status;
 	pid_t tid;
-	while ((tid = waitpid(-1, &status, __WALL)) < 0) {
+	while ((tid = waitpid(which, &status, __WALL)) < 0) {
 		if (errno == ECHILD) {
 			s->kind = STOP_NONE;
 			return;
@@ -27,6 +34,11 @@ void stop_next(struct stop *s)
 		}
 		die_errno("waitpid");
 	}
+	decode(s, tid, status);
+}
+
+static void decode(struct stop *s, pid_t tid, int status)
+{
 	s->ts = util_now_ns();
 	s->tid = tid;
 	s->status = status;

@@ -31,6 +31,8 @@ struct stop {
 
 /* Blocks until some traced task stops or ends. */
 void stop_next(struct stop *s);
+/* The same for one task (which > 0): for code we run in it and wait for at once. */
+void stop_wait(struct stop *s, pid_t which);
 const char *stop_kind_name(enum stop_kind k);
 
 #endif
