@@ -210,6 +210,12 @@ static void check_read_options(const struct options *o, bool program)
 		usage_error("%s", "-r/--read and -f/--follow-forks cannot be used together (the file has what was traced)");
 	if (o->once)
 		usage_error("%s", "-r/--read and --once cannot be used together");
+	if (o->libs)
+		usage_error("%s", "-r/--read and -l/--lib cannot be used together (the file has what was traced)");
+	if (o->no_libcalls)
+		usage_error("%s", "-r/--read and --no-libcalls cannot be used together (the file has what was traced)");
+	if (o->no_demangle)
+		usage_error("%s", "-r/--read and --no-demangle cannot be used together (the file has the names as traced)");
 	if (o->write && !strcmp(o->write, o->read))
 		usage_error("%s", "-r/--read and -w/--write cannot name the same file");
 }
