@@ -11,16 +11,9 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BUILD = os.path.join(HERE, "build")
-FNTRACE = os.path.join(ROOT, "fntrace")
+from benchlib import BUILD, FNTRACE, HERE, REPEAT, ROOT, best, sh
+
 QUICK = "--quick" in sys.argv
-REPEAT = 3
-
-
-def sh(cmd):
-    subprocess.run(cmd, shell=True, check=True)
 
 
 def build():
@@ -34,33 +27,13 @@ def build():
         sh(f"cc -O0 -o {BUILD}/manyfuncs {BUILD}/manyfuncs.c")
 
 
-def timed(cmd, pin):
-    """Wall time of cmd, and the peak RSS in KiB of cmd's first process. GNU time measures it:
-    Linux carries a process's peak RSS across exec, so it must be started from a small process,
-    not forked from this Python (whose size it would report)."""
-    rss_file = os.path.join(BUILD, "rss.txt")
-    cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
-    if pin:
-        cmd = ["taskset", "-c", "0"] + cmd
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dt = time.perf_counter() - t
-    with open(rss_file) as f:
-        return dt, int(f.read().split()[-1])
-
-
-def best(cmd, pin):
-    runs = [timed(cmd, pin) for _ in range(REPEAT)]
-    return min(r[0] for r in runs), max(r[1] for r in runs)
-
-
 def per_call(n, pin):
     calls = f"{BUILD}/calls"
-    base, _ = best([calls, str(n)], pin)
-    floor, _ = best([f"{BUILD}/floor", f"{BUILD}/calls-int3", str(n)], pin)
-    flat, rss_flat = best([FNTRACE, "--flat", "-o", "/dev/null", calls, str(n)], pin)
-    graph, rss_graph = best([FNTRACE, "-o", "/dev/null", calls, str(n)], pin)
-    summ, rss_summ = best([FNTRACE, "-c", "-o", "/dev/null", calls, str(n)], pin)
+    base, _, _ = best([calls, str(n)], pin)
+    floor, _, _ = best([f"{BUILD}/floor", f"{BUILD}/calls-int3", str(n)], pin)
+    flat, rss_flat, _ = best([FNTRACE, "--flat", "-o", "/dev/null", calls, str(n)], pin)
+    graph, rss_graph, _ = best([FNTRACE, "-o", "/dev/null", calls, str(n)], pin)
+    summ, rss_summ, _ = best([FNTRACE, "-c", "-o", "/dev/null", calls, str(n)], pin)
     ns = lambda t: (t - base) / n * 1e9
     return {"floor": ns(floor), "flat": ns(flat), "graph": ns(graph), "summary": ns(summ),
             "rss_flat": rss_flat, "rss_graph": rss_graph, "rss_summary": rss_summ}
@@ -68,8 +41,8 @@ def per_call(n, pin):
 
 def planting():
     prog = f"{BUILD}/manyfuncs"
-    none, _ = best([FNTRACE, "--flat", "-i", "no_such_function", "-o", "/dev/null", prog], False)
-    every, rss = best([FNTRACE, "--flat", "-o", "/dev/null", prog], False)
+    none, _, _ = best([FNTRACE, "--flat", "-i", "no_such_function", "-o", "/dev/null", prog], False)
+    every, rss, _ = best([FNTRACE, "--flat", "-o", "/dev/null", prog], False)
     return none, every, rss
 
 
@@ -77,8 +50,8 @@ def libs_startup():
     """Start-up with every function of every library traced (-l '*'), on the bundled example."""
     sh(f"make -s -C {ROOT} examples/abc")
     prog = os.path.join(ROOT, "examples", "abc")
-    plain, _ = best([FNTRACE, "--no-libcalls", "--flat", "-o", "/dev/null", prog], False)
-    every, rss = best([FNTRACE, "-l", "*", "--flat", "-o", "/dev/null", prog], False)
+    plain, _, _ = best([FNTRACE, "--no-libcalls", "--flat", "-o", "/dev/null", prog], False)
+    every, rss, _ = best([FNTRACE, "-l", "*", "--flat", "-o", "/dev/null", prog], False)
     dbg = subprocess.run([FNTRACE, "-l", "*", "--debug=bp", "--flat", "-o", "/dev/null", prog],
                          capture_output=True, text=True).stderr
     planted = sum(int(w) for w in __import__("re").findall(r": (\d+) entry breakpoints planted", dbg))

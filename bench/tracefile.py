@@ -11,17 +11,10 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BUILD = os.path.join(HERE, "build")
-FNTRACE = os.path.join(ROOT, "fntrace")
+from benchlib import BUILD, FNTRACE, HERE, REPEAT, ROOT, best, sh
+
 TFGEN = os.path.join(BUILD, "tfgen")
 FULL = "--full" in sys.argv
-REPEAT = 3
-
-
-def sh(cmd):
-    subprocess.run(cmd, shell=True, check=True)
 
 
 def build():
@@ -31,22 +24,6 @@ def build():
                                                           "util/util"])
     sh(f"cc -O2 -Wall -D_GNU_SOURCE -I{ROOT}/src -o {TFGEN} {HERE}/tfgen.c {objs}")
     sh(f"cc -O2 -o {BUILD}/calls {HERE}/calls.c")
-
-
-def timed(cmd):
-    """Wall time and peak RSS (KiB) of cmd, and its stdout. GNU time measures the RSS of cmd itself."""
-    rss_file = os.path.join(BUILD, "rss.txt")
-    t = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *cmd], stdout=subprocess.PIPE,
-                       stderr=subprocess.DEVNULL, text=True)
-    dt = time.perf_counter() - t
-    with open(rss_file) as f:
-        return dt, int(f.read().split()[-1]), p.stdout
-
-
-def best(cmd):
-    runs = [timed(cmd) for _ in range(REPEAT)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
 
 
 def count(path):
