@@ -146,15 +146,6 @@ static void interrupt_one(struct task *t, void *arg)
 		t->attaching = false;
 }
 
-/* Takes our byte out of a memory that is no longer ours to trace. */
-static void unplant_in(taddr_t key, void *val, void *arg)
-{
-	struct bp *bp = val;
-	(void)key;
-	if (bp->planted)
-		proc_write(arg, bp->addr, &bp->orig, 1);
-}
-
 /* Puts a task that stopped inside a scratch slot back where the original instruction is. */
 struct slot_fix {
 	struct user_regs_struct *r;
@@ -251,14 +242,9 @@ static void stop_everyone(struct dstate *ds, size_t n)
 		case STOP_FORK:
 		case STOP_VFORK:
 		case STOP_CLONE:
-			if (t && syscall(SYS_kcmp, t->tid, (pid_t)s.msg, KCMP_VM, 0, 0) != 0) {
-				/* a separate memory: clean it like an unfollowed child */
-				struct proc tmp = { .pid = (pid_t)s.msg, .memfd = -1 };
-				if (!proc_open_mem(&tmp)) {
-					addrmap_each(&t->p->bps, unplant_in, &tmp);
-					close(tmp.memfd);
-				}
-			}
+			/* a separate memory: clean it like an unfollowed child */
+			if (t && syscall(SYS_kcmp, t->tid, (pid_t)s.msg, KCMP_VM, 0, 0) != 0)
+				bp_restore_in_child(t->p, (pid_t)s.msg);
 			break;
 		default:
 			break;
@@ -308,7 +294,7 @@ void trace_detach_all(uint64_t ts)
 		if (!t || ds[i].new_image || !t->p->loaded)
 			continue;
 		struct proc *p = t->p;
-		addrmap_each(&p->bps, unplant_in, p);
+		bp_restore_all(p, p);
 		bp_free_all(p);
 		/* Unmapping needs a task that is not held in a group-stop: running our code would
 		 * wake it. With none, the scratch pages stay (unused, never executed again). */

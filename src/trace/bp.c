@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BP_INSN 0xcc
 /* Breakpoints closer than this share one write to /proc/PID/mem. */
@@ -337,6 +338,28 @@ int bp_step_over(struct task *t, struct bp *bp, struct user_regs_struct *r)
 	}
 	struct insn_mem m = { mem_read_cb, mem_write_cb, t->p };
 	return insn_emulate(&bp->insn, bp->addr, r, &m);
+}
+
+static void restore_one(taddr_t key, void *val, void *arg)
+{
+	struct bp *bp = val;
+	(void)key;
+	if (bp->planted)
+		proc_write(arg, bp->addr, &bp->orig, 1);
+}
+
+void bp_restore_all(struct proc *p, struct proc *in)
+{
+	addrmap_each(&p->bps, restore_one, in);
+}
+
+void bp_restore_in_child(struct proc *p, pid_t child)
+{
+	struct proc copy = { .pid = child, .memfd = -1 };
+	if (proc_open_mem(&copy) == 0) {
+		bp_restore_all(p, &copy);
+		close(copy.memfd);
+	}
 }
 
 static void free_bp(taddr_t key, void *val, void *arg)

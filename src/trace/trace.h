@@ -136,6 +136,12 @@ void bp_ensure_retsite(struct task *t, taddr_t addr);
 void bp_unplant(struct proc *p, struct bp *bp);
 /* Moves r past the displaced instruction of bp as if it had run. Returns 0 or -1 (errno). */
 int bp_step_over(struct task *t, struct bp *bp, struct user_regs_struct *r);
+/* Writes the program's byte back over each planted breakpoint of p, in the memory of `in` (p
+ * itself when detaching, or a copy). The table is left as it is. */
+void bp_restore_all(struct proc *p, struct proc *in);
+/* The same in the memory of process child, a forked copy of p's (it cannot run before its first
+ * stop, so this happens before it executes anything). */
+void bp_restore_in_child(struct proc *p, pid_t child);
 /* Every planted breakpoint's address and original byte, for tests and cleanup. */
 void bp_free_all(struct proc *p);
 

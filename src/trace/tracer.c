@@ -193,25 +193,6 @@ static void on_trap(struct task *t, const struct stop *s)
 	resume(t, 0, r.rip);
 }
 
-static void unplant_in(taddr_t key, void *val, void *arg)
-{
-	struct bp *bp = val;
-	(void)key;
-	if (bp->planted)
-		proc_write(arg, bp->addr, &bp->orig, 1);
-}
-
-/* Takes our bytes out of a child's copy of its parent's memory. It cannot run before its first
- * stop, so this is done before it executes anything. */
-static void clean_child_memory(struct proc *parent, pid_t child)
-{
-	struct proc tmp = { .pid = child, .memfd = -1 };
-	if (proc_open_mem(&tmp) == 0) {
-		addrmap_each(&parent->bps, unplant_in, &tmp);
-		close(tmp.memfd);
-	}
-}
-
 /* The scratch regions a child inherited from its parent, to unmap before letting it go. */
 struct leftover {
 	struct scratch *scr;
@@ -239,7 +220,7 @@ static void let_go(pid_t child, struct leftover *lo)
 /* A child process that we do not follow: cleaned now, let go at its first stop. */
 static void release_child(struct proc *parent, pid_t child)
 {
-	clean_child_memory(parent, child);
+	bp_restore_in_child(parent, child);
 	struct leftover *lo = xcalloc(1, sizeof(*lo));
 	lo->scr = xmalloc((parent->nscr + 1) * sizeof(*lo->scr));
 	memcpy(lo->scr, parent->scr, parent->nscr * sizeof(*lo->scr));
@@ -274,7 +255,7 @@ static void follow_fork(struct task *parent, pid_t child)
 	if (!pp->loaded)
 		return;
 	if (proc_open_mem(p)) {
-		clean_child_memory(pp, child);   /* at least it must not trap on our bytes */
+		bp_restore_in_child(pp, child);   /* at least it must not trap on our bytes */
 		p->loaded = false;
 		return;
 	}
