@@ -80,3 +80,40 @@ def untraced(path, args=(), input=None, timeout=60):
 def golden(name):
     with open(os.path.join(GOLDEN, name)) as f:
         return f.read()
+
+
+class Terminal:
+    """A tmux session with a real tty, where a test types as a person would. Use with `with`;
+    the session is killed on the way out."""
+
+    def __init__(self, name, command, height=20):
+        import shutil
+        if not shutil.which("tmux"):
+            pytest.skip("tmux not installed")
+        self.name = name
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", str(height), command],
+                       check=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+    def screen(self):
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
+
+    def send(self, *keys):
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def wait_for(self, seen, required=True):
+        """Waits up to 5 s until seen (text, or a function of the screen) is on the screen."""
+        import time
+        test = seen if callable(seen) else (lambda s: seen in s)
+        for _ in range(100):
+            if test(self.screen()):
+                return
+            time.sleep(0.05)
+        if required:
+            raise AssertionError(f"{seen!r} never appeared:\n{self.screen()}")

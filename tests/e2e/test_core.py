@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import VARIANTS, SOME_VARIANTS, golden, prog, run, untraced
+from conftest import FNTRACE, SOME_VARIANTS, VARIANTS, Terminal, golden, prog, run, untraced
 
 EXAMPLE_FLAT = """_start();
 _init();
@@ -143,34 +143,14 @@ def test_interactive_program_reads_stdin(tmp_path, variant):
 
 def test_interactive_program_in_a_terminal(tmp_path):
     """A person types into the program while fntrace traces it (tmux gives it a real tty)."""
-    import shutil
-    import subprocess
-    import time
-    if not shutil.which("tmux"):
-        pytest.skip("tmux not installed")
-    sess = f"fntrace-test-{tmp_path.name}"
     out = tmp_path / "trace.txt"
-    cmd = f"{run.__globals__['FNTRACE']} -o {out} -i 't_*' {prog('gcc-pie-O2-cf', 'readin')}; echo rc=$?"
-    subprocess.run(["tmux", "new-session", "-d", "-s", sess, "-x", "80", "-y", "20", cmd + "; sleep 30"],
-                   check=True)
-    try:
-        def screen():
-            return subprocess.run(["tmux", "capture-pane", "-p", "-t", sess], capture_output=True,
-                                  text=True).stdout
-
-        def wait_for(text):
-            for _ in range(100):
-                if text in screen():
-                    return
-                time.sleep(0.05)
-            raise AssertionError(f"{text!r} never appeared:\n{screen()}")
-        wait_for(">")
-        subprocess.run(["tmux", "send-keys", "-t", sess, "ping", "Enter"], check=True)
-        wait_for("you said: ping")
-        subprocess.run(["tmux", "send-keys", "-t", sess, "quit", "Enter"], check=True)
-        wait_for("rc=3")
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", sess], capture_output=True)
+    cmd = f"{FNTRACE} -o {out} -i 't_*' {prog('gcc-pie-O2-cf', 'readin')}; echo rc=$?"
+    with Terminal(f"fntrace-test-{tmp_path.name}", cmd + "; sleep 30") as term:
+        term.wait_for(">")
+        term.send("ping", "Enter")
+        term.wait_for("you said: ping")
+        term.send("quit", "Enter")
+        term.wait_for("rc=3")
     assert "t_answer();" in out.read_text()
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, SOME_VARIANTS, golden, prog, run, untraced
+from conftest import FNTRACE, SOME_VARIANTS, Terminal, golden, prog, run, untraced
 
 
 def lines(trace):
@@ -347,38 +347,18 @@ def test_realtime_signals_keep_values_and_order(tmp_path, variant):
 
 
 def test_ctrl_c_in_a_terminal_reaches_the_program(tmp_path):
-    import shutil
-    if not shutil.which("tmux"):
-        pytest.skip("tmux not installed")
-    sess = f"fntrace-cc-{os.getpid()}"
     out = tmp_path / "t.txt"
     cmd = f"{FNTRACE} -o {out} --flat -i t_tick {prog('gcc-pie-O2-cf', 'counter')} 1 30"
     # An interactive shell, as a person has: Ctrl-C goes to the foreground job, fntrace and the
     # program alike, and the shell survives it.
-    subprocess.run(["tmux", "new-session", "-d", "-s", sess, "-x", "80", "-y", "10", "bash --norc --noprofile"],
-                   check=True)
-    subprocess.run(["tmux", "send-keys", "-t", sess, cmd, "Enter"], check=True)
-    try:
-        def screen():
-            return subprocess.run(["tmux", "capture-pane", "-p", "-t", sess], capture_output=True,
-                                  text=True).stdout
-        for _ in range(100):
-            if re.search(r"^3 ", screen(), re.M):
-                break
-            time.sleep(0.05)
-        subprocess.run(["tmux", "send-keys", "-t", sess, "C-c"], check=True)
-        for _ in range(100):
-            if screen().rstrip().endswith("^C\nbash-5.2#") or screen().rstrip().endswith("#"):
-                break
-            time.sleep(0.05)
-        subprocess.run(["tmux", "send-keys", "-t", sess, "echo rc=$?", "Enter"], check=True)
-        for _ in range(100):
-            if "rc=" in screen():
-                break
-            time.sleep(0.05)
-        assert "rc=130" in screen()        # fntrace died of SIGINT, as the program did
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", sess], capture_output=True)
+    with Terminal(f"fntrace-cc-{os.getpid()}", "bash --norc --noprofile", height=10) as term:
+        term.send(cmd, "Enter")
+        term.wait_for(lambda s: re.search(r"^3 ", s, re.M), required=False)
+        term.send("C-c")
+        term.wait_for(lambda s: s.rstrip().endswith("#"), required=False)
+        term.send("echo rc=$?", "Enter")
+        term.wait_for("rc=", required=False)
+        assert "rc=130" in term.screen()        # fntrace died of SIGINT, as the program did
     trace = out.read_text()
     assert "--- SIGINT ---" in trace and trace.endswith("+++ killed by SIGINT +++\n")
 
