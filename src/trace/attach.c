@@ -176,11 +176,59 @@ struct dstate {
 	int sig;          /* to deliver at detach */
 	bool group_stop;  /* it was stopped by a signal and must stay so */
 	bool new_image;   /* it execed: none of our bytes are in its memory */
+	bool trapped;     /* it has reported a SIGTRAP, or was made to take a pending one */
 };
 
 /* Tasks born during the detach, held stopped until our bytes are gone. */
 static pid_t *late;
 static size_t nlate;
+
+/* Keeps what one stop of a known task says. */
+static void note_stop(struct dstate *d, const struct stop *s)
+{
+	struct task *t = task_get(d->tid);
+	struct user_regs_struct r;
+	switch (s->kind) {
+	case STOP_EXITED:
+	case STOP_KILLED:
+		d->state = DS_GONE;
+		if (t)
+			task_free(t, s->ts);
+		return;
+	case STOP_TRAP:
+		/* A breakpoint hit we will not handle: run the original instruction again. */
+		d->trapped = true;
+		if (t && !ptrace(PTRACE_GETREGS, d->tid, 0, &r)) {
+			struct bp *bp = addrmap_get(&t->p->bps, r.rip - 1);
+			if (bp && bp->ever_planted) {
+				r.rip = bp->addr;
+				ptrace(PTRACE_SETREGS, d->tid, 0, &r);
+			} else {
+				d->sig = SIGTRAP;
+			}
+		}
+		break;
+	case STOP_SIGNAL:
+		d->sig = s->sig;
+		break;
+	case STOP_GROUP:
+		d->group_stop = true;
+		break;
+	case STOP_EXEC:
+		d->new_image = true;
+		break;
+	case STOP_FORK:
+	case STOP_VFORK:
+	case STOP_CLONE:
+		/* a separate memory: clean it like an unfollowed child */
+		if (t && syscall(SYS_kcmp, t->tid, (pid_t)s->msg, KCMP_VM, 0, 0) != 0)
+			bp_restore_in_child(t->p, (pid_t)s->msg);
+		break;
+	default:
+		break;
+	}
+	d->state = DS_STOPPED;
+}
 
 /* Waits until every task has stopped, keeping what each stop says. */
 static void stop_everyone(struct dstate *ds, size_t n)
@@ -199,58 +247,38 @@ static void stop_everyone(struct dstate *ds, size_t n)
 		for (size_t i = 0; i < n && !d; i++)
 			if (ds[i].tid == s.tid)
 				d = &ds[i];
-		if (!d) {
+		if (d) {
+			note_stop(d, &s);
+		} else if (s.kind != STOP_EXITED && s.kind != STOP_KILLED) {
 			/* A task born during detach: it carries no state of ours, only our bytes, which
 			 * are removed from its parent's memory (or from its forked copy, at the parent's
 			 * event below). It waits, stopped, until they are gone. */
-			if (s.kind != STOP_EXITED && s.kind != STOP_KILLED) {
-				late = xrealloc(late, (nlate + 1) * sizeof(*late));
-				late[nlate++] = s.tid;
-			}
-			continue;
+			late = xrealloc(late, (nlate + 1) * sizeof(*late));
+			late[nlate++] = s.tid;
 		}
-		struct task *t = task_get(d->tid);
-		struct user_regs_struct r;
-		switch (s.kind) {
-		case STOP_EXITED:
-		case STOP_KILLED:
-			d->state = DS_GONE;
-			if (t)
-				task_free(t, s.ts);
-			continue;
-		case STOP_TRAP:
-			/* A breakpoint hit we will not handle: run the original instruction again. */
-			if (t && !ptrace(PTRACE_GETREGS, d->tid, 0, &r)) {
-				struct bp *bp = addrmap_get(&t->p->bps, r.rip - 1);
-				if (bp && bp->planted) {
-					r.rip = bp->addr;
-					ptrace(PTRACE_SETREGS, d->tid, 0, &r);
-				} else {
-					d->sig = SIGTRAP;
-				}
-			}
-			break;
-		case STOP_SIGNAL:
-			d->sig = s.sig;
-			break;
-		case STOP_GROUP:
-			d->group_stop = true;
-			break;
-		case STOP_EXEC:
-			d->new_image = true;
-			break;
-		case STOP_FORK:
-		case STOP_VFORK:
-		case STOP_CLONE:
-			/* a separate memory: clean it like an unfollowed child */
-			if (t && syscall(SYS_kcmp, t->tid, (pid_t)s.msg, KCMP_VM, 0, 0) != 0)
-				bp_restore_in_child(t->p, (pid_t)s.msg);
-			break;
-		default:
-			break;
-		}
-		d->state = DS_STOPPED;
 	}
+}
+
+/* A task that ran one of our int3s just as we interrupted it reports the interrupt first, with
+ * the SIGTRAP still pending: detached like that, it would die of it. Such tasks take the signal
+ * now, under our eyes, and are rewound to run the original instruction. Returns how many. */
+static size_t take_pending_traps(struct dstate *ds, size_t n)
+{
+	size_t taken = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* (in a signal-delivery-stop, a SIGTRAP of ours would have been dequeued first) */
+		if (ds[i].state != DS_STOPPED || ds[i].trapped || ds[i].sig)
+			continue;
+		unsigned long pending = proc_status_mask(ds[i].tid, "SigPnd");
+		if (!(pending & 1ul << (SIGTRAP - 1)))
+			continue;
+		ds[i].trapped = true;   /* once: a SIGTRAP the program sent itself stays its own */
+		if (ptrace(PTRACE_CONT, ds[i].tid, 0, 0) == 0) {
+			ds[i].state = DS_RUNNING;
+			taken++;
+		}
+	}
+	return taken;
 }
 
 struct collect {
@@ -275,6 +303,8 @@ void trace_detach_all(uint64_t ts)
 	task_each(collect, &c);
 	n = c.n;
 	stop_everyone(ds, n);
+	while (take_pending_traps(ds, n))
+		stop_everyone(ds, n);
 
 	/* Per address space: tasks out of scratch, bytes restored, scratch unmapped. */
 	for (i = 0; i < n; i++) {

@@ -120,21 +120,33 @@ bool proc_is_text(struct proc *p, taddr_t addr)
 	return in_xmaps(p, addr);
 }
 
-long proc_status_field(pid_t pid, const char *field, long dflt)
+static int status_field(pid_t pid, const char *field, char *val, size_t size)
 {
 	char path[64], line[256];
-	long v = dflt;
+	int found = -1;
 	size_t len = strlen(field);
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
+	while (f && found && fgets(line, sizeof(line), f))
 		if (!strncmp(line, field, len) && line[len] == ':') {
-			v = strtol(line + len + 1, NULL, 10);
-			break;
+			snprintf(val, size, "%s", line + len + 1);
+			found = 0;
 		}
 	if (f)
 		fclose(f);
-	return v;
+	return found;
+}
+
+long proc_status_field(pid_t pid, const char *field, long dflt)
+{
+	char val[128];
+	return status_field(pid, field, val, sizeof(val)) ? dflt : strtol(val, NULL, 10);
+}
+
+unsigned long proc_status_mask(pid_t pid, const char *field)
+{
+	char val[128];
+	return status_field(pid, field, val, sizeof(val)) ? 0 : strtoul(val, NULL, 16);
 }
 
 int proc_auxv(struct proc *p, unsigned long type, taddr_t *val)

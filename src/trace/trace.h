@@ -115,6 +115,8 @@ long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6]);
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
 /* A number from /proc/PID/status ("Tgid", "TracerPid"), or dflt if there is none. */
 long proc_status_field(pid_t pid, const char *field, long dflt);
+/* A signal mask field of /proc/PID/status (SigPnd, ShdPnd...), 0 if it cannot be read. */
+unsigned long proc_status_mask(pid_t pid, const char *field);
 /* Reads an entry of the auxiliary vector (AT_ENTRY, AT_BASE...). Returns 0 or -1. */
 int proc_auxv(struct proc *p, unsigned long type, taddr_t *val);
 /* Reads a NUL-terminated string of at most len-1 bytes. Returns 0 or -1. */

@@ -235,6 +235,32 @@ def test_attach_trace_and_detach_on_sigint(tmp_path, variant):
         p.wait()
 
 
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"])
+def test_attach_and_detach_again_and_again_on_busy_threads(variant):
+    # Threads always in or near a traced function: a detach now and then interrupts one just as
+    # it runs one of our int3s, its SIGTRAP still pending. It must not die of it once we are gone.
+    path = prog(variant, "counter")
+    p = subprocess.Popen([path, "4", "60", "busy"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.1)
+        for i in range(25):
+            f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-i", "t_*", "-o", "/dev/null"])
+            time.sleep(0.04 + 0.01 * (i % 5))
+            f.send_signal(signal.SIGINT)
+            assert f.wait(timeout=20) == 0
+            time.sleep(0.02)
+            assert p.poll() is None, f"the program died ({p.returncode}) after detach {i + 1}"
+        time.sleep(0.2)
+        assert p.poll() is None
+        with open(f"/proc/{p.pid}/status") as st:
+            assert "TracerPid:\t0\n" in st.read()
+        mem = text_bytes_in_memory(p.pid, path, {"t_tick", "t_step", "main"})
+        assert len(mem) == 3 and b"\xcc" not in mem.values()
+    finally:
+        p.kill()
+        p.wait()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_detach_on_sigterm_and_sighup(tmp_path, sig):
     p, path = start_counter("gcc-pie-O0-nocf", threads=3)
@@ -317,7 +343,6 @@ def test_stop_and_continue_from_outside(tmp_path):
     time.sleep(0.3)
     state = open(f"/proc/{kid}/stat").read().split()[2]
     assert state == "t" or state == "T", state     # stopped, as it would be without fntrace
-    before = f.stdout.readline() if False else None
     os.kill(kid, signal.SIGCONT)
     rest = f.stdout.read()
     assert f.wait(timeout=30) == 0

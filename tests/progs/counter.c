@@ -1,7 +1,8 @@
 /* counter: a long-running program to attach to. Each of its threads (argv[1], default 1) counts,
  * calling traced functions; the main thread prints the total every 20 ms, so a test can check the
  * numbers go on rising, one by one, before, during and after tracing. Ends after argv[2] seconds
- * (default 30) or when its stdin closes, whichever comes first when argv[3] is "stdin". */
+ * (default 30). With argv[3] "busy", the counting threads never sleep: they are always in or
+ * near a traced function, wherever a tracer interrupts them. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "t.h"
 
 static atomic_long total;
+static int busy;
 
 T_FN long t_step(long x)
 {
@@ -30,7 +32,8 @@ static void *spin(void *arg)
 	for (;;) {
 		t_tick();
 		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
+		if (!busy)
+			nanosleep(&ts, NULL);
 	}
 	return NULL;
 }
@@ -39,6 +42,7 @@ int main(int argc, char **argv)
 {
 	int threads = argc > 1 ? atoi(argv[1]) : 1;
 	int secs = argc > 2 ? atoi(argv[2]) : 30;
+	busy = argc > 3 && !strcmp(argv[3], "busy");
 	for (int i = 0; i < threads; i++) {
 		pthread_t th;
 		pthread_create(&th, NULL, spin, NULL);
