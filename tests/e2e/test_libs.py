@@ -1,7 +1,6 @@
 """Library calls, functions inside libraries (-l), dlopen/dlclose, IFUNCs, demangled names."""
 import re
 import subprocess
-import time
 
 import pytest
 
@@ -94,12 +93,15 @@ def test_dlopen_with_lib_traces_the_plugin_inside(tmp_path):
     assert r.trace.splitlines() == once * 2
 
 
-def test_lib_all_starts_fast(tmp_path):
-    # Every function of every library: thousands of breakpoints, planted in bulk.
-    t = time.perf_counter()
-    r = run(["-l", "*", "-o", "/dev/null", "--flat", libprog("gcc-lazy")], tmp_path, to_file=False)
+def test_lib_all_traces_every_library(tmp_path):
+    # Every function of every library: thousands of breakpoints, planted in bulk (how fast is
+    # bench/README.md's business). The loader's and libc's own functions show, from the start.
+    r = run(["-l", "*", "--flat", libprog("gcc-lazy")], tmp_path)
     assert r.rc == 0
-    assert time.perf_counter() - t < 5      # generous: the bench measures it (bench/README.md)
+    libs = {l.split("@", 1)[1].rstrip("();") for l in r.trace.splitlines() if "@" in l}
+    assert {"ld-linux-x86-64.so.2", "libc.so.6"} <= libs
+    first = r.trace.splitlines()[0]
+    assert first.endswith("@ld-linux-x86-64.so.2();"), first
 
 
 def test_cxx_names_demangled_and_raw(tmp_path):
