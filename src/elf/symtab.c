@@ -62,6 +62,53 @@ static int cand_cmp(const void *pa, const void *pb)
 	return symtab_alias_cmp(a->name, a->bind, b->name, b->bind);
 }
 
+static int range_cmp(const void *pa, const void *pb)
+{
+	const struct range *a = pa, *b = pb;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* Narrows st->xsegs, the executable segments, to the executable sections inside them. An old
+ * or lld-linked library has one R+X segment that holds .rodata, .eh_frame and the symbol tables
+ * too: data there, decoded as code, would give false call targets, and a breakpoint planted in
+ * it would change the program's constants. Without section headers the segments stay. */
+static void code_sections(Elf *e, struct symtab *st)
+{
+	struct range *code = NULL;
+	size_t n = 0;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !sh.sh_size ||
+		    (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) != (SHF_ALLOC | SHF_EXECINSTR))
+			continue;
+		for (size_t i = 0; i < st->nxsegs; i++) {
+			taddr_t lo = sh.sh_addr > st->xsegs[i].lo ? sh.sh_addr : st->xsegs[i].lo;
+			taddr_t end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX : sh.sh_addr + sh.sh_size;
+			taddr_t hi = end < st->xsegs[i].hi ? end : st->xsegs[i].hi;
+			if (lo >= hi)
+				continue;
+			code = xrealloc(code, (n + 1) * sizeof(*code));
+			code[n++] = (struct range){ lo, hi };
+		}
+	}
+	if (!n)
+		return;
+	qsort(code, n, sizeof(*code), range_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* sections a few alignment bytes apart are read and written as one */
+		if (m && code[i].lo <= code[m - 1].hi + 256) {
+			if (code[i].hi > code[m - 1].hi)
+				code[m - 1].hi = code[i].hi;
+		} else {
+			code[m++] = code[i];
+		}
+	}
+	free(st->xsegs);
+	st->xsegs = code;
+	st->nxsegs = m;
+}
+
 static const char *machine_name(int m)
 {
 	switch (m) {
@@ -192,11 +239,13 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 			continue;
 		if (ph.p_type == PT_INTERP)
 			st->interp = true;
-		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && ph.p_memsz) {
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && ph.p_memsz &&
+		    ph.p_vaddr + ph.p_memsz > ph.p_vaddr) {
 			st->xsegs = xrealloc(st->xsegs, (st->nxsegs + 1) * sizeof(*st->xsegs));
 			st->xsegs[st->nxsegs++] = (struct range){ ph.p_vaddr, ph.p_vaddr + ph.p_memsz };
 		}
 	}
+	code_sections(e, st);
 
 	size_t shnum = 0;
 	elf_getshdrnum(e, &shnum);

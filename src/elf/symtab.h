@@ -28,7 +28,8 @@ struct symtab {
 	struct func *ifuncs;  /* exported STT_GNU_IFUNC symbols: addr is the resolver's */
 	size_t nifuncs;
 	taddr_t r_debug;      /* the dynamic loader's _r_debug object, link-time; 0 elsewhere */
-	struct range *xsegs;  /* executable PT_LOAD segments, link-time */
+	struct range *xsegs;  /* code, link-time: executable sections within executable PT_LOAD
+			       * segments (the segments, if there are no section headers) */
 	size_t nxsegs;
 };
 

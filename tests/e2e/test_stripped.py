@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import FNTRACE, SOME_VARIANTS, VARIANTS, normalize, prog, run
+from conftest import FNTRACE, ROOT, SOME_VARIANTS, VARIANTS, normalize, prog, run, untraced
 
 TOK = re.compile(r"^(.*?\| +(?:\} /\* )?)([^ ();]+)(\(\);|\(\) \{| \*/)$")
 
@@ -147,3 +147,24 @@ def test_static_musl_stripped_finds_main(tmp_path):
     # main's five calls follow it, each a sub_ named after its address.
     after = calls[calls.index("main();") + 1:]
     assert all(re.fullmatch(r"sub_[0-9a-f]+\(\);", l) for l in after[:1])
+
+
+def test_code_and_constants_in_one_segment(tmp_path):
+    # Linked with -z noseparate-code, .rodata shares the R+X segment with .text. Only executable
+    # sections are code: the constants, some of which decode as calls, are neither searched for
+    # functions nor given breakpoints, stripped or not.
+    src = os.path.join(ROOT, "tests", "progs", "onesegment.c")
+    exe = tmp_path / "onesegment"
+    subprocess.run(["gcc", "-O2", "-Wl,-z,noseparate-code", "-I", os.path.dirname(src), "-o", str(exe), src],
+                   check=True)
+    segs = subprocess.run(["readelf", "-lW", str(exe)], capture_output=True, text=True).stdout
+    assert re.search(r"LOAD .* R E .*", segs) and not re.search(r"LOAD .* R  .*", segs), segs
+    subprocess.run(["strip", "-o", str(exe) + ".stripped", str(exe)], check=True)
+    expect = untraced(str(exe)).stdout
+    plain = run(["--flat", str(exe)], tmp_path)
+    stripped = run(["--flat", str(exe) + ".stripped"], tmp_path)
+    assert plain.stdout == stripped.stdout == expect
+    assert "checksum();" in plain.trace.splitlines() and "twice();" in plain.trace.splitlines()
+    at = names_at(str(exe))
+    for x, y in zip(plain.trace.splitlines(), stripped.trace.splitlines(), strict=True):
+        assert x == y or (y.startswith("sub_") and x[:-3] in at.get(int(y[4:-3], 16), ())), (x, y)
