@@ -212,7 +212,6 @@ size_t bp_plant_module(struct task *t, struct module *m)
 		free(text);
 	}
 	free(batch);
-	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted", p->pid, m->path, planted);
 	return planted;
 }
 

@@ -39,6 +39,7 @@ static void text_range(struct module *m)
 static struct module *module_open(const char *file, const char *shown, taddr_t bias, taddr_t lmap, bool exe)
 {
 	char err[512];
+	uint64_t t0 = util_now_ns();
 	struct module *m = xcalloc(1, sizeof(*m));
 	if (symtab_load(file, &m->st, err, sizeof(err))) {
 		DEBUG(DBG_ELF, "%s", err);
@@ -55,6 +56,7 @@ static struct module *module_open(const char *file, const char *shown, taddr_t b
 	m->traced = !exe && lib_wanted(m);
 	if (exe || m->traced)
 		symtab_discover(&m->st);   /* stripped: find functions without their names */
+	m->read_ns = util_now_ns() - t0;
 	return m;
 }
 
@@ -70,7 +72,10 @@ static void add(struct task *t, struct module *m)
 	struct proc *p = t->p;
 	p->mods = xrealloc(p->mods, (p->nmods + 1) * sizeof(*p->mods));
 	p->mods[p->nmods++] = m;
-	bp_plant_module(t, m);
+	uint64_t t0 = util_now_ns();
+	size_t planted = bp_plant_module(t, m);
+	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted in %.1f ms (%zu functions read in %.1f ms)",
+	      p->pid, m->path, planted, (util_now_ns() - t0) / 1e6, m->st.nfuncs, m->read_ns / 1e6);
 	if (m->st.nifuncs && (m->traced || trace_opts.libcalls))
 		p->ifunc_pending = true;
 	DEBUG(DBG_ELF, "pid %d: %s at %#" PRIx64 "%s", p->pid, m->path, m->bias, m->traced ? " (traced)" : "");

@@ -56,6 +56,7 @@ struct module {
 	bool traced;                 /* -l matched: every function traced, as name@name */
 	bool ifuncs_done;            /* its IFUNC symbols' implementations are planted */
 	struct range text;           /* runtime extent of its executable segments */
+	uint64_t read_ns;            /* time taken to read its functions (--debug=bp) */
 };
 
 /* An address space: its modules, breakpoints and scratch. Usually one process; a vfork child
