@@ -143,7 +143,7 @@ static uint32_t register_func(const struct module *m, const struct func *f, bool
 size_t bp_plant_module(struct task *t, struct module *m)
 {
 	struct proc *p = t->p;
-	const struct symtab *st = &m->st;
+	const struct symtab *st = m->st;
 	struct slot_batch *batch = xmalloc(sizeof(*batch));
 	size_t planted = 0;
 	batch->len = 0;

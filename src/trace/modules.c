@@ -2,6 +2,7 @@
  * libraries the loader lists in its rendezvous structure (r_debug), which it updates and
  * announces by calling r_brk (_dl_debug_state) whenever a library comes or goes. */
 #include "trace.h"
+#include "../elf/symcache.h"
 
 #include <elf.h>
 #include <fnmatch.h>
@@ -26,8 +27,8 @@ static bool lib_wanted(const struct module *m)
 static void text_range(struct module *m)
 {
 	m->text = (struct range){ 0, 0 };
-	for (size_t i = 0; i < m->st.nxsegs; i++) {
-		taddr_t lo = m->st.xsegs[i].lo + m->bias, hi = m->st.xsegs[i].hi + m->bias;
+	for (size_t i = 0; i < m->st->nxsegs; i++) {
+		taddr_t lo = m->st->xsegs[i].lo + m->bias, hi = m->st->xsegs[i].hi + m->bias;
 		if (!m->text.hi || lo < m->text.lo)
 			m->text.lo = lo;
 		if (hi > m->text.hi)
@@ -41,28 +42,28 @@ static struct module *module_open(const char *file, const char *shown, taddr_t b
 	char err[512];
 	uint64_t t0 = util_now_ns();
 	struct module *m = xcalloc(1, sizeof(*m));
-	if (symtab_load(file, &m->st, err, sizeof(err))) {
+	if (!(m->st = symcache_get(file, err, sizeof(err)))) {
 		DEBUG(DBG_ELF, "%s", err);
 		free(m);
 		return NULL;
 	}
 	m->path = xstrdup(shown);
 	const char *base = strrchr(m->path, '/');
-	m->name = m->st.soname ? m->st.soname : base ? base + 1 : m->path;
+	m->name = m->st->soname ? m->st->soname : base ? base + 1 : m->path;
 	m->bias = bias;
 	m->lmap = lmap;
 	m->exe = exe;
 	text_range(m);
 	m->traced = !exe && lib_wanted(m);
 	if (exe || m->traced)
-		symtab_discover(&m->st);   /* stripped: find functions without their names */
+		symcache_discover(m->st);   /* stripped: find functions without their names */
 	m->read_ns = util_now_ns() - t0;
 	return m;
 }
 
 static void module_free(struct module *m)
 {
-	symtab_free(&m->st);
+	symcache_put(m->st);
 	free(m->path);
 	free(m);
 }
@@ -75,8 +76,8 @@ static void add(struct task *t, struct module *m)
 	uint64_t t0 = util_now_ns();
 	size_t planted = bp_plant_module(t, m);
 	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted in %.1f ms (%zu functions read in %.1f ms)",
-	      p->pid, m->path, planted, (util_now_ns() - t0) / 1e6, m->st.nfuncs, m->read_ns / 1e6);
-	if (m->st.nifuncs && (m->traced || trace_opts.libcalls))
+	      p->pid, m->path, planted, (util_now_ns() - t0) / 1e6, m->st->nfuncs, m->read_ns / 1e6);
+	if (m->st->nifuncs && (m->traced || trace_opts.libcalls))
 		p->ifunc_pending = true;
 	DEBUG(DBG_ELF, "pid %d: %s at %#" PRIx64 "%s", p->pid, m->path, m->bias, m->traced ? " (traced)" : "");
 }
@@ -123,24 +124,24 @@ void modules_load_exe(struct task *t)
 		module_free(m);
 		return;
 	}
-	m->bias = entry - m->st.entry;
+	m->bias = entry - m->st->entry;
 	text_range(m);
 	/* A stop at the entry point: the loader is done, IFUNCs can be resolved. */
-	if (m->st.interp)
+	if (m->st->interp)
 		bp_at(t, entry);
 	add(t, m);
 
 	/* The dynamic loader: its r_brk tells us of every library it loads or unloads. */
-	if (!m->st.interp || proc_auxv(p, AT_BASE, &base) || !base || !mapped_path(p->pid, base, path, sizeof(path)))
+	if (!m->st->interp || proc_auxv(p, AT_BASE, &base) || !base || !mapped_path(p->pid, base, path, sizeof(path)))
 		return;
 	struct module *ld = module_open(path, path, base, 0, false);
 	if (!ld)
 		return;
 	add(t, ld);
-	p->r_debug = ld->st.r_debug ? ld->st.r_debug + base : 0;
-	for (size_t i = 0; i < ld->st.nfuncs; i++)
-		if (!strcmp(ld->st.funcs[i].name, "_dl_debug_state")) {
-			struct bp *bp = bp_at(t, ld->st.funcs[i].addr + base);
+	p->r_debug = ld->st->r_debug ? ld->st->r_debug + base : 0;
+	for (size_t i = 0; i < ld->st->nfuncs; i++)
+		if (!strcmp(ld->st->funcs[i].name, "_dl_debug_state")) {
+			struct bp *bp = bp_at(t, ld->st->funcs[i].addr + base);
 			if (bp)
 				bp->hook = true;
 		}
@@ -218,8 +219,8 @@ void modules_resolve_ifuncs(struct task *t)
 		if (m->ifuncs_done || (!m->traced && !trace_opts.libcalls))
 			continue;
 		m->ifuncs_done = true;
-		for (size_t j = 0; j < m->st.nifuncs; j++) {
-			const struct func *f = &m->st.ifuncs[j];
+		for (size_t j = 0; j < m->st->nifuncs; j++) {
+			const struct func *f = &m->st->ifuncs[j];
 			uint64_t impl;
 			/* x86-64 glibc resolvers take (hwcap, hwcap2 info); they read the CPU
 			 * features the loader set up, and return the implementation. */

@@ -51,7 +51,7 @@ struct module {
 	const char *name;            /* soname or file base name: what name@ shows */
 	taddr_t bias;                /* runtime address minus link-time address */
 	taddr_t lmap;                /* its link_map in the program; 0 for executable and loader */
-	struct symtab st;
+	struct symtab *st;           /* shared with every module of the same file (symcache) */
 	bool exe;                    /* the main executable */
 	bool traced;                 /* -l matched: every function traced, as name@name */
 	bool ifuncs_done;            /* its IFUNC symbols' implementations are planted */

@@ -71,7 +71,7 @@ void trace_load_image(struct task *t)
 	proc_load_maps(p);
 	modules_load_exe(t);
 	static bool warned;
-	if (p->nmods && !p->mods[0]->st.nfuncs && t->tgid == leader && !warned) {
+	if (p->nmods && !p->mods[0]->st->nfuncs && t->tgid == leader && !warned) {
 		warn_msg("%s: no function symbols found (stripped?)", p->mods[0]->path);
 		warned = true;
 	}
