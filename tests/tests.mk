@@ -56,3 +56,29 @@ clean-unit:
 clean: clean-unit
 
 .PHONY: unit check-unit clean-unit
+
+# The tests of the parsers of untrusted input (ELF files, trace files) run once more, built with
+# ASan and UBSan: undefined behaviour on a malformed file is a bug even where it shows no symptom.
+SAN_TESTS := symtab tracefile
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_DIR := $(UNIT_DIR)/san
+SAN_BINS := $(SAN_TESTS:%=$(SAN_DIR)/test_%)
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(foreach t,$(SAN_TESTS),$(eval $(SAN_DIR)/test_$(t): $(unit_objs_$(t):build/%=build/san/%)))
+
+$(SAN_DIR)/test_%: tests/unit/test_%.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -MMD -MP -o $@ $< $(filter %.o,$^) $(UNIT_LIBS) $(LDLIBS)
+
+-include $(SAN_BINS:=.d) $(foreach t,$(SAN_TESTS),$(unit_objs_$(t):build/%.o=build/san/%.d))
+
+check-unit-san: $(SAN_BINS) $(UNIT_FIXTURES)
+	@fail=0; for t in $(SAN_BINS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=0 ./$$t || fail=1; done; exit $$fail
+
+check-unit: check-unit-san
+
+.PHONY: check-unit-san

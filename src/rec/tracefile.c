@@ -586,7 +586,9 @@ static int record(struct tracefile *tf)
 		r = 0;
 		break;
 	case REC_THREAD: {
-		int64_t tid = (int64_t)tf->tid + unzigzag(f[0]);
+		/* Ids fit in 31 bits: a larger difference is corrupt, and must not overflow the sum. */
+		int64_t d = unzigzag(f[0]);
+		int64_t tid = d < -INT32_MAX || d > INT32_MAX ? 0 : tf->tid + d;
 		int64_t pid = f[1] ? (int64_t)f[1] : tf->pid;
 		if (tid <= 0 || tid > INT32_MAX || pid <= 0 || pid > INT32_MAX)
 			return fail(tf, "corrupt at byte %" PRIu64 ": bad thread or process id", offset(tf));

@@ -322,6 +322,10 @@ static void test_errors(void **state)
 	expect_error(huge, sizeof(huge), -1, "corrupt at byte 12: a number too large");
 	static const uint8_t bad_tid[] = { HEADER, 0x10, 0, 0 };
 	expect_error(bad_tid, sizeof(bad_tid), -1, "bad thread or process id");
+	/* A difference of +(2^63 - 1) from tid 5: the sum must not overflow (the sanitized build). */
+	static const uint8_t far_tid[] = { HEADER, 0x10, 10, 5, 0x10, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					   0xff, 0xff, 0x01, 5 };
+	expect_error(far_tid, sizeof(far_tid), -1, "corrupt at byte 15: bad thread or process id");
 	static const uint8_t long_name[] = { HEADER, 0x11, 0, 0x81, 0x80, 0x80, 0x01 };
 	expect_error(long_name, sizeof(long_name), -1, "a name of 2097153 bytes");
 	static const uint8_t no_end[] = { HEADER, 0x10, 10, 5 };
