@@ -366,7 +366,8 @@ static const struct fde *inside_fde(const struct image *im, taddr_t a)
  * signal-frame FDE) it still is one. */
 static void find_taken(struct image *im)
 {
-	qsort(im->fdes, im->nfdes, sizeof(*im->fdes), fde_cmp);
+	if (im->nfdes)
+		qsort(im->fdes, im->nfdes, sizeof(*im->fdes), fde_cmp);
 	for (size_t i = 0; i < im->naddrs; i++) {
 		taddr_t a = im->addrs[i];
 		const struct fde *f = inside_fde(im, a);
@@ -379,7 +380,8 @@ static void find_taken(struct image *im)
  * a jump target where nothing falls through, outside every FDE. */
 static void find_jumped(struct image *im)
 {
-	qsort(im->bounds, im->nbounds, sizeof(*im->bounds), addr_cmp);
+	if (im->nbounds)
+		qsort(im->bounds, im->nbounds, sizeof(*im->bounds), addr_cmp);
 	for (size_t i = 0; i < im->njmps; i++) {
 		taddr_t a = im->jmps[i];
 		if (in_sorted(im->bounds, im->nbounds, a) && !inside_fde(im, a) && !in_sorted(im->jccs, im->njccs, a))
@@ -395,8 +397,10 @@ static void find_branches(struct image *im)
 		if (b)
 			scan_calls(b, hi - lo, lo, branch_cb, im);
 	}
-	qsort(im->calls, im->ncalls, sizeof(*im->calls), addr_cmp);
-	qsort(im->jccs, im->njccs, sizeof(*im->jccs), addr_cmp);
+	if (im->ncalls)
+		qsort(im->calls, im->ncalls, sizeof(*im->calls), addr_cmp);
+	if (im->njccs)
+		qsort(im->jccs, im->njccs, sizeof(*im->jccs), addr_cmp);
 }
 
 static void find_main(struct image *im, taddr_t entry, int depth)
@@ -473,7 +477,8 @@ void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 	if (!im.raw)
 		return;
 	each_section(&im, read_section);
-	qsort(im.rels, im.nrels, sizeof(*im.rels), rel_cmp);
+	if (im.nrels)
+		qsort(im.rels, im.nrels, sizeof(*im.rels), rel_cmp);
 	find_go(&im);
 	found(&im, eh->e_entry, NULL);
 	for (size_t i = 0; i < im.nrels; i++)

@@ -272,7 +272,8 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 	st->ifuncs = ifv.v;
 	st->nifuncs = ifv.n;
 
-	qsort(c, n, sizeof(*c), cand_cmp);
+	if (n)
+		qsort(c, n, sizeof(*c), cand_cmp);
 	st->funcs = xmalloc((n ? n : 1) * sizeof(*st->funcs));
 	for (size_t i = 0; i < n; i++) {
 		if (st->nfuncs && st->funcs[st->nfuncs - 1].addr == c[i].addr) {
@@ -357,7 +358,8 @@ size_t symtab_discover(struct symtab *st)
 	size_t added = 0;
 	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
 		discover_functions(e, &eh, st, add_found, &fv);
-	qsort(fv.v, fv.n, sizeof(*fv.v), found_cmp);
+	if (fv.n)
+		qsort(fv.v, fv.n, sizeof(*fv.v), found_cmp);
 	for (size_t i = 0; i < fv.n; i++) {
 		if (i && fv.v[i].addr == fv.v[i - 1].addr)
 			continue;
