@@ -11,7 +11,7 @@ ZYDIS_LIBS := $(shell pkg-config --libs zydis 2>/dev/null || echo -lZydis -lZyco
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_GNU_SOURCE \
 	  -DFNTRACE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS += $(shell pkg-config --libs $(PKGS)) $(ZYDIS_LIBS) -liberty
+LDLIBS += $(shell pkg-config --libs $(PKGS)) $(ZYDIS_LIBS) -liberty -pthread
 
 SRCS := $(wildcard src/*.c src/*/*.c src/*/*/*.c)
 OBJS := $(SRCS:%.c=build/%.o)

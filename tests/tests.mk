@@ -10,8 +10,9 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # One test per module; each links only the objects of the module it tests (and util). What those
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_out_common has
 # empty formatters.
-UNIT_TESTS := insn symtab symcache callstack out_common funcs addrmap tracefile
+UNIT_TESTS := insn scan symtab symcache callstack out_common funcs addrmap tracefile
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
+unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symcache   := build/src/elf/symcache.o build/src/elf/symtab.o build/src/elf/discover.o \
 			build/src/arch/x86_64/scan.o build/src/util/util.o

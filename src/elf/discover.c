@@ -389,14 +389,27 @@ static void find_jumped(struct image *im)
 	}
 }
 
+/* Big code is decoded in parts of about this size, cut where a named function starts. The cuts
+ * depend on the file only, so the functions found do not depend on the machine. */
+#define SCAN_PART (4u << 20)
+
 static void find_branches(struct image *im)
 {
-	for (size_t i = 0; i < im->st->nxsegs; i++) {
-		taddr_t lo = im->st->xsegs[i].lo, hi = im->st->xsegs[i].hi;
+	const struct symtab *st = im->st;
+	taddr_t *splits = xmalloc((st->nfuncs + 1) * sizeof(*splits));
+	for (size_t i = 0; i < st->nxsegs; i++) {
+		taddr_t lo = st->xsegs[i].lo, hi = st->xsegs[i].hi;
 		const uint8_t *b = bytes_at(im, lo, hi - lo);
-		if (b)
-			scan_calls(b, hi - lo, lo, branch_cb, im);
+		if (!b)
+			continue;
+		size_t nsplits = 0;
+		for (size_t j = 0; j < st->nfuncs; j++)
+			if (st->funcs[j].addr >= (nsplits ? splits[nsplits - 1] : lo) + SCAN_PART &&
+			    st->funcs[j].addr < hi)
+				splits[nsplits++] = st->funcs[j].addr;
+		scan_calls_split(b, hi - lo, lo, splits, nsplits, branch_cb, im);
 	}
+	free(splits);
 	if (im->ncalls)
 		qsort(im->calls, im->ncalls, sizeof(*im->calls), addr_cmp);
 	if (im->njccs)

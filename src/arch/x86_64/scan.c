@@ -2,6 +2,9 @@
 #include "scan.h"
 
 #include <Zydis/Zydis.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 static ZydisDecoder *decoder(void)
 {
@@ -29,20 +32,33 @@ static bool may_refer(const ZydisDecodedInstruction *zi)
 	}
 }
 
-void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
-		void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg)
+/* The decoding state at a part's edges, for scan_calls_split to join parts as one scan. */
+struct edges {
+	bool no_fallthrough;   /* in: before the first instruction; out: after the last */
+	taddr_t first;         /* out: the first instruction that is no padding, if no undecodable
+				* byte came before it; 0 if none */
+	bool pads_only;        /* out: nothing but padding: the state passes through unchanged */
+};
+
+static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e,
+		 void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg)
 {
 	ZydisDecoderContext ctx;
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	bool no_fallthrough = true;   /* nothing before the first instruction */
+	bool no_fallthrough = e->no_fallthrough, clean = true;
+	e->first = 0;
 	for (size_t off = 0; off < len;) {
 		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), &ctx, code + off, len - off, &zi))) {
 			off++;
-			no_fallthrough = false;
+			no_fallthrough = clean = false;
 			continue;
 		}
 		bool pad = zi.mnemonic == ZYDIS_MNEMONIC_NOP || zi.mnemonic == ZYDIS_MNEMONIC_INT3;
+		if (!pad && clean) {
+			e->first = vaddr + off;
+			clean = false;
+		}
 		if (no_fallthrough && !pad && !((vaddr + off) & 15))
 			fn(vaddr + off, REF_BOUNDARY, arg);
 		if (!pad)
@@ -70,6 +86,106 @@ void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
 			fn(ops[1].imm.value.u, REF_ADDR, arg);
 		off += zi.length;
 	}
+	e->no_fallthrough = no_fallthrough;
+	e->pads_only = clean;
+}
+
+void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
+		void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg)
+{
+	struct edges e = { .no_fallthrough = true };   /* nothing before the first instruction */
+	scan(code, len, vaddr, &e, fn, arg);
+}
+
+/* One part of a split scan: its references, kept to be replayed in order. */
+struct part {
+	size_t off, len;
+	struct edges e;
+	taddr_t *targets;
+	uint8_t *refs;
+	size_t n, cap;
+};
+
+struct split {
+	const uint8_t *code;
+	taddr_t vaddr;
+	struct part *parts;
+	size_t nparts;
+	atomic_size_t next;   /* the next part to decode */
+};
+
+static void keep(taddr_t target, enum code_ref ref, void *arg)
+{
+	struct part *p = arg;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 4096;
+		p->targets = xrealloc(p->targets, p->cap * sizeof(*p->targets));
+		p->refs = xrealloc(p->refs, p->cap);
+	}
+	p->targets[p->n] = target;
+	p->refs[p->n++] = (uint8_t)ref;
+}
+
+static void *decode_parts(void *arg)
+{
+	struct split *sp = arg;
+	size_t k;
+	while ((k = atomic_fetch_add(&sp->next, 1)) < sp->nparts) {
+		struct part *p = &sp->parts[k];
+		p->e.no_fallthrough = k == 0;   /* a later part's start is settled when joining */
+		scan(sp->code + p->off, p->len, sp->vaddr + p->off, &p->e, keep, p);
+	}
+	return NULL;
+}
+
+void scan_calls_split(const uint8_t *code, size_t len, taddr_t vaddr, const taddr_t *splits, size_t nsplits,
+		      void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg)
+{
+	struct split sp = { .code = code, .vaddr = vaddr };
+	sp.parts = xcalloc(nsplits + 1, sizeof(*sp.parts));
+	size_t at = 0;
+	for (size_t i = 0; i < nsplits; i++) {
+		if (splits[i] <= vaddr + at || splits[i] >= vaddr + len)
+			continue;
+		sp.parts[sp.nparts++] = (struct part){ .off = at, .len = splits[i] - vaddr - at };
+		at = splits[i] - vaddr;
+	}
+	sp.parts[sp.nparts++] = (struct part){ .off = at, .len = len - at };
+	if (sp.nparts == 1) {
+		free(sp.parts);
+		scan_calls(code, len, vaddr, fn, arg);
+		return;
+	}
+	decoder();   /* set up before the threads share it */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = cpus > 1 ? (size_t)cpus - 1 : 0;
+	if (nthreads > sp.nparts - 1)
+		nthreads = sp.nparts - 1;
+	if (nthreads > 15)
+		nthreads = 15;
+	pthread_t th[15];
+	size_t started = 0;
+	while (started < nthreads && pthread_create(&th[started], NULL, decode_parts, &sp) == 0)
+		started++;
+	decode_parts(&sp);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+
+	/* Joined as one scan would have seen them: a part's first real instruction is a boundary
+	 * if what came before it ended with nothing to fall through. */
+	bool carry = true;
+	for (size_t k = 0; k < sp.nparts; k++) {
+		struct part *p = &sp.parts[k];
+		if (k && carry && p->e.first && !(p->e.first & 15))
+			fn(p->e.first, REF_BOUNDARY, arg);
+		if (!k || !p->e.pads_only)
+			carry = p->e.no_fallthrough;
+		for (size_t i = 0; i < p->n; i++)
+			fn(p->targets[i], (enum code_ref)p->refs[i], arg);
+		free(p->targets);
+		free(p->refs);
+	}
+	free(sp.parts);
 }
 
 bool scan_thunk_target(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *target)

@@ -19,6 +19,13 @@ enum code_ref {
 void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
 		void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg);
 
+/* The same, decoded in parts on every CPU: the code is cut at splits (sorted addresses where an
+ * instruction is known to start, such as function symbols). fn is called from the calling
+ * thread, in order, with what scan_calls would report, except that decoding is in step at every
+ * cut where scan_calls may still be out of step after data or odd padding. */
+void scan_calls_split(const uint8_t *code, size_t len, taddr_t vaddr, const taddr_t *splits, size_t nsplits,
+		      void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg);
+
 /* If the code at vaddr is a thunk (endbr64 or nops, then an unconditional direct jmp: a function
  * that only tail-calls another), puts the jump's target in *target and returns true. */
 bool scan_thunk_target(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *target);
