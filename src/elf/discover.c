@@ -40,9 +40,10 @@ static const uint8_t *bytes_at(struct image *im, taddr_t a, size_t len)
 		GElf_Phdr ph;
 		if (!gelf_getphdr(im->e, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		if (a >= ph.p_vaddr && a + len <= ph.p_vaddr + ph.p_filesz && a + len > a &&
-		    ph.p_offset + (a - ph.p_vaddr) + len <= im->rawlen)
-			return (const uint8_t *)im->raw + ph.p_offset + (a - ph.p_vaddr);
+		taddr_t d = a - ph.p_vaddr;   /* no sum of the file's values can wrap around */
+		if (a >= ph.p_vaddr && d <= ph.p_filesz && len <= ph.p_filesz - d &&
+		    ph.p_offset <= im->rawlen && d + len <= im->rawlen - ph.p_offset)
+			return (const uint8_t *)im->raw + ph.p_offset + d;
 	}
 	return NULL;
 }
@@ -187,7 +188,9 @@ static void init_fini_section(struct image *im, Elf_Scn *scn, const GElf_Shdr *s
 	if (sh->sh_type == SHT_INIT_ARRAY || sh->sh_type == SHT_FINI_ARRAY || sh->sh_type == SHT_PREINIT_ARRAY)
 		for (taddr_t a = sh->sh_addr; a + 8 <= sh->sh_addr + sh->sh_size && a >= sh->sh_addr; a += 8) {
 			taddr_t v;
-			if (pointer_at(im, a, &v) && v != (taddr_t)-1)
+			if (!pointer_at(im, a, &v))
+				break;   /* past the file: a bogus sh_size, however large, ends here */
+			if (v != (taddr_t)-1)
 				found(im, v, NULL);
 		}
 }
@@ -452,7 +455,8 @@ static void find_go(struct image *im)
 		GElf_Shdr sh;
 		const char *name;
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(im->e, shstrndx, sh.sh_name)) ||
-		    strcmp(name, ".gopclntab") || sh.sh_type == SHT_NOBITS || sh.sh_offset + sh.sh_size > im->rawlen)
+		    strcmp(name, ".gopclntab") || sh.sh_type == SHT_NOBITS || sh.sh_offset > im->rawlen ||
+		    sh.sh_size > im->rawlen - sh.sh_offset)
 			continue;
 		const uint8_t *t = (const uint8_t *)im->raw + sh.sh_offset;
 		size_t len = sh.sh_size;

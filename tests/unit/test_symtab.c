@@ -441,6 +441,77 @@ static void test_damaged_binary(void **state)
 	free(orig);
 }
 
+/* The header of the section called name in buf, an ELF file, or NULL. */
+static Elf64_Shdr *section(uint8_t *buf, const char *name)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Shdr *sh = (Elf64_Shdr *)(buf + eh->e_shoff);
+	const char *strs = (const char *)buf + sh[eh->e_shstrndx].sh_offset;
+	for (int i = 0; i < eh->e_shnum; i++)
+		if (!strcmp(strs + sh[i].sh_name, name))
+			return &sh[i];
+	fail_msg("no section %s", name);
+	return NULL;
+}
+
+/* Loads buf, a damaged stripped binary, and finds its functions: that must end, without a crash,
+ * and what it returns must hold. */
+static void discover_damaged(const uint8_t *buf, size_t len)
+{
+	char path[128], err[256];
+	struct symtab st;
+	tmp_path(path, sizeof(path), "damaged");
+	write_file(path, buf, len);
+	assert_int_equal(symtab_load(path, &st, err, sizeof(err)), 0);
+	symtab_discover(&st);
+	check_invariants(&st);
+	symtab_free(&st);
+}
+
+/* Sizes and offsets that reach past the file, or wrap around: discovery reads nothing outside
+ * the file (the sanitized build checks it) and ends. */
+static void test_discover_damaged(void **state)
+{
+	char src[512];
+	size_t len;
+	fixture_path(src, sizeof(src), "funcs-O2-pie", ".stripped");
+	uint8_t *orig = read_file(src, &len), *buf = malloc(len);
+	assert_non_null(buf);
+	alarm(60);   /* a loop over a bogus size fails the test rather than hang it */
+
+	/* An init array of 2^60 bytes: its pointers end with the file. */
+	memcpy(buf, orig, len);
+	section(buf, ".init_array")->sh_size = 1ull << 60;
+	discover_damaged(buf, len);
+
+	/* The code segment at file offset 2^64 - 256: the offset of an address in it wraps around. */
+	memcpy(buf, orig, len);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X))
+			ph[i].p_offset = -(uint64_t)256;
+	discover_damaged(buf, len);
+
+	/* A Go function table (a note renamed .gopclntab, a header over .text) whose offset + size
+	 * wraps around to 16 bytes, and whose function table is 1 GiB away. */
+	memcpy(buf, orig, len);
+	Elf64_Shdr *go = section(buf, ".note.gnu.build-id"), *text = section(buf, ".text");
+	Elf64_Shdr *shstr = (Elf64_Shdr *)(buf + eh->e_shoff) + eh->e_shstrndx;
+	strcpy((char *)buf + shstr->sh_offset + go->sh_name, ".gopclntab");
+	go->sh_offset = text->sh_offset;
+	go->sh_size = -go->sh_offset + 16;
+	uint8_t *t = buf + go->sh_offset;
+	uint64_t h[8] = { 1, 0, 0, 0, 0, 0, 0, 1ull << 30 };   /* nfunc, ..., functab */
+	memcpy(t, "\xf1\xff\xff\xff\0\0\1\x08", 8);
+	memcpy(t + 8, h, sizeof(h));
+	discover_damaged(buf, len);
+
+	alarm(0);
+	free(buf);
+	free(orig);
+}
+
 /* ---- the ranking of names and the lookups ---- */
 
 /* Without .symtab, discovery finds the functions the unstripped build names: each found address
@@ -570,7 +641,7 @@ static int make_tmpdir(void **state)
 static int remove_tmpdir(void **state)
 {
 	static const char *const files[] = { "text", "empty", "archive", "magic-only", "elf32", "patched",
-					     "garbage" };
+					     "garbage", "damaged" };
 	char path[128];
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		tmp_path(path, sizeof(path), files[i]);
@@ -593,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_after_magic),
 		cmocka_unit_test(test_damaged_binary),
 		cmocka_unit_test(test_discover_stripped),
+		cmocka_unit_test(test_discover_damaged),
 		cmocka_unit_test(test_alias_cmp),
 		cmocka_unit_test(test_lookup),
 	};
