@@ -14,6 +14,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OPTS_COMMON (PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
@@ -230,9 +231,27 @@ static void note_stop(struct dstate *d, const struct stop *s)
 	d->state = DS_STOPPED;
 }
 
-/* Waits until every task has stopped, keeping what each stop says. */
+/* Whether tid sits in a ptrace stop ("t" in /proc/TID/stat). */
+static bool in_trace_stop(pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	FILE *f = fopen(path, "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	const char *end = strrchr(buf, ')');   /* the command name may hold anything */
+	return end && end[1] == ' ' && end[2] == 't';
+}
+
+/* Waits until every task has stopped, keeping what each stop says. A task already held in a
+ * ptrace stop that was reported and answered gets no new stop from PTRACE_INTERRUPT: once
+ * nothing has come for a while, a task that sits in a ptrace stop with nothing to report
+ * counts as stopped. */
 static void stop_everyone(struct dstate *ds, size_t n)
 {
+	uint64_t quiet_since = util_now_ns();
 	for (;;) {
 		size_t running = 0;
 		for (size_t i = 0; i < n; i++)
@@ -240,9 +259,27 @@ static void stop_everyone(struct dstate *ds, size_t n)
 		if (!running)
 			return;
 		struct stop s;
-		stop_next(&s);
-		if (s.kind == STOP_NONE)
-			return;
+		if (!stop_poll(&s)) {
+			if (s.kind == STOP_NONE)
+				return;
+			if (util_now_ns() - quiet_since < 200000000) {
+				nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+				continue;
+			}
+			bool *held = xcalloc(n, sizeof(*held));
+			for (size_t i = 0; i < n; i++)
+				held[i] = ds[i].state == DS_RUNNING && in_trace_stop(ds[i].tid);
+			if (!stop_poll(&s)) {   /* checked after: a stop just made is reported */
+				for (size_t i = 0; i < n; i++)
+					if (held[i])
+						ds[i].state = DS_STOPPED;
+				free(held);
+				quiet_since = util_now_ns();
+				continue;
+			}
+			free(held);
+		}
+		quiet_since = util_now_ns();
 		struct dstate *d = NULL;
 		for (size_t i = 0; i < n && !d; i++)
 			if (ds[i].tid == s.tid)

@@ -37,6 +37,20 @@ void stop_wait(struct stop *s, pid_t which)
 	decode(s, tid, status);
 }
 
+bool stop_poll(struct stop *s)
+{
+	int status;
+	pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+	if (tid < 0 && errno != ECHILD && errno != EINTR)
+		die_errno("waitpid");
+	if (tid <= 0) {
+		s->kind = tid < 0 && errno == ECHILD ? STOP_NONE : STOP_INTR;
+		return false;
+	}
+	decode(s, tid, status);
+	return true;
+}
+
 static void decode(struct stop *s, pid_t tid, int status)
 {
 	s->ts = util_now_ns();

@@ -2,6 +2,8 @@
 #ifndef FNTRACE_STOP_H
 #define FNTRACE_STOP_H
 
+#include <stdbool.h>
+
 #include <sys/types.h>
 
 enum stop_kind {
@@ -33,6 +35,9 @@ struct stop {
 void stop_next(struct stop *s);
 /* The same for one task (which > 0): for code we run in it and wait for at once. */
 void stop_wait(struct stop *s, pid_t which);
+/* The next stop if one is there already. If not, returns false with s->kind STOP_NONE when no
+ * task is left, STOP_INTR otherwise. */
+bool stop_poll(struct stop *s);
 const char *stop_kind_name(enum stop_kind k);
 
 #endif

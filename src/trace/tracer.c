@@ -387,9 +387,14 @@ static void dispatch(struct stop *s)
 		on_signal(t, s, s->sig);
 		break;
 	case STOP_GROUP:
-		/* Stay stopped, as without us, but let SIGCONT be seen. */
-		if (ptrace(PTRACE_LISTEN, t->tid, 0, 0) && errno != ESRCH)
-			warn_errno("ptrace(LISTEN, %d)", t->tid);
+		/* Stay stopped, as without us, but let SIGCONT be seen. LISTEN wants the group-stop
+		 * to be the task's last stop; if we ran code in it since (an attach to a stopped
+		 * process maps scratch through it), it is trapped into a new one first. */
+		if (!ptrace(PTRACE_LISTEN, t->tid, 0, 0) || errno == ESRCH)
+			break;
+		if (errno == EIO && !ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) && !ptrace(PTRACE_CONT, t->tid, 0, 0))
+			break;
+		warn_errno("ptrace(LISTEN, %d)", t->tid);
 		break;
 	case STOP_EVENT_STOP:
 	case STOP_VFORK_DONE:
@@ -450,7 +455,9 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 		launch_path = path;
 		leader = trace_launch(argv, path);
 		task_new(leader, leader, proc_new(leader), ROLE_TRACED);
+		install_handlers(true);   /* after the fork: the program keeps its own dispositions */
 	} else {
+		install_handlers(false);  /* before: a SIGINT while attaching detaches, too */
 		int ok = 0;
 		for (int i = 0; i < npids; i++)
 			ok += trace_attach(pids[i]) == 0;
@@ -458,7 +465,6 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 			exit(1);
 		leader = pids[0];
 	}
-	install_handlers(argv != NULL);   /* after the fork: the program keeps its own dispositions */
 	uint64_t now = util_now_ns();
 	task_each(announce, &now);
 

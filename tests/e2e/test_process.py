@@ -235,6 +235,17 @@ def test_attach_trace_and_detach_on_sigint(tmp_path, variant):
         p.wait()
 
 
+def wait_traced_by(pid, tracer, timeout=10.0):
+    """Waits until tracer has seized pid (its TracerPid)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(f"/proc/{pid}/status") as st:
+            if f"TracerPid:\t{tracer}\n" in st.read():
+                return
+        time.sleep(0.002)
+    pytest.fail(f"pid {tracer} did not attach to {pid}")
+
+
 @pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"])
 def test_attach_and_detach_again_and_again_on_busy_threads(variant):
     # Threads always in or near a traced function: a detach now and then interrupts one just as
@@ -245,7 +256,8 @@ def test_attach_and_detach_again_and_again_on_busy_threads(variant):
         time.sleep(0.1)
         for i in range(25):
             f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-i", "t_*", "-o", "/dev/null"])
-            time.sleep(0.04 + 0.01 * (i % 5))
+            wait_traced_by(p.pid, f.pid)
+            time.sleep(0.01 * (i % 5))
             f.send_signal(signal.SIGINT)
             assert f.wait(timeout=20) == 0
             time.sleep(0.02)
@@ -256,6 +268,59 @@ def test_attach_and_detach_again_and_again_on_busy_threads(variant):
             assert "TracerPid:\t0\n" in st.read()
         mem = text_bytes_in_memory(p.pid, path, {"t_tick", "t_step", "main"})
         assert len(mem) == 3 and b"\xcc" not in mem.values()
+    finally:
+        p.kill()
+        p.wait()
+
+
+def wait_state(pid, states, timeout=5.0):
+    """Waits until the process's state (from /proc/PID/stat) is one of states; returns it."""
+    deadline = time.time() + timeout
+    while True:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        if state in states or time.time() > deadline:
+            return state
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("cont", [False, True], ids=["stopped-throughout", "continued-then-stopped"])
+def test_attach_to_stopped_program_and_detach(tmp_path, cont):
+    # A program stopped by SIGSTOP: attaching runs code in it (to map scratch), yet it stays
+    # stopped while traced; after the detach it is still stopped, as without fntrace, and it
+    # counts on at SIGCONT. Detaching used to hang when the program was stopped.
+    path = prog("gcc-pie-O2-cf", "counter")
+    p = subprocess.Popen([path, "2", "30", "busy"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().startswith("0 ")
+        os.kill(p.pid, signal.SIGSTOP)
+        assert wait_state(p.pid, "T") == "T"
+        out = tmp_path / "s.txt"
+        # Every function, the C library's too: some are stepped out of line, from scratch
+        # memory mapped by a syscall run in the stopped program.
+        f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-o", str(out)], stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        assert wait_state(p.pid, "tT") in "tT"
+        if cont:
+            os.kill(p.pid, signal.SIGCONT)
+            time.sleep(0.3)
+            os.kill(p.pid, signal.SIGSTOP)
+            time.sleep(0.2)
+        f.send_signal(signal.SIGINT)
+        assert f.wait(timeout=20) == 0
+        assert f.stderr.read() == ""
+        rows = summary_rows(out.read_text())
+        assert (rows.get("t_tick", 0) > 0) == cont
+        assert wait_state(p.pid, "T", timeout=1) == "T"      # stopped, as it was
+        with open(f"/proc/{p.pid}/status") as st:
+            assert "TracerPid:\t0\n" in st.read()
+        mem = text_bytes_in_memory(p.pid, path, {"t_tick", "t_step", "main"})
+        assert len(mem) == 3 and b"\xcc" not in mem.values()
+        os.kill(p.pid, signal.SIGCONT)
+        for line in p.stdout:                                 # what it printed before, then more
+            if int(line.split()[0]) >= 25:
+                break
+        assert p.poll() is None
     finally:
         p.kill()
         p.wait()
