@@ -130,7 +130,9 @@ void stacks_event(struct stacks *s, const struct event *ev)
 	uint64_t d = ev->ts - ev->t0;
 	struct snode *nd = &s->v[f.node];
 	nd->calls++;
-	nd->self += (int64_t)(d - f.child);
+	/* Summed as unsigned: a trace file's times may be absurd, and the sum must wrap, not
+	 * overflow. It reads as signed, where a callee outlasting its caller makes it negative. */
+	nd->self = (int64_t)((uint64_t)nd->self + (d - f.child));
 	if (t->n)
 		t->v[t->n - 1].child += d;
 	else if (++s->nidle > 1024)
