@@ -58,6 +58,22 @@ def libs_startup():
     return plain, every, rss, planted
 
 
+def big_libs_startup():
+    """-l '*' on clang --version: libLLVM and libclang-cpp, a quarter of a million functions, most
+    found by discovery (Debian strips its libraries). --debug=bp says how long each module took
+    to read and to plant; the rest of the run is the traced calls of the static constructors."""
+    clang = "/usr/lib/llvm-14/bin/clang"
+    if not os.path.exists(clang):
+        return None
+    dbg = subprocess.run([FNTRACE, "-l", "*", "--debug=bp", "-c", "-o", "/dev/null", clang, "--version"],
+                         capture_output=True, text=True).stderr
+    rows = __import__("re").findall(r": (\d+) entry breakpoints planted in ([\d.]+) ms "
+                                    r"\((\d+) functions read in ([\d.]+) ms\)", dbg)
+    top = max(rows, key=lambda r: int(r[2]))
+    return (len(rows), sum(int(r[0]) for r in rows), sum(float(r[1]) for r in rows),
+            sum(int(r[2]) for r in rows), sum(float(r[3]) for r in rows), top)
+
+
 def main():
     build()
     print(f"# fntrace benchmarks, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, best of {REPEAT}")
@@ -80,6 +96,13 @@ def main():
     print(f"-l '*' on examples/abc (libc and the loader, stripped: every function found by discovery): "
           f"{planted:,} breakpoints, whole run {every_lib * 1000:.0f} ms against {plain * 1000:.0f} ms with "
           f"--no-libcalls; peak RSS {rss_lib / 1024:.1f} MiB.")
+    big = big_libs_startup()
+    if big:
+        mods, bps, plant_ms, funcs, read_ms, top = big
+        print()
+        print(f"-l '*' on clang --version: {mods} modules, {funcs:,} functions read in {read_ms:,.0f} ms, "
+              f"{bps:,} breakpoints planted in {plant_ms:,.0f} ms; the largest, {int(top[2]):,} functions, "
+              f"read in {float(top[3]):,.0f} ms and planted in {float(top[1]):,.0f} ms.")
     none, every, rss = planting()
     print()
     print(f"Planting 100,000 breakpoints (bench/manyfuncs.py): fntrace run with none planted {none * 1000:.0f} ms, "
