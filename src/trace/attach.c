@@ -363,11 +363,12 @@ void trace_detach_all(uint64_t ts)
 		struct proc *p = t->p;
 		bp_restore_all(p, p);
 		bp_free_all(p);
-		/* Unmapping needs a task that is not held in a group-stop: running our code would
-		 * wake it. With none, the scratch pages stay (unused, never executed again). */
-		for (size_t j = 0; j < n && p->nscr; j++) {
-			struct task *u = ds[j].state == DS_STOPPED ? task_get(ds[j].tid) : NULL;
-			if (!u || u->p != p || ds[j].group_stop)
+		/* The scratch is unmapped by a syscall run in one of its tasks, one not in a
+		 * group-stop if there is one; else a stopped one, which the kernel stops again when
+		 * we detach, the group's stop being still in effect. */
+		for (size_t j = 0; j < 2 * n && p->nscr; j++) {
+			struct task *u = ds[j % n].state == DS_STOPPED ? task_get(ds[j % n].tid) : NULL;
+			if (!u || u->p != p || (j < n && ds[j].group_stop))
 				continue;
 			for (size_t k = 0; k < p->nscr; k++) {
 				const long args[6] = { (long)p->scr[k].base, (long)p->scr[k].size, 0, 0, 0, 0 };

@@ -192,6 +192,17 @@ def text_bytes_in_memory(pid, path, names):
     return out
 
 
+def assert_left_clean(pid, path):
+    """Nothing of fntrace's is left in the process: no tracer, no scratch mapping, no 0xCC."""
+    with open(f"/proc/{pid}/status") as st:
+        assert "TracerPid:\t0\n" in st.read()
+    with open(f"/proc/{pid}/maps") as m:
+        anon_x = [l for l in m if " r-xp 00000000 00:00 0 " in l and "[vdso]" not in l]
+    assert anon_x == []
+    mem = text_bytes_in_memory(pid, path, {"t_tick", "t_step", "main"})
+    assert len(mem) == 3 and b"\xcc" not in mem.values()
+
+
 def start_counter(variant, threads=2):
     path = prog(variant, "counter")
     p = subprocess.Popen([path, str(threads), "20"], stdout=subprocess.PIPE, text=True)
@@ -222,14 +233,8 @@ def test_attach_trace_and_detach_on_sigint(tmp_path, variant):
         assert len(trace) > 20
         assert all(re.fullmatch(r"(\[pid \d+\] )?t_(tick|step)\(\);", l) for l in trace)
         # The program runs on exactly as before: counting, untraced, no byte of ours left.
-        with open(f"/proc/{p.pid}/status") as st:
-            assert "TracerPid:\t0\n" in st.read()
         check_counting(p)
-        with open(f"/proc/{p.pid}/maps") as m:
-            anon_x = [l for l in m if " r-xp 00000000 00:00 0 " in l and "[vdso]" not in l]
-        assert anon_x == []
-        mem = text_bytes_in_memory(p.pid, path, {"t_tick", "t_step", "main"})
-        assert len(mem) == 3 and b"\xcc" not in mem.values()
+        assert_left_clean(p.pid, path)
     finally:
         p.kill()
         p.wait()
@@ -264,10 +269,7 @@ def test_attach_and_detach_again_and_again_on_busy_threads(variant):
             assert p.poll() is None, f"the program died ({p.returncode}) after detach {i + 1}"
         time.sleep(0.2)
         assert p.poll() is None
-        with open(f"/proc/{p.pid}/status") as st:
-            assert "TracerPid:\t0\n" in st.read()
-        mem = text_bytes_in_memory(p.pid, path, {"t_tick", "t_step", "main"})
-        assert len(mem) == 3 and b"\xcc" not in mem.values()
+        assert_left_clean(p.pid, path)
     finally:
         p.kill()
         p.wait()
@@ -286,9 +288,10 @@ def wait_state(pid, states, timeout=5.0):
 
 @pytest.mark.parametrize("cont", [False, True], ids=["stopped-throughout", "continued-then-stopped"])
 def test_attach_to_stopped_program_and_detach(tmp_path, cont):
-    # A program stopped by SIGSTOP: attaching runs code in it (to map scratch), yet it stays
-    # stopped while traced; after the detach it is still stopped, as without fntrace, and it
-    # counts on at SIGCONT. Detaching used to hang when the program was stopped.
+    # A program stopped by SIGSTOP: attaching and detaching run code in it (to map and unmap
+    # scratch), yet it stays stopped while traced; after the detach it is still stopped, as
+    # without fntrace, and it counts on at SIGCONT. Detaching used to hang when the program was
+    # stopped, and left the scratch mapped.
     path = prog("gcc-pie-O2-cf", "counter")
     p = subprocess.Popen([path, "2", "30", "busy"], stdout=subprocess.PIPE, text=True)
     try:
@@ -312,10 +315,7 @@ def test_attach_to_stopped_program_and_detach(tmp_path, cont):
         rows = summary_rows(out.read_text())
         assert (rows.get("t_tick", 0) > 0) == cont
         assert wait_state(p.pid, "T", timeout=1) == "T"      # stopped, as it was
-        with open(f"/proc/{p.pid}/status") as st:
-            assert "TracerPid:\t0\n" in st.read()
-        mem = text_bytes_in_memory(p.pid, path, {"t_tick", "t_step", "main"})
-        assert len(mem) == 3 and b"\xcc" not in mem.values()
+        assert_left_clean(p.pid, path)
         os.kill(p.pid, signal.SIGCONT)
         for line in p.stdout:                                 # what it printed before, then more
             if int(line.split()[0]) >= 25:
