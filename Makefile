@@ -41,7 +41,7 @@ example: fntrace examples/abc
 	./fntrace examples/abc
 
 # The whole test suite: unit tests, then end-to-end tests (the last line is pytest's summary).
-check: fntrace test-progs check-unit
+check: fntrace $(SAN_FNTRACE) test-progs check-unit
 	$(PYTEST) -q -p no:cacheprovider tests/e2e
 
 install: fntrace

@@ -84,4 +84,14 @@ check-unit-san: $(SAN_BINS) $(UNIT_FIXTURES)
 
 check-unit: check-unit-san
 
+# fntrace itself, built the same way, for tests/e2e/test_sanitized.py: the cases where the tracer
+# had undefined behaviour or a memory error that the plain build did not show.
+SAN_FNTRACE := build/san/fntrace
+SAN_OBJS := $(OBJS:build/%=build/san/%)
+
+$(SAN_FNTRACE): $(SAN_OBJS)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(SAN_OBJS:.o=.d)
+
 .PHONY: check-unit-san

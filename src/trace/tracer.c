@@ -217,13 +217,21 @@ static void let_go(pid_t child, struct leftover *lo)
 	free(lo);
 }
 
+/* A copy of p's scratch list, for a child that inherits the regions; owned by the caller. */
+static struct scratch *scratch_copy(const struct proc *p)
+{
+	struct scratch *scr = xmalloc((p->nscr + 1) * sizeof(*scr));
+	if (p->nscr)   /* p->scr is NULL until the first region is mapped */
+		memcpy(scr, p->scr, p->nscr * sizeof(*scr));
+	return scr;
+}
+
 /* A child process that we do not follow: cleaned now, let go at its first stop. */
 static void release_child(struct proc *parent, pid_t child)
 {
 	bp_restore_in_child(parent, child);
 	struct leftover *lo = xcalloc(1, sizeof(*lo));
-	lo->scr = xmalloc((parent->nscr + 1) * sizeof(*lo->scr));
-	memcpy(lo->scr, parent->scr, parent->nscr * sizeof(*lo->scr));
+	lo->scr = scratch_copy(parent);
 	lo->nscr = parent->nscr;
 	struct stop *pk = addrmap_del(&parked, (taddr_t)child);
 	if (pk) {
@@ -261,8 +269,7 @@ static void follow_fork(struct task *parent, pid_t child)
 	}
 	modules_copy(p, pp);
 	addrmap_each(&pp->bps, copy_bp, p);
-	p->scr = xmalloc((pp->nscr + 1) * sizeof(*p->scr));
-	memcpy(p->scr, pp->scr, pp->nscr * sizeof(*p->scr));
+	p->scr = scratch_copy(pp);
 	p->nscr = pp->nscr;
 	proc_load_maps(p);
 	const char *name = names_of_process(parent->tgid);

@@ -54,10 +54,10 @@ class Run:
         return normalize(self.trace)
 
 
-def run(args, tmp_path=None, input=None, timeout=60, to_file=True, env=None):
+def run(args, tmp_path=None, input=None, timeout=60, to_file=True, env=None, fntrace=FNTRACE):
     """Runs fntrace with args. With to_file, the trace goes to a file (-o) so the program's own
     stdout and stderr are left alone, and comes back in .trace."""
-    cmd = [FNTRACE]
+    cmd = [fntrace]
     out = None
     if to_file:
         out = os.path.join(str(tmp_path), "trace.txt")
