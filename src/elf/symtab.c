@@ -247,14 +247,19 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 	}
 	code_sections(e, st);
 
-	size_t shnum = 0;
+	size_t shnum = 0, shstrndx = 0;
 	elf_getshdrnum(e, &shnum);
+	elf_getshdrstrndx(e, &shstrndx);
 	bool *xsec = xcalloc(shnum + 1, sizeof(*xsec));
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 		size_t idx = elf_ndxscn(scn);
-		if (gelf_getshdr(scn, &sh) && idx < shnum)
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (idx < shnum)
 			xsec[idx] = (sh.sh_flags & SHF_EXECINSTR) && sh.sh_type == SHT_PROGBITS;
+		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+		st->go |= name && !strcmp(name, ".gopclntab");
 	}
 	read_soname(e, st);
 	struct funcvec ifv = { NULL, 0 };

@@ -22,6 +22,7 @@ struct symtab {
 	bool pie;             /* ET_DYN: loaded at a bias chosen at run time */
 	bool interp;          /* has PT_INTERP: the dynamic loader runs first */
 	bool stripped;        /* no .symtab: only .dynsym names, until symtab_discover() */
+	bool go;              /* built by the Go toolchain (has .gopclntab) */
 	taddr_t entry;        /* e_entry, link-time */
 	struct func *funcs;   /* sorted by addr, one per address (aliases merged) */
 	size_t nfuncs;

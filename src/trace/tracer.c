@@ -121,6 +121,35 @@ static void on_signal(struct task *t, const struct stop *s, int sig)
 	resume(t, sig, 0);
 }
 
+/* The Go runtime restarts a function from its entry when its prologue finds the stack short:
+ * to grow it, or because the scheduler asked the goroutine to yield. That is the same call, not
+ * a new one: its frame is still open with this very stack pointer and return address, on this
+ * thread or, if the goroutine moved, on another thread of the process. (A grown stack has been
+ * moved, so that restart, rarer, is not recognised.) */
+struct open_call {
+	pid_t tgid;
+	uint32_t fn;
+	taddr_t sp, ret;
+	bool found;
+};
+
+static void find_open_call(struct task *t, void *arg)
+{
+	struct open_call *c = arg;
+	for (size_t i = t->cs.n; i-- > 0 && !c->found && t->tgid == c->tgid;)
+		c->found = t->cs.v[i].sp == c->sp && t->cs.v[i].ret == c->ret && t->cs.v[i].fn == c->fn;
+}
+
+static bool go_restart(struct task *t, const struct bp *bp, taddr_t sp, taddr_t ret)
+{
+	struct module *m = modules_find(t->p, bp->addr);
+	if (!m || !m->st->go)
+		return false;
+	struct open_call c = { t->tgid, bp->fn, sp, ret, false };
+	task_each(find_open_call, &c);
+	return c.found;
+}
+
 static void on_trap(struct task *t, const struct stop *s)
 {
 	struct user_regs_struct r;
@@ -161,6 +190,8 @@ static void on_trap(struct task *t, const struct stop *s)
 				report = !m || m->exe;
 			}
 		}
+		if (report && trace_opts.returns && have_ret && go_restart(t, bp, r.rsp, ret))
+			report = false;
 		if (report) {
 			if (trace_opts.returns) {
 				callstack_enter(&t->cs, bp->fn, r.rsp, ret, start);

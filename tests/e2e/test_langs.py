@@ -60,7 +60,8 @@ def go_bins(tmp_path_factory):
     src = os.path.join(LANG, "goprog.go")
     build([go, "build", "-o", str(d / "plain"), src], d, env)
     build([go, "build", "-ldflags=-s -w", "-o", str(d / "stripped"), src], d, env)
-    return {"plain": str(d / "plain"), "stripped": str(d / "stripped")}
+    build([go, "build", "-o", str(d / "preempt"), os.path.join(LANG, "gopreempt.go")], d, env)
+    return {"plain": str(d / "plain"), "stripped": str(d / "stripped"), "preempt": str(d / "preempt")}
 
 
 @pytest.mark.parametrize("which", ["plain", "stripped"])
@@ -74,6 +75,22 @@ def test_go_program_traced_without_harm(tmp_path, go_bins, which):
     assert r.rc == 0 and r.stdout == "total 14995000\n"
     rows = {l.split()[-1]: int(l.split()[4]) for l in r.trace.splitlines()[2:] if len(l.split()) == 12}
     assert rows["main.add"] == 10000 and rows["main.work"] == 4 and rows["main.main"] == 1
+
+
+def test_go_function_restarted_by_the_scheduler_is_one_call(tmp_path, go_bins):
+    # With one P and no asynchronous preemption, the scheduler can only stop the busy goroutine
+    # at the stack check of step's prologue, and then restarts step from its entry, tens of
+    # times in this run: each restart is the call already open, not a new one.
+    env = dict(os.environ, GOMAXPROCS="1", GODEBUG="asyncpreemptoff=1")
+    r = run(["-c", "-i", "main.*", go_bins["preempt"]], tmp_path, timeout=120, env=env)
+    assert r.rc == 0 and r.stdout == "sum 16000\n"
+    rows = {l.split()[-1]: int(l.split()[4]) for l in r.trace.splitlines()[2:] if len(l.split()) == 12}
+    assert rows["main.step"] == 4000 and rows["main.leaf"] == 4000 and rows["main.main"] == 1
+    g = run(["-i", "main.*", go_bins["preempt"]], tmp_path, timeout=120, env=env)
+    assert g.rc == 0
+    steps = [l for l in g.trace.splitlines() if "main.step" in l]
+    assert sum("main.step() {" in l for l in steps) == 4000
+    assert sum("} /* main.step */" in l for l in steps) == 4000
 
 
 def test_cxx_namespaces_templates_and_overloads(tmp_path):
