@@ -21,7 +21,7 @@ unit_objs_out_common := build/src/out/common.o build/src/rec/names.o build/src/r
 			build/src/util/util.o
 unit_objs_stacks     := build/src/out/stacks.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/addrmap.o \
 			build/src/util/util.o
-unit_objs_funcs      := build/src/rec/funcs.o build/src/util/util.o
+unit_objs_funcs      := build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
 unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o \
 			build/src/util/addrmap.o build/src/util/util.o

@@ -1,17 +1,53 @@
 /* funcs: the registry of traced functions. */
 #include "funcs.h"
+#include "../util/addrmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct fentry {
-	char *name;
+	const char *name;   /* interned: one copy of each name, however many processes map it */
 	taddr_t addr;
 };
 
 static struct fentry *tab;
 static size_t ntab, captab;
+
+/* Every name once: a library's functions are registered again in each process that maps it
+ * (at another address), and their names should not cost memory each time. */
+struct iname {
+	struct iname *next;
+	char s[];
+};
+static struct addrmap inames;   /* FNV-1a of the name -> its chain */
+
+static const char *intern(const char *esc)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *c = esc; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+	struct iname *first = addrmap_get(&inames, h);
+	for (struct iname *n = first; n; n = n->next)
+		if (!strcmp(n->s, esc))
+			return n->s;
+	size_t len = strlen(esc);
+	struct iname *n = xmalloc(sizeof(*n) + len + 1);
+	memcpy(n->s, esc, len + 1);
+	n->next = first;
+	addrmap_put(&inames, h, n);
+	return n->s;
+}
+
+static void free_chain(taddr_t key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	for (struct iname *n = val, *next; n; n = next) {
+		next = n->next;
+		free(n);
+	}
+}
 
 void funcs_escape(const char *s, char *out, size_t outlen)
 {
@@ -29,10 +65,12 @@ void funcs_escape(const char *s, char *out, size_t outlen)
 uint32_t funcs_add(const char *name, taddr_t addr)
 {
 	size_t len = strlen(name);
-	char *esc = xmalloc(len * 4 + 8);
+	char buf[1024], *esc = len * 4 + 8 <= sizeof(buf) ? buf : xmalloc(len * 4 + 8);
 	funcs_escape(name, esc, len * 4 + 8);
 	xgrow(&tab, &captab, ntab + 1, sizeof(*tab));
-	tab[ntab] = (struct fentry){ esc, addr };
+	tab[ntab] = (struct fentry){ intern(esc), addr };
+	if (esc != buf)
+		free(esc);
 	return (uint32_t)ntab++;
 }
 
@@ -53,8 +91,8 @@ uint32_t funcs_count(void)
 
 void funcs_reset(void)
 {
-	for (size_t i = 0; i < ntab; i++)
-		free(tab[i].name);
+	addrmap_each(&inames, free_chain, NULL);
+	addrmap_free(&inames);
 	free(tab);
 	tab = NULL;
 	ntab = captab = 0;
