@@ -62,16 +62,27 @@ void funcs_escape(const char *s, char *out, size_t outlen)
 	out[o] = 0;
 }
 
-uint32_t funcs_add(const char *name, taddr_t addr)
+const char *funcs_intern(const char *name)
 {
 	size_t len = strlen(name);
 	char buf[1024], *esc = len * 4 + 8 <= sizeof(buf) ? buf : xmalloc(len * 4 + 8);
 	funcs_escape(name, esc, len * 4 + 8);
-	xgrow(&tab, &captab, ntab + 1, sizeof(*tab));
-	tab[ntab] = (struct fentry){ intern(esc), addr };
+	const char *in = intern(esc);
 	if (esc != buf)
 		free(esc);
+	return in;
+}
+
+uint32_t funcs_add_interned(const char *name, taddr_t addr)
+{
+	xgrow(&tab, &captab, ntab + 1, sizeof(*tab));
+	tab[ntab] = (struct fentry){ name, addr };
 	return (uint32_t)ntab++;
+}
+
+uint32_t funcs_add(const char *name, taddr_t addr)
+{
+	return funcs_add_interned(funcs_intern(name), addr);
 }
 
 const char *funcs_name(uint32_t id)

@@ -8,6 +8,10 @@
 /* Registers a function and returns its id (ids are dense, from 0). name is copied, with control
  * characters and non-ASCII bytes escaped as \xNN so it is always safe to print. */
 uint32_t funcs_add(const char *name, taddr_t addr);
+/* The escaped name, stored once however often it is asked for; valid until funcs_reset(). */
+const char *funcs_intern(const char *name);
+/* funcs_add for a name funcs_intern returned. */
+uint32_t funcs_add_interned(const char *name, taddr_t addr);
 /* The printable name of id; valid until funcs_reset(). */
 const char *funcs_name(uint32_t id);
 taddr_t funcs_addr(uint32_t id);

@@ -111,10 +111,10 @@ static void hide_bps(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
 	}
 }
 
-/* Registers the name a function is shown by, and says whether the user's globs want it: some
- * -i glob (if any) matches one of its names and no -x glob matches any. Its names are the raw
- * one, the demangled one, and name@module for library functions. */
-static uint32_t register_func(const struct module *m, const struct func *f, bool *want)
+/* The name a function is shown by (interned), or NULL if the user's globs do not want it: some
+ * -i glob (if any) must match one of its names and no -x glob any. Its names are the raw one,
+ * the demangled one, and name@module for library functions. */
+static const char *shown_name(const struct module *m, const struct func *f)
 {
 	char *dem = trace_opts.demangle ? demangle(f->name) : NULL;
 	const char *shown = dem ? dem : f->name;
@@ -131,13 +131,27 @@ static uint32_t register_func(const struct module *m, const struct func *f, bool
 		inc = inc || matches_any(trace_opts.include, names[i]);
 		exc = exc || matches_any(trace_opts.exclude, names[i]);
 	}
-	*want = inc && !exc;
-	uint32_t id = 0;
-	if (*want)
-		id = funcs_add(m->traced && full ? full : shown, f->addr + m->bias);
+	const char *name = inc && !exc ? funcs_intern(m->traced && full ? full : shown) : NULL;
 	free(dem);
 	free(full);
-	return id;
+	return name;
+}
+
+uint32_t bp_fn(struct bp *bp)
+{
+	if (bp->fn == BP_NO_FN)
+		bp->fn = funcs_add_interned(bp->name, bp->addr);
+	return bp->fn;
+}
+
+/* Makes bp the entry of the function called name. */
+static void set_entry(struct bp *bp, const struct module *m, const char *name)
+{
+	if (!bp->entry || bp->name != name)
+		bp->fn = BP_NO_FN;
+	bp->name = name;
+	bp->entry = true;
+	bp->libcall = !m->exe && !m->traced;
 }
 
 size_t bp_plant_module(struct task *t, struct module *m)
@@ -168,11 +182,10 @@ size_t bp_plant_module(struct task *t, struct module *m)
 		for (size_t i = 0; i < st->nfuncs; i++) {
 			const struct func *f = &st->funcs[i];
 			taddr_t a = f->addr + m->bias;
-			bool want;
 			if (a < lo || a >= hi || (!m->exe && !m->traced && !f->exported))
 				continue;
-			uint32_t fn = register_func(m, f, &want);
-			if (!want)
+			const char *name = shown_name(m, f);
+			if (!name)
 				continue;
 			struct bp *bp = addrmap_get(&p->bps, a);
 			if (!bp) {
@@ -187,7 +200,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 				uint8_t slot[INSN_SLOT_SIZE];
 				if (bp->orig == BP_INSN || !prepare_slot(t, bp, slot)) {
 					bp->insn.kind = INSN_BAD;
-					describe(bp, funcs_name(fn));
+					describe(bp, name);
 					free(bp);
 					continue;
 				}
@@ -195,10 +208,8 @@ size_t bp_plant_module(struct task *t, struct module *m)
 					batch_add(p, batch, bp->slot, slot);
 				addrmap_put(&p->bps, a, bp);
 			}
-			describe(bp, funcs_name(fn));
-			bp->entry = true;
-			bp->libcall = !m->exe && !m->traced;
-			bp->fn = fn;
+			describe(bp, name);
+			set_entry(bp, m, name);
 			if (!bp->planted) {
 				text[a - lo] = BP_INSN;
 				bp->planted = bp->ever_planted = true;
@@ -217,23 +228,17 @@ size_t bp_plant_module(struct task *t, struct module *m)
 
 void bp_plant_at(struct task *t, struct module *m, const struct func *f, taddr_t impl)
 {
-	bool want;
-	struct func at = *f;
-	at.addr = impl - m->bias;
-	uint32_t fn = register_func(m, &at, &want);
-	if (!want)
+	const char *name = shown_name(m, f);
+	if (!name)
 		return;
 	struct bp *bp = bp_at(t, impl);
 	if (!bp)
 		return;
 	/* One implementation can serve several names (memcpy, memmove): keep the simplest. */
-	if (bp->entry && symtab_alias_cmp(funcs_name(fn), STB_GLOBAL, funcs_name(bp->fn), STB_GLOBAL) >= 0)
+	if (bp->entry && symtab_alias_cmp(name, STB_GLOBAL, bp->name, STB_GLOBAL) >= 0)
 		return;
-	bp->entry = true;
-	bp->libcall = !m->exe && !m->traced;
-	bp->fn = fn;
-	DEBUG(DBG_STEP, "%s: IFUNC implementation at %#" PRIx64 ": %s", funcs_name(fn), impl,
-	      insn_kind_name(bp->insn.kind));
+	set_entry(bp, m, name);
+	DEBUG(DBG_STEP, "%s: IFUNC implementation at %#" PRIx64 ": %s", name, impl, insn_kind_name(bp->insn.kind));
 }
 
 /* Finds how many bytes can be read at addr inside its executable mapping, at most INSN_MAX. */

@@ -27,8 +27,9 @@ extern struct trace_opts trace_opts;
 /* A breakpoint. It belongs to the address space: every thread of the proc shares it. */
 struct bp {
 	taddr_t addr;
-	uint32_t fn;         /* funcs id, when entry */
-	bool entry;          /* reports a call of fn */
+	const char *name;    /* the function's name as shown (funcs_intern), when entry */
+	uint32_t fn;         /* its funcs id, registered at its first call (bp_fn), or BP_NO_FN */
+	bool entry;          /* reports a call of the function */
 	bool libcall;        /* entry of an exported library function: reported only when called
 			      * from the executable (its library is not traced with -l) */
 	bool hook;           /* the dynamic loader's r_brk: libraries came or went */
@@ -135,6 +136,10 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
 struct bp *bp_at(struct task *t, taddr_t addr);
 /* Ensures a return-site breakpoint at addr (a return address seen on the stack). */
 void bp_ensure_retsite(struct task *t, taddr_t addr);
+#define BP_NO_FN UINT32_MAX
+/* The funcs id of an entry breakpoint's function, registered at its first call: a process does
+ * not register the thousands of library functions it never calls. */
+uint32_t bp_fn(struct bp *bp);
 /* Takes the 0xCC at bp out of memory (the bp stays known: a late trap there is still ours). */
 void bp_unplant(struct proc *p, struct bp *bp);
 /* Moves r past the displaced instruction of bp as if it had run. Returns 0 or -1 (errno). */

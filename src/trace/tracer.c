@@ -140,12 +140,12 @@ static void find_open_call(struct task *t, void *arg)
 		c->found = t->cs.v[i].sp == c->sp && t->cs.v[i].ret == c->ret && t->cs.v[i].fn == c->fn;
 }
 
-static bool go_restart(struct task *t, const struct bp *bp, taddr_t sp, taddr_t ret)
+static bool go_restart(struct task *t, struct bp *bp, taddr_t sp, taddr_t ret)
 {
 	struct module *m = modules_find(t->p, bp->addr);
 	if (!m || !m->st->go)
 		return false;
-	struct open_call c = { t->tgid, bp->fn, sp, ret, false };
+	struct open_call c = { t->tgid, bp_fn(bp), sp, ret, false };
 	task_each(find_open_call, &c);
 	return c.found;
 }
@@ -194,11 +194,11 @@ static void on_trap(struct task *t, const struct stop *s)
 			report = false;
 		if (report) {
 			if (trace_opts.returns) {
-				callstack_enter(&t->cs, bp->fn, r.rsp, ret, start);
+				callstack_enter(&t->cs, bp_fn(bp), r.rsp, ret, start);
 				if (have_ret)
 					bp_ensure_retsite(t, ret);
 			} else {
-				callstack_entry_only(&t->cs, bp->fn, start);
+				callstack_entry_only(&t->cs, bp_fn(bp), start);
 			}
 			if (trace_opts.once) {
 				bp->entry = false;
