@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import ROOT, prog, run
+from conftest import PROGS, ROOT, prog, run, untraced
 
 FNTRACE_SAN = os.path.join(ROOT, "build", "san", "fntrace")
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="print_stacktrace=1")
@@ -24,3 +24,46 @@ def run_san(args, tmp_path):
 def test_fork_without_scratch(tmp_path, variant, follow):
     r = run_san(follow + ["--flat", "-i", "t_*", prog(variant, "forks"), "fork"], tmp_path)
     assert (r.rc, r.stdout, r.stderr) == (0, "in child 2\nfork child exited 7\n", "")
+
+
+# A sample of every path, in case a change brings a new memory error: library calls stepped out
+# of line, -l on every library (stripped ones: discovery, the parallel scan of big code aside),
+# dlopen and dlclose, threads, followed forks and execs, signals, a C++ throw, a trace file.
+SAMPLE = [
+    (["--flat"], "gcc-pie-O2-cf", "abc", []),
+    (["-l", "*", "-c"], "clang-nopie-O1-nocf", "abc", []),
+    (["-c", "-i", "t_*"], "gcc-pie-O2-nocf", "threads", ["calls", "300"]),
+    (["-f", "-c"], "gcc-pie-O0-cf", "forks", ["exec"]),
+    (["-f"], "clang-pie-O2-cf", "forks", ["spawn"]),
+    ([], "gcc-nopie-O2-cf", "throw", []),
+    (["-c"], "gcc-spie-O2-cf", "die", ["usr1"]),
+    (["--flat"], "gcc-static-O2-nocf", "fib.stripped", ["8"]),
+]
+
+
+@pytest.mark.parametrize("opts,variant,name,args", SAMPLE, ids=lambda v: v if isinstance(v, str) else None)
+def test_sample_runs_clean(tmp_path, opts, variant, name, args):
+    path = prog(variant, name)
+    plain = untraced(path, args)
+    r = run_san(opts + [path, *args], tmp_path)
+    assert (r.rc, r.stdout, r.stderr) == (plain.returncode, plain.stdout, "")
+    assert r.trace
+
+
+def test_libraries_loaded_and_unloaded(tmp_path):
+    path = os.path.join(PROGS, "libcalls", "gcc-lazy")
+    plain = untraced(path, ["dl"])
+    r = run_san(["-l", "libplug*", path, "dl"], tmp_path)
+    assert (r.rc, r.stdout, r.stderr) == (plain.returncode, plain.stdout, "")
+    assert "plug_fn@libplug.so" in r.trace
+
+
+def test_trace_file_written_and_read(tmp_path):
+    path = prog("gcc-pie-O2-cf", "fib")
+    tf = str(tmp_path / "t.ft")
+    r = run_san(["-w", tf, path, "10"], tmp_path)
+    assert (r.rc, r.stderr) == (0, "")
+    for fmt in ["graph", "summary", "chrome", "folded", "json", "svg"]:
+        out = run_san(["-r", tf, f"--format={fmt}"], tmp_path)
+        assert (out.rc, out.stderr) == (0, ""), fmt
+        assert out.trace, fmt
