@@ -2,6 +2,9 @@
 where the tracer had a memory error or undefined behaviour that the plain build did not show. Any
 sanitizer report ends fntrace with a message on stderr."""
 import os
+import signal
+import subprocess
+import time
 
 import pytest
 
@@ -67,3 +70,23 @@ def test_trace_file_written_and_read(tmp_path):
         out = run_san(["-r", tf, f"--format={fmt}"], tmp_path)
         assert (out.rc, out.stderr) == (0, ""), fmt
         assert out.trace, fmt
+
+
+def test_attach_and_detach(tmp_path):
+    path = prog("gcc-pie-O2-cf", "counter")
+    p = subprocess.Popen([path, "3", "30", "busy"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.1)
+        f = subprocess.Popen([FNTRACE_SAN, "-p", str(p.pid), "-c", "-o", str(tmp_path / "s.txt")],
+                             env=SAN_ENV, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        f.send_signal(signal.SIGINT)
+        assert f.wait(timeout=30) == 0
+        assert f.stderr.read() == ""
+        time.sleep(0.1)
+        assert p.poll() is None
+        with open(f"/proc/{p.pid}/status") as st:
+            assert "TracerPid:\t0\n" in st.read()
+    finally:
+        p.kill()
+        p.wait()
