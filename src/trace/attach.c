@@ -178,6 +178,8 @@ struct dstate {
 	bool group_stop;  /* it was stopped by a signal and must stay so */
 	bool new_image;   /* it execed: none of our bytes are in its memory */
 	bool trapped;     /* it has reported a SIGTRAP, or was made to take a pending one */
+	int in_syscall;   /* the fork, clone or vfork event it stopped at: its syscall is not
+			   * done, and code run in it now would lose the syscall's result */
 };
 
 /* Tasks born during the detach, held stopped until our bytes are gone. */
@@ -224,6 +226,7 @@ static void note_stop(struct dstate *d, const struct stop *s)
 		/* a separate memory: clean it like an unfollowed child */
 		if (t && syscall(SYS_kcmp, t->tid, (pid_t)s->msg, KCMP_VM, 0, 0) != 0)
 			bp_restore_in_child(t->p, (pid_t)s->msg);
+		d->in_syscall = s->kind;
 		break;
 	default:
 		break;
@@ -299,6 +302,24 @@ static void stop_everyone(struct dstate *ds, size_t n)
 /* A task that ran one of our int3s just as we interrupted it reports the interrupt first, with
  * the SIGTRAP still pending: detached like that, it would die of it. Such tasks take the signal
  * now, under our eyes, and are rewound to run the original instruction. Returns how many. */
+/* A task stopped at a fork or clone event is in the middle of the syscall: it is let finish it
+ * and stopped again just after, where code can be run in it (to unmap the scratch). A vfork
+ * parent cannot finish before its child, which we hold: it stays as it is. Returns how many. */
+static size_t finish_syscalls(struct dstate *ds, size_t n)
+{
+	size_t resumed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ds[i].state != DS_STOPPED || !ds[i].in_syscall || ds[i].in_syscall == STOP_VFORK)
+			continue;
+		ds[i].in_syscall = 0;
+		if (!ptrace(PTRACE_INTERRUPT, ds[i].tid, 0, 0) && !ptrace(PTRACE_CONT, ds[i].tid, 0, 0)) {
+			ds[i].state = DS_RUNNING;
+			resumed++;
+		}
+	}
+	return resumed;
+}
+
 static size_t take_pending_traps(struct dstate *ds, size_t n)
 {
 	size_t taken = 0;
@@ -340,7 +361,7 @@ void trace_detach_all(uint64_t ts)
 	task_each(collect, &c);
 	n = c.n;
 	stop_everyone(ds, n);
-	while (take_pending_traps(ds, n))
+	while (finish_syscalls(ds, n) + take_pending_traps(ds, n))
 		stop_everyone(ds, n);
 
 	/* Per address space: tasks out of scratch, bytes restored, scratch unmapped. */
@@ -367,8 +388,9 @@ void trace_detach_all(uint64_t ts)
 		 * group-stop if there is one; else a stopped one, which the kernel stops again when
 		 * we detach, the group's stop being still in effect. */
 		for (size_t j = 0; j < 2 * n && p->nscr; j++) {
-			struct task *u = ds[j % n].state == DS_STOPPED ? task_get(ds[j % n].tid) : NULL;
-			if (!u || u->p != p || (j < n && ds[j].group_stop))
+			struct dstate *d = &ds[j % n];
+			struct task *u = d->state == DS_STOPPED ? task_get(d->tid) : NULL;
+			if (!u || u->p != p || d->new_image || d->in_syscall || (j < n && d->group_stop))
 				continue;
 			for (size_t k = 0; k < p->nscr; k++) {
 				const long args[6] = { (long)p->scr[k].base, (long)p->scr[k].size, 0, 0, 0, 0 };

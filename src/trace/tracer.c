@@ -387,9 +387,17 @@ static void on_unknown(struct stop *s)
 	addrmap_put(&parked, (taddr_t)s->tid, copy);
 }
 
-/* The first stop of a task we attached to with -p: plant breakpoints once per process. */
+/* The first stop of a task we attached to with -p: plant breakpoints once per process. A task
+ * caught at a fork or clone event is in the middle of the syscall, whose result code run in it
+ * now (mapping scratch) would lose: the event is handled as usual, and the task stops again
+ * once the syscall is done, to plant then. */
 static bool on_attach_stop(struct task *t, const struct stop *s)
 {
+	if (s->kind == STOP_FORK || s->kind == STOP_VFORK || s->kind == STOP_CLONE ||
+	    s->kind == STOP_VFORK_DONE) {
+		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+		return false;
+	}
 	t->attaching = false;
 	if (!t->p->loaded)
 		trace_load_image(t);

@@ -2,9 +2,12 @@
  * fork, vfork, spawn (posix_spawn of argv[0] "child"), system ("sh -c" running argv[0] child),
  * thread-fork (fork from a second thread), exec (execv of argv[0] "child"), child (what the
  * children run: one traced call, then exit 7), inspect (a forked child looks at itself: any 0xCC
- * at its functions' first bytes, any anonymous executable mapping). The parent prints each
- * child's exit status. */
+ * at its functions' first bytes, any anonymous executable mapping), loop (forks until SIGTERM,
+ * each child exiting 7; a failed fork or another status ends it with 1 and says why, SIGTERM
+ * with "forked N" and 0). The parent prints each child's exit status. */
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +106,45 @@ T_FN void t_inspect(void)
 	report("inspect", status);
 }
 
+static volatile sig_atomic_t term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term = 1;
+}
+
+T_FN static int t_fork_loop(void)
+{
+	long n = 0;
+	signal(SIGTERM, on_term);
+	while (!term) {
+		pid_t pid = fork();
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0) {
+			printf("fork: %s\n", strerror(errno));
+			return 1;
+		}
+		if (pid == 0)
+			_exit(7);
+		int status;
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				printf("waitpid: %s\n", strerror(errno));
+				return 1;
+			}
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 7) {
+			printf("child status %#x\n", status);
+			return 1;
+		}
+		n++;
+	}
+	printf("forked %ld\n", n);
+	return 0;
+}
+
 static void *thread_forks(void *arg)
 {
 	(void)arg;
@@ -118,6 +160,8 @@ int main(int argc, char **argv)
 		printf("child %d\n", t_child_work(41));
 		return 7;
 	}
+	if (!strcmp(what, "loop"))
+		return t_fork_loop();
 	t_parent_work(1);
 	if (!strcmp(what, "fork"))
 		t_do_fork();
