@@ -119,9 +119,13 @@ int trace_attach(pid_t pid)
 			if (tid <= 0 || task_get(tid))
 				continue;
 			if (ptrace(PTRACE_SEIZE, tid, 0, (long)OPTS_COMMON)) {
-				if (errno == ESRCH && p)
-					continue;   /* a thread that just exited */
-				attach_error(pid, errno);
+				/* A thread that just exited, or one that a thread we seized has just
+				 * made: it is ours already, and its parent's clone event brings it. */
+				int e = errno;
+				pid_t tracer = (pid_t)proc_status_field(tid, "TracerPid", -1);
+				if (p && (e == ESRCH || tracer == -1 || tracer == getpid()))
+					continue;
+				attach_error(pid, e);
 				closedir(d);
 				return p ? 0 : -1;
 			}
@@ -145,28 +149,6 @@ static void interrupt_one(struct task *t, void *arg)
 	t->fresh = false;
 	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) && errno == ESRCH)
 		t->attaching = false;
-}
-
-/* Puts a task that stopped inside a scratch slot back where the original instruction is. */
-struct slot_fix {
-	struct user_regs_struct *r;
-	bool fixed;
-};
-
-static void fix_slot(taddr_t key, void *val, void *arg)
-{
-	struct bp *bp = val;
-	struct slot_fix *f = arg;
-	(void)key;
-	if (f->fixed || !bp->slot)
-		return;
-	if (f->r->rip == bp->slot) {
-		f->r->rip = bp->addr;
-		f->fixed = true;
-	} else if (f->r->rip == bp->slot + bp->insn.len) {
-		f->r->rip = bp->addr + bp->insn.len;
-		f->fixed = true;
-	}
 }
 
 enum { DS_RUNNING, DS_STOPPED, DS_GONE };
@@ -370,12 +352,9 @@ void trace_detach_all(uint64_t ts)
 		struct user_regs_struct r;
 		if (!t || ds[i].new_image)
 			continue;
-		if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
-			struct slot_fix f = { &r, false };
-			addrmap_each(&t->p->bps, fix_slot, &f);
-			if (f.fixed)
-				ptrace(PTRACE_SETREGS, t->tid, 0, &r);
-		}
+		bool before;
+		if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && bp_leave_slot(t->p, &r, &before))
+			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 	}
 	for (i = 0; i < n; i++) {
 		struct task *t = ds[i].state == DS_STOPPED ? task_get(ds[i].tid) : NULL;
@@ -394,7 +373,7 @@ void trace_detach_all(uint64_t ts)
 				continue;
 			for (size_t k = 0; k < p->nscr; k++) {
 				const long args[6] = { (long)p->scr[k].base, (long)p->scr[k].size, 0, 0, 0, 0 };
-				proc_inject_syscall_at_pc(u, SYS_munmap, args);
+				proc_inject_syscall_plain(u, SYS_munmap, args);
 			}
 			p->nscr = 0;
 		}

@@ -378,3 +378,34 @@ void bp_free_all(struct proc *p)
 	addrmap_each(&p->bps, free_bp, NULL);
 	addrmap_free(&p->bps);
 }
+
+/* Finds the breakpoint whose slot holds rip, at its start or at its jump back. */
+struct slot_find {
+	taddr_t rip;
+	struct bp *bp;
+};
+
+static void find_slot(taddr_t key, void *val, void *arg)
+{
+	struct bp *bp = val;
+	struct slot_find *f = arg;
+	(void)key;
+	if (!f->bp && bp->slot && (f->rip == bp->slot || f->rip == bp->slot + bp->insn.len))
+		f->bp = bp;
+}
+
+bool bp_leave_slot(struct proc *p, struct user_regs_struct *r, bool *before)
+{
+	bool in_scratch = false;
+	for (size_t i = 0; i < p->nscr && !in_scratch; i++)
+		in_scratch = r->rip >= p->scr[i].base && r->rip < p->scr[i].base + p->scr[i].size;
+	if (!in_scratch)
+		return false;
+	struct slot_find f = { r->rip, NULL };
+	addrmap_each(&p->bps, find_slot, &f);
+	if (!f.bp)
+		return false;
+	*before = r->rip == f.bp->slot;
+	r->rip = *before ? f.bp->addr : f.bp->addr + f.bp->insn.len;
+	return true;
+}

@@ -126,6 +126,7 @@ void modules_load_exe(struct task *t)
 	}
 	m->bias = entry - m->st->entry;
 	text_range(m);
+	p->inject_at = entry;
 	/* A stop at the entry point: the loader is done, IFUNCs can be resolved. */
 	if (m->st->interp)
 		bp_at(t, entry);

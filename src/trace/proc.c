@@ -199,7 +199,7 @@ long proc_inject_syscall(struct task *t, long nr, const long args[6])
 	return inject(t, nr, args, true);
 }
 
-long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6])
+long proc_inject_syscall_plain(struct task *t, long nr, const long args[6])
 {
 	return inject(t, nr, args, false);
 }
@@ -258,7 +258,9 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 	r = saved;
 	taddr_t at = gadget_ok ? gadget_addr(p) : 0;
 	if (!at) {
-		at = saved.rip;
+		/* Not at the task's pc if we can help it: another thread, still running, could be
+		 * about to run the same code. */
+		at = p->inject_at ? p->inject_at : saved.rip;
 		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
 			return -errno;
 		done = at + sizeof(code);
@@ -275,10 +277,10 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 	r.r8 = (uint64_t)args[4];
 	r.r9 = (uint64_t)args[5];
 	long ret = run_until(t, &r, done, &rax);
+	if (done == at + sizeof(code))
+		proc_write(p, at, orig, sizeof(orig));   /* even if the task is gone: others may not be */
 	if (ret == -ESRCH)
 		return ret;
-	if (done == at + sizeof(code))
-		proc_write(p, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
 	return ret ? ret : (long)rax;
 }

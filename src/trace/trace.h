@@ -75,6 +75,8 @@ struct proc {
 	size_t nscr;
 	struct range *xmaps;         /* executable mappings, as last read from /proc/PID/maps */
 	size_t nxmaps;
+	taddr_t inject_at;           /* where code is run before there is scratch: the program's
+				      * entry point, which no thread runs again; 0: a task's pc */
 	int ntasks;
 };
 
@@ -111,7 +113,7 @@ long proc_inject_syscall(struct task *t, long nr, const long args[6]);
  * restoring the registers after. Returns 0, or -1 if it faulted or the task vanished. */
 int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result);
 /* The same, never through the scratch gadget (for unmapping scratch itself). */
-long proc_inject_syscall_at_pc(struct task *t, long nr, const long args[6]);
+long proc_inject_syscall_plain(struct task *t, long nr, const long args[6]);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
  * (mapping new scratch if needed), or 0 if none could be had. */
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
@@ -136,6 +138,10 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
 struct bp *bp_at(struct task *t, taddr_t addr);
 /* Ensures a return-site breakpoint at addr (a return address seen on the stack). */
 void bp_ensure_retsite(struct task *t, taddr_t addr);
+/* If r->rip is in a breakpoint's scratch slot, moves it to the program's own code: to the
+ * breakpoint (*before: the displaced instruction has not run) or just after the instruction
+ * (it has). Returns whether r changed. */
+bool bp_leave_slot(struct proc *p, struct user_regs_struct *r, bool *before);
 #define BP_NO_FN UINT32_MAX
 /* The funcs id of an entry breakpoint's function, registered at its first call: a process does
  * not register the thousands of library functions it never calls. */

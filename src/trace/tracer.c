@@ -25,12 +25,53 @@ static int leader_status;
 static bool leader_ended;
 static const char *launch_path;   /* the program we started, or NULL after -p */
 static volatile sig_atomic_t stop_requested;
+static struct stop deferred;      /* a task's end, seen in the middle of handling another stop */
+static bool have_deferred;
+
+static void dispatch_later(const struct stop *s)
+{
+	deferred = *s;
+	have_deferred = true;
+}
 
 static void emit(struct task *t, enum ev_kind kind, uint32_t fn, uint64_t ts)
 {
 	struct event ev = { .ts = ts, .pid = t->tgid, .tid = t->tid, .fn = fn, .kind = (uint16_t)kind,
 			    .depth = (uint16_t)(t->cs.n > 0xfffe ? 0xfffe : t->cs.n) };
 	sink_event(&ev);
+}
+
+/* A signal delivered in a scratch slot would save the slot's address in the signal frame, and
+ * the handler would return there, into memory that a detach unmaps (and a runtime that resumes
+ * the interrupted code elsewhere, like Go's preemption, would run the slot from elsewhere). The
+ * task is put back in the program's own code first, just after the displaced instruction:
+ * if the instruction has not run yet, it is run now, alone, with one single-step. */
+static void leave_slot(struct task *t)
+{
+	struct user_regs_struct r;
+	bool before;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) || !bp_leave_slot(t->p, &r, &before))
+		return;
+	for (int tries = 0; before && tries < 8; tries++) {
+		struct stop s;
+		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
+			return;
+		do
+			stop_wait(&s, t->tid);
+		while (s.kind == STOP_INTR);   /* a signal to us: its detach comes after this */
+		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
+			dispatch_later(&s);
+			return;
+		}
+		if (s.kind == STOP_SIGNAL && !t->pending_sig)
+			t->pending_sig = s.sig;   /* came first: delivered after the one being delivered */
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+			return;
+		if (!bp_leave_slot(t->p, &r, &before))
+			return;   /* out of the slot: the instruction ran */
+	}
+	if (!before)
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 }
 
 /* Resumes t, delivering sig (or a signal that arrived while we ran code in it). ESRCH is fine:
@@ -41,6 +82,10 @@ static void resume(struct task *t, int sig, taddr_t rip)
 		sig = t->pending_sig;
 		t->pending_sig = 0;
 	}
+	/* Not in Go: its preemption signal, taken out of a slot, would preempt goroutines where
+	 * their calls could no longer be told from restarts (see go_restart). */
+	if (sig && t->p->nscr && !(t->p->nmods && t->p->mods[0]->st->go))
+		leave_slot(t);
 	t->resumed_rip = rip;
 	if (ptrace(PTRACE_CONT, t->tid, 0, (long)sig) && errno != ESRCH)
 		warn_errno("ptrace(CONT, %d)", t->tid);
@@ -239,7 +284,7 @@ static void let_go(pid_t child, struct leftover *lo)
 	if (lo->nscr && proc_open_mem(&tmp) == 0) {
 		for (size_t i = 0; i < lo->nscr; i++) {
 			const long args[6] = { (long)lo->scr[i].base, (long)lo->scr[i].size, 0, 0, 0, 0 };
-			proc_inject_syscall_at_pc(&t, SYS_munmap, args);
+			proc_inject_syscall_plain(&t, SYS_munmap, args);
 		}
 		close(tmp.memfd);
 	}
@@ -302,6 +347,7 @@ static void follow_fork(struct task *parent, pid_t child)
 	addrmap_each(&pp->bps, copy_bp, p);
 	p->scr = scratch_copy(pp);
 	p->nscr = pp->nscr;
+	p->inject_at = pp->inject_at;
 	proc_load_maps(p);
 	const char *name = names_of_process(parent->tgid);
 	if (name)
@@ -516,7 +562,12 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 
 	struct stop s;
 	while (task_count() && !stop_requested) {
-		stop_next(&s);
+		if (have_deferred) {
+			s = deferred;
+			have_deferred = false;
+		} else {
+			stop_next(&s);
+		}
 		if (s.kind == STOP_NONE)
 			break;
 		if (s.kind != STOP_INTR)

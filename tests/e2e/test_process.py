@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, SOME_VARIANTS, Terminal, golden, prog, run, untraced
+from conftest import FNTRACE, ROOT, SOME_VARIANTS, Terminal, golden, prog, run, untraced
 
 
 def lines(trace):
@@ -297,6 +297,34 @@ def test_attach_and_detach_again_and_again_on_a_forking_program():
     finally:
         p.kill()
         p.wait()
+
+
+def test_detach_while_signals_land_in_stepped_over_code(tmp_path):
+    # A signal delivered while a thread was in a scratch slot (running a displaced instruction)
+    # saved the slot's address in its signal frame: after the detach unmapped the scratch, the
+    # handler returned into nothing (SIGSEGV, about 2 runs in 3 of 40 cycles). The thread is now
+    # moved back to the program's own code before a signal is delivered.
+    exe = tmp_path / "sigstorm"
+    subprocess.run(["gcc", "-O2", "-pthread", "-o", str(exe), os.path.join(ROOT, "tests", "progs", "sigstorm.c")],
+                   check=True)
+    for run_no in range(2):
+        p = subprocess.Popen([str(exe)], stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.1)
+            for i in range(30):
+                f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-o", "/dev/null"])
+                wait_traced_by(p.pid, f.pid)
+                time.sleep(0.02 * (i % 6))
+                f.send_signal(signal.SIGINT)
+                assert f.wait(timeout=20) == 0
+                time.sleep(0.02)
+                assert p.poll() is None, f"run {run_no + 1}, detach {i + 1}: died ({p.returncode})"
+            p.send_signal(signal.SIGTERM)
+            assert p.wait(timeout=10) == 0
+            assert p.stdout.read().startswith("ok ")
+        finally:
+            p.kill()
+            p.wait()
 
 
 def wait_state(pid, states, timeout=5.0):
