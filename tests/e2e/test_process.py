@@ -251,6 +251,19 @@ def wait_traced_by(pid, tracer, timeout=10.0):
     pytest.fail(f"pid {tracer} did not attach to {pid}")
 
 
+def attach_detach_cycles(p, cycles, opts=(), sig=signal.SIGINT, pause=0.01):
+    """Attaches to p and detaches (sig to fntrace) again and again, after 0 to 4 pauses; p must
+    outlive every detach."""
+    for i in range(cycles):
+        f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-o", "/dev/null", *opts])
+        wait_traced_by(p.pid, f.pid)
+        time.sleep(pause * (i % 5))
+        f.send_signal(sig)
+        assert f.wait(timeout=20) == 0
+        time.sleep(0.02)
+        assert p.poll() is None, f"the program died ({p.returncode}) after detach {i + 1}"
+
+
 @pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"])
 def test_attach_and_detach_again_and_again_on_busy_threads(variant):
     # Threads always in or near a traced function: a detach now and then interrupts one just as
@@ -259,14 +272,7 @@ def test_attach_and_detach_again_and_again_on_busy_threads(variant):
     p = subprocess.Popen([path, "4", "60", "busy"], stdout=subprocess.DEVNULL)
     try:
         time.sleep(0.1)
-        for i in range(25):
-            f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-i", "t_*", "-o", "/dev/null"])
-            wait_traced_by(p.pid, f.pid)
-            time.sleep(0.01 * (i % 5))
-            f.send_signal(signal.SIGINT)
-            assert f.wait(timeout=20) == 0
-            time.sleep(0.02)
-            assert p.poll() is None, f"the program died ({p.returncode}) after detach {i + 1}"
+        attach_detach_cycles(p, 25, opts=("-i", "t_*"))
         time.sleep(0.2)
         assert p.poll() is None
         assert_left_clean(p.pid, path)
@@ -283,13 +289,7 @@ def test_attach_and_detach_again_and_again_on_a_forking_program():
     p = subprocess.Popen([path, "loop"], stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.1)
-        for i in range(60):
-            f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-o", "/dev/null"])
-            wait_traced_by(p.pid, f.pid)
-            time.sleep(0.01 * (i % 5))
-            f.send_signal(signal.SIGTERM)
-            assert f.wait(timeout=20) == 0
-            assert p.poll() is None, f"after detach {i + 1}: {p.stdout.read()}"
+        attach_detach_cycles(p, 60, sig=signal.SIGTERM)
         assert_left_clean(p.pid, path, ("t_fork_loop", "main"))
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=10) == 0
@@ -307,18 +307,11 @@ def test_detach_while_signals_land_in_stepped_over_code(tmp_path):
     exe = tmp_path / "sigstorm"
     subprocess.run(["gcc", "-O2", "-pthread", "-o", str(exe), os.path.join(ROOT, "tests", "progs", "sigstorm.c")],
                    check=True)
-    for run_no in range(2):
+    for _ in range(2):
         p = subprocess.Popen([str(exe)], stdout=subprocess.PIPE, text=True)
         try:
             time.sleep(0.1)
-            for i in range(30):
-                f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-o", "/dev/null"])
-                wait_traced_by(p.pid, f.pid)
-                time.sleep(0.02 * (i % 6))
-                f.send_signal(signal.SIGINT)
-                assert f.wait(timeout=20) == 0
-                time.sleep(0.02)
-                assert p.poll() is None, f"run {run_no + 1}, detach {i + 1}: died ({p.returncode})"
+            attach_detach_cycles(p, 30, pause=0.025)
             p.send_signal(signal.SIGTERM)
             assert p.wait(timeout=10) == 0
             assert p.stdout.read().startswith("ok ")
