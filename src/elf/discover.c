@@ -305,6 +305,8 @@ static void find_fdes(struct image *im)
 		Dwarf_CFI_Entry entry;
 		for (int guard = 0; guard < 10000000 && dwarf_next_cfi(ident, data, true, off, &next, &entry) == 0;
 		     guard++, off = next) {
+			if (next <= off)
+				break;   /* a corrupt length: the same entry again and again */
 			if (dwarf_cfi_cie_p(&entry)) {
 				xgrow(&cies, &cap, ncies + 1, sizeof(*cies));
 				cies[ncies].off = off;
@@ -312,9 +314,18 @@ static void find_fdes(struct image *im)
 				continue;
 			}
 			uint8_t enc = DW_EH_PE_absptr;
-			for (size_t i = 0; i < ncies; i++)
-				if (cies[i].off == entry.fde.CIE_pointer)
-					enc = cies[i].enc;
+			/* CIEs come in order of offset: found by bisection, so that a file of
+			 * millions of CIEs and FDEs takes no quadratic time. */
+			size_t lo = 0, hi = ncies;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (cies[mid].off < entry.fde.CIE_pointer)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < ncies && cies[lo].off == entry.fde.CIE_pointer)
+				enc = cies[lo].enc;
 			const uint8_t *p = entry.fde.start;
 			taddr_t a, at = sh.sh_addr + (taddr_t)(p - (const uint8_t *)data->d_buf);
 			/* A cold fragment (foo.cold) starts like a function but is entered by a
