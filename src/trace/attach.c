@@ -281,9 +281,6 @@ static void stop_everyone(struct dstate *ds, size_t n)
 	}
 }
 
-/* A task that ran one of our int3s just as we interrupted it reports the interrupt first, with
- * the SIGTRAP still pending: detached like that, it would die of it. Such tasks take the signal
- * now, under our eyes, and are rewound to run the original instruction. Returns how many. */
 /* A task stopped at a fork or clone event is in the middle of the syscall: it is let finish it
  * and stopped again just after, where code can be run in it (to unmap the scratch). A vfork
  * parent cannot finish before its child, which we hold: it stays as it is. Returns how many. */
@@ -294,7 +291,7 @@ static size_t finish_syscalls(struct dstate *ds, size_t n)
 		if (ds[i].state != DS_STOPPED || !ds[i].in_syscall || ds[i].in_syscall == STOP_VFORK)
 			continue;
 		ds[i].in_syscall = 0;
-		if (!ptrace(PTRACE_INTERRUPT, ds[i].tid, 0, 0) && !ptrace(PTRACE_CONT, ds[i].tid, 0, 0)) {
+		if (!task_retrap(ds[i].tid)) {
 			ds[i].state = DS_RUNNING;
 			resumed++;
 		}
@@ -302,6 +299,9 @@ static size_t finish_syscalls(struct dstate *ds, size_t n)
 	return resumed;
 }
 
+/* A task that ran one of our int3s just as we interrupted it reports the interrupt first, with
+ * the SIGTRAP still pending: detached like that, it would die of it. Such tasks take the signal
+ * now, under our eyes, and are rewound to run the original instruction. Returns how many. */
 static size_t take_pending_traps(struct dstate *ds, size_t n)
 {
 	size_t taken = 0;

@@ -77,6 +77,7 @@ static void add(struct task *t, struct module *m)
 	size_t planted = bp_plant_module(t, m);
 	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted in %.1f ms (%zu functions read in %.1f ms)",
 	      p->pid, m->path, planted, (util_now_ns() - t0) / 1e6, m->st->nfuncs, m->read_ns / 1e6);
+	p->go |= m->st->go;
 	if (m->st->nifuncs && (m->traced || trace_opts.libcalls))
 		p->ifunc_pending = true;
 	DEBUG(DBG_ELF, "pid %d: %s at %#" PRIx64 "%s", p->pid, m->path, m->bias, m->traced ? " (traced)" : "");
@@ -247,6 +248,7 @@ void modules_copy(struct proc *child, const struct proc *parent)
 {
 	child->mods = xcalloc(parent->nmods + 1, sizeof(*child->mods));
 	child->r_debug = parent->r_debug;
+	child->go = parent->go;
 	for (size_t i = 0; i < parent->nmods; i++) {
 		const struct module *pm = parent->mods[i];
 		struct module *m = module_open(pm->path, pm->path, pm->bias, pm->lmap, pm->exe);

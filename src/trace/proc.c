@@ -214,8 +214,8 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);
-		if (s.kind == STOP_INTR)
-			continue;   /* a signal to us: the detach it asks for comes after this */
+		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+			stop_requeue(&s);   /* its end is for the stop loop to handle */
 		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED || s.kind == STOP_NONE)
 			return -ESRCH;   /* the task died under us: nothing left to restore */
 		if (s.kind == STOP_TRAP) {

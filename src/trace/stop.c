@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
@@ -14,9 +15,28 @@ static int is_stop_signal(int sig)
 
 static void decode(struct stop *s, pid_t tid, int status);
 
+static struct stop *requeued;   /* put back, oldest first */
+static size_t nrequeued, caprequeued;
+
+void stop_requeue(const struct stop *s)
+{
+	xgrow(&requeued, &caprequeued, nrequeued + 1, sizeof(*requeued));
+	requeued[nrequeued++] = *s;
+}
+
+static bool take_requeued(struct stop *s)
+{
+	if (!nrequeued)
+		return false;
+	*s = requeued[0];
+	memmove(requeued, requeued + 1, --nrequeued * sizeof(*requeued));
+	return true;
+}
+
 void stop_next(struct stop *s)
 {
-	stop_wait(s, -1);
+	if (!take_requeued(s))
+		stop_wait(s, -1);
 }
 
 void stop_wait(struct stop *s, pid_t which)
@@ -28,6 +48,8 @@ void stop_wait(struct stop *s, pid_t which)
 			s->kind = STOP_NONE;
 			return;
 		}
+		if (errno == EINTR && which > 0)
+			continue;
 		if (errno == EINTR) {
 			s->kind = STOP_INTR;
 			return;
@@ -39,6 +61,8 @@ void stop_wait(struct stop *s, pid_t which)
 
 bool stop_poll(struct stop *s)
 {
+	if (take_requeued(s))
+		return true;
 	int status;
 	pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
 	if (tid < 0 && errno != ECHILD && errno != EINTR)

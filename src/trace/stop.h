@@ -31,13 +31,17 @@ struct stop {
 	unsigned long long ts;
 };
 
-/* Blocks until some traced task stops or ends. */
+/* Blocks until some traced task stops or ends (a stop put back first). */
 void stop_next(struct stop *s);
-/* The same for one task (which > 0): for code we run in it and wait for at once. */
+/* The same for one task (which > 0), for code we run in it and wait for at once: a signal to
+ * us does not interrupt it (the detach such a signal asks for comes after). */
 void stop_wait(struct stop *s, pid_t which);
-/* The next stop if one is there already. If not, returns false with s->kind STOP_NONE when no
- * task is left, STOP_INTR otherwise. */
+/* The next stop if one is there already (a stop put back first). If not, returns false with
+ * s->kind STOP_NONE when no task is left, STOP_INTR otherwise. */
 bool stop_poll(struct stop *s);
+/* Puts back a stop that stop_wait returned but its caller cannot handle (the end of a task we
+ * were running code in), for stop_next or stop_poll to return. */
+void stop_requeue(const struct stop *s);
 const char *stop_kind_name(enum stop_kind k);
 
 #endif

@@ -2,6 +2,7 @@
 #include "trace.h"
 
 #include <stdlib.h>
+#include <sys/ptrace.h>
 #include <unistd.h>
 
 static struct addrmap tasks;      /* tid -> struct task */
@@ -91,4 +92,11 @@ void task_each(void (*fn)(struct task *t, void *arg), void *arg)
 size_t task_count(void)
 {
 	return tasks.n;
+}
+
+int task_retrap(pid_t tid)
+{
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) || ptrace(PTRACE_CONT, tid, 0, 0))
+		return -1;
+	return 0;
 }

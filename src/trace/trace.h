@@ -70,6 +70,7 @@ struct proc {
 	size_t nmods;
 	taddr_t r_debug;             /* the loader's struct r_debug, 0 if none (static) */
 	bool ifunc_pending;          /* a module's IFUNCs wait for its relocation to be done */
+	bool go;                     /* a module built by the Go toolchain was loaded */
 	struct addrmap bps;          /* addr -> struct bp */
 	struct scratch *scr;
 	size_t nscr;
@@ -166,6 +167,10 @@ struct task *task_new(pid_t tid, pid_t tgid, struct proc *p, enum task_role role
 void task_free(struct task *t, uint64_t ts);
 void task_each(void (*fn)(struct task *t, void *arg), void *arg);
 size_t task_count(void);
+/* Lets a stopped task go on only until it can stop again: at the end of the syscall it is in
+ * (a fork event), or at once. It then reports a PTRACE_EVENT_STOP, a group-stop if its group is
+ * stopped. Returns 0 or -1 (errno). */
+int task_retrap(pid_t tid);
 struct proc *proc_new(pid_t pid);
 /* Moves t to a new, empty address space (after exec). */
 void task_new_proc(struct task *t);

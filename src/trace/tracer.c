@@ -25,14 +25,6 @@ static int leader_status;
 static bool leader_ended;
 static const char *launch_path;   /* the program we started, or NULL after -p */
 static volatile sig_atomic_t stop_requested;
-static struct stop deferred;      /* a task's end, seen in the middle of handling another stop */
-static bool have_deferred;
-
-static void dispatch_later(const struct stop *s)
-{
-	deferred = *s;
-	have_deferred = true;
-}
 
 static void emit(struct task *t, enum ev_kind kind, uint32_t fn, uint64_t ts)
 {
@@ -42,10 +34,9 @@ static void emit(struct task *t, enum ev_kind kind, uint32_t fn, uint64_t ts)
 }
 
 /* A signal delivered in a scratch slot would save the slot's address in the signal frame, and
- * the handler would return there, into memory that a detach unmaps (and a runtime that resumes
- * the interrupted code elsewhere, like Go's preemption, would run the slot from elsewhere). The
- * task is put back in the program's own code first, just after the displaced instruction:
- * if the instruction has not run yet, it is run now, alone, with one single-step. */
+ * the handler would return there, into memory that a detach unmaps. The task is put back in
+ * the program's own code first, just after the displaced instruction: if the instruction has
+ * not run yet, it is run now, alone, with one single-step. */
 static void leave_slot(struct task *t)
 {
 	struct user_regs_struct r;
@@ -56,11 +47,9 @@ static void leave_slot(struct task *t)
 		struct stop s;
 		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
 			return;
-		do
-			stop_wait(&s, t->tid);
-		while (s.kind == STOP_INTR);   /* a signal to us: its detach comes after this */
+		stop_wait(&s, t->tid);
 		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
-			dispatch_later(&s);
+			stop_requeue(&s);   /* its end is for the stop loop to handle */
 			return;
 		}
 		if (s.kind == STOP_SIGNAL && !t->pending_sig)
@@ -84,7 +73,7 @@ static void resume(struct task *t, int sig, taddr_t rip)
 	}
 	/* Not in Go: its preemption signal, taken out of a slot, would preempt goroutines where
 	 * their calls could no longer be told from restarts (see go_restart). */
-	if (sig && t->p->nscr && !(t->p->nmods && t->p->mods[0]->st->go))
+	if (sig && t->p->nscr && !t->p->go)
 		leave_slot(t);
 	t->resumed_rip = rip;
 	if (ptrace(PTRACE_CONT, t->tid, 0, (long)sig) && errno != ESRCH)
@@ -187,8 +176,7 @@ static void find_open_call(struct task *t, void *arg)
 
 static bool go_restart(struct task *t, struct bp *bp, taddr_t sp, taddr_t ret)
 {
-	struct module *m = modules_find(t->p, bp->addr);
-	if (!m || !m->st->go)
+	if (!t->p->go)
 		return false;
 	struct open_call c = { t->tgid, bp_fn(bp), sp, ret, false };
 	task_each(find_open_call, &c);
@@ -484,7 +472,7 @@ static void dispatch(struct stop *s)
 		 * process maps scratch through it), it is trapped into a new one first. */
 		if (!ptrace(PTRACE_LISTEN, t->tid, 0, 0) || errno == ESRCH)
 			break;
-		if (errno == EIO && !ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) && !ptrace(PTRACE_CONT, t->tid, 0, 0))
+		if (errno == EIO && !task_retrap(t->tid))
 			break;
 		warn_errno("ptrace(LISTEN, %d)", t->tid);
 		break;
@@ -562,12 +550,7 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 
 	struct stop s;
 	while (task_count() && !stop_requested) {
-		if (have_deferred) {
-			s = deferred;
-			have_deferred = false;
-		} else {
-			stop_next(&s);
-		}
+		stop_next(&s);
 		if (s.kind == STOP_NONE)
 			break;
 		if (s.kind != STOP_INTR)
