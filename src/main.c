@@ -1,6 +1,6 @@
 /* fntrace: parse options, pick the mode, run it; nothing else. */
 #include "cli/options.h"
-#include "out/out.h"
+#include "view/view.h"
 #include "rec/sink.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
@@ -34,12 +34,12 @@ int main(int argc, char **argv)
 	struct options o;
 	options_parse(argc, argv, &o);
 
-	static struct out_config oc;
+	static struct view_config oc;
 	oc.format = o.format;
-	oc.first_hit_order = o.once && o.format == OUT_SUMMARY;
+	oc.first_hit_order = o.once && o.format == VIEW_SUMMARY;
 	oc.per_thread = o.per_thread;
 	oc.per_process = o.per_process;
-	oc.sort = (enum out_sort)o.sort;
+	oc.sort = (enum view_sort)o.sort;
 	oc.weight_calls = o.weight_calls;
 	oc.path = o.output;
 	oc.separately = o.separately;
@@ -48,15 +48,15 @@ int main(int argc, char **argv)
 	if (o.read && !(tf = tracefile_open(o.read, err, sizeof(err))))
 		die("%s", err);
 	if (!o.quiet)
-		out_open(&oc);
-	sink_setup(o.quiet ? NULL : out_event, o.depth);
+		view_open(&oc);
+	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write)
 		sink_record(o.write);
 
 	trace_opts.include = o.include;
 	trace_opts.exclude = o.exclude;
 	trace_opts.once = o.once;
-	trace_opts.returns = o.format != OUT_FLAT || o.depth > 0 || o.write;   /* a file has every view */
+	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write;   /* a file has every view */
 	trace_opts.follow = o.follow;
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);
 	sink_finish();
-	out_close();
+	view_close();
 	tracefile_close(tf);
 	if (tf && status)
 		die("%s", err);   /* after the output: the events before the problem are shown */

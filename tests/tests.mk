@@ -8,18 +8,18 @@ UNIT_CFLAGS = $(CFLAGS) -Isrc $(shell pkg-config --cflags cmocka) -DUNIT_FIXTURE
 UNIT_LIBS := $(shell pkg-config --libs cmocka)
 
 # One test per module; each links only the objects of the module it tests (and util). What those
-# call elsewhere the test defines itself: test_callstack records sink_event(), test_out_common has
+# call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
-UNIT_TESTS := insn scan symtab symcache callstack out_common stacks funcs addrmap tracefile
+UNIT_TESTS := insn scan symtab symcache callstack view_common stacks funcs addrmap tracefile
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symcache   := build/src/elf/symcache.o build/src/elf/symtab.o build/src/elf/discover.o \
 			build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_callstack  := build/src/rec/callstack.o build/src/util/util.o
-unit_objs_out_common := build/src/out/common.o build/src/rec/names.o build/src/rec/funcs.o build/src/util/addrmap.o \
+unit_objs_view_common := build/src/view/common.o build/src/rec/names.o build/src/rec/funcs.o build/src/util/addrmap.o \
 			build/src/util/util.o
-unit_objs_stacks     := build/src/out/stacks.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/addrmap.o \
+unit_objs_stacks     := build/src/view/stacks.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/addrmap.o \
 			build/src/util/util.o
 unit_objs_funcs      := build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o

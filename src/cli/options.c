@@ -184,14 +184,14 @@ static void parse_pids(struct options *o, const char *arg)
 /* The options that shape one output format go with that format only. */
 static void check_output_options(const struct options *o)
 {
-	bool stacks = o->format == OUT_FOLDED || o->format == OUT_SVG;
+	bool stacks = o->format == VIEW_FOLDED || o->format == VIEW_SVG;
 	if (o->per_thread && o->per_process)
 		usage_error("%s", "--per-thread and --per-process cannot be used together");
-	if (o->per_thread && o->format != OUT_SUMMARY && !stacks)
+	if (o->per_thread && o->format != VIEW_SUMMARY && !stacks)
 		usage_error("%s", "--per-thread goes with -c/--summary, --format=folded or --format=svg");
-	if (o->per_process && o->format != OUT_SUMMARY && !stacks)
+	if (o->per_process && o->format != VIEW_SUMMARY && !stacks)
 		usage_error("%s", "--per-process goes with -c/--summary, --format=folded or --format=svg");
-	if (o->sort && o->format != OUT_SUMMARY)
+	if (o->sort && o->format != VIEW_SUMMARY)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
 	if (o->weight_given && !stacks)
 		usage_error("%s", "--weight goes with --format=folded or --format=svg");
@@ -253,7 +253,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	int format = -1;
 	int c;
 	memset(o, 0, sizeof(*o));
-	o->format = OUT_GRAPH;
+	o->format = VIEW_GRAPH;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -306,12 +306,12 @@ void options_parse(int argc, char **argv, struct options *o)
 			o->per_process = true;
 			break;
 		case OPT_FORMAT:
-			if ((format = out_format_by_name(optarg)) < 0)
+			if ((format = view_format_by_name(optarg)) < 0)
 				usage_error("--format: unknown format '%s' (graph, flat, summary, chrome, folded, json, svg)",
 					    optarg);
 			break;
 		case 's':
-			if ((o->sort = out_sort_by_name(optarg)) < 0)
+			if ((o->sort = view_sort_by_name(optarg)) < 0)
 				usage_error("-s/--sort: unknown key '%s' (total, self, calls, avg, name)", optarg);
 			break;
 		case OPT_WEIGHT:
@@ -353,11 +353,11 @@ void options_parse(int argc, char **argv, struct options *o)
 	}
 	if (flat && summary)
 		usage_error("%s", "--flat and -c/--summary cannot be used together");
-	o->format = flat ? OUT_FLAT : summary ? OUT_SUMMARY : OUT_GRAPH;
-	if (format >= 0 && (flat || summary) && (enum out_format)format != o->format)
+	o->format = flat ? VIEW_FLAT : summary ? VIEW_SUMMARY : VIEW_GRAPH;
+	if (format >= 0 && (flat || summary) && (enum view_format)format != o->format)
 		usage_error("--format and %s cannot be used together", flat ? "--flat" : "-c/--summary");
 	if (format >= 0)
-		o->format = (enum out_format)format;
+		o->format = (enum view_format)format;
 	if (o->separately && !o->output)
 		usage_error("%s", "--output-separately needs -o/--output FILE");
 	check_output_options(o);

@@ -3,11 +3,11 @@
 #define FNTRACE_OPTIONS_H
 
 #include <stdbool.h>
-#include "../out/out.h"
+#include "../view/view.h"
 
 struct options {
 	const char *output;       /* -o FILE, or NULL for stderr */
-	enum out_format format;
+	enum view_format format;
 	char **include, **exclude;/* NULL-terminated, NULL if none given */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
@@ -18,7 +18,7 @@ struct options {
 	bool separately;          /* --output-separately: FILE.PID per process */
 	bool per_thread;          /* -c split by thread */
 	bool per_process;         /* -c split by process */
-	int sort;                 /* -s KEY: enum out_sort */
+	int sort;                 /* -s KEY: enum view_sort */
 	bool weight_calls;        /* --weight=calls */
 	bool weight_given;
 	const char *write;        /* -w FILE: also write a trace file */

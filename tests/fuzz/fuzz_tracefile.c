@@ -6,26 +6,26 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "out/out.h"
+#include "view/view.h"
 #include "rec/funcs.h"
 #include "rec/sink.h"
 #include "rec/tracefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void replay(const char *path, enum out_format format, unsigned depth, char **include, char **exclude)
+static void replay(const char *path, enum view_format format, unsigned depth, char **include, char **exclude)
 {
-	static struct out_config oc;
-	oc = (struct out_config){ .format = format, .path = "/dev/null", .per_thread = depth > 0,
+	static struct view_config oc;
+	oc = (struct view_config){ .format = format, .path = "/dev/null", .per_thread = depth > 0,
 				  .per_process = depth > 0 };
 	char err[512];
 	struct tracefile *tf = tracefile_open(path, err, sizeof(err));
 	if (!tf)
 		return;
-	out_open(&oc);
-	sink_setup(out_event, depth);
+	view_open(&oc);
+	sink_setup(view_event, depth);
 	tracefile_replay(tf, include, exclude, err, sizeof(err));
-	out_close();
+	view_close();
 	tracefile_close(tf);
 	funcs_reset();
 }
@@ -42,10 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
-	for (int f = OUT_GRAPH; f <= OUT_SVG; f++)
-		replay(path, (enum out_format)f, 0, NULL, NULL);
+	for (int f = VIEW_GRAPH; f <= VIEW_SVG; f++)
+		replay(path, (enum view_format)f, 0, NULL, NULL);
 	char *inc[] = { "*a*", NULL }, *exc[] = { "*b*", NULL };
-	replay(path, OUT_GRAPH, 3, inc, exc);
-	replay(path, OUT_SUMMARY, 2, NULL, exc);
+	replay(path, VIEW_GRAPH, 3, inc, exc);
+	replay(path, VIEW_SUMMARY, 2, NULL, exc);
 	return 0;
 }

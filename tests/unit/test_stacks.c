@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "out/stacks.h"
+#include "view/stacks.h"
 #include "rec/funcs.h"
 
 static void enter(struct stacks *s, uint32_t fn, uint64_t ts)
@@ -45,7 +45,7 @@ static void test_tree(void **state)
 {
 	(void)state;
 	uint32_t m = funcs_add("main", 0x1000), a = funcs_add("a", 0x2000), b = funcs_add("b", 0x3000);
-	struct out_config cfg = { .format = OUT_FOLDED };
+	struct view_config cfg = { .format = VIEW_FOLDED };
 	struct stacks s;
 	stacks_init(&s, &cfg);
 	enter(&s, m, 0);
@@ -73,7 +73,7 @@ static void test_absurd_times(void **state)
 {
 	(void)state;
 	uint32_t m = funcs_add("main", 0x1000), a = funcs_add("a", 0x2000);
-	struct out_config cfg = { .format = OUT_FOLDED };
+	struct view_config cfg = { .format = VIEW_FOLDED };
 	struct stacks s;
 	stacks_init(&s, &cfg);
 	for (int i = 0; i < 4; i++) {

@@ -1,11 +1,11 @@
-/* out/svg: a flame graph in one self-contained SVG file (--format=svg), drawn like flamegraph.pl.
+/* view/svg: a flame graph in one self-contained SVG file (--format=svg), drawn like flamegraph.pl.
  *
  * A frame per call path, as wide as its time (or calls, --weight=calls), its callees stacked on
  * it, siblings by name; the root "all" at the bottom. Every frame has a hover title (name, time,
  * share); the embedded script (no network access) shows it at the bottom, zooms into a frame on
  * click and back on "Reset Zoom" or Escape, and zooms at load to the frame named in the URL's
  * fragment "#zoom=NAME". The names the script needs it reads from the titles. */
-#include "out.h"
+#include "view.h"
 #include "stacks.h"
 
 #include <inttypes.h>
@@ -98,14 +98,14 @@ static const char script[] =
 "  }\n"
 "}\n";
 
-static void svg_init(struct out *o)
+static void svg_init(struct view *o)
 {
 	struct svg *g = xcalloc(1, sizeof(*g));
 	stacks_init(&g->st, o->cfg);
 	o->state = g;
 }
 
-static void svg_event(struct out *o, const struct event *ev)
+static void svg_event(struct view *o, const struct event *ev)
 {
 	struct svg *g = o->state;
 	stacks_event(&g->st, ev);
@@ -134,7 +134,7 @@ static void colour(const char *name, char buf[32])
 	snprintf(buf, 32, "rgb(%d,%d,%d)", 205 + (int)(50 * v3), (int)(230 * v1), (int)(55 * v2));
 }
 
-static void frame(struct out *o, struct svg *g, const char *name, uint64_t weight, double x, size_t depth)
+static void frame(struct view *o, struct svg *g, const char *name, uint64_t weight, double x, size_t depth)
 {
 	FILE *fp = o->fp;
 	double w = px(g, (double)weight), left = XPAD + px(g, x);
@@ -144,13 +144,13 @@ static void frame(struct out *o, struct svg *g, const char *name, uint64_t weigh
 	if (o->cfg->weight_calls) {
 		snprintf(dur, sizeof(dur), "%" PRIu64 " call%s", weight, weight == 1 ? "" : "s");
 	} else {
-		out_fmt_duration(weight, dur);
+		view_fmt_duration(weight, dur);
 		while (*d == ' ')
 			d++;
 	}
 	colour(name, fill);
 	fputs("<g class=\"frame\"><title>", fp);
-	out_xml_str(fp, name);
+	view_xml_str(fp, name);
 	fprintf(fp, " (%s, %.2f%%)</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" "
 		"rx=\"2\" ry=\"2\"/><text x=\"%.2f\" y=\"%.1f\">", d, g->total ? 100.0 * (double)weight / (double)g->total : 0,
 		left, y, w, FRAME_H - 1, fill, left + 3, y + 11.5);
@@ -160,7 +160,7 @@ static void frame(struct out *o, struct svg *g, const char *name, uint64_t weigh
 		char *label = xstrdup(name);
 		if (len > fit)
 			strcpy(label + fit - 2, "..");
-		out_xml_str(fp, label);
+		view_xml_str(fp, label);
 		free(label);
 	}
 	fputs("</text></g>\n", fp);
@@ -169,7 +169,7 @@ static void frame(struct out *o, struct svg *g, const char *name, uint64_t weigh
 /* Second walk: draw. Children start where their parent does, siblings follow each other. */
 static void draw(struct stacks *s, const uint32_t *path, size_t depth, void *arg)
 {
-	struct out *o = arg;
+	struct view *o = arg;
 	struct svg *g = o->state;
 	uint64_t weight = s->v[path[depth - 1]].weight;
 	xgrow(&g->cursor, &g->capcursor, depth + 2, sizeof(*g->cursor));
@@ -184,7 +184,7 @@ static void noop(struct stacks *s, const uint32_t *path, size_t depth, void *arg
 {
 }
 
-static void svg_finish(struct out *o)
+static void svg_finish(struct view *o)
 {
 	struct svg *g = o->state;
 	FILE *fp = o->fp;
@@ -222,4 +222,4 @@ static void svg_finish(struct out *o)
 	free(g);
 }
 
-const struct out_ops out_svg_ops = { svg_init, svg_event, svg_finish };
+const struct view_ops view_svg_ops = { svg_init, svg_event, svg_finish };

@@ -1,42 +1,42 @@
-/* out/json: one JSON object per event, one per line, for scripts (--format=json).
+/* view/json: one JSON object per event, one per line, for scripts (--format=json).
  *
  * {"type":"entry","ts":T,"pid":P,"tid":T,"depth":D,"fn":"name","addr":"0x401136"}
  * {"type":"exit",...,"fn":"name","dur":NS}  {"type":"signal",...,"signal":"SIGUSR1","signo":10}
  * {"type":"thread_start",...}  {"type":"process_end","ts":T,"pid":P,"status":S,"how":"exited with 0"}
  * and, at the end, {"type":"process","pid":P,"name":"abc"} and {"type":"thread",...} lines.
  * Times are ns on CLOCK_MONOTONIC. */
-#include "out.h"
+#include "view.h"
 #include "../rec/funcs.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 
 struct json {
-	struct out_ids ids;
+	struct view_ids ids;
 };
 
-static void json_init(struct out *o)
+static void json_init(struct view *o)
 {
 	o->state = xcalloc(1, sizeof(struct json));
 }
 
-static void head(struct out *o, const char *type, const struct event *ev)
+static void head(struct view *o, const char *type, const struct event *ev)
 {
 	fprintf(o->fp, "{\"type\":\"%s\",\"ts\":%" PRIu64 ",\"pid\":%d,\"tid\":%d", type, ev->ts, ev->pid, ev->tid);
 }
 
-static void json_event(struct out *o, const struct event *ev)
+static void json_event(struct view *o, const struct event *ev)
 {
 	struct json *j = o->state;
 	FILE *fp = o->fp;
 	char buf[64];
-	out_ids_note(&j->ids, ev);
+	view_ids_note(&j->ids, ev);
 	switch (ev->kind) {
 	case EV_ENTRY:
 	case EV_EXIT:
 		head(o, ev->kind == EV_ENTRY ? "entry" : "exit", ev);
 		fprintf(fp, ",\"depth\":%u,\"fn\":", ev->depth);
-		out_json_str(fp, funcs_name(ev->fn));
+		view_json_str(fp, funcs_name(ev->fn));
 		if (ev->kind == EV_ENTRY)
 			fprintf(fp, ",\"addr\":\"%#" PRIx64 "\"}\n", funcs_addr(ev->fn));
 		else
@@ -44,7 +44,7 @@ static void json_event(struct out *o, const struct event *ev)
 		break;
 	case EV_SIGNAL:
 		head(o, "signal", ev);
-		fprintf(fp, ",\"depth\":%u,\"signal\":\"%s\",\"signo\":%u}\n", ev->depth, out_signame((int)ev->fn, buf),
+		fprintf(fp, ",\"depth\":%u,\"signal\":\"%s\",\"signo\":%u}\n", ev->depth, view_signame((int)ev->fn, buf),
 			ev->fn);
 		break;
 	case EV_THREAD_START:
@@ -53,31 +53,31 @@ static void json_event(struct out *o, const struct event *ev)
 		break;
 	case EV_PROC_EXIT:
 		fprintf(fp, "{\"type\":\"process_end\",\"ts\":%" PRIu64 ",\"pid\":%d,\"status\":%u,\"how\":\"%s\"}\n",
-			ev->ts, ev->pid, ev->fn, out_end_text(ev, buf));
+			ev->ts, ev->pid, ev->fn, view_end_text(ev, buf));
 		break;
 	default:
 		break;
 	}
 }
 
-static void name_line(struct out *o, int32_t pid, int32_t tid, const char *name)
+static void name_line(struct view *o, int32_t pid, int32_t tid, const char *name)
 {
 	if (tid)
 		fprintf(o->fp, "{\"type\":\"thread\",\"pid\":%d,\"tid\":%d,\"name\":", pid, tid);
 	else
 		fprintf(o->fp, "{\"type\":\"process\",\"pid\":%d,\"name\":", pid);
 	if (name)
-		out_json_str(o->fp, name);
+		view_json_str(o->fp, name);
 	else
 		fputs("null", o->fp);
 	fputs("}\n", o->fp);
 }
 
-static void json_finish(struct out *o)
+static void json_finish(struct view *o)
 {
 	struct json *j = o->state;
-	out_ids_each(&j->ids, name_line, o);
+	view_ids_each(&j->ids, name_line, o);
 	free(j);
 }
 
-const struct out_ops out_json_ops = { json_init, json_event, json_finish };
+const struct view_ops view_json_ops = { json_init, json_event, json_finish };

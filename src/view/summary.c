@@ -1,10 +1,10 @@
-/* out/summary: per-function totals (-c), sorted by total time (or by -s KEY), or by first call
+/* view/summary: per-function totals (-c), sorted by total time (or by -s KEY), or by first call
  * with --once.
  *
  * Total is the time a function was on a thread's stack, counting a recursive function's nested
  * calls once; Self excludes its callees; Avg, Min and Max are over single calls. Threads are
  * added up, or shown one table each with --per-thread, or one per process with --per-process. */
-#include "out.h"
+#include "view.h"
 #include "../rec/funcs.h"
 #include "../rec/names.h"
 #include "../util/addrmap.h"
@@ -38,12 +38,12 @@ struct summary {
 	uint64_t nseen;
 };
 
-static void summary_init(struct out *o)
+static void summary_init(struct view *o)
 {
 	o->state = xcalloc(1, sizeof(struct summary));
 }
 
-static struct fstat *stat_of(struct out *o, const struct event *ev)
+static struct fstat *stat_of(struct view *o, const struct event *ev)
 {
 	struct summary *sm = o->state;
 	int32_t group = o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
@@ -81,12 +81,12 @@ static uintptr_t active_add(struct sthread *t, uint32_t fn, int d)
 	return n;
 }
 
-static void summary_event(struct out *o, const struct event *ev)
+static void summary_event(struct view *o, const struct event *ev)
 {
 	struct summary *sm = o->state;
 	char buf[64];
 	const char *end;
-	if (ev->kind == EV_PROC_EXIT && (end = out_end_line(o, ev, buf))) {
+	if (ev->kind == EV_PROC_EXIT && (end = view_end_line(o, ev, buf))) {
 		sm->ends = xrealloc(sm->ends, (sm->nends + 1) * sizeof(*sm->ends));
 		sm->ends[sm->nends] = xmalloc(strlen(end) + 32);
 		if (ev->pid != o->leader)
@@ -134,7 +134,7 @@ static void collect(taddr_t key, void *val, void *arg)
 	so->v[so->n++] = val;
 }
 
-static enum out_sort sort_key;   /* for by_key */
+static enum view_sort sort_key;   /* for by_key */
 
 static uint64_t avg(const struct fstat *s)
 {
@@ -154,12 +154,12 @@ static int by_key(const void *pa, const void *pb)
 	if (a->group != b->group)
 		return a->group < b->group ? -1 : 1;
 	switch (sort_key) {
-	case OUT_SORT_DEFAULT:
-	case OUT_SORT_TOTAL: c = desc(a->total, b->total); break;
-	case OUT_SORT_SELF: c = desc(a->self, b->self); break;
-	case OUT_SORT_CALLS: c = desc(a->calls, b->calls); break;
-	case OUT_SORT_AVG: c = desc(avg(a), avg(b)); break;
-	case OUT_SORT_NAME: break;
+	case VIEW_SORT_DEFAULT:
+	case VIEW_SORT_TOTAL: c = desc(a->total, b->total); break;
+	case VIEW_SORT_SELF: c = desc(a->self, b->self); break;
+	case VIEW_SORT_CALLS: c = desc(a->calls, b->calls); break;
+	case VIEW_SORT_AVG: c = desc(avg(a), avg(b)); break;
+	case VIEW_SORT_NAME: break;
 	}
 	if (!c)
 		c = strcmp(funcs_name(a->fn), funcs_name(b->fn));
@@ -192,14 +192,14 @@ static void free_thread(taddr_t key, void *val, void *arg)
 	free(t);
 }
 
-static void summary_finish(struct out *o)
+static void summary_finish(struct view *o)
 {
 	struct summary *sm = o->state;
 	FILE *fp = o->fp;
 	struct sorter so = { xmalloc((sm->stats.n + 1) * sizeof(*so.v)), 0 };
 	addrmap_each(&sm->stats, collect, &so);
 	sort_key = o->cfg->sort;
-	bool first = o->cfg->first_hit_order && o->cfg->sort == OUT_SORT_DEFAULT;
+	bool first = o->cfg->first_hit_order && o->cfg->sort == VIEW_SORT_DEFAULT;
 	qsort(so.v, so.n, sizeof(*so.v), first ? by_first : by_key);
 
 	bool grouped = o->cfg->per_thread || o->cfg->per_process;
@@ -214,11 +214,11 @@ static void summary_finish(struct out *o)
 				name ? " (" : "", name ? name : "", name ? ")" : "");
 			header(fp);
 		}
-		out_fmt_duration(s->total, tot);
-		out_fmt_duration(s->self, self);
-		out_fmt_duration(avg(s), av);
-		out_fmt_duration(s->calls ? s->min : 0, min);
-		out_fmt_duration(s->max, max);
+		view_fmt_duration(s->total, tot);
+		view_fmt_duration(s->self, self);
+		view_fmt_duration(avg(s), av);
+		view_fmt_duration(s->calls ? s->min : 0, min);
+		view_fmt_duration(s->max, max);
 		fprintf(fp, "%11s  %11s  %10" PRIu64 "  %11s  %11s  %11s  %s\n", tot, self, s->calls, av, min, max,
 			funcs_name(s->fn));
 	}
@@ -236,4 +236,4 @@ static void summary_finish(struct out *o)
 	free(sm);
 }
 
-const struct out_ops out_summary_ops = { summary_init, summary_event, summary_finish };
+const struct view_ops view_summary_ops = { summary_init, summary_event, summary_finish };

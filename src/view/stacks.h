@@ -1,9 +1,9 @@
-/* out/stacks: calls merged by call path into a tree, as flame graphs and folded stacks see them.
+/* view/stacks: calls merged by call path into a tree, as flame graphs and folded stacks see them.
  * Shared by folded.c and svg.c only. */
 #ifndef FNTRACE_OUT_STACKS_H
 #define FNTRACE_OUT_STACKS_H
 
-#include "out.h"
+#include "view.h"
 #include "../util/addrmap.h"
 
 /* One call path: a node per distinct sequence of functions from a thread's outermost call. */
@@ -19,7 +19,7 @@ struct snode {
 #define STACKS_GROUP 0x80000000u
 
 struct stacks {
-	const struct out_config *cfg;
+	const struct view_config *cfg;
 	struct snode *v;
 	size_t n, cap;
 	struct addrmap index;     /* fn << 32 | parent -> node + 1 */
@@ -33,7 +33,7 @@ struct stacks {
 	size_t ngroups, capgroups, capglabels;
 };
 
-void stacks_init(struct stacks *s, const struct out_config *cfg);
+void stacks_init(struct stacks *s, const struct view_config *cfg);
 void stacks_event(struct stacks *s, const struct event *ev);
 /* A node's own weight: its calls with cfg->weight_calls, else its self time (never negative). */
 uint64_t stacks_own(const struct stacks *s, uint32_t node);

@@ -1,5 +1,5 @@
-/* out/common: what every formatter shares, and the routing of events to streams. */
-#include "out.h"
+/* view/common: what every formatter shares, and the routing of events to streams. */
+#include "view.h"
 #include "../rec/names.h"
 #include "../util/addrmap.h"
 #include "../util/util.h"
@@ -12,35 +12,35 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const struct out_config *config;
-static struct out *shared;          /* the one stream, unless separately */
-static struct addrmap by_pid;       /* separately: pid -> struct out */
+static const struct view_config *config;
+static struct view *shared;          /* the one stream, unless separately */
+static struct addrmap by_pid;       /* separately: pid -> struct view */
 static char shared_buf[1 << 16];
 
 static const struct {
 	const char *name;
-	const struct out_ops *ops;
+	const struct view_ops *ops;
 } formats[] = {
-	[OUT_GRAPH] = { "graph", &out_graph_ops },
-	[OUT_FLAT] = { "flat", &out_flat_ops },
-	[OUT_SUMMARY] = { "summary", &out_summary_ops },
-	[OUT_CHROME] = { "chrome", &out_chrome_ops },
-	[OUT_FOLDED] = { "folded", &out_folded_ops },
-	[OUT_JSON] = { "json", &out_json_ops },
-	[OUT_SVG] = { "svg", &out_svg_ops },
+	[VIEW_GRAPH] = { "graph", &view_graph_ops },
+	[VIEW_FLAT] = { "flat", &view_flat_ops },
+	[VIEW_SUMMARY] = { "summary", &view_summary_ops },
+	[VIEW_CHROME] = { "chrome", &view_chrome_ops },
+	[VIEW_FOLDED] = { "folded", &view_folded_ops },
+	[VIEW_JSON] = { "json", &view_json_ops },
+	[VIEW_SVG] = { "svg", &view_svg_ops },
 };
 
 static const char *const sorts[] = {
-	[OUT_SORT_TOTAL] = "total", [OUT_SORT_SELF] = "self", [OUT_SORT_CALLS] = "calls",
-	[OUT_SORT_AVG] = "avg", [OUT_SORT_NAME] = "name",
+	[VIEW_SORT_TOTAL] = "total", [VIEW_SORT_SELF] = "self", [VIEW_SORT_CALLS] = "calls",
+	[VIEW_SORT_AVG] = "avg", [VIEW_SORT_NAME] = "name",
 };
 
-static const struct out_ops *ops_of(enum out_format f)
+static const struct view_ops *ops_of(enum view_format f)
 {
 	return formats[f].ops;
 }
 
-int out_format_by_name(const char *name)
+int view_format_by_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
 		if (!strcmp(name, formats[i].name))
@@ -48,7 +48,7 @@ int out_format_by_name(const char *name)
 	return -1;
 }
 
-int out_sort_by_name(const char *name)
+int view_sort_by_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sorts); i++)
 		if (sorts[i] && !strcmp(name, sorts[i]))
@@ -56,9 +56,9 @@ int out_sort_by_name(const char *name)
 	return -1;
 }
 
-static struct out *out_new(FILE *fp)
+static struct view *view_new(FILE *fp)
 {
-	struct out *o = xcalloc(1, sizeof(*o));
+	struct view *o = xcalloc(1, sizeof(*o));
 	o->ops = ops_of(config->format);
 	o->cfg = config;
 	o->fp = fp;
@@ -66,7 +66,7 @@ static struct out *out_new(FILE *fp)
 	return o;
 }
 
-void out_open(const struct out_config *cfg)
+void view_open(const struct view_config *cfg)
 {
 	config = cfg;
 	if (cfg->separately)
@@ -75,14 +75,14 @@ void out_open(const struct out_config *cfg)
 	if (cfg->path && !(fp = fopen(cfg->path, "we")))
 		die_errno("cannot open output file %s", cfg->path);
 	setvbuf(fp, shared_buf, isatty(fileno(fp)) ? _IOLBF : _IOFBF, sizeof(shared_buf));
-	shared = out_new(fp);
+	shared = view_new(fp);
 }
 
-static struct out *stream_of(int32_t pid)
+static struct view *stream_of(int32_t pid)
 {
 	if (shared)
 		return shared;
-	struct out *o = addrmap_get(&by_pid, (taddr_t)(uint32_t)pid);
+	struct view *o = addrmap_get(&by_pid, (taddr_t)(uint32_t)pid);
 	if (!o) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s.%d", config->path, pid);
@@ -91,22 +91,22 @@ static struct out *stream_of(int32_t pid)
 			warn_errno("cannot open output file %s", path);
 			fp = fopen("/dev/null", "we");
 		}
-		o = out_new(fp);
+		o = view_new(fp);
 		o->leader = pid;
 		addrmap_put(&by_pid, (taddr_t)(uint32_t)pid, o);
 	}
 	return o;
 }
 
-void out_event(const struct event *ev)
+void view_event(const struct event *ev)
 {
-	struct out *o = stream_of(ev->pid);
+	struct view *o = stream_of(ev->pid);
 	if (!o->leader)
 		o->leader = ev->pid;
 	o->ops->event(o, ev);
 }
 
-static void close_one(struct out *o)
+static void close_one(struct view *o)
 {
 	o->ops->finish(o);
 	if (o->fp == stderr)
@@ -123,7 +123,7 @@ static void close_each(taddr_t key, void *val, void *arg)
 	close_one(val);
 }
 
-void out_close(void)
+void view_close(void)
 {
 	if (shared)
 		close_one(shared);
@@ -148,7 +148,7 @@ static char *put_uint(char *p, uint64_t v, int width, int zero_pad)
 	return p;
 }
 
-void out_fmt_duration(uint64_t ns, char buf[32])
+void view_fmt_duration(uint64_t ns, char buf[32])
 {
 	/* By hand, not snprintf: the graph prints one of these per call. */
 	static const char units[][3] = { "us", "ms", " s" };
@@ -171,7 +171,7 @@ void out_fmt_duration(uint64_t ns, char buf[32])
 	memcpy(p, units[u], 3);
 }
 
-const char *out_signame(int sig, char buf[16])
+const char *view_signame(int sig, char buf[16])
 {
 	const char *abbrev = sigabbrev_np(sig);
 	if (abbrev)
@@ -185,28 +185,28 @@ const char *out_signame(int sig, char buf[16])
 	return buf;
 }
 
-const char *out_end_text(const struct event *ev, char buf[64])
+const char *view_end_text(const struct event *ev, char buf[64])
 {
 	int status = (int)ev->fn;
 	char name[16];
 	if (WIFSIGNALED(status))
-		snprintf(buf, 64, "killed by %s%s", out_signame(WTERMSIG(status), name),
+		snprintf(buf, 64, "killed by %s%s", view_signame(WTERMSIG(status), name),
 			 WCOREDUMP(status) ? " (core dumped)" : "");
 	else
 		snprintf(buf, 64, "exited with %d", WEXITSTATUS(status));
 	return buf;
 }
 
-const char *out_end_line(struct out *o, const struct event *ev, char buf[64])
+const char *view_end_line(struct view *o, const struct event *ev, char buf[64])
 {
 	char text[64];
 	if (!WIFSIGNALED((int)ev->fn) && ev->pid == o->leader)
 		return NULL;
-	snprintf(buf, 64, "+++ %.50s +++", out_end_text(ev, text));
+	snprintf(buf, 64, "+++ %.50s +++", view_end_text(ev, text));
 	return buf;
 }
 
-void out_json_str(FILE *fp, const char *s)
+void view_json_str(FILE *fp, const char *s)
 {
 	putc('"', fp);
 	for (; *s; s++) {
@@ -221,7 +221,7 @@ void out_json_str(FILE *fp, const char *s)
 	putc('"', fp);
 }
 
-void out_xml_str(FILE *fp, const char *s)
+void view_xml_str(FILE *fp, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -240,7 +240,7 @@ void out_xml_str(FILE *fp, const char *s)
 	}
 }
 
-void out_ids_note(struct out_ids *ids, const struct event *ev)
+void view_ids_note(struct view_ids *ids, const struct event *ev)
 {
 	if (!ids->procs) {
 		ids->procs = xcalloc(1, sizeof(*ids->procs));
@@ -286,8 +286,8 @@ static void sorted_ids(const struct addrmap *m, struct id_list *l)
 	qsort(l->v, l->n, sizeof(*l->v), by_key);
 }
 
-void out_ids_each(struct out_ids *ids, void (*fn)(struct out *o, int32_t pid, int32_t tid, const char *name),
-		  struct out *o)
+void view_ids_each(struct view_ids *ids, void (*fn)(struct view *o, int32_t pid, int32_t tid, const char *name),
+		  struct view *o)
 {
 	if (!ids->procs)
 		return;

@@ -1,8 +1,8 @@
-/* out/graph: the call graph with durations, in the style of `uftrace replay`.
+/* view/graph: the call graph with durations, in the style of `uftrace replay`.
  *
  * An entry is held back until the thread's next event: if that is its own exit, the call is a
  * leaf and prints as one line `name();`; otherwise it opens a block `name() {`. */
-#include "out.h"
+#include "view.h"
 #include "../rec/funcs.h"
 #include "../util/addrmap.h"
 
@@ -18,7 +18,7 @@ struct graph {
 	bool header_done;
 };
 
-static void graph_init(struct out *o)
+static void graph_init(struct view *o)
 {
 	o->state = xcalloc(1, sizeof(struct graph));
 }
@@ -33,7 +33,7 @@ static struct gthread *thread_of(struct graph *g, int32_t tid)
 	return t;
 }
 
-static void header(struct out *o)
+static void header(struct view *o)
 {
 	struct graph *g = o->state;
 	if (!g->header_done)
@@ -54,14 +54,14 @@ static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const c
 	fputc('\n', fp);
 }
 
-static void flush_pending(struct out *o, struct gthread *t)
+static void flush_pending(struct view *o, struct gthread *t)
 {
 	if (t->pending)
 		line(o->fp, "", t->entry.tid, t->entry.depth, "%s() {", funcs_name(t->entry.fn));
 	t->pending = false;
 }
 
-static void graph_event(struct out *o, const struct event *ev)
+static void graph_event(struct view *o, const struct event *ev)
 {
 	char dur[32], buf[64];
 	const char *end;
@@ -76,7 +76,7 @@ static void graph_event(struct out *o, const struct event *ev)
 		t->entry = *ev;
 		break;
 	case EV_EXIT:
-		out_fmt_duration(ev->ts - ev->t0, dur);
+		view_fmt_duration(ev->ts - ev->t0, dur);
 		if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
 			t->pending = false;
 			line(o->fp, dur, ev->tid, ev->depth, "%s();", funcs_name(ev->fn));
@@ -88,12 +88,12 @@ static void graph_event(struct out *o, const struct event *ev)
 	case EV_SIGNAL:
 		/* Inside the innermost open call: the handler's calls nest here too. */
 		flush_pending(o, t);
-		snprintf(buf, sizeof(buf), "--- %s ---", out_signame((int)ev->fn, (char[16]){ 0 }));
+		snprintf(buf, sizeof(buf), "--- %s ---", view_signame((int)ev->fn, (char[16]){ 0 }));
 		line(o->fp, "", ev->tid, ev->depth + 1u, "%s", buf);
 		break;
 	case EV_PROC_EXIT:
 		flush_pending(o, t);
-		if ((end = out_end_line(o, ev, buf))) {
+		if ((end = view_end_line(o, ev, buf))) {
 			if (ev->pid != o->leader)
 				fprintf(o->fp, "[pid %d] ", ev->pid);
 			fprintf(o->fp, "%s\n", end);
@@ -111,7 +111,7 @@ static void free_thread(taddr_t key, void *val, void *arg)
 	free(val);
 }
 
-static void graph_finish(struct out *o)
+static void graph_finish(struct view *o)
 {
 	struct graph *g = o->state;
 	header(o);
@@ -120,4 +120,4 @@ static void graph_finish(struct out *o)
 	free(g);
 }
 
-const struct out_ops out_graph_ops = { graph_init, graph_event, graph_finish };
+const struct view_ops view_graph_ops = { graph_init, graph_event, graph_finish };

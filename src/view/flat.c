@@ -1,6 +1,6 @@
-/* out/flat: one line per function entry, `name();`, in the order they ran; signals and process
+/* view/flat: one line per function entry, `name();`, in the order they ran; signals and process
  * ends strace style. Once a second thread shows up, lines carry "[pid TID] ". */
-#include "out.h"
+#include "view.h"
 #include "../rec/funcs.h"
 
 #include <stdlib.h>
@@ -10,12 +10,12 @@ struct flat {
 	bool multi;
 };
 
-static void flat_init(struct out *o)
+static void flat_init(struct view *o)
 {
 	o->state = xcalloc(1, sizeof(struct flat));
 }
 
-static void prefix(struct out *o, int32_t tid)
+static void prefix(struct view *o, int32_t tid)
 {
 	struct flat *f = o->state;
 	if (!f->first_tid)
@@ -26,7 +26,7 @@ static void prefix(struct out *o, int32_t tid)
 		fprintf(o->fp, "[pid %d] ", tid);
 }
 
-static void flat_event(struct out *o, const struct event *ev)
+static void flat_event(struct view *o, const struct event *ev)
 {
 	char buf[64], sig[16];
 	const char *end;
@@ -45,10 +45,10 @@ static void flat_event(struct out *o, const struct event *ev)
 		break;
 	case EV_SIGNAL:
 		prefix(o, ev->tid);
-		fprintf(o->fp, "--- %s ---\n", out_signame((int)ev->fn, sig));
+		fprintf(o->fp, "--- %s ---\n", view_signame((int)ev->fn, sig));
 		break;
 	case EV_PROC_EXIT:
-		if ((end = out_end_line(o, ev, buf))) {
+		if ((end = view_end_line(o, ev, buf))) {
 			prefix(o, ev->tid);
 			fprintf(o->fp, "%s\n", end);
 		}
@@ -58,9 +58,9 @@ static void flat_event(struct out *o, const struct event *ev)
 	}
 }
 
-static void flat_finish(struct out *o)
+static void flat_finish(struct view *o)
 {
 	free(o->state);
 }
 
-const struct out_ops out_flat_ops = { flat_init, flat_event, flat_finish };
+const struct view_ops view_flat_ops = { flat_init, flat_event, flat_finish };

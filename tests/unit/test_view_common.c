@@ -1,4 +1,4 @@
-/* test_out_common: out_fmt_duration, the 11-column duration every formatter prints; the JSON and
+/* test_view_common: view_fmt_duration, the 11-column duration every formatter prints; the JSON and
  * XML escaping every export uses; format and sort names. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -6,17 +6,17 @@
 #include <string.h>
 
 #include "unit.h"
-#include "out/out.h"
+#include "view/view.h"
 
 /* common.c routes events to the formatters; this test calls none of them, so empty ones do. */
-const struct out_ops out_graph_ops, out_flat_ops, out_summary_ops, out_chrome_ops, out_folded_ops, out_json_ops,
-	out_svg_ops;
+const struct view_ops view_graph_ops, view_flat_ops, view_summary_ops, view_chrome_ops, view_folded_ops, view_json_ops,
+	view_svg_ops;
 
 static void expect(uint64_t ns, const char *want)
 {
 	char buf[32];
 	memset(buf, 'X', sizeof(buf));
-	out_fmt_duration(ns, buf);
+	view_fmt_duration(ns, buf);
 	if (strcmp(buf, want))
 		fail_msg("%" PRIu64 " ns: \"%s\", want \"%s\"", ns, buf, want);
 }
@@ -53,7 +53,7 @@ static void test_width(void **state)
 	uint64_t ns = 1;
 	for (int i = 0; i < 200; i++) {
 		char buf[32];
-		out_fmt_duration(ns, buf);
+		view_fmt_duration(ns, buf);
 		assert_int_equal(strlen(buf), 11);
 		ns = ns * 5 / 4 + 1;
 		if (ns >= 10000000000000ull)
@@ -62,7 +62,7 @@ static void test_width(void **state)
 	/* Past that the field widens rather than truncating. */
 	expect(12345678901234ull, "12345.678  s");
 	char buf[32];
-	out_fmt_duration(UINT64_MAX, buf);
+	view_fmt_duration(UINT64_MAX, buf);
 	assert_string_equal(buf, "18446744073.709  s");
 }
 
@@ -87,23 +87,23 @@ static void expect_escaped(void (*fn)(FILE *fp, const char *s), const char *s, c
 
 static void test_json_strings(void **state)
 {
-	expect_escaped(out_json_str, "main", "\"main\"");
-	expect_escaped(out_json_str, "", "\"\"");
-	expect_escaped(out_json_str, "a\"b\\c", "\"a\\\"b\\\\c\"");
-	expect_escaped(out_json_str, "f\\x5c<&>'", "\"f\\\\x5c<&>'\"");   /* a registry name with a backslash */
-	expect_escaped(out_json_str, "\n\t\x01\x7f", "\"\\u000a\\u0009\\u0001\\u007f\"");
-	expect_escaped(out_json_str, "\xc3\xa9", "\"\\u00c3\\u00a9\"");
-	expect_escaped(out_json_str, "operator<<(std::ostream&, char const*)",
+	expect_escaped(view_json_str, "main", "\"main\"");
+	expect_escaped(view_json_str, "", "\"\"");
+	expect_escaped(view_json_str, "a\"b\\c", "\"a\\\"b\\\\c\"");
+	expect_escaped(view_json_str, "f\\x5c<&>'", "\"f\\\\x5c<&>'\"");   /* a registry name with a backslash */
+	expect_escaped(view_json_str, "\n\t\x01\x7f", "\"\\u000a\\u0009\\u0001\\u007f\"");
+	expect_escaped(view_json_str, "\xc3\xa9", "\"\\u00c3\\u00a9\"");
+	expect_escaped(view_json_str, "operator<<(std::ostream&, char const*)",
 		       "\"operator<<(std::ostream&, char const*)\"");
 }
 
 static void test_xml_strings(void **state)
 {
-	expect_escaped(out_xml_str, "main", "main");
-	expect_escaped(out_xml_str, "a<b>&c\"d'e", "a&lt;b&gt;&amp;c&quot;d&apos;e");
-	expect_escaped(out_xml_str, "]]>", "]]&gt;");
-	expect_escaped(out_xml_str, "x\\y", "x\\y");
-	expect_escaped(out_xml_str, "\x01\xff", "\\x01\\xff");
+	expect_escaped(view_xml_str, "main", "main");
+	expect_escaped(view_xml_str, "a<b>&c\"d'e", "a&lt;b&gt;&amp;c&quot;d&apos;e");
+	expect_escaped(view_xml_str, "]]>", "]]&gt;");
+	expect_escaped(view_xml_str, "x\\y", "x\\y");
+	expect_escaped(view_xml_str, "\x01\xff", "\\x01\\xff");
 }
 
 /* Every byte from 1 to 255, in any position, gives output with no raw quote, backslash or
@@ -112,7 +112,7 @@ static void test_every_byte(void **state)
 {
 	for (int c = 1; c < 256; c++) {
 		char s[4] = { 'a', (char)c, 'b', 0 };
-		char *j = written(out_json_str, s), *x = written(out_xml_str, s);
+		char *j = written(view_json_str, s), *x = written(view_xml_str, s);
 		size_t n = strlen(j);
 		assert_true(n >= 5 && j[0] == '"' && j[n - 1] == '"');
 		for (size_t i = 1; i + 1 < n; i++) {
@@ -132,14 +132,14 @@ static void test_every_byte(void **state)
 
 static void test_names(void **state)
 {
-	assert_int_equal(out_format_by_name("graph"), OUT_GRAPH);
-	assert_int_equal(out_format_by_name("chrome"), OUT_CHROME);
-	assert_int_equal(out_format_by_name("svg"), OUT_SVG);
-	assert_int_equal(out_format_by_name("Graph"), -1);
-	assert_int_equal(out_format_by_name(""), -1);
-	assert_int_equal(out_sort_by_name("avg"), OUT_SORT_AVG);
-	assert_int_equal(out_sort_by_name("name"), OUT_SORT_NAME);
-	assert_int_equal(out_sort_by_name("first"), -1);
+	assert_int_equal(view_format_by_name("graph"), VIEW_GRAPH);
+	assert_int_equal(view_format_by_name("chrome"), VIEW_CHROME);
+	assert_int_equal(view_format_by_name("svg"), VIEW_SVG);
+	assert_int_equal(view_format_by_name("Graph"), -1);
+	assert_int_equal(view_format_by_name(""), -1);
+	assert_int_equal(view_sort_by_name("avg"), VIEW_SORT_AVG);
+	assert_int_equal(view_sort_by_name("name"), VIEW_SORT_NAME);
+	assert_int_equal(view_sort_by_name("first"), -1);
 }
 
 int main(void)

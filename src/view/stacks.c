@@ -1,4 +1,4 @@
-/* out/stacks: the call-path tree behind folded stacks and flame graphs.
+/* view/stacks: the call-path tree behind folded stacks and flame graphs.
  *
  * Memory follows the number of distinct call paths (and of threads with open calls), not the
  * number of calls. A node's self time is the time of the calls that ended on its path minus the
@@ -21,7 +21,7 @@ struct sthread {
 	size_t n, cap;
 };
 
-void stacks_init(struct stacks *s, const struct out_config *cfg)
+void stacks_init(struct stacks *s, const struct view_config *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
