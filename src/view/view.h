@@ -1,6 +1,6 @@
-/* out: formatters. They read events and function names, nothing else. */
-#ifndef FNTRACE_OUT_H
-#define FNTRACE_OUT_H
+/* view: formatters. They read events and function names, nothing else. */
+#ifndef FNTRACE_VIEW_H
+#define FNTRACE_VIEW_H
 
 #include <stdbool.h>
 #include <stdio.h>
