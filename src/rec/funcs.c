@@ -54,10 +54,16 @@ void funcs_escape(const char *s, char *out, size_t outlen)
 	size_t o = 0;
 	for (; *s && o + 5 < outlen; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c >= 0x7f || c == '\\')
+		size_t n = c >= 0x80 ? util_utf8_char(s) : 0;
+		if (n) {   /* a character in UTF-8 (größe): as it is */
+			memcpy(out + o, s, n);
+			o += n;
+			s += n - 1;
+		} else if (c < 0x20 || c >= 0x7f || c == '\\') {
 			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-		else
+		} else {
 			out[o++] = (char)c;
+		}
 	}
 	out[o] = 0;
 }

@@ -6,7 +6,8 @@
 #include "../util/util.h"
 
 /* Registers a function and returns its id (ids are dense, from 0). name is copied, with control
- * characters and non-ASCII bytes escaped as \xNN so it is always safe to print. */
+ * characters, the backslash and bytes that are no printable UTF-8 character (util_utf8_char)
+ * escaped as \xNN, so it is always safe to print; größe stays größe. */
 uint32_t funcs_add(const char *name, taddr_t addr);
 /* The escaped name, stored once however often it is asked for; valid until funcs_reset(). */
 const char *funcs_intern(const char *name);

@@ -40,6 +40,11 @@ void debug_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void util_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* The length (2 to 4) of the UTF-8 sequence at s if it is a well-formed, printable character:
+ * not overlong, no surrogate, at most U+10FFFF, no C1 control (U+0080-U+009F) and no bidi
+ * embedding, override or isolate (they would reorder what a terminal shows). 0 otherwise. */
+size_t util_utf8_char(const char *s);
+
 /* Nanoseconds on CLOCK_MONOTONIC: the one clock every event is stamped with. */
 uint64_t util_now_ns(void);
 

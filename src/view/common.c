@@ -211,7 +211,11 @@ void view_json_str(FILE *fp, const char *s)
 	putc('"', fp);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
+		size_t n = c >= 0x80 ? util_utf8_char(s) : 0;
+		if (n) {   /* JSON is UTF-8 */
+			fwrite(s, 1, n, fp);
+			s += n - 1;
+		} else if (c == '"' || c == '\\')
 			fprintf(fp, "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
 			fprintf(fp, "\\u%04x", c);
@@ -232,10 +236,15 @@ void view_xml_str(FILE *fp, const char *s)
 		case '"': fputs("&quot;", fp); break;
 		case '\'': fputs("&apos;", fp); break;
 		default:
-			if (c < 0x20 || c >= 0x7f)
+			if (c >= 0x80 && util_utf8_char(s)) {   /* the SVG is UTF-8 */
+				size_t n = util_utf8_char(s);
+				fwrite(s, 1, n, fp);
+				s += n - 1;
+			} else if (c < 0x20 || c >= 0x7f) {
 				fprintf(fp, "\\x%02x", c);
-			else
+			} else {
 				putc(c, fp);
+			}
 		}
 	}
 }

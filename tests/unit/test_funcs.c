@@ -32,9 +32,32 @@ static void test_escaped(void **state)
 	expect("a\\b", "a\\x5cb");                              /* so \xNN is never ambiguous */
 	expect("\\x41", "\\x5cx41");
 	expect("\x7f", "\\x7f");
-	expect("caf\xc3\xa9", "caf\\xc3\\xa9");                 /* non-ASCII bytes, one by one */
 	expect("\x80\xff", "\\x80\\xff");
 	expect("\x1f", "\\x1f");
+}
+
+/* Printable characters in UTF-8 stay as they are; anything else is escaped byte by byte. */
+static void test_utf8(void **state)
+{
+	expect("gr\xc3\xb6\xc3\x9f" "e", "gr\xc3\xb6\xc3\x9f" "e");        /* größe */
+	expect("\xe6\xbc\xa2\xe5\xad\x97", "\xe6\xbc\xa2\xe5\xad\x97");  /* 漢字 */
+	expect("\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!");          /* U+1F600 */
+	expect("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");            /* U+10FFFF, the last */
+	expect("\xc2\xa0", "\xc2\xa0");                          /* U+00A0, after the C1 controls */
+	expect("\xc2\x9b" "31m", "\\xc2\\x9b31m");                  /* U+009B, CSI: a C1 control */
+	expect("\xc2\x80", "\\xc2\\x80");
+	expect("\xc0\xaf", "\\xc0\\xaf");                        /* overlong '/' */
+	expect("\xe0\x80\xaf", "\\xe0\\x80\\xaf");                /* overlong, 3 bytes */
+	expect("\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf");        /* overlong, 4 bytes */
+	expect("\xed\xa0\x80", "\\xed\\xa0\\x80");                /* a surrogate, U+D800 */
+	expect("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");        /* U+110000 */
+	expect("\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80");
+	expect("caf\xc3", "caf\\xc3");                          /* cut short at the end */
+	expect("\xc3(", "\\xc3(");                              /* no continuation byte */
+	expect("\xe2\x82", "\\xe2\\x82");
+	expect("a\xe2\x80\xae" "b", "a\\xe2\\x80\\xaeb");             /* U+202E, right-to-left override */
+	expect("\xe2\x81\xa6", "\\xe2\\x81\\xa6");                /* U+2066, an isolate */
+	expect("\xe2\x80\x8f", "\xe2\x80\x8f");                  /* U+200F, a mark: reorders nothing */
 }
 
 /* A short buffer: always NUL-terminated, never written past outlen, never half an escape. */
@@ -103,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_escaped),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_short_buffer),
 		cmocka_unit_test(test_registry),
 	};

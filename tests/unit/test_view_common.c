@@ -92,7 +92,8 @@ static void test_json_strings(void **state)
 	expect_escaped(view_json_str, "a\"b\\c", "\"a\\\"b\\\\c\"");
 	expect_escaped(view_json_str, "f\\x5c<&>'", "\"f\\\\x5c<&>'\"");   /* a registry name with a backslash */
 	expect_escaped(view_json_str, "\n\t\x01\x7f", "\"\\u000a\\u0009\\u0001\\u007f\"");
-	expect_escaped(view_json_str, "\xc3\xa9", "\"\\u00c3\\u00a9\"");
+	expect_escaped(view_json_str, "\xc3\xa9", "\"\xc3\xa9\"");          /* UTF-8, as JSON is */
+	expect_escaped(view_json_str, "\xc3(", "\"\\u00c3(\"");
 	expect_escaped(view_json_str, "operator<<(std::ostream&, char const*)",
 		       "\"operator<<(std::ostream&, char const*)\"");
 }
@@ -104,6 +105,7 @@ static void test_xml_strings(void **state)
 	expect_escaped(view_xml_str, "]]>", "]]&gt;");
 	expect_escaped(view_xml_str, "x\\y", "x\\y");
 	expect_escaped(view_xml_str, "\x01\xff", "\\x01\\xff");
+	expect_escaped(view_xml_str, "gr\xc3\xb6\xc3\x9f" "e", "gr\xc3\xb6\xc3\x9f" "e");
 }
 
 /* Every byte from 1 to 255, in any position, gives output with no raw quote, backslash or
