@@ -37,16 +37,17 @@ static void header(struct view *o)
 {
 	struct graph *g = o->state;
 	if (!g->header_done)
-		fprintf(o->fp, "# DURATION     TID     FUNCTION\n");
+		fprintf(o->fp, "# DURATION       TID     FUNCTION\n");
 	g->header_done = true;
 }
 
-/* One line: "DURATION [  TID] | " and two spaces a level, then fmt with name in it. Built in a
- * buffer and written at once: the graph prints a line or two for every call. */
+/* One line: "DURATION [    TID] | " (7 digits: pid_max goes up to 4194304) and two spaces a
+ * level, then fmt with name in it. Built in a buffer and written at once: the graph prints a
+ * line or two for every call. */
 static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const char *fmt, const char *name)
 {
 	char head[64];
-	int n = snprintf(head, sizeof(head), "%11s [%5d] | ", dur, tid);
+	int n = snprintf(head, sizeof(head), "%11s [%7d] | ", dur, tid);
 	fwrite(head, 1, (size_t)n, fp);
 	for (unsigned i = 1; i < depth; i++)
 		fputs("  ", fp);

@@ -7,7 +7,7 @@ import pytest
 from conftest import FNTRACE, PROGS, prog, run, untraced
 
 FLAVOURS = ["gcc-lazy", "gcc-now", "gcc-noplt", "clang-lazy", "clang-now", "clang-noplt"]
-LIBCALLS_GRAPH = """# DURATION     TID     FUNCTION
+LIBCALLS_GRAPH = """# DURATION       TID     FUNCTION
         DUR [TID] | puts();
             [TID] | t_strings() {
         DUR [TID] |   strlen();

@@ -32,7 +32,7 @@ def test_exclude_alone(tmp_path):
 def test_include_matching_nothing_still_runs_the_program(tmp_path):
     r = run(["-i", "no_such_function", prog("gcc-pie-O2-cf", "abc")], tmp_path)
     assert r.rc == 0 and r.stdout == "A\nB\nB\n"
-    assert r.trace == "# DURATION     TID     FUNCTION\n"
+    assert r.trace == "# DURATION       TID     FUNCTION\n"
 
 
 @pytest.mark.parametrize("variant", SOME_VARIANTS)
