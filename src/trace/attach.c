@@ -6,14 +6,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/kcmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,8 +24,41 @@
 
 static int exec_err_fd = -1;
 
+/* Whether we have CAP_SYS_PTRACE: then the kernel grants a traced program its set-user-ID
+ * and file privileges as usual. */
+static bool may_ptrace_privileged(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	return data[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective & CAP_TO_MASK(CAP_SYS_PTRACE);
+}
+
+/* Says it in one line when path is a program that would gain privileges (set-user-ID,
+ * set-group-ID, file capabilities): under ptrace by a tracer that lacks CAP_SYS_PTRACE, the
+ * kernel runs it without them, and what it then fails to do is no fault of the program. */
+static void note_privileges(const char *path)
+{
+	struct stat sb;
+	char what[64];
+	if (stat(path, &sb) || may_ptrace_privileged())
+		return;
+	if ((sb.st_mode & S_ISUID) && sb.st_uid != geteuid())
+		snprintf(what, sizeof(what), "set-user-ID (uid %u)", (unsigned)sb.st_uid);
+	else if ((sb.st_mode & S_ISGID) && (sb.st_mode & S_IXGRP) && sb.st_gid != getegid())
+		snprintf(what, sizeof(what), "set-group-ID (gid %u)", (unsigned)sb.st_gid);
+	else if (getxattr(path, "security.capability", NULL, 0) > 0)
+		snprintf(what, sizeof(what), "given file capabilities");
+	else
+		return;
+	warn_msg("note: %s is %s; traced, it runs without those privileges, as uid %u", path, what,
+		 (unsigned)getuid());
+}
+
 pid_t trace_launch(char **argv, const char *path)
 {
+	note_privileges(path);
 	int go[2], err[2];
 	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		die_errno("pipe");
