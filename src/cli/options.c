@@ -181,6 +181,54 @@ static void parse_pids(struct options *o, const char *arg)
 		usage_error("-p/--pid: '%s' is not a process id", arg);
 }
 
+/* getopt's own words for an option it did not take (it would print them itself with opterr, but
+ * as argv[0] and on a line of its own): arg is the argument it was in. */
+static noreturn void bad_option(const char *arg, const struct option *longopts)
+{
+	if (strncmp(arg, "--", 2) || !arg[2]) {
+		if (optopt > 0 && optopt < 128 && optopt != '?')
+			usage_error("invalid option -- '%s'", (char[]){ (char)optopt, 0 });
+		usage_error("unrecognized option '%s'", arg);
+	}
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	char all[1024] = "";
+	size_t n = 0, at = 0;
+	for (const struct option *lo = longopts; lo->name; lo++) {
+		if (strncmp(lo->name, name, len))
+			continue;
+		if (strlen(lo->name) == len) {   /* exact: its value was what did not fit */
+			if (lo->has_arg == no_argument && eq)
+				usage_error("option '--%s' doesn't allow an argument", lo->name);
+			break;
+		}
+		n++;
+		at += (size_t)snprintf(all + at, at < sizeof(all) ? sizeof(all) - at : 0, " '--%s'", lo->name);
+		if (at >= sizeof(all))
+			at = sizeof(all) - 1;
+	}
+	if (n > 1) {
+		fprintf(stderr, "%s: option '%s' is ambiguous; possibilities:%s (see fntrace --help)\n",
+			util_progname, arg, all);
+		exit(1);
+	}
+	usage_error("unrecognized option '%s'", arg);
+}
+
+static noreturn void missing_argument(const char *arg, const struct option *longopts)
+{
+	if (strncmp(arg, "--", 2))
+		usage_error("option requires an argument -- '%s'", (char[]){ (char)optopt, 0 });
+	for (const struct option *lo = longopts; lo->name; lo++)
+		if (!strncmp(lo->name, arg + 2, strlen(arg + 2)) && lo->has_arg == required_argument &&
+		    lo->val == optopt) {
+			fprintf(stderr, "%s: option '--%s' requires an argument (see fntrace --help)\n", util_progname,
+				lo->name);
+			exit(1);
+		}
+	usage_error("option '%s' requires an argument", arg);
+}
+
 /* The options that shape one output format go with that format only. */
 static void check_output_options(const struct options *o)
 {
@@ -342,13 +390,9 @@ void options_parse(int argc, char **argv, struct options *o)
 			printf("fntrace %s\n", FNTRACE_VERSION);
 			exit(0);
 		case ':':
-			usage_error("option '%s' needs an argument", argv[optind - 1]);
+			missing_argument(argv[optind - 1], longopts);
 		default:
-			if (optopt > 0 && optopt < 128 && optopt != '?')
-				usage_error("unknown option '-%s'", (char[]){ (char)optopt, 0 });
-			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
-				usage_error("option '%s' takes no value", argv[optind - 1]);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			bad_option(argv[optind - 1], longopts);
 		}
 	}
 	if (flat && summary)

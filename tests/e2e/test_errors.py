@@ -26,11 +26,11 @@ def one_line_error(proc, *needles):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["--bogus", "ls"], "unknown option '--bogus'"),
-    (["-Q", "ls"], "unknown option '-Q'"),
-    (["--once=2", "ls"], "'--once=2' takes no value"),
-    (["-D"], "option '-D' needs an argument"),
-    (["--output"], "option '--output' needs an argument"),
+    (["--bogus", "ls"], "unrecognized option '--bogus'"),
+    (["-Q", "ls"], "invalid option -- 'Q'"),
+    (["--once=2", "ls"], "option '--once' doesn't allow an argument"),
+    (["-D"], "option requires an argument -- 'D'"),
+    (["--output"], "option '--output' requires an argument"),
     (["-D", "x", "ls"], "-D/--depth: 'x' is not a depth"),
     (["-D", "0", "ls"], "-D/--depth: '0' is not a depth"),
     (["--depth=-3", "ls"], "-D/--depth: '-3' is not a depth"),
