@@ -43,12 +43,15 @@ int main(int argc, char **argv)
 	oc.weight_calls = o.weight_calls;
 	oc.path = o.output;
 	oc.separately = o.separately;
+	oc.replay = o.read != NULL;
 	char err[512];
 	struct tracefile *tf = NULL;
 	if (o.read && !(tf = tracefile_open(o.read, err, sizeof(err))))
 		die("%s", err);
-	if (!o.quiet)
+	if (!o.quiet) {
 		view_open(&oc);
+		sink_on_idle(view_idle);
+	}
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write)
 		sink_record(o.write);
@@ -64,10 +67,14 @@ int main(int argc, char **argv)
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);
-	sink_finish();
-	view_close();
+	bool complete = sink_finish() == 0;
+	if (!o.quiet)
+		complete = view_close() && complete;
 	tracefile_close(tf);
 	if (tf && status)
 		die("%s", err);   /* after the output: the events before the problem are shown */
+	/* The program's status is what fntrace promises; a lost trace fails a run that succeeded. */
+	if (!complete && !WIFSIGNALED(status) && !(WIFEXITED(status) && WEXITSTATUS(status)))
+		exit(1);
 	exit_like(status);
 }

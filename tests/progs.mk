@@ -71,6 +71,12 @@ T_ALL_PROGS += $(T_LIBDIR)/$(1)
 endef
 $(foreach f,$(T_LIBCALL_FLAVOURS),$(eval $(call t_libcall_rule,$(f))))
 
+# A program slower than its reader (live output), built once.
+$(T_BIN)/slowcall: tests/progs/slowcall.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -no-pie -fno-pie -Itests/progs -Wall -Wextra -o $@ $<
+T_ALL_PROGS += $(T_BIN)/slowcall
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs

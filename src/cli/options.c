@@ -245,6 +245,78 @@ static void check_output_options(const struct options *o)
 		usage_error("%s", "--weight goes with --format=folded or --format=svg");
 	if (o->quiet && o->output)
 		usage_error("%s", "-q/--quiet and -o/--output cannot be used together");
+	if (o->format >= VIEW_CHROME && !o->output && !o->read && !o->quiet)
+		usage_error("--format=%s makes a file for other tools: name it with -o/--output FILE",
+			    view_format_name(o->format));
+}
+
+/* path with its directory made absolute and free of links (the file itself may not exist
+ * yet), malloc'd; or a copy of path if its directory cannot be resolved. */
+static char *canonical(const char *path)
+{
+	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : copy) : ".", *base = slash ? slash + 1 : copy;
+	if (slash)
+		*slash = 0;
+	char *real = realpath(dir, NULL), *out;
+	if (!real)
+		out = xstrdup(path);
+	else {
+		out = xmalloc(strlen(real) + strlen(base) + 2);
+		sprintf(out, "%s/%s", real, base);
+	}
+	free(real);
+	free(copy);
+	return out;
+}
+
+/* Whether a and b are the same regular file, or the same name of a file not there yet. Devices
+ * (-o /dev/null -w /dev/null) are no conflict. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	bool ea = !stat(a, &sa), eb = !stat(b, &sb);
+	if (ea || eb)
+		return ea && eb && S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char *ca = canonical(a), *cb = canonical(b);
+	bool same = !strcmp(ca, cb);
+	free(ca);
+	free(cb);
+	return same;
+}
+
+/* A file fntrace writes must not be one it reads or another it writes: opening it would
+ * destroy it (-o PROG PROG truncated the program) or leave two writers in it. Checked before
+ * anything is opened. prog is PROGRAM as given, or NULL. */
+static void check_files(const struct options *o, const char *prog)
+{
+	const char *out = o->separately ? NULL : o->output;
+	char *path = NULL;
+	if (prog && (out || o->write)) {
+		path = strchr(prog, '/') ? xstrdup(prog) : NULL;
+		if (!path) {   /* as execvp finds it; resolve_program says it if it does not */
+			const char *env = getenv("PATH");
+			char *dirs = xstrdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+			for (char *d = strtok_r(dirs, ":", &save); d && !path; d = strtok_r(NULL, ":", &save)) {
+				char cand[PATH_MAX];
+				snprintf(cand, sizeof(cand), "%s/%s", *d ? d : ".", prog);
+				if (!access(cand, X_OK))
+					path = xstrdup(cand);
+			}
+			free(dirs);
+		}
+	}
+	if (out && o->write && same_file(out, o->write))
+		usage_error("%s", "-o/--output and -w/--write cannot name the same file");
+	if (out && o->read && same_file(out, o->read))
+		usage_error("%s", "-o/--output and -r/--read cannot name the same file");
+	if (o->write && o->read && same_file(o->write, o->read))
+		usage_error("%s", "-r/--read and -w/--write cannot name the same file");
+	if (path && out && same_file(out, path))
+		usage_error("-o/--output %s is PROGRAM itself: it would be overwritten", out);
+	if (path && o->write && same_file(o->write, path))
+		usage_error("-w/--write %s is PROGRAM itself: it would be overwritten", o->write);
+	free(path);
 }
 
 /* -r replays a file: what only changes how a program is traced has no place there. */
@@ -264,8 +336,6 @@ static void check_read_options(const struct options *o, bool program)
 		usage_error("%s", "-r/--read and --no-libcalls cannot be used together (the file has what was traced)");
 	if (o->no_demangle)
 		usage_error("%s", "-r/--read and --no-demangle cannot be used together (the file has the names as traced)");
-	if (o->write && !strcmp(o->write, o->read))
-		usage_error("%s", "-r/--read and -w/--write cannot name the same file");
 }
 
 void options_parse(int argc, char **argv, struct options *o)
@@ -298,7 +368,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool flat = false, summary = false;
-	int format = -1;
+	int format = -1, nfollow = 0;
 	int c;
 	memset(o, 0, sizeof(*o));
 	o->format = VIEW_GRAPH;
@@ -343,6 +413,7 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			o->follow = true;
+			nfollow++;   /* -ff, as strace's: one file per process too */
 			break;
 		case OPT_SEPARATELY:
 			o->separately = true;
@@ -402,9 +473,13 @@ void options_parse(int argc, char **argv, struct options *o)
 		usage_error("--format and %s cannot be used together", flat ? "--flat" : "-c/--summary");
 	if (format >= 0)
 		o->format = (enum view_format)format;
+	if (nfollow > 1 && !o->output)
+		usage_error("%s", "-ff writes one file per process, FILE.PID: it needs -o/--output FILE");
+	o->separately |= nfollow > 1;
 	if (o->separately && !o->output)
 		usage_error("%s", "--output-separately needs -o/--output FILE");
 	check_output_options(o);
+	check_files(o, optind < argc ? argv[optind] : NULL);
 	if (o->read) {
 		check_read_options(o, optind < argc);
 		return;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 static void (*consumer)(const struct event *ev);
+static void (*on_idle)(void);
 static unsigned depth_limit;
 static bool recording;
 
@@ -13,6 +14,17 @@ void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 {
 	consumer = fn;
 	depth_limit = max_depth;
+}
+
+void sink_on_idle(void (*fn)(void))
+{
+	on_idle = fn;
+}
+
+void sink_idle(void)
+{
+	if (on_idle)
+		on_idle();
 }
 
 void sink_record(const char *path)

@@ -7,6 +7,10 @@
 /* Sends events to fn (NULL: to no formatter), dropping entries and exits nested deeper than
  * max_depth (0: no limit). */
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth);
+/* Calls fn whenever sink_idle() is called (NULL: nothing). */
+void sink_on_idle(void (*fn)(void));
+/* The tracer is about to wait for the program: what is held in buffers should reach its reader. */
+void sink_idle(void);
 /* Also writes every event, unfiltered, to the trace file path (tracefile.h). Dies if path cannot
  * be created. */
 void sink_record(const char *path);

@@ -85,7 +85,8 @@ static void w_flush(void)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			warn_errno("%s: cannot write the trace file; it ends here", w->path);
+			warn_msg("writing the trace file %s: %s (the file ends here, incomplete)", w->path,
+				 k < 0 ? strerror(errno) : "nothing written");
 			w->failed = true;
 		} else {
 			off += (size_t)k;
@@ -228,7 +229,7 @@ int tracefile_write_end(void)
 	}
 	int ret = w->failed ? -1 : 0;
 	if (close(w->fd) && !w->failed) {
-		warn_errno("%s: cannot write the trace file", w->path);
+		warn_errno("writing the trace file %s (incomplete)", w->path);
 		ret = -1;
 	}
 	free(w->file_id);

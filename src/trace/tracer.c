@@ -4,6 +4,7 @@
 #include "../rec/event.h"
 #include "../rec/funcs.h"
 #include "../rec/names.h"
+#include "../rec/sink.h"
 
 #include <errno.h>
 #include <linux/kcmp.h>
@@ -550,6 +551,7 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 
 	struct stop s;
 	while (task_count() && !stop_requested) {
+		sink_idle();   /* about to wait: the lines so far go to their reader */
 		stop_next(&s);
 		if (s.kind == STOP_NONE)
 			break;

@@ -10,6 +10,7 @@
 
 const char *util_progname = "fntrace";
 unsigned util_debug;
+void (*util_before_message)(void);
 
 static noreturn void out_of_memory(size_t n)
 {
@@ -67,6 +68,8 @@ static void vmsg(const char *fmt, va_list ap, int err)
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n < 0)
 		buf[0] = 0;
+	if (util_before_message)
+		util_before_message();
 	if (err)
 		fprintf(stderr, "%s: %s: %s\n", util_progname, buf, strerror(err));
 	else
@@ -112,6 +115,8 @@ void die_errno(const char *fmt, ...)
 void debug_msg(const char *fmt, ...)
 {
 	va_list ap;
+	if (util_before_message)
+		util_before_message();
 	fprintf(stderr, "%s: debug: ", util_progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

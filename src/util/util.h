@@ -23,6 +23,10 @@ void xgrow(void *vp, size_t *cap, size_t need, size_t elsz);
 /* The program name used as the prefix of every message ("fntrace"). */
 extern const char *util_progname;
 
+/* Called before any message is printed, if set: the trace on stderr is written out first, so
+ * that messages come after the lines before them. */
+extern void (*util_before_message)(void);
+
 /* "fntrace: <message>" on stderr. die() exits with status 1; die_errno() appends ": strerror(errno)". */
 void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

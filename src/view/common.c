@@ -1,4 +1,4 @@
-/* view/common: what every formatter shares, and the routing of events to streams. */
+/* view/common: what every formatter shares. */
 #include "view.h"
 #include "../rec/names.h"
 #include "../util/addrmap.h"
@@ -11,11 +11,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const struct view_config *config;
-static struct view *shared;          /* the one stream, unless separately */
-static struct addrmap by_pid;       /* separately: pid -> struct view */
-static char shared_buf[1 << 16];
 
 static const struct {
 	const char *name;
@@ -35,7 +30,12 @@ static const char *const sorts[] = {
 	[VIEW_SORT_AVG] = "avg", [VIEW_SORT_NAME] = "name",
 };
 
-static const struct view_ops *ops_of(enum view_format f)
+const char *view_format_name(enum view_format f)
+{
+	return formats[f].name;
+}
+
+const struct view_ops *view_ops_of(enum view_format f)
 {
 	return formats[f].ops;
 }
@@ -54,82 +54,6 @@ int view_sort_by_name(const char *name)
 		if (sorts[i] && !strcmp(name, sorts[i]))
 			return (int)i;
 	return -1;
-}
-
-static struct view *view_new(FILE *fp)
-{
-	struct view *o = xcalloc(1, sizeof(*o));
-	o->ops = ops_of(config->format);
-	o->cfg = config;
-	o->fp = fp;
-	o->ops->init(o);
-	return o;
-}
-
-void view_open(const struct view_config *cfg)
-{
-	config = cfg;
-	if (cfg->separately)
-		return;   /* files open as processes appear */
-	FILE *fp = stderr;
-	if (cfg->path && !(fp = fopen(cfg->path, "we")))
-		die_errno("cannot open output file %s", cfg->path);
-	setvbuf(fp, shared_buf, isatty(fileno(fp)) ? _IOLBF : _IOFBF, sizeof(shared_buf));
-	shared = view_new(fp);
-}
-
-static struct view *stream_of(int32_t pid)
-{
-	if (shared)
-		return shared;
-	struct view *o = addrmap_get(&by_pid, (taddr_t)(uint32_t)pid);
-	if (!o) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s.%d", config->path, pid);
-		FILE *fp = fopen(path, "we");
-		if (!fp) {
-			warn_errno("cannot open output file %s", path);
-			fp = fopen("/dev/null", "we");
-		}
-		o = view_new(fp);
-		o->leader = pid;
-		addrmap_put(&by_pid, (taddr_t)(uint32_t)pid, o);
-	}
-	return o;
-}
-
-void view_event(const struct event *ev)
-{
-	struct view *o = stream_of(ev->pid);
-	if (!o->leader)
-		o->leader = ev->pid;
-	o->ops->event(o, ev);
-}
-
-static void close_one(struct view *o)
-{
-	o->ops->finish(o);
-	if (o->fp == stderr)
-		fflush(o->fp);
-	else
-		fclose(o->fp);
-	free(o);
-}
-
-static void close_each(taddr_t key, void *val, void *arg)
-{
-	(void)key;
-	(void)arg;
-	close_one(val);
-}
-
-void view_close(void)
-{
-	if (shared)
-		close_one(shared);
-	shared = NULL;
-	addrmap_each(&by_pid, close_each, NULL);
-	addrmap_free(&by_pid);
 }
 
 /* Writes v right-aligned in width columns (more if it needs them) at p; returns the end. */

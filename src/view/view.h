@@ -7,6 +7,7 @@
 #include "../rec/event.h"
 
 struct addrmap;
+struct ofile;
 
 enum view_format { VIEW_GRAPH, VIEW_FLAT, VIEW_SUMMARY, VIEW_CHROME, VIEW_FOLDED, VIEW_JSON, VIEW_SVG };
 
@@ -20,8 +21,9 @@ struct view_config {
 	bool per_process;         /* the same per process */
 	enum view_sort sort;
 	bool weight_calls;        /* folded, svg: a frame weighs its calls, not its time */
-	const char *path;         /* -o FILE, or NULL for stderr */
+	const char *path;         /* -o FILE, or NULL for stderr (stdout with replay) */
 	bool separately;          /* one file per process, path.PID */
+	bool replay;              /* -r: the trace is what the user asked for, on stdout */
 };
 
 /* One formatter writing one stream. */
@@ -29,6 +31,8 @@ struct view {
 	const struct view_ops *ops;
 	const struct view_config *cfg;
 	FILE *fp;
+	struct ofile *file;       /* where fp's bytes go (output.c) */
+	bool dirty;               /* written to since the last flush */
 	int32_t leader;           /* the first process seen: its end needs no "+++ exited" line */
 	void *state;              /* the formatter's own */
 };
@@ -45,13 +49,20 @@ extern const struct view_ops view_graph_ops, view_flat_ops, view_summary_ops, vi
 /* The format or sort key called name ("chrome", "self"), or -1 if there is none. */
 int view_format_by_name(const char *name);
 int view_sort_by_name(const char *name);
+const struct view_ops *view_ops_of(enum view_format f);
+const char *view_format_name(enum view_format f);
 
 /* Opens the output(s) described by cfg. Exits with a message if -o FILE cannot be opened. */
 void view_open(const struct view_config *cfg);
-/* Hands an event to the stream of its process. */
+/* Hands an event to the stream of its process. With cfg->separately, a process's file is
+ * created at its first event and closed after its end. */
 void view_event(const struct event *ev);
-/* Finishes and closes every stream. */
-void view_close(void);
+/* The tracer is about to wait: output held in buffers is written, unless some was written less
+ * than 20 ms ago; then an alarm (SIGALRM) ends the wait when it is time. */
+void view_idle(void);
+/* Finishes and closes every stream. Returns false if some output could not be written (each
+ * loss is reported, with its cause and how much was lost). */
+bool view_close(void);
 
 /* Formats a duration like uftrace, right-aligned in 11 columns: "     850 ns", "   1.234 us". */
 void view_fmt_duration(uint64_t ns, char buf[32]);
