@@ -4,12 +4,21 @@
 #include "rec/sink.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
+#include "util/glob.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Names each glob of globs (given with option) that matched nothing, once the trace is over. */
+static void warn_unused(char **globs, const char *option, const char *what)
+{
+	size_t i = 0;
+	for (const char *g; (g = glob_unused(globs, &i));)
+		warn_msg("%s '%s' matched no %s", option, g, what);
+}
 
 /* Ends fntrace the way the program ended: same exit status, or death by the same signal. */
 static noreturn void exit_like(int status)
@@ -67,6 +76,9 @@ int main(int argc, char **argv)
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);
+	warn_unused(o.include, "-i/--include", tf ? "function in the trace file" : "function");
+	warn_unused(o.exclude, "-x/--exclude", tf ? "function in the trace file" : "function");
+	warn_unused(o.libs, "-l/--lib", "library the program loaded");
 	bool complete = sink_finish() == 0;
 	if (!o.quiet)
 		complete = view_close() && complete;

@@ -9,12 +9,12 @@
 #include "funcs.h"
 #include "names.h"
 #include "../util/addrmap.h"
+#include "../util/glob.h"
 #include "../util/util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -410,10 +410,7 @@ static char *unescape(const uint8_t *s, size_t len)
 
 static bool matches_any(char **globs, const char *name)
 {
-	for (; globs && *globs; globs++)
-		if (!fnmatch(*globs, name, 0))
-			return true;
-	return false;
+	return glob_any(globs, name);
 }
 
 /* The tracer matches a library function's name without its "@library" too. */
@@ -425,8 +422,8 @@ static bool wanted(struct tracefile *tf, const char *name)
 		bare = xstrdup(name);
 		bare[at - name] = 0;
 	}
-	bool inc = !tf->include || matches_any(tf->include, name) || (bare && matches_any(tf->include, bare));
-	bool exc = matches_any(tf->exclude, name) || (bare && matches_any(tf->exclude, bare));
+	bool inc = matches_any(tf->include, name) | (bare && matches_any(tf->include, bare)) || !tf->include;
+	bool exc = matches_any(tf->exclude, name) | (bare && matches_any(tf->exclude, bare));
 	free(bare);
 	return inc && !exc;
 }

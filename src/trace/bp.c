@@ -1,11 +1,11 @@
 /* bp: the breakpoint table of an address space: plant in bulk, look up, step over, remove. */
 #include "trace.h"
+#include "../util/glob.h"
 #include "../rec/funcs.h"
 #include "../elf/demangle.h"
 
 #include <elf.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +19,7 @@ struct trace_opts trace_opts;
 
 static bool matches_any(char **globs, const char *name)
 {
-	for (; globs && *globs; globs++)
-		if (!fnmatch(*globs, name, 0))
-			return true;
-	return false;
+	return glob_any(globs, name);
 }
 
 static int mem_read_cb(void *arg, taddr_t addr, void *buf, size_t len)
@@ -128,8 +125,8 @@ static const char *shown_name(const struct module *m, const struct func *f)
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!names[i])
 			continue;
-		inc = inc || matches_any(trace_opts.include, names[i]);
-		exc = exc || matches_any(trace_opts.exclude, names[i]);
+		inc = matches_any(trace_opts.include, names[i]) || inc;   /* every name: globs note a match */
+		exc = matches_any(trace_opts.exclude, names[i]) || exc;
 	}
 	const char *name = inc && !exc ? funcs_intern(m->traced && full ? full : shown) : NULL;
 	free(dem);

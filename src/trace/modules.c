@@ -2,10 +2,10 @@
  * libraries the loader lists in its rendezvous structure (r_debug), which it updates and
  * announces by calling r_brk (_dl_debug_state) whenever a library comes or goes. */
 #include "trace.h"
+#include "../util/glob.h"
 #include "../elf/symcache.h"
 
 #include <elf.h>
-#include <fnmatch.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +17,11 @@
 static bool lib_wanted(const struct module *m)
 {
 	const char *base = strrchr(m->path, '/');
-	for (char **g = trace_opts.libs; g && *g; g++)
-		if (!fnmatch(*g, m->name, 0) || !fnmatch(*g, base ? base + 1 : m->path, 0) ||
-		    !fnmatch(*g, m->path, 0))
-			return true;
-	return false;
+	/* Each name tried, not the first that fits: glob_any notes every glob that matched. */
+	bool any = glob_any(trace_opts.libs, m->name);
+	any |= glob_any(trace_opts.libs, base ? base + 1 : m->path);
+	any |= glob_any(trace_opts.libs, m->path);
+	return any;
 }
 
 static void text_range(struct module *m)
