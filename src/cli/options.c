@@ -26,11 +26,13 @@ static const char usage_text[] =
 "Trace every function call of PROGRAM: entries, exits, nesting and durations.\n"
 "\n"
 "Output:\n"
-"  -o, --output FILE     write the trace to FILE instead of stderr\n"
+"  -o, --output FILE     write the trace to FILE instead of stderr (stdout with\n"
+"                        -r); lines are written as the calls happen\n"
 "      --format=FORMAT   graph (the default), flat, summary, chrome (Chrome trace\n"
 "                        JSON for Perfetto), folded (folded stacks for flame\n"
 "                        graphs), json (an object per event a line), svg (a\n"
-"                        flame graph to open in a browser)\n"
+"                        flame graph to open in a browser); the last four need\n"
+"                        -o FILE, unless reading a file with -r\n"
 "      --flat            one line per function entry, exactly `name();`\n"
 "  -c, --summary         per-function table (total, self, calls, avg, min, max)\n"
 "                        instead of the call graph\n"
@@ -41,7 +43,8 @@ static const char usage_text[] =
 "      --per-process     the same per process\n"
 "      --weight=WHAT     folded, svg: weigh call paths by time (ns, the default)\n"
 "                        or by calls\n"
-"      --output-separately  with -o FILE: one file per process, FILE.PID\n"
+"      --output-separately  with -o FILE: one file per process, FILE.PID, never\n"
+"                        through a link nor over a file already there\n"
 "  -q, --quiet           print no trace (with -w: only write the trace file)\n"
 "\n"
 "Trace files:\n"
@@ -50,7 +53,8 @@ static const char usage_text[] =
 "                        with any output option; -i and -x filter by name\n"
 "\n"
 "Processes:\n"
-"  -f, --follow-forks    trace child processes too (fork, vfork, clone, exec)\n"
+"  -f, --follow-forks    trace child processes too (fork, vfork, clone, exec);\n"
+"                        -ff: and one file per process, as --output-separately\n"
 "  -p, --pid PID         attach to a running process and all its threads\n"
 "                        (repeatable, or a comma list); detach on Ctrl-C,\n"
 "                        SIGTERM or SIGHUP, leaving it running as before\n"
@@ -74,7 +78,9 @@ static const char usage_text[] =
 "  -V, --version         show the version and exit\n"
 "\n"
 "The default output is a call graph like `uftrace replay`. fntrace exits with\n"
-"PROGRAM's exit status, or dies of the signal that killed it.\n";
+"PROGRAM's exit status, or dies of the signal that killed it; if the trace could\n"
+"not be written whole (a full disk), it says so, and exits 1 if PROGRAM\n"
+"succeeded.\n";
 
 static noreturn void usage_error(const char *fmt, const char *arg)
 {
