@@ -23,7 +23,7 @@ unit_objs_stacks     := build/src/view/stacks.o build/src/rec/funcs.o build/src/
 			build/src/util/util.o
 unit_objs_funcs      := build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
-unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o \
+unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/glob.o \
 			build/src/util/addrmap.o build/src/util/util.o
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/test_%)

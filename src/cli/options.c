@@ -122,27 +122,34 @@ static unsigned parse_debug(const char *s)
 	return flags;
 }
 
+/* PROGRAM as execvp finds it: itself if it has a slash, else the first executable regular file
+ * of that name in PATH. A malloc'd path, or NULL if PATH has none. */
+static char *find_program(const char *prog)
+{
+	struct stat sb;
+	char *path = NULL;
+	if (strchr(prog, '/'))
+		return xstrdup(prog);
+	const char *env = getenv("PATH");
+	char *dirs = xstrdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d && !path; d = strtok_r(NULL, ":", &save)) {
+		char cand[PATH_MAX];
+		snprintf(cand, sizeof(cand), "%s/%s", *d ? d : ".", prog);
+		if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0)
+			path = xstrdup(cand);
+	}
+	free(dirs);
+	return path;
+}
+
 /* Resolves PROGRAM like execvp would; returns a malloc'd path or exits with the reason. */
 static char *resolve_program(const char *prog)
 {
 	struct stat sb;
-	char *path = NULL;
-	if (strchr(prog, '/')) {
-		path = xstrdup(prog);
-	} else {
-		const char *env = getenv("PATH");
-		char *dirs = xstrdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
-		char *save = NULL;
-		for (char *d = strtok_r(dirs, ":", &save); d && !path; d = strtok_r(NULL, ":", &save)) {
-			char cand[PATH_MAX];
-			snprintf(cand, sizeof(cand), "%s/%s", *d ? d : ".", prog);
-			if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0)
-				path = xstrdup(cand);
-		}
-		free(dirs);
-		if (!path)
-			die("%s: command not found in PATH", prog);
-	}
+	char *path = find_program(prog);
+	if (!path)
+		die("%s: command not found in PATH", prog);
 	if (stat(path, &sb))
 		die_errno("cannot run %s", path);
 	if (S_ISDIR(sb.st_mode))
@@ -297,21 +304,8 @@ static bool same_file(const char *a, const char *b)
 static void check_files(const struct options *o, const char *prog)
 {
 	const char *out = o->separately ? NULL : o->output;
-	char *path = NULL;
-	if (prog && (out || o->write)) {
-		path = strchr(prog, '/') ? xstrdup(prog) : NULL;
-		if (!path) {   /* as execvp finds it; resolve_program says it if it does not */
-			const char *env = getenv("PATH");
-			char *dirs = xstrdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
-			for (char *d = strtok_r(dirs, ":", &save); d && !path; d = strtok_r(NULL, ":", &save)) {
-				char cand[PATH_MAX];
-				snprintf(cand, sizeof(cand), "%s/%s", *d ? d : ".", prog);
-				if (!access(cand, X_OK))
-					path = xstrdup(cand);
-			}
-			free(dirs);
-		}
-	}
+	/* Not found: resolve_program says so, after these checks. */
+	char *path = prog && (out || o->write) ? find_program(prog) : NULL;
 	if (out && o->write && same_file(out, o->write))
 		usage_error("%s", "-o/--output and -w/--write cannot name the same file");
 	if (out && o->read && same_file(out, o->read))

@@ -24,20 +24,6 @@ def fntrace(args, **kw):
     return subprocess.run([FNTRACE, *args], capture_output=True, text=True, timeout=120, **kw)
 
 
-def read_until(fd, want, buf=b""):
-    """Reads fd until want (bytes) is in what was read; fails after DEADLINE."""
-    end = time.monotonic() + DEADLINE
-    while want not in buf:
-        left = end - time.monotonic()
-        assert left > 0, f"{want!r} never came; got {buf!r}"
-        r, _, _ = select.select([fd], [], [], left)
-        if r:
-            chunk = os.read(fd, 4096)
-            assert chunk, f"end of output before {want!r}; got {buf!r}"
-            buf += chunk
-    return buf
-
-
 # ---- live output ----
 
 def read_count(fd, want, n, buf):
