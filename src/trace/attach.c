@@ -2,6 +2,7 @@
  * and detach from everything leaving no trace of us behind. */
 #include "trace.h"
 #include "stop.h"
+#include "../rec/funcs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,30 +36,32 @@ static bool may_ptrace_privileged(void)
 	return data[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective & CAP_TO_MASK(CAP_SYS_PTRACE);
 }
 
-/* Says it in one line when path is a program that would gain privileges (set-user-ID,
- * set-group-ID, file capabilities): under ptrace by a tracer that lacks CAP_SYS_PTRACE, the
- * kernel runs it without them, and what it then fails to do is no fault of the program. */
-static void note_privileges(const char *path)
+void trace_note_privileges(pid_t pid)
 {
+	char exe[64], path[4096];
 	struct stat sb;
-	char what[64];
-	if (stat(path, &sb) || may_ptrace_privileged())
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	ssize_t n = readlink(exe, path, sizeof(path) - 1);
+	if (n <= 0 || stat(exe, &sb) || may_ptrace_privileged())
 		return;
+	path[n] = 0;
+	char what[64];
 	if ((sb.st_mode & S_ISUID) && sb.st_uid != geteuid())
 		snprintf(what, sizeof(what), "set-user-ID (uid %u)", (unsigned)sb.st_uid);
 	else if ((sb.st_mode & S_ISGID) && (sb.st_mode & S_IXGRP) && sb.st_gid != getegid())
 		snprintf(what, sizeof(what), "set-group-ID (gid %u)", (unsigned)sb.st_gid);
-	else if (getxattr(path, "security.capability", NULL, 0) > 0)
+	else if (getxattr(exe, "security.capability", NULL, 0) > 0)
 		snprintf(what, sizeof(what), "given file capabilities");
 	else
 		return;
-	warn_msg("note: %s is %s; traced, it runs without those privileges, as uid %u", path, what,
+	char shown[1024];
+	funcs_escape(path, shown, sizeof(shown));   /* a file name is anybody's choice */
+	warn_msg("note: %s is %s; traced, it runs without those privileges, as uid %u", shown, what,
 		 (unsigned)getuid());
 }
 
 pid_t trace_launch(char **argv, const char *path)
 {
-	note_privileges(path);
 	int go[2], err[2];
 	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		die_errno("pipe");

@@ -199,6 +199,10 @@ void trace_load_image(struct task *t);
 /* attach.c */
 /* Forks and execs argv seized, with PTRACE_O_EXITKILL. Returns the pid; dies on error. */
 pid_t trace_launch(char **argv, const char *path);
+/* Says in one line if the program pid has just executed would have gained privileges
+ * (set-user-ID, set-group-ID, file capabilities): under a tracer without CAP_SYS_PTRACE the
+ * kernel ran it without them, and what it then fails to do is no fault of its own. */
+void trace_note_privileges(pid_t pid);
 /* Throws an exec error of the launched child (reported by the child through a pipe), if any. */
 void trace_launch_check(const char *path);
 /* Seizes every thread of pid and interrupts them. Returns 0, or -1 after printing why. */

@@ -131,6 +131,7 @@ static void on_exec(struct task *t, const struct stop *s)
 		return;
 	}
 	task_new_proc(t);
+	trace_note_privileges(t->tid);
 	trace_load_image(t);
 	resume(t, 0, 0);
 }

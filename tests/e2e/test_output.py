@@ -428,6 +428,12 @@ def test_a_setuid_program_is_said_to_run_without_its_privileges():
         assert r.stdout == "euid 65534\n"
         assert r.stderr == (f"fntrace: note: {exe} is set-user-ID (uid 0); traced, it runs without those "
                             "privileges, as uid 65534\n")
+        # Run by a traced shell, under -f: said when it is executed.
+        r = subprocess.run([*nobody, tracer, "-f", "-o", "/dev/null", "/bin/sh", "-c", f"{exe}; echo $?"],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert r.stdout == "euid 65534\n0\n"
+        assert r.stderr == (f"fntrace: note: {exe} is set-user-ID (uid 0); traced, it runs without those "
+                            "privileges, as uid 65534\n")
         # Root may trace it with its privileges: nothing to say.
         r = fntrace(["-o", "/dev/null", exe])
         assert r.stdout == "euid 0\n" and r.stderr == ""
