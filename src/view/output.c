@@ -185,7 +185,7 @@ static int create_separate(const char *path, int32_t pid)
 		/* Out of descriptors (every process alive has its file open): take what the hard
 		 * limit allows, once. Only fntrace's own limit: the program was started with ours. */
 		struct rlimit rl;
-		if ((errno == EMFILE) && !raised && !getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		if (errno == EMFILE && !raised && !getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
 			raised = true;
 			rl.rlim_cur = rl.rlim_max;
 			if (!setrlimit(RLIMIT_NOFILE, &rl))
