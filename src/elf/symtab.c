@@ -344,10 +344,17 @@ static int found_cmp(const void *pa, const void *pb)
 	return (b->name != NULL) - (a->name != NULL);   /* a name first */
 }
 
-static int func_cmp(const void *pa, const void *pb)
+/* Adds to st the functions of add (sorted, at addresses st does not have): one merge of two
+ * sorted lists. add's names pass to st. */
+static void merge_funcs(struct symtab *st, struct func *add, size_t nadd)
 {
-	const struct func *a = pa, *b = pb;
-	return a->addr < b->addr ? -1 : a->addr > b->addr;
+	struct func *v = xmalloc((st->nfuncs + nadd + 1) * sizeof(*v));
+	size_t i = 0, j = 0, n = 0;
+	while (i < st->nfuncs || j < nadd)
+		v[n++] = j == nadd || (i < st->nfuncs && st->funcs[i].addr < add[j].addr) ? st->funcs[i++] : add[j++];
+	free(st->funcs);
+	st->funcs = v;
+	st->nfuncs = n;
 }
 
 size_t symtab_discover(struct symtab *st)
@@ -360,30 +367,22 @@ size_t symtab_discover(struct symtab *st)
 	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	GElf_Ehdr eh;
 	struct found_vec fv = { NULL, 0, 0 };
-	size_t added = 0;
 	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
 		discover_functions(e, &eh, st, add_found, &fv);
 	if (fv.n)
 		qsort(fv.v, fv.n, sizeof(*fv.v), found_cmp);
+	/* A symbol always names its address: only the addresses no symbol names are added. */
+	struct func *add = xmalloc((fv.n + 1) * sizeof(*add));
+	size_t added = 0;
 	for (size_t i = 0; i < fv.n; i++) {
-		if (i && fv.v[i].addr == fv.v[i - 1].addr)
+		if ((i && fv.v[i].addr == fv.v[i - 1].addr) || symtab_at(st, fv.v[i].addr))
 			continue;
-		struct func *f = (struct func *)symtab_at(st, fv.v[i].addr);
-		if (f) {
-			if (fv.v[i].name && strcmp(f->name, fv.v[i].name)) {
-				free(f->name);   /* main beats whatever .dynsym calls it */
-				f->name = xstrdup(fv.v[i].name);
-			}
-			continue;
-		}
 		char name[32];
 		snprintf(name, sizeof(name), "sub_%" PRIx64, fv.v[i].addr);
-		st->funcs = xrealloc(st->funcs, (st->nfuncs + 1) * sizeof(*st->funcs));
-		st->funcs[st->nfuncs++] = (struct func){ fv.v[i].addr, 0, xstrdup(fv.v[i].name ? fv.v[i].name : name),
-							 false };
-		added++;
+		add[added++] = (struct func){ fv.v[i].addr, 0, xstrdup(fv.v[i].name ? fv.v[i].name : name), false };
 	}
-	qsort(st->funcs, st->nfuncs, sizeof(*st->funcs), func_cmp);
+	merge_funcs(st, add, added);
+	free(add);
 	free(fv.v);
 	if (e)
 		elf_end(e);
