@@ -25,27 +25,56 @@ struct image {
 	size_t rawlen;
 	struct rel { taddr_t at, val; bool ifunc; } *rels;   /* RELATIVE and IRELATIVE, sorted by at */
 	size_t nrels;
-	struct range *plt;        /* PLT sections: stubs, not functions */
-	size_t nplt;
+	struct range *plt;        /* PLT sections: stubs, not functions; sorted, disjoint */
+	size_t nplt, capplt, caprels;
+	GElf_Phdr *loads;         /* the PT_LOAD segments, sorted by p_vaddr */
+	size_t nloads;
 	void (*add)(taddr_t addr, const char *name, void *arg);
 	void *arg;
 };
 
-/* The file bytes at link-time address a (len bytes), or NULL if they are not in the file. */
+/* The file bytes at link-time address a (len bytes), or NULL if they are not in the file.
+ * im->loads is sorted by address: the segment that holds a is one of the last few that start
+ * at or before it (only a hostile file has PT_LOADs overlapping more than that). */
 static const uint8_t *bytes_at(struct image *im, taddr_t a, size_t len)
 {
-	size_t phnum = 0;
+	size_t lo = 0, hi = im->nloads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (im->loads[mid].p_vaddr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = 0; lo && k < 16; k++, lo--) {
+		const GElf_Phdr *ph = &im->loads[lo - 1];
+		taddr_t d = a - ph->p_vaddr;   /* no sum of the file's values can wrap around */
+		if (d <= ph->p_filesz && len <= ph->p_filesz - d &&
+		    ph->p_offset <= im->rawlen && d + len <= im->rawlen - ph->p_offset)
+			return (const uint8_t *)im->raw + ph->p_offset + d;
+	}
+	return NULL;
+}
+
+static int phdr_cmp(const void *pa, const void *pb)
+{
+	const GElf_Phdr *a = pa, *b = pb;
+	return a->p_vaddr < b->p_vaddr ? -1 : a->p_vaddr > b->p_vaddr;
+}
+
+static void read_loads(struct image *im)
+{
+	size_t phnum = 0, cap = 0;
 	elf_getphdrnum(im->e, &phnum);
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(im->e, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		taddr_t d = a - ph.p_vaddr;   /* no sum of the file's values can wrap around */
-		if (a >= ph.p_vaddr && d <= ph.p_filesz && len <= ph.p_filesz - d &&
-		    ph.p_offset <= im->rawlen && d + len <= im->rawlen - ph.p_offset)
-			return (const uint8_t *)im->raw + ph.p_offset + d;
+		xgrow(&im->loads, &cap, im->nloads + 1, sizeof(*im->loads));
+		im->loads[im->nloads++] = ph;
 	}
-	return NULL;
+	if (im->nloads)
+		qsort(im->loads, im->nloads, sizeof(*im->loads), phdr_cmp);
 }
 
 static int rel_cmp(const void *pa, const void *pb)
@@ -72,10 +101,15 @@ static bool pointer_at(struct image *im, taddr_t a, taddr_t *val)
 
 static bool in_plt(const struct image *im, taddr_t a)
 {
-	for (size_t i = 0; i < im->nplt; i++)
-		if (a >= im->plt[i].lo && a < im->plt[i].hi)
-			return true;
-	return false;
+	size_t lo = 0, hi = im->nplt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (im->plt[mid].lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && a < im->plt[lo - 1].hi;
 }
 
 static void found(struct image *im, taddr_t a, const char *name)
@@ -167,14 +201,14 @@ static void read_section(struct image *im, Elf_Scn *scn, const GElf_Shdr *sh, co
 				break;
 			int type = (int)GELF_R_TYPE(r.r_info);
 			if (type == R_X86_64_RELATIVE || type == R_X86_64_IRELATIVE) {
-				im->rels = xrealloc(im->rels, (im->nrels + 1) * sizeof(*im->rels));
+				xgrow(&im->rels, &im->caprels, im->nrels + 1, sizeof(*im->rels));
 				im->rels[im->nrels++] = (struct rel){ r.r_offset, (taddr_t)r.r_addend,
 								      type == R_X86_64_IRELATIVE };
 			}
 		}
 	}
 	if (!strncmp(name, ".plt", 4) || !strncmp(name, ".iplt", 5)) {
-		im->plt = xrealloc(im->plt, (im->nplt + 1) * sizeof(*im->plt));
+		xgrow(&im->plt, &im->capplt, im->nplt + 1, sizeof(*im->plt));
 		im->plt[im->nplt++] = (struct range){ sh->sh_addr, sh->sh_addr + sh->sh_size };
 	}
 }
@@ -417,9 +451,8 @@ static void find_branches(struct image *im)
 		if (!b)
 			continue;
 		size_t nsplits = 0;
-		for (size_t j = 0; j < st->nfuncs; j++)
-			if (st->funcs[j].addr >= (nsplits ? splits[nsplits - 1] : lo) + SCAN_PART &&
-			    st->funcs[j].addr < hi)
+		for (size_t j = symtab_first_from(st, lo); j < st->nfuncs && st->funcs[j].addr < hi; j++)
+			if (st->funcs[j].addr >= (nsplits ? splits[nsplits - 1] : lo) + SCAN_PART)
 				splits[nsplits++] = st->funcs[j].addr;
 		scan_calls_split(b, hi - lo, lo, splits, nsplits, branch_cb, im);
 	}
@@ -504,9 +537,11 @@ void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 	im.raw = elf_rawfile(e, &im.rawlen);
 	if (!im.raw)
 		return;
+	read_loads(&im);
 	each_section(&im, read_section);
 	if (im.nrels)
 		qsort(im.rels, im.nrels, sizeof(*im.rels), rel_cmp);
+	im.nplt = symtab_join_ranges(im.plt, im.nplt, 0);
 	find_go(&im);
 	found(&im, eh->e_entry, NULL);
 	for (size_t i = 0; i < im.nrels; i++)
@@ -531,4 +566,5 @@ void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 	free(im.starts);
 	free(im.rels);
 	free(im.plt);
+	free(im.loads);
 }

@@ -68,45 +68,62 @@ static int range_cmp(const void *pa, const void *pb)
 	return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-/* Narrows st->xsegs, the executable segments, to the executable sections inside them. An old
- * or lld-linked library has one R+X segment that holds .rodata, .eh_frame and the symbol tables
- * too: data there, decoded as code, would give false call targets, and a breakpoint planted in
- * it would change the program's constants. Without section headers the segments stay. */
+size_t symtab_join_ranges(struct range *r, size_t n, taddr_t gap)
+{
+	if (!n)
+		return 0;
+	qsort(r, n, sizeof(*r), range_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && (r[i].lo <= r[m - 1].hi || r[i].lo - r[m - 1].hi <= gap)) {
+			if (r[i].hi > r[m - 1].hi)
+				r[m - 1].hi = r[i].hi;
+		} else {
+			r[m++] = r[i];
+		}
+	}
+	return m;
+}
+
+/* Narrows st->xsegs, the executable segments (sorted, disjoint), to the executable sections
+ * inside them. An old or lld-linked library has one R+X segment that holds .rodata, .eh_frame
+ * and the symbol tables too: data there, decoded as code, would give false call targets, and a
+ * breakpoint planted in it would change the program's constants. Without section headers the
+ * segments stay. The sections are joined first and then cut by the segments in one sweep, so
+ * a file of many sections and segments takes n log n time, not sections times segments. */
 static void code_sections(Elf *e, struct symtab *st)
 {
-	struct range *code = NULL;
-	size_t n = 0;
+	struct range *secs = NULL, *code = NULL;
+	size_t nsecs = 0, cap = 0, n = 0, ccap = 0;
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !sh.sh_size ||
 		    (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) != (SHF_ALLOC | SHF_EXECINSTR))
 			continue;
-		for (size_t i = 0; i < st->nxsegs; i++) {
-			taddr_t lo = sh.sh_addr > st->xsegs[i].lo ? sh.sh_addr : st->xsegs[i].lo;
-			taddr_t end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX : sh.sh_addr + sh.sh_size;
-			taddr_t hi = end < st->xsegs[i].hi ? end : st->xsegs[i].hi;
-			if (lo >= hi)
-				continue;
-			code = xrealloc(code, (n + 1) * sizeof(*code));
+		taddr_t end = sh.sh_addr + sh.sh_size < sh.sh_addr ? UINT64_MAX : sh.sh_addr + sh.sh_size;
+		xgrow(&secs, &cap, nsecs + 1, sizeof(*secs));
+		secs[nsecs++] = (struct range){ sh.sh_addr, end };
+	}
+	nsecs = symtab_join_ranges(secs, nsecs, 0);
+	for (size_t i = 0, j = 0; i < nsecs && j < st->nxsegs;) {
+		taddr_t lo = secs[i].lo > st->xsegs[j].lo ? secs[i].lo : st->xsegs[j].lo;
+		taddr_t hi = secs[i].hi < st->xsegs[j].hi ? secs[i].hi : st->xsegs[j].hi;
+		if (lo < hi) {
+			xgrow(&code, &ccap, n + 1, sizeof(*code));
 			code[n++] = (struct range){ lo, hi };
 		}
+		if (secs[i].hi < st->xsegs[j].hi)
+			i++;
+		else
+			j++;
 	}
+	free(secs);
 	if (!n)
 		return;
-	qsort(code, n, sizeof(*code), range_cmp);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		/* sections a few alignment bytes apart are read and written as one */
-		if (m && code[i].lo <= code[m - 1].hi + 256) {
-			if (code[i].hi > code[m - 1].hi)
-				code[m - 1].hi = code[i].hi;
-		} else {
-			code[m++] = code[i];
-		}
-	}
 	free(st->xsegs);
 	st->xsegs = code;
-	st->nxsegs = m;
+	/* sections a few alignment bytes apart are read and written as one */
+	st->nxsegs = symtab_join_ranges(code, n, 256);
 }
 
 static const char *machine_name(int m)
@@ -126,7 +143,7 @@ static const char *machine_name(int m)
 /* Reads the function symbols of one symbol table section into *c. */
 struct funcvec {
 	struct func *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum,
@@ -154,7 +171,7 @@ static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum
 			const char *iname = elf_strptr(e, sh->sh_link, sym.st_name);
 			if (sh->sh_type == SHT_DYNSYM && iname && *iname && GELF_ST_BIND(sym.st_info) != STB_LOCAL &&
 			    st_ifuncs) {
-				st_ifuncs->v = xrealloc(st_ifuncs->v, (st_ifuncs->n + 1) * sizeof(struct func));
+				xgrow(&st_ifuncs->v, &st_ifuncs->cap, st_ifuncs->n + 1, sizeof(struct func));
 				st_ifuncs->v[st_ifuncs->n++] = (struct func){ sym.st_value, 0, xstrdup(iname), true };
 			}
 			continue;
@@ -231,7 +248,7 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 	st->pie = eh.e_type == ET_DYN;
 	st->entry = eh.e_entry;
 
-	size_t phnum = 0;
+	size_t phnum = 0, xcap = 0;
 	elf_getphdrnum(e, &phnum);
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
@@ -241,10 +258,11 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 			st->interp = true;
 		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && ph.p_memsz &&
 		    ph.p_vaddr + ph.p_memsz > ph.p_vaddr) {
-			st->xsegs = xrealloc(st->xsegs, (st->nxsegs + 1) * sizeof(*st->xsegs));
+			xgrow(&st->xsegs, &xcap, st->nxsegs + 1, sizeof(*st->xsegs));
 			st->xsegs[st->nxsegs++] = (struct range){ ph.p_vaddr, ph.p_vaddr + ph.p_memsz };
 		}
 	}
+	st->nxsegs = symtab_join_ranges(st->xsegs, st->nxsegs, 0);
 	code_sections(e, st);
 
 	size_t shnum = 0, shstrndx = 0;
@@ -262,7 +280,7 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 		st->go |= name && !strcmp(name, ".gopclntab");
 	}
 	read_soname(e, st);
-	struct funcvec ifv = { NULL, 0 };
+	struct funcvec ifv = { NULL, 0, 0 };
 	struct cand *c = NULL;
 	size_t n = 0, cap = 0;
 	st->stripped = true;
@@ -392,7 +410,7 @@ size_t symtab_discover(struct symtab *st)
 	return added;
 }
 
-const struct func *symtab_at(const struct symtab *st, taddr_t addr)
+size_t symtab_first_from(const struct symtab *st, taddr_t addr)
 {
 	size_t lo = 0, hi = st->nfuncs;
 	while (lo < hi) {
@@ -402,13 +420,26 @@ const struct func *symtab_at(const struct symtab *st, taddr_t addr)
 		else
 			hi = mid;
 	}
-	return lo < st->nfuncs && st->funcs[lo].addr == addr ? &st->funcs[lo] : NULL;
+	return lo;
+}
+
+const struct func *symtab_at(const struct symtab *st, taddr_t addr)
+{
+	size_t i = symtab_first_from(st, addr);
+	return i < st->nfuncs && st->funcs[i].addr == addr ? &st->funcs[i] : NULL;
 }
 
 bool symtab_in_text(const struct symtab *st, taddr_t addr, size_t len)
 {
-	for (size_t i = 0; i < st->nxsegs; i++)
-		if (addr >= st->xsegs[i].lo && addr + len <= st->xsegs[i].hi && addr + len > addr)
-			return true;
-	return false;
+	/* xsegs are sorted and disjoint: the one that can hold addr is the last starting at or
+	 * before it. */
+	size_t lo = 0, hi = st->nxsegs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (st->xsegs[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && addr + len <= st->xsegs[lo - 1].hi && addr + len > addr;
 }

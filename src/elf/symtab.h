@@ -30,7 +30,8 @@ struct symtab {
 	size_t nifuncs;
 	taddr_t r_debug;      /* the dynamic loader's _r_debug object, link-time; 0 elsewhere */
 	struct range *xsegs;  /* code, link-time: executable sections within executable PT_LOAD
-			       * segments (the segments, if there are no section headers) */
+			       * segments (the segments, if there are no section headers); sorted,
+			       * disjoint */
 	size_t nxsegs;
 };
 
@@ -45,8 +46,14 @@ size_t symtab_discover(struct symtab *st);
 
 /* Returns the function starting exactly at link-time address addr, or NULL. */
 const struct func *symtab_at(const struct symtab *st, taddr_t addr);
+/* The index of the first function at or after link-time address addr (nfuncs if none). */
+size_t symtab_first_from(const struct symtab *st, taddr_t addr);
 /* Returns true if [addr, addr+len) lies inside one executable segment. */
 bool symtab_in_text(const struct symtab *st, taddr_t addr, size_t len);
+
+/* Sorts r[0..n) and joins the ranges that overlap or are at most gap bytes apart: the result is
+ * in order and disjoint, so lookups can bisect it. Returns the new count. */
+size_t symtab_join_ranges(struct range *r, size_t n, taddr_t gap);
 
 /* Ranks two names for one address: < 0 if a should be shown rather than b. Exposed for tests. */
 int symtab_alias_cmp(const char *a, int bind_a, const char *b, int bind_b);

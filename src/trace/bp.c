@@ -174,12 +174,15 @@ size_t bp_plant_module(struct task *t, struct module *m)
 			for (size_t off = 0; off < len; off += 4096)
 				proc_read_raw(p, lo + off, text + off, len - off < 4096 ? len - off : 4096);
 		}
-		taddr_t *addrs = xmalloc((st->nfuncs + 1) * sizeof(*addrs));
+		/* The functions of this segment, found by bisection: a file of many segments and
+		 * many functions costs n log n, not segments times functions. */
+		size_t first = symtab_first_from(st, st->xsegs[s].lo), end = symtab_first_from(st, st->xsegs[s].hi);
+		taddr_t *addrs = xmalloc((end - first + 1) * sizeof(*addrs));
 		size_t naddrs = 0;
-		for (size_t i = 0; i < st->nfuncs; i++) {
+		for (size_t i = first; i < end; i++) {
 			const struct func *f = &st->funcs[i];
 			taddr_t a = f->addr + m->bias;
-			if (a < lo || a >= hi || (!m->exe && !m->traced && !f->exported))
+			if (!m->exe && !m->traced && !f->exported)
 				continue;
 			const char *name = shown_name(m, f);
 			if (!name)

@@ -630,6 +630,48 @@ static void test_lookup(void **state)
 	assert_false(symtab_in_text(&st, ~0ull, 2));          /* wraps around */
 }
 
+static void test_ranges(void **state)
+{
+	/* Joined: in order, overlapping and touching ranges merged, those within gap too. */
+	struct range r[] = { { 0x500, 0x600 }, { 0x100, 0x200 }, { 0x150, 0x180 }, { 0x200, 0x210 },
+			     { 0x300, 0x310 }, { 0x5f0, 0x700 }, { 0x800, 0x810 } };
+	size_t n = symtab_join_ranges(r, ARRAY_SIZE(r), 0);
+	assert_int_equal(n, 4);
+	assert_true(r[0].lo == 0x100 && r[0].hi == 0x210);
+	assert_true(r[1].lo == 0x300 && r[1].hi == 0x310);
+	assert_true(r[2].lo == 0x500 && r[2].hi == 0x700);
+	assert_true(r[3].lo == 0x800 && r[3].hi == 0x810);
+	assert_int_equal(symtab_join_ranges(r, n, 0x100), 2);   /* 0x210..0x300 and 0x700..0x800 */
+	assert_true(r[0].lo == 0x100 && r[0].hi == 0x310 && r[1].lo == 0x500 && r[1].hi == 0x810);
+	struct range top[] = { { ~0ull - 0x10, ~0ull }, { 0, 0x10 } };
+	assert_int_equal(symtab_join_ranges(top, 2, ~0ull), 1);   /* a gap as wide as the address space: no sum overflows */
+	assert_int_equal(symtab_join_ranges(NULL, 0, 0), 0);
+
+	/* Many segments and functions: bisection gives what a walk of every one gives. */
+	enum { NSEG = 2000, NFN = 6000 };
+	struct range *segs = calloc(NSEG, sizeof(*segs));
+	struct func *fns = calloc(NFN, sizeof(*fns));
+	assert_non_null(segs);
+	assert_non_null(fns);
+	for (size_t i = 0; i < NSEG; i++)
+		segs[i] = (struct range){ 0x10000 + i * 0x400, 0x10000 + i * 0x400 + 0x10 + i % 7 };
+	for (size_t i = 0; i < NFN; i++)
+		fns[i] = (struct func){ 0x10000 + i * 0x155, 0, "f", false };
+	struct symtab st = { .funcs = fns, .nfuncs = NFN, .xsegs = segs, .nxsegs = NSEG };
+	for (taddr_t a = 0xff00; a < 0x10000 + NSEG * 0x400 + 0x100; a += 3) {
+		bool in = false;
+		for (size_t i = 0; i < NSEG; i++)
+			in |= a >= segs[i].lo && a + 2 <= segs[i].hi;
+		assert_int_equal(symtab_in_text(&st, a, 2), in);
+		size_t first = 0;
+		while (first < NFN && fns[first].addr < a)
+			first++;
+		assert_int_equal(symtab_first_from(&st, a), first);
+	}
+	free(segs);
+	free(fns);
+}
+
 /* ---- setup ---- */
 
 static int make_tmpdir(void **state)
@@ -667,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_discover_damaged),
 		cmocka_unit_test(test_alias_cmp),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_ranges),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
