@@ -1,5 +1,6 @@
 /* fntrace: parse options, pick the mode, run it; nothing else. */
 #include "cli/options.h"
+#include "elf/debuginfo.h"
 #include "view/view.h"
 #include "rec/sink.h"
 #include "rec/tracefile.h"
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;
 	trace_opts.demangle = !o.no_demangle;
+	debuginfo_set_path(o.debuginfo_path);
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

@@ -77,6 +77,22 @@ $(T_BIN)/slowcall: tests/progs/slowcall.c tests/progs/t.h
 	$(CC) -O2 -no-pie -fno-pie -Itests/progs -Wall -Wextra -o $@ $<
 T_ALL_PROGS += $(T_BIN)/slowcall
 
+# Separate debug files: a stripped program and library, their debug files kept apart in
+# debuginfo/keep/ (objcopy --only-keep-debug, where no lookup finds them), for test_names.py to
+# install under a .build-id/ directory or link with .gnu_debuglink.
+T_DBGDIR := $(T_BIN)/debuginfo
+$(T_DBGDIR)/libdbgdemo.so: tests/progs/lib/dbgdemo.c tests/progs/t.h
+	@mkdir -p $(dir $@)keep
+	@gcc -O2 -g -shared -fPIC -Wl,--build-id -Wl,-soname,libdbgdemo.so -o $@.full $<
+	@objcopy --only-keep-debug $@.full $(dir $@)keep/libdbgdemo.so.debug
+	@strip -o $@ $@.full && rm $@.full
+$(T_DBGDIR)/dbgdemo: tests/progs/dbgdemo.c tests/progs/t.h $(T_DBGDIR)/libdbgdemo.so
+	@gcc -O2 -g -Wl,--build-id -Itests/progs -o $@.full $< -L$(T_DBGDIR) -ldbgdemo -Wl,-rpath,'$$ORIGIN'
+	@objcopy --only-keep-debug $@.full $(dir $@)keep/dbgdemo.debug
+	@strip -o $@ $@.full && rm $@.full
+T_ALL_PROGS += $(T_DBGDIR)/libdbgdemo.so $(T_DBGDIR)/dbgdemo
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs
+

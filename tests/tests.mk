@@ -15,7 +15,7 @@ unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symcache   := build/src/elf/symcache.o build/src/elf/symtab.o build/src/elf/discover.o \
-			build/src/arch/x86_64/scan.o build/src/util/util.o
+			build/src/elf/debuginfo.o build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_callstack  := build/src/rec/callstack.o build/src/util/util.o
 unit_objs_view_common := build/src/view/common.o build/src/rec/names.o build/src/rec/funcs.o build/src/util/addrmap.o \
 			build/src/util/util.o
@@ -47,6 +47,7 @@ $(UNIT_FIX)/funcs-%: tests/unit/fixtures/funcs.c
 	$(CC) -g -fcf-protection $(ufix_flags_$*) -o $@ $<
 	$(NM) --defined-only $@ > $@.nm
 	strip -o $@.stripped $@
+	objcopy --only-keep-debug $@ $@.debug
 
 check-unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail

@@ -17,7 +17,7 @@
 #endif
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
-       OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT };
+       OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -70,6 +70,10 @@ static const char usage_text[] =
 "      --no-demangle     show C++ and Rust names as they are in the binary\n"
 "      --once            trace each function's first call only, then remove its\n"
 "                        breakpoint\n"
+"      --debuginfo-path=PATH  where stripped binaries' debug files are, as in\n"
+"                        elfutils: DIR/.build-id/ by build-id, and by\n"
+"                        .gnu_debuglink next to the file, in its .debug/ and\n"
+"                        under DIR (default :.debug:/usr/lib/debug)\n"
 "\n"
 "Other:\n"
 "      --debug=LIST      debug output on stderr: step, bp, elf, stop, all\n"
@@ -242,6 +246,24 @@ static noreturn void missing_argument(const char *arg, const struct option *long
 	usage_error("option '%s' requires an argument", arg);
 }
 
+/* Each absolute directory of a --debuginfo-path must exist; the relative ones are relative to
+ * each binary's own directory. A leading + or - (CRC checks, in elfutils) is not a path. */
+static void check_debuginfo_path(const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL;
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		d += *d == '+' || *d == '-';
+		struct stat sb;
+		if (*d != '/')
+			continue;
+		if (stat(d, &sb))
+			die("--debuginfo-path: %s: %s", d, strerror(errno));
+		if (!S_ISDIR(sb.st_mode))
+			die("--debuginfo-path: %s: Not a directory", d);
+	}
+	free(copy);
+}
+
 /* The options that shape one output format go with that format only. */
 static void check_output_options(const struct options *o)
 {
@@ -336,6 +358,8 @@ static void check_read_options(const struct options *o, bool program)
 		usage_error("%s", "-r/--read and --no-libcalls cannot be used together (the file has what was traced)");
 	if (o->no_demangle)
 		usage_error("%s", "-r/--read and --no-demangle cannot be used together (the file has the names as traced)");
+	if (o->debuginfo_path)
+		usage_error("%s", "-r/--read and --debuginfo-path cannot be used together (the file has the names as traced)");
 }
 
 void options_parse(int argc, char **argv, struct options *o)
@@ -363,6 +387,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "quiet",   no_argument,       NULL, 'q' },
 		{ "pid",     required_argument, NULL, 'p' },
 		{ "debug",   required_argument, NULL, OPT_DEBUG },
+		{ "debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -453,6 +478,10 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DEBUG:
 			util_debug |= parse_debug(optarg);
+			break;
+		case OPT_DEBUGINFO_PATH:
+			check_debuginfo_path(optarg);
+			o->debuginfo_path = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

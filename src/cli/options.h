@@ -14,6 +14,7 @@ struct options {
 	char **libs;              /* -l globs, NULL-terminated, or NULL */
 	bool no_libcalls;
 	bool no_demangle;
+	char *debuginfo_path;     /* --debuginfo-path: where debug files are looked for, or NULL */
 	bool follow;              /* -f: trace child processes too */
 	bool separately;          /* --output-separately: FILE.PID per process */
 	bool per_thread;          /* -c split by thread */

@@ -1,31 +1,45 @@
 /* symcache: ELF files' symbol tables, read once and shared. */
 #include "symcache.h"
+#include "debuginfo.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define IDLE_MAX 16   /* files no module uses any more, kept for the next exec of them */
 
-struct symfile {
-	struct symtab st;        /* first: a symtab pointer is its symfile's */
+/* A file as stat() identifies it; all zero for "no file". */
+struct ident {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
-	bool discovered;         /* symtab_discover has run on it */
+};
+
+struct symfile {
+	struct symtab st;        /* first: a symtab pointer is its symfile's */
+	struct ident file;
+	bool own_symtab;         /* the file has a .symtab: no debug file is looked for */
+	bool complete;           /* debug file read and discovery run (symcache_complete) */
+	struct ident debug;      /* the debug file read then, if any */
 	unsigned refs;           /* modules using it */
 	struct symfile *next;
 };
 
 static struct symfile *files;   /* most recently put back or read first */
 
-static bool same_file(const struct symfile *f, const struct stat *sb)
+static struct ident ident_of(const struct stat *sb)
 {
-	return f->dev == sb->st_dev && f->ino == sb->st_ino && f->size == sb->st_size &&
-	       f->mtime.tv_sec == sb->st_mtim.tv_sec && f->mtime.tv_nsec == sb->st_mtim.tv_nsec;
+	return (struct ident){ sb->st_dev, sb->st_ino, sb->st_size, sb->st_mtim };
+}
+
+static bool same_ident(const struct ident *a, const struct ident *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 /* Frees the idle files beyond the first IDLE_MAX. */
@@ -52,7 +66,8 @@ struct symtab *symcache_get(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	for (f = files; f && !same_file(f, &sb); f = f->next)
+	struct ident id = ident_of(&sb);
+	for (f = files; f && !same_ident(&f->file, &id); f = f->next)
 		;
 	if (!f) {
 		f = xcalloc(1, sizeof(*f));
@@ -60,10 +75,8 @@ struct symtab *symcache_get(const char *path, char *err, size_t errlen)
 			free(f);
 			return NULL;
 		}
-		f->dev = sb.st_dev;
-		f->ino = sb.st_ino;
-		f->size = sb.st_size;
-		f->mtime = sb.st_mtim;
+		f->file = id;
+		f->own_symtab = !f->st.stripped;
 		f->next = files;
 		files = f;
 	}
@@ -71,13 +84,62 @@ struct symtab *symcache_get(const char *path, char *err, size_t errlen)
 	return &f->st;
 }
 
-void symcache_discover(struct symtab *st)
+/* Reads the debug file open on dfd (if any) and discovers what is left, once. */
+static void complete(struct symfile *f, int dfd, const char *dpath, const struct ident *did)
+{
+	if (dfd >= 0)
+		symtab_read_debug(&f->st, dfd, dpath);
+	symtab_discover(&f->st);
+	f->complete = true;
+	f->debug = *did;
+}
+
+struct symtab *symcache_complete(struct symtab *st, const char *path, const char *name)
 {
 	struct symfile *f = (struct symfile *)st;
-	if (!f->discovered) {
-		symtab_discover(st);
-		f->discovered = true;
+	char *dpath = NULL;
+	struct stat sb;
+	struct ident did = { 0 };
+	int dfd = -1;
+	/* A file with a .symtab of its own needs no debug file; a stripped one is looked up
+	 * every time, so a debug file installed or replaced since it was read is seen. */
+	if (!f->own_symtab) {
+		dfd = debuginfo_open(path, name, &dpath);
+		if (dfd >= 0 && !fstat(dfd, &sb))
+			did = ident_of(&sb);
 	}
+	if (!f->complete) {
+		complete(f, dfd, dpath, &did);
+	} else if (!same_ident(&f->debug, &did)) {
+		/* Read with another debug file (or none): this one gets a table of its own. */
+		struct symfile *g;
+		for (g = files; g && !(g->complete && same_ident(&g->file, &f->file) && same_ident(&g->debug, &did));
+		     g = g->next)
+			;
+		char err[512];
+		if (!g) {
+			g = xcalloc(1, sizeof(*g));
+			if (symtab_load(path, &g->st, err, sizeof(err))) {
+				free(g);
+				g = NULL;
+			} else {
+				g->file = f->file;
+				g->own_symtab = f->own_symtab;
+				g->next = files;
+				files = g;
+				complete(g, dfd, dpath, &did);
+			}
+		}
+		if (g) {
+			g->refs++;
+			symcache_put(st);
+			st = &g->st;
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(dpath);
+	return st;
 }
 
 void symcache_put(struct symtab *st)

@@ -188,6 +188,61 @@ static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum
 	}
 }
 
+/* Which sections of e hold code: executable, and of type type (SHT_PROGBITS; SHT_NOBITS too
+ * in a debug file, where the code is left out). Indexed by section number; the caller frees. */
+static bool *exec_sections(Elf *e, size_t shnum, Elf64_Word type)
+{
+	bool *xsec = xcalloc(shnum + 1, sizeof(*xsec));
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		size_t idx = elf_ndxscn(scn);
+		if (gelf_getshdr(scn, &sh) && idx < shnum)
+			xsec[idx] = (sh.sh_flags & SHF_EXECINSTR) &&
+				    (sh.sh_type == SHT_PROGBITS || sh.sh_type == type);
+	}
+	return xsec;
+}
+
+/* name without a symbol version: a .symtab calls a versioned function foo@@VERSION (the
+ * default one) or foo@VERSION (an older one), where .dynsym and people say foo. */
+static char *unversioned(const char *name)
+{
+	const char *at = strchr(name, '@');
+	if (!at || at == name)
+		return xstrdup(name);
+	const char *v = at + 1 + (at[1] == '@');
+	bool version = *v && !(*v >= '0' && *v <= '9');
+	for (const char *p = v; *p && version; p++)
+		version = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			  *p == '_' || *p == '.';
+	char *s = xstrdup(name);
+	if (version)
+		s[at - name] = 0;
+	return s;
+}
+
+/* The functions of c[0..n) inside st's code, one per address (aliases merged: the first one
+ * sorted is the preferred name), sorted. Sorts c. */
+static struct func *to_funcs(const struct symtab *st, struct cand *c, size_t n, size_t *nf)
+{
+	if (n)
+		qsort(c, n, sizeof(*c), cand_cmp);
+	struct func *v = xmalloc((n ? n : 1) * sizeof(*v));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && v[m - 1].addr == c[i].addr) {
+			if (!v[m - 1].size)
+				v[m - 1].size = c[i].size;
+			v[m - 1].exported |= c[i].exported;
+			continue;
+		}
+		if (symtab_in_text(st, c[i].addr, 1))
+			v[m++] = (struct func){ c[i].addr, c[i].size, unversioned(c[i].name), c[i].exported };
+	}
+	*nf = m;
+	return v;
+}
+
 /* DT_SONAME from the dynamic section, if any. */
 static void read_soname(Elf *e, struct symtab *st)
 {
@@ -268,14 +323,11 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 	size_t shnum = 0, shstrndx = 0;
 	elf_getshdrnum(e, &shnum);
 	elf_getshdrstrndx(e, &shstrndx);
-	bool *xsec = xcalloc(shnum + 1, sizeof(*xsec));
+	bool *xsec = exec_sections(e, shnum, SHT_PROGBITS);
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
-		size_t idx = elf_ndxscn(scn);
 		if (!gelf_getshdr(scn, &sh))
 			continue;
-		if (idx < shnum)
-			xsec[idx] = (sh.sh_flags & SHF_EXECINSTR) && sh.sh_type == SHT_PROGBITS;
 		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
 		st->go |= name && !strcmp(name, ".gopclntab");
 	}
@@ -295,21 +347,7 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 	st->ifuncs = ifv.v;
 	st->nifuncs = ifv.n;
 
-	if (n)
-		qsort(c, n, sizeof(*c), cand_cmp);
-	st->funcs = xmalloc((n ? n : 1) * sizeof(*st->funcs));
-	for (size_t i = 0; i < n; i++) {
-		if (st->nfuncs && st->funcs[st->nfuncs - 1].addr == c[i].addr) {
-			struct func *f = &st->funcs[st->nfuncs - 1];
-			if (!f->size)
-				f->size = c[i].size;
-			f->exported |= c[i].exported;
-			continue;   /* an alias: the first one sorted is the preferred name */
-		}
-		if (!symtab_in_text(st, c[i].addr, 1))
-			continue;
-		st->funcs[st->nfuncs++] = (struct func){ c[i].addr, c[i].size, xstrdup(c[i].name), c[i].exported };
-	}
+	st->funcs = to_funcs(st, c, n, &st->nfuncs);
 	free(c);
 	DEBUG(DBG_ELF, "%s: %zu functions, %s, entry %#" PRIx64, path, st->nfuncs,
 	      st->pie ? "PIE" : "non-PIE", st->entry);
@@ -334,6 +372,7 @@ void symtab_free(struct symtab *st)
 	free(st->xsegs);
 	free(st->path);
 	free(st->soname);
+	free(st->debug);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -408,6 +447,65 @@ size_t symtab_discover(struct symtab *st)
 	st->stripped = false;   /* discovered: a second call adds nothing */
 	DEBUG(DBG_ELF, "%s: %zu functions found without symbols", st->path, added);
 	return added;
+}
+
+size_t symtab_read_debug(struct symtab *st, int fd, const char *path)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	GElf_Ehdr eh;
+	size_t shnum = 0, n = 0, cap = 0, nd = 0, named = 0;
+	struct cand *c = NULL;
+	bool has_symtab = false;
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || gelf_getclass(e) != ELFCLASS64 ||
+	    eh.e_machine != EM_X86_64 || elf_getshdrnum(e, &shnum))
+		goto out;
+	bool *xsec = exec_sections(e, shnum, SHT_NOBITS);
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+			read_symbols(e, scn, &sh, shnum, xsec, &c, &n, &cap, NULL, NULL);
+			has_symtab = true;
+		}
+	}
+	free(xsec);
+	if (!has_symtab)
+		goto out;
+	/* The debug file's names first: it is the file's own .symtab, kept apart. .dynsym's
+	 * names stay where it has none, and so does what .dynsym says is exported. */
+	struct func *d = to_funcs(st, c, n, &nd);
+	struct func *v = xmalloc((st->nfuncs + nd + 1) * sizeof(*v));
+	size_t i = 0, j = 0, m = 0;
+	while (i < st->nfuncs || j < nd) {
+		if (j == nd || (i < st->nfuncs && st->funcs[i].addr < d[j].addr)) {
+			v[m++] = st->funcs[i++];
+			continue;
+		}
+		named++;
+		if (i == st->nfuncs || d[j].addr < st->funcs[i].addr) {
+			v[m++] = d[j++];
+			continue;
+		}
+		struct func f = st->funcs[i++];
+		free(f.name);
+		f.name = d[j].name;
+		if (!f.size)
+			f.size = d[j].size;
+		v[m++] = f;
+		j++;
+	}
+	free(d);
+	free(st->funcs);
+	st->funcs = v;
+	st->nfuncs = m;
+	st->stripped = false;   /* as complete as a .symtab of its own: nothing left to discover */
+	free(st->debug);
+	st->debug = xstrdup(path);
+	DEBUG(DBG_ELF, "%s: %zu functions named by %s", st->path, named, path);
+out:
+	free(c);
+	if (e)
+		elf_end(e);
+	return named;
 }
 
 size_t symtab_first_from(const struct symtab *st, taddr_t addr)

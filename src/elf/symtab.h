@@ -21,7 +21,9 @@ struct symtab {
 	char *soname;         /* DT_SONAME, or NULL */
 	bool pie;             /* ET_DYN: loaded at a bias chosen at run time */
 	bool interp;          /* has PT_INTERP: the dynamic loader runs first */
-	bool stripped;        /* no .symtab: only .dynsym names, until symtab_discover() */
+	bool stripped;        /* no .symtab: only .dynsym names, until symtab_read_debug() or
+			       * symtab_discover() */
+	char *debug;          /* the separate debug file whose .symtab named the functions, or NULL */
 	bool go;              /* built by the Go toolchain (has .gopclntab) */
 	taddr_t entry;        /* e_entry, link-time */
 	struct func *funcs;   /* sorted by addr, one per address (aliases merged) */
@@ -43,6 +45,12 @@ void symtab_free(struct symtab *st);
 /* For a stripped binary, adds the functions discover.h finds, named sub_<hex> after their
  * link-time address as objdump shows it, main named main. Returns how many it added. */
 size_t symtab_discover(struct symtab *st);
+
+/* For a stripped binary, reads the .symtab of its separate debug file (open on fd, which stays
+ * the caller's; path is its name): its names come before .dynsym's, and its local functions are
+ * added. The binary then counts as not stripped. Returns how many functions it named or added;
+ * 0, changing nothing, if the file is no x86-64 ELF with a .symtab. */
+size_t symtab_read_debug(struct symtab *st, int fd, const char *path);
 
 /* Returns the function starting exactly at link-time address addr, or NULL. */
 const struct func *symtab_at(const struct symtab *st, taddr_t addr);

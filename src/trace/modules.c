@@ -55,8 +55,11 @@ static struct module *module_open(const char *file, const char *shown, taddr_t b
 	m->exe = exe;
 	text_range(m);
 	m->traced = !exe && lib_wanted(m);
-	if (exe || m->traced)
-		symcache_discover(m->st);   /* stripped: find functions without their names */
+	if (exe || m->traced) {
+		/* every function: from the debug file of a stripped one, then discovery */
+		m->st = symcache_complete(m->st, file, shown);
+		m->name = m->st->soname ? m->st->soname : base ? base + 1 : m->path;
+	}
 	m->read_ns = util_now_ns() - t0;
 	return m;
 }

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import run
+from conftest import PROGS, prog, run
 
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 
@@ -115,3 +115,166 @@ def test_stripped_library_keeps_dynsym_names(case, inputs, tmp_path):
     assert set(sample) <= called, sorted(called)
     want = gdb_counts(argv(inputs), sample)
     assert {fn: counts[f"{fn}@{soname}"] for fn in sample} == want
+
+
+# ---- separate debug files ----
+
+DBG = os.path.join(PROGS, "debuginfo")
+DBG_LIB = "libdbgdemo.so"
+
+
+def dbg_prog():
+    path = os.path.join(DBG, "dbgdemo")
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is missing: run 'make test-progs'")
+    return path
+
+
+def build_id(path):
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True, check=True).stdout
+    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
+
+
+def install_by_build_id(debugdir, elf, debug):
+    """Puts debug where a lookup by elf's build-id finds it under debugdir; returns its path."""
+    bid = build_id(elf)
+    d = os.path.join(debugdir, ".build-id", bid[:2])
+    os.makedirs(d, exist_ok=True)
+    dest = os.path.join(d, bid[2:] + ".debug")
+    shutil.copyfile(debug, dest)
+    return dest
+
+
+def symtab_names(debug):
+    """{address: name} of the functions in a debug file's .symtab (one name each here)."""
+    out = subprocess.run(["readelf", "-W", "-s", debug], capture_output=True, text=True, check=True).stdout
+    names = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[3] == "FUNC" and f[6] != "UND" and int(f[1], 16):
+            names[int(f[1], 16)] = f[7]
+    return names
+
+
+def named_like(trace, exe_names, lib_names):
+    """The trace with every sub_<hex> replaced by what the debug files call that address."""
+    def sub(m):
+        table = lib_names if m.group(2) else exe_names
+        return table[int(m.group(1), 16)] + (m.group(2) or "")
+    return re.sub(r"sub_([0-9a-f]+)(@" + re.escape(DBG_LIB) + ")?", sub, trace)
+
+
+def test_debug_files_by_build_id_name_every_function(tmp_path):
+    """A stripped program and library whose debug files are under DIR/.build-id/ (the option):
+    every function has its name, the local ones too, and the graph is the one without debug
+    files with each sub_ name replaced."""
+    exe, lib = dbg_prog(), os.path.join(DBG, DBG_LIB)
+    dirs = tmp_path / "debug"
+    install_by_build_id(str(dirs), exe, os.path.join(DBG, "keep", "dbgdemo.debug"))
+    install_by_build_id(str(dirs), lib, os.path.join(DBG, "keep", DBG_LIB + ".debug"))
+    bare = run(["-l", "libdbg*", "--debuginfo-path", str(tmp_path / "none"), exe], tmp_path)
+    assert bare.rc == 1 and "--debuginfo-path" in bare.stderr and "No such file" in bare.stderr
+    (tmp_path / "none").mkdir()
+    bare = run(["-l", "libdbg*", "--debuginfo-path", str(tmp_path / "none"), exe], tmp_path)
+    assert bare.rc == 0, bare.stderr
+    assert "sub_" in bare.trace and "prog_local" not in bare.trace and "dbg_twice" not in bare.trace
+    r = run(["-l", "libdbg*", f"--debuginfo-path={dirs}", exe], tmp_path)
+    assert r.rc == 0, r.stderr
+    assert r.stdout == "41\n"
+    assert "sub_" not in r.trace
+    for name in ("prog_local", "dbg_twice@libdbgdemo.so", "dbg_plus_one@libdbgdemo.so",
+                 "frame_dummy@libdbgdemo.so", "dbg_api@libdbgdemo.so"):
+        assert name + "()" in r.trace
+    want = named_like(bare.norm, symtab_names(os.path.join(DBG, "keep", "dbgdemo.debug")),
+                      symtab_names(os.path.join(DBG, "keep", DBG_LIB + ".debug")))
+    assert r.norm == want
+
+
+@pytest.mark.parametrize("where", ["beside", ".debug"])
+def test_debug_file_by_debuglink(tmp_path, where):
+    """.gnu_debuglink, with the default path: the debug file beside the library or in the .debug
+    directory beside it."""
+    shutil.copy(dbg_prog(), tmp_path / "dbgdemo")
+    lib = tmp_path / DBG_LIB
+    keep = tmp_path / "linked.dbg"
+    shutil.copyfile(os.path.join(DBG, "keep", DBG_LIB + ".debug"), keep)
+    subprocess.run(["objcopy", f"--add-gnu-debuglink={keep}", os.path.join(DBG, DBG_LIB), str(lib)], check=True)
+    if where == ".debug":
+        (tmp_path / ".debug").mkdir()
+        keep.rename(tmp_path / ".debug" / "linked.dbg")
+    r = run(["-l", "libdbg*", str(tmp_path / "dbgdemo")], tmp_path)
+    assert r.rc == 0, r.stderr
+    assert "dbg_twice@libdbgdemo.so()" in r.trace and "dbg_plus_one@libdbgdemo.so()" in r.trace
+    assert "sub_" not in "\n".join(l for l in r.trace.splitlines() if "@libdbgdemo.so" in l)
+
+
+def test_debug_file_of_another_build_is_not_used(tmp_path):
+    """A debug file at the right place but of another build (its build-id differs): ignored."""
+    exe, lib = dbg_prog(), os.path.join(DBG, DBG_LIB)
+    dirs = tmp_path / "debug"
+    dest = install_by_build_id(str(dirs), lib, os.path.join(DBG, "keep", "dbgdemo.debug"))
+    assert build_id(dest) != build_id(lib)
+    r = run(["-l", "libdbg*", f"--debuginfo-path={dirs}", exe], tmp_path)
+    assert r.rc == 0, r.stderr
+    assert "dbg_twice" not in r.trace and "prog_local" not in r.trace
+    assert "dbg_api@libdbgdemo.so()" in r.trace and "sub_" in r.trace
+
+
+def test_debug_file_installed_under_usr_lib_debug(tmp_path):
+    """The default place, as libc6-dbg and *-dbgsym packages install them: the library is
+    rebuilt here with a build-id of its own, so no other run can meet its debug file, which
+    is removed afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("installing under /usr/lib/debug needs root")
+    import uuid
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "progs", "lib", "dbgdemo.c")
+    full, lib = tmp_path / "full.so", tmp_path / DBG_LIB
+    subprocess.run(["gcc", "-O2", "-g", "-shared", "-fPIC", f"-Wl,--build-id=0x{uuid.uuid4().hex}",
+                    "-Wl,-soname,libdbgdemo.so", "-o", str(full), src], check=True)
+    subprocess.run(["objcopy", "--only-keep-debug", str(full), str(tmp_path / "lib.debug")], check=True)
+    subprocess.run(["strip", "-o", str(lib), str(full)], check=True)
+    shutil.copy(dbg_prog(), tmp_path / "dbgdemo")
+    bid = build_id(str(lib))
+    d = os.path.join("/usr/lib/debug/.build-id", bid[:2])
+    made = [p for p in ("/usr/lib/debug", "/usr/lib/debug/.build-id", d) if not os.path.isdir(p)]
+    dest = os.path.join(d, bid[2:] + ".debug")
+    try:
+        os.makedirs(d, exist_ok=True)
+        shutil.copyfile(tmp_path / "lib.debug", dest)
+        r = run(["-c", "-l", "libdbg*", str(tmp_path / "dbgdemo")], tmp_path)
+    finally:
+        if os.path.exists(dest):
+            os.unlink(dest)
+        for p in reversed(made):
+            os.rmdir(p)
+    assert r.rc == 0, r.stderr
+    counts = summary_counts(r.trace)
+    assert counts["dbg_twice@libdbgdemo.so"] == 1 and counts["dbg_plus_one@libdbgdemo.so"] == 1
+
+
+def libc_debug_file():
+    libc = "/lib/x86_64-linux-gnu/libc.so.6"
+    bid = build_id(libc)
+    path = f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is missing: install libc6-dbg (scripts/deps.sh)")
+    return path
+
+
+def test_libc6_dbg_names_libc_internals(tmp_path):
+    """Debian's libc6-dbg: libc's local functions by the names gdb gives them."""
+    libc_debug_file()
+    r = run(["-c", "-l", "libc.so*", prog("gcc-pie-O2-nocf", "threads")], tmp_path, timeout=120)
+    assert r.rc == 0, r.stderr
+    counts = summary_counts(r.trace)
+    assert counts.get("__libc_start_call_main@libc.so.6") == 1
+    assert counts.get("start_thread@libc.so.6", 0) >= 1
+    assert not any(re.match(r"sub_[0-9a-f]+@libc\.so\.6$", n) for n in counts)
+    # Versioned names in the .symtab (__libc_start_main@@GLIBC_2.34) show as .dynsym has them.
+    assert counts.get("__libc_start_main@libc.so.6") == 1
+    assert not any("@GLIBC" in n for n in counts), [n for n in counts if "@GLIBC" in n]
+
+
+def test_debuginfo_path_with_read_is_refused(tmp_path):
+    r = run(["-r", str(tmp_path / "x.ft"), "--debuginfo-path=/tmp"], tmp_path)
+    assert r.rc == 1 and "-r/--read and --debuginfo-path cannot be used together" in r.stderr
