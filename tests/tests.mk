@@ -49,6 +49,12 @@ $(UNIT_FIX)/funcs-%: tests/unit/fixtures/funcs.c
 	strip -o $@.stripped $@
 	objcopy --only-keep-debug $@ $@.debug
 
+# More sections than ELF's 16-bit section numbers hold (extended numbering), one symbol each.
+UNIT_FIXTURES += $(UNIT_FIX)/manysections
+$(UNIT_FIX)/manysections: bench/manysections.py
+	@mkdir -p $(@D)
+	/usr/bin/python3 bench/manysections.py --compact 66000 $@
+
 check-unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 

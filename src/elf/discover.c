@@ -101,15 +101,7 @@ static bool pointer_at(struct image *im, taddr_t a, taddr_t *val)
 
 static bool in_plt(const struct image *im, taddr_t a)
 {
-	size_t lo = 0, hi = im->nplt;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (im->plt[mid].lo <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo && a < im->plt[lo - 1].hi;
+	return symtab_range_of(im->plt, im->nplt, a) != NULL;
 }
 
 static void found(struct image *im, taddr_t a, const char *name)

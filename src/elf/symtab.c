@@ -150,21 +150,30 @@ static void read_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t shnum
 			 const bool *xsec, struct cand **c, size_t *n, size_t *cap, taddr_t *st_r_debug,
 			 struct funcvec *st_ifuncs)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
+	Elf_Data *data = elf_getdata(scn, NULL), *xndx = NULL;
 	if (!data || !sh->sh_entsize)
 		return;
+	/* With more than 65,279 sections, a symbol's section number is in SHT_SYMTAB_SHNDX. */
+	size_t self = elf_ndxscn(scn);
+	for (Elf_Scn *x = NULL; !xndx && (x = elf_nextscn(e, x));) {
+		GElf_Shdr xsh;
+		if (gelf_getshdr(x, &xsh) && xsh.sh_type == SHT_SYMTAB_SHNDX && xsh.sh_link == self)
+			xndx = elf_getdata(x, NULL);
+	}
 	size_t count = sh->sh_size / sh->sh_entsize;
 	for (size_t i = 0; i < count; i++) {
 		GElf_Sym sym;
-		if (!gelf_getsym(data, (int)i, &sym))
+		Elf32_Word big = 0;
+		if (!gelf_getsymshndx(data, xndx, (int)i, &sym, &big))
 			break;
+		size_t shndx = sym.st_shndx == SHN_XINDEX ? big : sym.st_shndx >= SHN_LORESERVE ? 0 : sym.st_shndx;
 		if (GELF_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_value && st_r_debug &&
 		    !strcmp(elf_strptr(e, sh->sh_link, sym.st_name) ?: "", "_r_debug"))
 			*st_r_debug = sym.st_value;
 		int type = GELF_ST_TYPE(sym.st_info);
 		if (type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
-		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= shnum || !xsec[sym.st_shndx] || !sym.st_value)
+		if (shndx == SHN_UNDEF || shndx >= shnum || !xsec[shndx] || !sym.st_value)
 			continue;
 		if (type == STT_GNU_IFUNC) {
 			/* The resolver runs once; what the program calls is what it returns. */
@@ -527,17 +536,22 @@ const struct func *symtab_at(const struct symtab *st, taddr_t addr)
 	return i < st->nfuncs && st->funcs[i].addr == addr ? &st->funcs[i] : NULL;
 }
 
-bool symtab_in_text(const struct symtab *st, taddr_t addr, size_t len)
+const struct range *symtab_range_of(const struct range *r, size_t n, taddr_t addr)
 {
-	/* xsegs are sorted and disjoint: the one that can hold addr is the last starting at or
-	 * before it. */
-	size_t lo = 0, hi = st->nxsegs;
+	/* sorted and disjoint: the one that can hold addr is the last starting at or before it */
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (st->xsegs[mid].lo <= addr)
+		if (r[mid].lo <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo && addr + len <= st->xsegs[lo - 1].hi && addr + len > addr;
+	return lo && addr < r[lo - 1].hi ? &r[lo - 1] : NULL;
+}
+
+bool symtab_in_text(const struct symtab *st, taddr_t addr, size_t len)
+{
+	const struct range *r = symtab_range_of(st->xsegs, st->nxsegs, addr);
+	return r && addr + len <= r->hi && addr + len > addr;
 }

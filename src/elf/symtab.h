@@ -63,6 +63,9 @@ bool symtab_in_text(const struct symtab *st, taddr_t addr, size_t len);
  * in order and disjoint, so lookups can bisect it. Returns the new count. */
 size_t symtab_join_ranges(struct range *r, size_t n, taddr_t gap);
 
+/* The range of r[0..n) (sorted, disjoint) that holds addr, or NULL. */
+const struct range *symtab_range_of(const struct range *r, size_t n, taddr_t addr);
+
 /* Ranks two names for one address: < 0 if a should be shown rather than b. Exposed for tests. */
 int symtab_alias_cmp(const char *a, int bind_a, const char *b, int bind_b);
 

@@ -1,6 +1,7 @@
 /* fuzz_elf: libFuzzer harness for what fntrace reads of an ELF file at an exec stop: symtab_load,
  * then the stripped-binary discovery (forced, so every input reaches it), then the names as
- * bp.c registers them (demangled, escaped). No ptrace. */
+ * bp.c registers them (demangled, escaped); and the file read as its own separate debug file
+ * (symtab_read_debug). No ptrace. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,5 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		funcs_add(st.ifuncs[i].name, st.ifuncs[i].addr);
 	symtab_free(&st);
 	funcs_reset();
+	if (symtab_load(path, &st, err, sizeof(err)))
+		return 0;
+	symtab_read_debug(&st, fd, path);
+	for (size_t i = 0; i < st.nfuncs; i++)
+		symtab_at(&st, st.funcs[i].addr);
+	symtab_free(&st);
 	return 0;
 }

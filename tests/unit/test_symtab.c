@@ -672,6 +672,27 @@ static void test_ranges(void **state)
 	free(fns);
 }
 
+/* A file of 66,000 executable sections, one function in each: past 65,279 sections, a symbol's
+ * section number is in SHT_SYMTAB_SHNDX (st_shndx is SHN_XINDEX, and section 0xffff is data). */
+static void test_extended_section_numbers(void **state)
+{
+	char path[512], err[256];
+	fixture_path(path, sizeof(path), "manysections", "");
+	struct symtab st;
+	assert_int_equal(symtab_load(path, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.nfuncs, 66000);
+	assert_int_equal(st.nxsegs, 66000);
+	for (size_t i = 0; i < st.nfuncs; i += 997) {
+		char name[32];
+		snprintf(name, sizeof(name), "f%zu", i);
+		assert_int_equal(st.funcs[i].addr, 0x401000 + i * 512);
+		assert_string_equal(st.funcs[i].name, name);
+		assert_true(symtab_in_text(&st, st.funcs[i].addr, 16));
+		assert_false(symtab_in_text(&st, st.funcs[i].addr + 16, 1));
+	}
+	symtab_free(&st);
+}
+
 /* ---- setup ---- */
 
 static int make_tmpdir(void **state)
@@ -710,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_alias_cmp),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_extended_section_numbers),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
