@@ -246,7 +246,10 @@ def test_debug_file_installed_under_usr_lib_debug(tmp_path):
         if os.path.exists(dest):
             os.unlink(dest)
         for p in reversed(made):
-            os.rmdir(p)
+            try:
+                os.rmdir(p)
+            except OSError:
+                pass   # another run put a file there meanwhile: it removes its own
     assert r.rc == 0, r.stderr
     counts = summary_counts(r.trace)
     assert counts["dbg_twice@libdbgdemo.so"] == 1 and counts["dbg_plus_one@libdbgdemo.so"] == 1
