@@ -263,6 +263,7 @@ struct tracefile {
 	bool eof;
 	int rerrno;               /* a read error, or 0 */
 	uint64_t ts;
+	uint64_t tmax;            /* the latest event time read: where calls left open end */
 	uint32_t fn0;             /* registry id of the file's function 0 */
 	uint32_t nfn;             /* functions defined so far */
 	bool *keep;               /* per function: its calls are sent */
@@ -617,6 +618,8 @@ static int record(struct tracefile *tf)
 		}
 		/* An event: its time delta is its last field. */
 		tf->ts += (uint64_t)unzigzag(f[n - 1]);
+		if (tf->ts > tf->tmax)
+			tf->tmax = tf->ts;
 		if (send(tf, tag, f))
 			return -1;
 		r = 1;
@@ -624,6 +627,36 @@ static int record(struct tracefile *tf)
 	}
 	tf->pos += used + len;
 	return r;
+}
+
+static void collect_thread(taddr_t key, void *val, void *arg)
+{
+	struct rthread ***end = arg;
+	(void)key;
+	*(*end)++ = val;
+}
+
+static int by_tid(const void *pa, const void *pb)
+{
+	const struct rthread *a = *(struct rthread *const *)pa, *b = *(struct rthread *const *)pb;
+	return a->tid < b->tid ? -1 : a->tid > b->tid;
+}
+
+/* Closes every call still open (the file was cut, or is corrupt) at the latest time the file
+ * holds, innermost first, thread by thread in order of tid: every view then sees the same
+ * complete calls, as when a live trace ends with calls open. */
+static void close_open_calls(struct tracefile *tf)
+{
+	struct rthread **v = xmalloc((tf->threads.n + 1) * sizeof(*v)), **end = v;
+	addrmap_each(&tf->threads, collect_thread, &end);
+	qsort(v, (size_t)(end - v), sizeof(*v), by_tid);
+	tf->ts = tf->tmax;
+	for (struct rthread **t = v; t < end; t++) {
+		tf->cur = *t;
+		while ((*t)->n)
+			send(tf, REC_EXIT, NULL);
+	}
+	free(v);
 }
 
 int tracefile_replay(struct tracefile *tf, char **include, char **exclude, char *err, size_t errlen)
@@ -635,5 +668,6 @@ int tracefile_replay(struct tracefile *tf, char **include, char **exclude, char 
 	int r;
 	while ((r = record(tf)) > 0)
 		;
+	close_open_calls(tf);
 	return r;
 }

@@ -26,8 +26,10 @@ struct tracefile *tracefile_open(const char *path, char *err, size_t errlen);
 /* Reads the whole file: registers its functions (funcs.h) and names (names.h) where they come,
  * and sends its events to sink_event(). With include/exclude (NULL-terminated globs, or NULL),
  * only the calls of functions that match an include glob (or any, without one) and no exclude
- * glob are sent, and depths are counted in what is sent. Returns 0 after the end record; -1 if
- * the file is truncated or corrupt, with the reason in err, after sending every event before. */
+ * glob are sent, and depths are counted in what is sent. Calls still open at the end, or where the
+ * file is cut, are then closed at the latest time the file holds. Returns 0 after the end record;
+ * -1 if the file is truncated or corrupt, with the reason in err, after sending every event
+ * before. */
 int tracefile_replay(struct tracefile *tf, char **include, char **exclude, char *err, size_t errlen);
 void tracefile_close(struct tracefile *tf);
 
