@@ -1,5 +1,6 @@
-"""Truncated trace files: a trace file cut anywhere closes its open calls at its last time, the
-same way in every view."""
+"""Deep and truncated traces: a 70,000-deep recursion gives folded stacks of bounded size, with a
+warning; a trace file cut anywhere closes its open calls at its last time, the same way in every
+view."""
 import json
 import os
 import re
@@ -61,6 +62,56 @@ def exits_of(tmp_path, ft):
     out = tmp_path / "events.jsonl"
     fntrace(["--format=json", "-r", str(ft), "-o", str(out)])
     return [e for e in map(json.loads, read(out).splitlines()) if e["type"] == "exit"]
+
+
+# ---- deep call paths ----
+
+def limited(size):
+    """A preexec_fn that caps the size of any file the child writes (SIGXFSZ past it)."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def exits_of(tmp_path, ft):
+    out = tmp_path / "events.jsonl"
+    fntrace(["--format=json", "-r", str(ft), "-o", str(out)])
+    return [e for e in map(json.loads, read(out).splitlines()) if e["type"] == "exit"]
+
+
+def test_folded_cuts_a_70000_deep_recursion_with_a_warning(tmp_path):
+    ft, live, replay = tmp_path / "d.ft", tmp_path / "live.folded", tmp_path / "replay.folded"
+    target = [prog("gcc-pie-O2-cf", "deep"), "70000"]
+    # Uncut, this wrote 9.8 GB: past 200 MB fntrace is stopped, and the test fails.
+    r = subprocess.run([FNTRACE, "--format=folded", "-o", str(live), "-w", str(ft), "-i", "t_*", *target],
+                       capture_output=True, text=True, timeout=300, preexec_fn=limited(200 << 20))
+    assert r.returncode == 0 and r.stdout == "70001\n"
+    warning = ("fntrace: --format=folded: 69002 call paths deeper than 1000 frames cut there; their weight is on "
+               "lines ending in [deeper]\n")
+    assert r.stderr == warning
+    r = subprocess.run([FNTRACE, "--format=folded", "-o", str(replay), "-r", str(ft)], capture_output=True, text=True,
+                       timeout=300, preexec_fn=limited(200 << 20))
+    assert r.returncode == 0 and r.stderr == warning
+    assert read(live) == read(replay)
+    size = os.path.getsize(live)
+    assert size < 10 * os.path.getsize(ft), (size, os.path.getsize(ft))
+    stacks = folded_lines(read(live))
+    assert max(len(path) for path, _ in stacks) == 1001
+    deeper = [(path, w) for path, w in stacks if path[-1] == "[deeper]"]
+    assert len(deeper) == 1 and deeper[0][0][:-1] == ["t_down"] * 1000
+    # The lines still add up to the traced time, and the calls to the calls.
+    exits = exits_of(tmp_path, ft)
+    assert sum(w for _, w in stacks) == sum(e["dur"] for e in exits if e["depth"] == 1)
+    r = fntrace(["--format=folded", "--weight=calls", "-o", str(replay), "-r", str(ft)])
+    assert sum(w for _, w in folded_lines(read(replay))) == len(exits) == 70002
+
+
+def test_folded_paths_at_the_limit_are_not_cut(tmp_path):
+    out = tmp_path / "t.folded"
+    r = fntrace(["--format=folded", "--weight=calls", "-o", str(out), "-i", "t_*",
+                 prog("clang-nopie-O0-nocf", "deep"), "998"])
+    assert r.stderr == ""
+    stacks = folded_lines(read(out))
+    assert max(len(path) for path, _ in stacks) == 1000
+    assert stacks[-1] == (["t_down"] * 999 + ["t_leaf"], 1)
 
 
 # ---- truncated trace files ----
