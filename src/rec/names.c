@@ -7,13 +7,20 @@
 #include <string.h>
 
 static struct addrmap procs, threads;
+static char *command;
 static void (*listener)(char kind, int32_t id, const char *name);
 
-static void set(struct addrmap *m, char kind, int32_t id, const char *name)
+static char *escaped(const char *name)
 {
 	size_t len = strlen(name);
 	char *esc = xmalloc(len * 4 + 8);
 	funcs_escape(name, esc, len * 4 + 8);
+	return esc;
+}
+
+static void set(struct addrmap *m, char kind, int32_t id, const char *name)
+{
+	char *esc = escaped(name);
 	free(addrmap_del(m, (taddr_t)(uint32_t)id));
 	addrmap_put(m, (taddr_t)(uint32_t)id, esc);
 	if (listener)
@@ -28,6 +35,19 @@ void names_process(int32_t pid, const char *name)
 void names_thread(int32_t tid, const char *name)
 {
 	set(&threads, 't', tid, name);
+}
+
+void names_command(const char *cmd)
+{
+	free(command);
+	command = escaped(cmd);
+	if (listener)
+		listener('c', 0, command);
+}
+
+const char *names_of_command(void)
+{
+	return command;
 }
 
 const char *names_of_process(int32_t pid)

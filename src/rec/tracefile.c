@@ -39,6 +39,7 @@ enum {
 	REC_THREAD_NAME = 0x13,   /* tid, len, name */
 	REC_END = 0x1f,
 	REC_EXTENSION = 0x80,     /* 0x80-0xff: len, payload; skipped by readers that do not know it */
+	REC_COMMAND = 0x80,       /* len, the command that was traced */
 };
 
 static uint64_t zigzag(int64_t v)
@@ -135,8 +136,17 @@ static void w_named(uint8_t tag, uint64_t a, const char *name)
 
 static void w_name(char kind, int32_t id, const char *name)
 {
-	if (!w->failed)
+	if (w->failed)
+		return;
+	if (kind != 'c') {
 		w_named(kind == 'p' ? REC_PROC_NAME : REC_THREAD_NAME, (uint32_t)id, name);
+		return;
+	}
+	size_t len = strlen(name) > NAME_LIMIT ? NAME_LIMIT : strlen(name);
+	uint8_t *p = w_room(MAX_FIXED);
+	*p++ = REC_COMMAND;
+	w_done(put_varint(p, len));
+	w_bytes(name, len);
 }
 
 /* The number of function fn in the file, defining it there first if needed. */
@@ -608,6 +618,13 @@ static int record(struct tracefile *tf)
 		char *s = unescape(name, len);
 		(tag == REC_PROC_NAME ? names_process : names_thread)((int32_t)f[0], s);
 		free(s);
+		r = 1;
+		break;
+	}
+	case REC_COMMAND: {
+		char *cmd = unescape(name, len);
+		names_command(cmd);
+		free(cmd);
 		r = 1;
 		break;
 	}

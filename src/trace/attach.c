@@ -258,13 +258,8 @@ static void note_stop(struct dstate *d, const struct stop *s)
 /* Whether tid sits in a ptrace stop ("t" in /proc/TID/stat). */
 static bool in_trace_stop(pid_t tid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	FILE *f = fopen(path, "re");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = 0;
+	char buf[512];
+	proc_file(buf, sizeof(buf), "/proc/%d/stat", tid);
 	const char *end = strrchr(buf, ')');   /* the command name may hold anything */
 	return end && end[1] == ' ' && end[2] == 't';
 }

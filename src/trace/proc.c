@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,21 @@ static int status_field(pid_t pid, const char *field, char *val, size_t size)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+size_t proc_file(char *buf, size_t size, const char *fmt, ...)
+{
+	char path[128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	FILE *f = fopen(path, "re");
+	size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	return n;
 }
 
 long proc_status_field(pid_t pid, const char *field, long dflt)

@@ -118,6 +118,9 @@ long proc_inject_syscall_plain(struct task *t, long nr, const long args[6]);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
  * (mapping new scratch if needed), or 0 if none could be had. */
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
+/* Reads up to size - 1 bytes of the /proc file named by fmt (a printf format, "/proc/%d/stat")
+ * into buf and ends them with a NUL. Returns how many were read, 0 if it cannot be read. */
+size_t proc_file(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A number from /proc/PID/status ("Tgid", "TracerPid"), or dflt if there is none. */
 long proc_status_field(pid_t pid, const char *field, long dflt);
 /* A signal mask field of /proc/PID/status (SigPnd, ShdPnd...), 0 if it cannot be read. */

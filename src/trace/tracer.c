@@ -82,17 +82,13 @@ static void resume(struct task *t, int sig, taddr_t rip)
 }
 
 /* Records a thread's name (its comm) for the views that label threads. */
-static void name_thread(pid_t tid)
+static void name_thread(pid_t tgid, pid_t tid)
 {
-	char path[64], comm[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", tid);
-	FILE *f = fopen(path, "re");
-	if (f && fgets(comm, sizeof(comm), f)) {
+	char comm[64];
+	if (proc_file(comm, sizeof(comm), "/proc/%d/task/%d/comm", tgid, tid)) {
 		comm[strcspn(comm, "\n")] = 0;
 		names_thread(tid, comm);
 	}
-	if (f)
-		fclose(f);
 }
 
 void trace_load_image(struct task *t)
@@ -114,7 +110,7 @@ void trace_load_image(struct task *t)
 		const char *base = strrchr(p->mods[0]->path, '/');
 		names_process(t->tgid, base ? base + 1 : p->mods[0]->path);
 	}
-	name_thread(t->tid);
+	name_thread(t->tgid, t->tid);
 }
 
 static void on_exec(struct task *t, const struct stop *s)
@@ -342,7 +338,7 @@ static void follow_fork(struct task *parent, pid_t child)
 	const char *name = names_of_process(parent->tgid);
 	if (name)
 		names_process(child, name);
-	name_thread(child);
+	name_thread(child, child);
 }
 
 /* The parent told us about a new task: decide what it is, and handle its first stop if parked. */
@@ -356,7 +352,7 @@ static void on_new_task(struct task *t, const struct stop *s)
 	if (tgid == t->tgid) {
 		struct task *c = task_new(child, t->tgid, p, t->role);   /* a thread */
 		c->fresh = true;
-		name_thread(child);
+		name_thread(t->tgid, child);
 		if (c->role == ROLE_TRACED)
 			emit(c, EV_THREAD_START, 0, s->ts);
 	} else if (shares_vm) {
@@ -364,8 +360,13 @@ static void on_new_task(struct task *t, const struct stop *s)
 		struct task *c = task_new(child, tgid, p, trace_opts.follow && t->role == ROLE_TRACED ?
 					  ROLE_TRACED : ROLE_SILENT);
 		c->fresh = true;
-		if (c->role == ROLE_TRACED)
+		if (c->role == ROLE_TRACED) {
+			const char *name = names_of_process(t->tgid);
+			if (name && !names_of_process(tgid))
+				names_process(tgid, name);
+			name_thread(tgid, child);
 			emit(c, EV_THREAD_START, 0, s->ts);
+		}
 	} else if (trace_opts.follow && t->role == ROLE_TRACED) {
 		follow_fork(t, child);
 		emit(task_get(child), EV_THREAD_START, 0, s->ts);
@@ -436,7 +437,9 @@ static bool on_attach_stop(struct task *t, const struct stop *s)
 	}
 	t->attaching = false;
 	if (!t->p->loaded)
-		trace_load_image(t);
+		trace_load_image(t);   /* names the process and t */
+	else
+		name_thread(t->tgid, t->tid);
 	if (s->kind == STOP_EVENT_STOP) {
 		resume(t, 0, 0);
 		return true;
@@ -531,8 +534,58 @@ static void install_handlers(bool launched)
 	}
 }
 
+/* Appends s to the command being built in *buf, quoted as a shell would need it. */
+static void quote_arg(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	xgrow(buf, cap, *len + n * 4 + 4, 1);
+	char *p = *buf + *len;
+	if (*len)
+		*p++ = ' ';
+	bool plain = n > 0;
+	for (const char *c = s; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-", *c))
+			plain = false;
+	if (plain) {
+		memcpy(p, s, n);
+		p += n;
+	} else {
+		*p++ = '\'';
+		for (const char *c = s; *c; c++) {
+			if (*c == '\'') {
+				memcpy(p, "'\\''", 4);
+				p += 4;
+			} else {
+				*p++ = *c;
+			}
+		}
+		*p++ = '\'';
+	}
+	*p = 0;
+	*len = (size_t)(p - *buf);
+}
+
+/* Records the traced command: argv, or the command line of process pid (with -p). */
+static void name_command(char **argv, pid_t pid)
+{
+	char *buf = NULL, args[1 << 16];
+	size_t len = 0, cap = 0;
+	if (argv) {
+		for (; *argv; argv++)
+			quote_arg(&buf, &len, &cap, *argv);
+	} else {
+		size_t n = proc_file(args, sizeof(args), "/proc/%d/cmdline", pid);
+		for (size_t i = 0; i < n; i += strlen(args + i) + 1)
+			quote_arg(&buf, &len, &cap, args + i);
+	}
+	if (buf)
+		names_command(buf);
+	free(buf);
+}
+
 int trace_run(char **argv, const char *path, const int *pids, int npids)
 {
+	name_command(argv, argv ? 0 : pids[0]);
 	if (argv) {
 		launch_path = path;
 		leader = trace_launch(argv, path);

@@ -1,12 +1,26 @@
-/* view/chrome: Chrome Trace Event JSON (--format=chrome) for Perfetto and chrome://tracing.
+/* view/chrome: Chrome Trace Event JSON (--format=chrome) for Perfetto, chrome://tracing, Chrome's
+ * DevTools and speedscope.
  *
- * Each call is one complete event ("ph":"X", ts and dur in microseconds with ns decimals),
- * written at its exit, when its duration is known: half the size of B/E pairs, no state to keep
- * per thread, and no unmatched B for a call still open at the end (such a call is left out).
- * The viewers nest X events of a thread by time. Signals are thread instants ("i"), process
- * ends process instants; process and thread names come last, as "M" metadata events. */
+ * Each call is one complete event ("ph":"X"), written at its exit, when its duration is known:
+ * half the size of B/E pairs, and no state to keep per thread. B/E pairs would need no arithmetic,
+ * but Chrome's trace engine matches them on one stack for all threads, so the calls of threads
+ * that interleave would not pair. Its name is the function's alone: speedscope takes the args
+ * into a frame's identity.
+ *
+ * The consumers nest the X events of a thread by time, computing each end as ts + dur in binary
+ * floating point. Written as decimals of exact nanoseconds, a callee that ends at the same
+ * instant as its caller (a tail call, calls closed together at exit) could end one rounding
+ * later, and be dropped or nest its caller's siblings. So ts is the exact time, and dur the
+ * double that, added to the double ts is read as, gives exactly the double the exact end time is
+ * read as: equal ends stay equal, and every end keeps its order with every other time. A double
+ * written to round-trip still rounds to the same nanosecond, as Perfetto reads it.
+ *
+ * Signals are thread instants ("I": Chrome's trace engine knows no "i"), process ends process
+ * instants; process and thread names come last as "M" metadata events (a track with no name
+ * known is named by its id), and the traced command as otherData. */
 #include "view.h"
 #include "../rec/funcs.h"
+#include "../rec/names.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -19,13 +33,24 @@ struct chrome {
 static void chrome_init(struct view *o)
 {
 	o->state = xcalloc(1, sizeof(struct chrome));
-	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", o->fp);
+	fputs("{\"traceEvents\":[\n", o->fp);
 }
 
 /* Microseconds, exactly: "1234.567". */
-static void us(FILE *fp, const char *key, uint64_t ns)
+static void us_text(char buf[32], uint64_t ns)
 {
-	fprintf(fp, ",\"%s\":%" PRIu64 ".%03u", key, ns / 1000, (unsigned)(ns % 1000));
+	snprintf(buf, 32, "%" PRIu64 ".%03u", ns / 1000, (unsigned)(ns % 1000));
+}
+
+/* The shortest decimal that reads back as d ("12.345" when that is enough). */
+static void shortest(char buf[48], double d)
+{
+	for (int prec = 3; prec <= 24; prec++) {
+		snprintf(buf, 48, "%.*f", prec, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+	snprintf(buf, 48, "%.17g", d);
 }
 
 static void start(struct view *o, const char *ph, int32_t pid, int32_t tid)
@@ -35,30 +60,44 @@ static void start(struct view *o, const char *ph, int32_t pid, int32_t tid)
 	c->any = true;
 }
 
+static void call(struct view *o, const struct event *ev)
+{
+	char ts[32], end[32], dur[48];
+	us_text(ts, ev->t0);
+	us_text(end, ev->ts);
+	double t = strtod(ts, NULL), e = strtod(end, NULL);
+	/* Exact whenever t <= e <= 2t (Sterbenz): a call shorter than the clock's time before it.
+	 * Then t + d is e exactly, and speedscope, which first subtracts a thread's earliest time m
+	 * (exact too), gets (t - m) + d = e - m exactly. */
+	double d = e - t;
+	if (t + d != e || ev->ts < ev->t0)
+		us_text(dur, ev->ts - ev->t0);   /* only in a trace file with absurd times */
+	else
+		shortest(dur, d);
+	start(o, "X", ev->pid, ev->tid);
+	fprintf(o->fp, ",\"ts\":%s,\"dur\":%s,\"cat\":\"call\",\"name\":", ts, dur);
+	view_json_str(o->fp, funcs_name(ev->fn));
+	fputc('}', o->fp);
+}
+
 static void chrome_event(struct view *o, const struct event *ev)
 {
-	struct chrome *c = o->state;
 	FILE *fp = o->fp;
-	char buf[64];
-	view_ids_note(&c->ids, ev);
+	char buf[64], ts[32];
+	view_ids_note(&((struct chrome *)o->state)->ids, ev);
+	us_text(ts, ev->ts);
 	switch (ev->kind) {
 	case EV_EXIT:
-		start(o, "X", ev->pid, ev->tid);
-		us(fp, "ts", ev->t0);
-		us(fp, "dur", ev->ts - ev->t0);
-		fputs(",\"cat\":\"call\",\"name\":", fp);
-		view_json_str(fp, funcs_name(ev->fn));
-		fprintf(fp, ",\"args\":{\"depth\":%u,\"addr\":\"%#" PRIx64 "\"}}", ev->depth, funcs_addr(ev->fn));
+		call(o, ev);
 		break;
 	case EV_SIGNAL:
-		start(o, "i", ev->pid, ev->tid);
-		us(fp, "ts", ev->ts);
-		fprintf(fp, ",\"s\":\"t\",\"cat\":\"signal\",\"name\":\"%s\"}", view_signame((int)ev->fn, buf));
+		start(o, "I", ev->pid, ev->tid);
+		fprintf(fp, ",\"ts\":%s,\"s\":\"t\",\"cat\":\"signal\",\"name\":\"%s\"}", ts,
+			view_signame((int)ev->fn, buf));
 		break;
 	case EV_PROC_EXIT:
-		start(o, "i", ev->pid, ev->tid);
-		us(fp, "ts", ev->ts);
-		fprintf(fp, ",\"s\":\"p\",\"cat\":\"process\",\"name\":\"%s\"}", view_end_text(ev, buf));
+		start(o, "I", ev->pid, ev->tid);
+		fprintf(fp, ",\"ts\":%s,\"s\":\"p\",\"cat\":\"process\",\"name\":\"%s\"}", ts, view_end_text(ev, buf));
 		break;
 	default:
 		break;
@@ -67,11 +106,13 @@ static void chrome_event(struct view *o, const struct event *ev)
 
 static void metadata(struct view *o, int32_t pid, int32_t tid, const char *name)
 {
-	if (!name)
-		return;
 	start(o, "M", pid, tid ? tid : pid);
 	fprintf(o->fp, ",\"name\":\"%s\",\"args\":{\"name\":", tid ? "thread_name" : "process_name");
-	view_json_str(o->fp, name);
+	if (name) {
+		view_json_str(o->fp, name);
+	} else {
+		fprintf(o->fp, "\"%d\"", tid ? tid : pid);
+	}
 	fputs("}}", o->fp);
 }
 
@@ -79,7 +120,14 @@ static void chrome_finish(struct view *o)
 {
 	struct chrome *c = o->state;
 	view_ids_each(&c->ids, metadata, o);
-	fputs("\n]}\n", o->fp);
+	fputs("\n],\"otherData\":{", o->fp);
+	const char *cmd = names_of_command();
+	if (cmd) {
+		fputs("\"command\":", o->fp);
+		view_json_str(o->fp, cmd);
+		fputc(',', o->fp);
+	}
+	fputs("\"tracer\":\"fntrace\",\"clock\":\"CLOCK_MONOTONIC\"}}\n", o->fp);
 	free(c);
 }
 

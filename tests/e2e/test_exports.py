@@ -1,6 +1,11 @@
-"""Deep and truncated traces: a 70,000-deep recursion gives folded stacks of bounded size, with a
-warning; a trace file cut anywhere closes its open calls at its last time, the same way in every
-view."""
+"""Exports that open right, deep traces and truncated ones.
+
+The chrome export is loaded by the programs people open it in, run in node (tests/node/trees.mjs:
+speedscope's importer and Chrome's trace engine, from npm), and the call tree each rebuilds for
+every thread must be the graph's: same functions, same nesting, same order. Every track is named,
+with -p too, and the command is in the metadata. A 70,000-deep recursion gives folded stacks of
+bounded size, with a warning. A trace file cut anywhere closes its open calls at its last time, the
+same way in every view."""
 import json
 import os
 import re
@@ -15,6 +20,8 @@ import pytest
 from conftest import FNTRACE, ROOT, prog
 
 
+NODE_DIR = os.path.join(ROOT, "tests", "node")
+
 
 def fntrace(args, timeout=120):
     return subprocess.run([FNTRACE, *args], capture_output=True, text=True, timeout=timeout,
@@ -26,20 +33,32 @@ def read(path):
         return f.read()
 
 
+def consumers(path):
+    """What speedscope and Chrome's trace engine make of the chrome export at path."""
+    if not shutil.which("node") or not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "speedscope")):
+        pytest.fail("node or tests/node/node_modules is missing: run scripts/deps.sh")
+    r = subprocess.run(["node", os.path.join(NODE_DIR, "trees.mjs"), str(path)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
 LINE = re.compile(r"^.{11} \[\s*(\d+)\] \| ((?:  )*)(.*)$")
 
 
-def graph_trees(text):
-    """The call graph as {tid: calls}, flat: a call's name where it opens, None where it closes."""
+def graph_trees(text, signals=False):
+    """The call graph as {tid: calls}, flat: a call's name where it opens, None where it closes;
+    with signals, a signal as its line and None."""
     trees, depths = {}, {}
     for line in text.splitlines():
         m = LINE.match(line)
         if not m:
             continue
         tid, depth, what = int(m.group(1)), len(m.group(2)) // 2, m.group(3)
-        if what.startswith("--- "):
-            continue
         calls = trees.setdefault(tid, [])
+        if what.startswith("--- "):
+            calls += [what, None] if signals else []
+            continue
         if what.startswith("} /* "):
             calls.append(None)
             depths[tid] -= 1
@@ -52,6 +71,134 @@ def graph_trees(text):
             assert what.endswith("();"), line
             calls += [what[:-3], None]
     return trees
+
+
+# ---- the chrome export ----
+
+def by_tid(threads):
+    return {int(key.split(":")[1]): tree for key, tree in threads.items()}
+
+
+def check_consumers_see_the_graph(tmp_path, target, opts):
+    """Traces target, writing the chrome export and a trace file; the graph read from the file is
+    the tree speedscope and the trace engine rebuild from the export, thread by thread."""
+    out, ft, graph = tmp_path / "t.json", tmp_path / "t.ft", tmp_path / "t.graph"
+    r = fntrace(["--format=chrome", "-o", str(out), "-w", str(ft), *opts, *target])
+    assert "fntrace:" not in r.stderr, r.stderr
+    assert fntrace(["-r", str(ft), "-o", str(graph)]).returncode == 0
+    want = graph_trees(read(graph))
+    assert want and all(want.values())
+    got = consumers(out)
+    ss, te = got["speedscope"], got["trace_engine"]
+    assert ss["importer"] == "Importing as Trace Event Format profile"
+    assert ss["warnings"] == []
+    assert by_tid(ss["threads"]) == want
+    assert te["errors"] == []
+    assert by_tid(te["threads"]) == graph_trees(read(graph), signals=True)
+    return json.loads(read(out)), got
+
+
+# (id, program, arguments, fntrace options): tail calls, exit deep in the stack, threads, a C++
+# throw, recursion, longjmp, signals, processes.
+CASES = [
+    ("abc", "abc", [], []),
+    ("tail", "tail", [], []),
+    ("exitdeep", "exitdeep", [], []),
+    ("threads", "threads", ["calls", "30"], ["-i", "t_*", "-i", "main"]),
+    ("throw", "throw", [], ["-i", "t_*", "-i", "main", "-i", "std::*", "-i", "__cxa_*", "-i", "_Unwind_*"]),
+    ("fib", "fib", ["10"], []),
+    ("mutual", "mutual", [], []),
+    ("longjmp", "longjmp", [], []),
+    ("deep", "deep", ["2000"], []),
+    ("usr1", "die", ["usr1"], []),
+    ("forks", "forks", ["fork"], ["-f"]),
+]
+
+
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O3-nocf"])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_speedscope_and_the_trace_engine_rebuild_the_graph(tmp_path, variant, case):
+    _, name, args, opts = case
+    check_consumers_see_the_graph(tmp_path, [prog(variant, name), *args], opts)
+
+
+def test_calls_are_named_by_function_alone(tmp_path):
+    # speedscope keys a frame by its name and args: args on calls would split a function by them.
+    trace, got = check_consumers_see_the_graph(tmp_path, [prog("gcc-pie-O2-cf", "fib"), "8"], ["-i", "fib"])
+    calls = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    assert calls and all("args" not in e and e["name"] == "fib" for e in calls)
+
+
+def test_same_instant_ends_stay_equal_in_floating_point(tmp_path):
+    # exitdeep's frames all close at the exit, at one instant: as ts + dur in binary64 (what the
+    # consumers compute), each end is exactly the double its exact time reads as.
+    trace, _ = check_consumers_see_the_graph(tmp_path, [prog("gcc-pie-O2-cf", "exitdeep")], [])
+    out = fntrace(["--format=json", "-r", str(tmp_path / "t.ft"), "-o", str(tmp_path / "t.jsonl")])
+    assert out.returncode == 0
+    exits = {(e["tid"], e["fn"], e["ts"] - e["dur"]): e["ts"] for e in map(json.loads, read(tmp_path / "t.jsonl")
+                                                                        .splitlines()) if e["type"] == "exit"}
+    calls = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    assert len(calls) == len(exits)
+    ends = {}
+    for c in calls:
+        t0 = round(c["ts"] * 1000)
+        end_ns = exits[(c["tid"], c["name"], t0)]
+        assert c["ts"] + c["dur"] == float(f"{end_ns // 1000}.{end_ns % 1000:03d}"), c
+        assert round(c["dur"] * 1000) == end_ns - t0, c       # Perfetto's reading: exact ns
+        ends.setdefault(end_ns, set()).add(c["ts"] + c["dur"])
+    assert all(len(v) == 1 for v in ends.values())
+    assert max(len([c for c in calls if exits[(c["tid"], c["name"], round(c["ts"] * 1000))] == e]) for e in ends) > 3
+
+
+def test_metadata_names_every_track_and_the_command(tmp_path):
+    out = tmp_path / "t.json"
+    target = [prog("gcc-pie-O2-cf", "threads"), "calls", "5"]
+    assert fntrace(["--format=chrome", "-o", str(out), "-i", "t_*", *target]).returncode == 0
+    trace = json.loads(read(out))
+    assert "displayTimeUnit" not in trace   # Perfetto reads "ns" there as the unit of ts
+    assert trace["otherData"]["command"] == " ".join(target)
+    meta = [e for e in trace["traceEvents"] if e["ph"] == "M"]
+    threads = {e["tid"]: e["args"]["name"] for e in meta if e["name"] == "thread_name"}
+    tids = {e["tid"] for e in trace["traceEvents"] if e["ph"] != "M"}
+    assert tids <= set(threads) and len(tids) == 9
+    assert set(threads.values()) == {"threads"}
+
+
+def test_command_with_quotes_survives_the_trace_file(tmp_path):
+    out, ft = tmp_path / "t.json", tmp_path / "t.ft"
+    target = [prog("gcc-nopie-O2-nocf", "fib"), "5", "it's a test"]
+    assert fntrace(["--format=chrome", "-o", str(out), "-w", str(ft), "-i", "fib", *target]).returncode == 0
+    cmd = json.loads(read(out))["otherData"]["command"]
+    assert cmd == target[0] + " 5 'it'\\x5c''s a test'"
+    assert fntrace(["--format=chrome", "-o", str(tmp_path / "r.json"), "-r", str(ft)]).returncode == 0
+    assert read(tmp_path / "r.json") == read(out)
+
+
+def test_attached_threads_are_all_named(tmp_path):
+    # With -p, every thread found at attach has its name, the main thread too.
+    p = subprocess.Popen([prog("gcc-pie-O2-cf", "counter"), "3", "20"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().startswith("0 ")
+        out = tmp_path / "p.json"
+        f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "--format=chrome", "-i", "t_*", "-o", str(out)],
+                             stderr=subprocess.PIPE, text=True)
+        for _ in range(30):             # the main thread prints every 20 ms: traced lines
+            p.stdout.readline()
+        f.send_signal(signal.SIGINT)
+        assert f.wait(timeout=20) == 0, f.stderr.read()
+    finally:
+        p.kill()
+        p.wait()
+    trace = json.loads(read(out))
+    tids = {e["tid"] for e in trace["traceEvents"] if e["ph"] == "X"}
+    assert len(tids) == 3 and p.pid not in tids      # the counting threads
+    names = {e["tid"]: e["args"]["name"] for e in trace["traceEvents"]
+             if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert names == {t: "counter" for t in tids | {p.pid}}
+    procs = {e["pid"]: e["args"]["name"] for e in trace["traceEvents"]
+             if e["ph"] == "M" and e["name"] == "process_name"}
+    assert procs == {p.pid: "counter"}
+    assert trace["otherData"]["command"].endswith("counter 3 20")
 
 
 def folded_lines(text):
@@ -71,16 +218,10 @@ def limited(size):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
-def exits_of(tmp_path, ft):
-    out = tmp_path / "events.jsonl"
-    fntrace(["--format=json", "-r", str(ft), "-o", str(out)])
-    return [e for e in map(json.loads, read(out).splitlines()) if e["type"] == "exit"]
-
-
 def test_folded_cuts_a_70000_deep_recursion_with_a_warning(tmp_path):
     ft, live, replay = tmp_path / "d.ft", tmp_path / "live.folded", tmp_path / "replay.folded"
     target = [prog("gcc-pie-O2-cf", "deep"), "70000"]
-    # Uncut, this wrote 9.8 GB: past 200 MB fntrace is stopped, and the test fails.
+    # Uncut, this writes gigabytes: past 200 MB fntrace is stopped, and the test fails.
     r = subprocess.run([FNTRACE, "--format=folded", "-o", str(live), "-w", str(ft), "-i", "t_*", *target],
                        capture_output=True, text=True, timeout=300, preexec_fn=limited(200 << 20))
     assert r.returncode == 0 and r.stdout == "70001\n"
