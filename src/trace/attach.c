@@ -21,7 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OPTS_COMMON (PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+/* TRACESYSGOOD: the syscall stops of a task whose SIGTRAP setup we follow (sigtrap.c) are told
+ * from traps. */
+#define OPTS_COMMON (PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+		     PTRACE_O_TRACESYSGOOD)
 
 static int exec_err_fd = -1;
 
@@ -248,6 +251,9 @@ static void note_stop(struct dstate *d, const struct stop *s)
 		if (t && syscall(SYS_kcmp, t->tid, (pid_t)s->msg, KCMP_VM, 0, 0) != 0)
 			bp_restore_in_child(t->p, (pid_t)s->msg);
 		d->in_syscall = s->kind;
+		break;
+	case STOP_SYSCALL:
+		d->in_syscall = s->kind;   /* code run in it now would take the syscall's place */
 		break;
 	default:
 		break;

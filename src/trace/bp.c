@@ -151,6 +151,21 @@ static void set_entry(struct bp *bp, const struct module *m, const char *name)
 	bp->libcall = !m->exe && !m->traced;
 }
 
+/* Stops (unreported) at the functions that change the program's signal setup, whatever the
+ * user asked to trace: sigtrap.c follows their system calls. */
+static void plant_watches(struct task *t, struct module *m)
+{
+	const struct symtab *st = m->st;
+	for (size_t i = 0; i < st->nfuncs; i++) {
+		const struct func *f = &st->funcs[i];
+		if ((!m->exe && !f->exported) || !sigtrap_watched(f->name))
+			continue;
+		struct bp *bp = bp_at(t, f->addr + m->bias);
+		if (bp)
+			bp->sigwatch = true;
+	}
+}
+
 size_t bp_plant_module(struct task *t, struct module *m)
 {
 	struct proc *p = t->p;
@@ -160,6 +175,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 	batch->len = 0;
 	if (!m->exe && !m->traced && !trace_opts.libcalls) {
 		free(batch);
+		plant_watches(t, m);
 		return 0;
 	}
 
@@ -223,6 +239,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 		free(text);
 	}
 	free(batch);
+	plant_watches(t, m);
 	return planted;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/ptrace.h>
 
 #define SCRATCH_SIZE (1u << 20)
 /* A slot must reach what its rip-relative operand points at with a signed 32-bit displacement. */
@@ -299,6 +300,81 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 		return ret;
 	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
 	return ret ? ret : (long)rax;
+}
+
+/* Runs the syscall instruction at r->rip in t, resumed with PTRACE_SYSCALL (and sig), to its
+ * syscall-exit stop: no int3, no signal. Returns 0 with *rax, or -1 (-ESRCH in errno if the task died).
+ * Signals that arrive meanwhile are kept for the program. */
+static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, uint64_t *rax)
+{
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, r) || ptrace(PTRACE_SYSCALL, t->tid, 0, sig))
+		return -1;
+	for (;;) {
+		struct stop s;
+		stop_wait(&s, t->tid);
+		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+			stop_requeue(&s);
+		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED || s.kind == STOP_NONE) {
+			errno = ESRCH;
+			return -1;
+		}
+		if (s.kind == STOP_SYSCALL) {
+			struct ptrace_syscall_info si;
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0)
+				return -1;
+			if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+				*rax = (uint64_t)si.exit.rval;
+				return 0;
+			}
+		} else if (s.kind == STOP_SIGNAL || s.kind == STOP_TRAP) {
+			t->pending_sig = s.sig;   /* before the syscall ran: for the program, later */
+		}
+		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0))
+			return -1;
+	}
+}
+
+int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig)
+{
+	static const uint8_t code[2] = { 0x0f, 0x05 };   /* syscall */
+	struct proc *p = t->p;
+	struct user_regs_struct saved, r;
+	uint8_t orig[sizeof(code)];
+	uint64_t rax = 0;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
+		return -1;
+	taddr_t at = gadget_addr(p), buf = (saved.rsp - 1024) & ~(taddr_t)15;   /* past the red zone */
+	bool wrote = !at;
+	if (wrote) {
+		at = p->inject_at ? p->inject_at : saved.rip;
+		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
+			return -1;
+	}
+	int ret = -1;
+	r = saved;
+	r.rip = at;
+	r.rax = SYS_rt_sigaction;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = SIGTRAP;
+	r.rsi = set ? buf : 0;
+	r.rdx = old ? buf + sizeof(*set) : 0;
+	r.r10 = sizeof(uint64_t);
+	if ((!set || proc_write(p, buf, set, sizeof(*set)) == 0) && run_syscall(t, &r, sig, &rax) == 0)
+		ret = (int64_t)rax < 0 ? -1 : 0;
+	if (wrote)
+		proc_write(p, at, orig, sizeof(orig));
+	if (ret == 0 && old && proc_read_raw(p, buf + sizeof(*set), old, sizeof(*old)))
+		ret = -1;
+	/* Stopped in a syscall that a signal interrupted (an attach), t would have restarted it on
+	 * its way out of this stop; it now leaves through a syscall exit, which does not: restart
+	 * it as the kernel would have. */
+	long err = (long)saved.rax;
+	if ((long)saved.orig_rax >= 0 && err <= -512 && err >= -516 && err != -515) {
+		saved.rax = err == -516 ? SYS_restart_syscall : saved.orig_rax;
+		saved.rip -= 2;
+	}
+	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);   /* ESRCH if it died: nothing to restore */
+	return ret;
 }
 
 int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result)

@@ -94,6 +94,11 @@ static void decode(struct stop *s, pid_t tid, int status)
 	s->sig = WSTOPSIG(status);
 	switch (status >> 16) {
 	case 0:
+		if (s->sig == (SIGTRAP | 0x80)) {   /* PTRACE_O_TRACESYSGOOD */
+			s->kind = STOP_SYSCALL;
+			s->sig = 0;
+			return;
+		}
 		s->kind = s->sig == SIGTRAP ? STOP_TRAP : STOP_SIGNAL;
 		return;
 	case PTRACE_EVENT_STOP:
@@ -114,7 +119,7 @@ static void decode(struct stop *s, pid_t tid, int status)
 const char *stop_kind_name(enum stop_kind k)
 {
 	static const char *const names[] = {
-		"trap", "signal", "group-stop", "event-stop", "exec", "clone", "fork", "vfork", "vfork-done",
+		"trap", "signal", "syscall", "group-stop", "event-stop", "exec", "clone", "fork", "vfork", "vfork-done",
 		"exited", "killed", "none", "interrupted",
 	};
 	return k <= STOP_INTR ? names[k] : "?";

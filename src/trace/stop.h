@@ -9,6 +9,7 @@
 enum stop_kind {
 	STOP_TRAP,        /* SIGTRAP with no event: one of our breakpoints, or the program's own */
 	STOP_SIGNAL,      /* signal-delivery-stop of any other signal */
+	STOP_SYSCALL,     /* syscall-entry or -exit stop (a task resumed with PTRACE_SYSCALL) */
 	STOP_GROUP,       /* group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) */
 	STOP_EVENT_STOP,  /* PTRACE_EVENT_STOP that is no group-stop: a new task's first stop, interrupt */
 	STOP_EXEC,

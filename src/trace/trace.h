@@ -3,6 +3,7 @@
 #ifndef FNTRACE_TRACE_H
 #define FNTRACE_TRACE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -34,11 +35,17 @@ struct bp {
 			      * from the executable (its library is not traced with -l) */
 	bool hook;           /* the dynamic loader's r_brk: libraries came or went */
 	bool retsite;        /* a return address: stops here let the call stack see returns */
+	bool sigwatch;       /* a C library function that changes signal setup (sigtrap.c) */
 	bool planted;        /* our 0xCC is in memory now */
 	bool ever_planted;   /* a trap here may still be ours after removal */
 	uint8_t orig;        /* the program's byte at addr */
 	taddr_t slot;        /* scratch slot for INSN_OOL, else 0 */
 	struct insn insn;    /* the displaced instruction */
+};
+
+/* A signal's action as rt_sigaction reads and writes it. */
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
 };
 
 /* A region of scratch memory mapped into the program for out-of-line slots. */
@@ -78,6 +85,7 @@ struct proc {
 	size_t nxmaps;
 	taddr_t inject_at;           /* where code is run before there is scratch: the program's
 				      * entry point, which no thread runs again; 0: a task's pc */
+	struct ksigaction trap_act;  /* the program's SIGTRAP action, as it set it (sigtrap.c) */
 	int ntasks;
 };
 
@@ -97,6 +105,16 @@ struct task {
 	struct callstack cs;
 	taddr_t resumed_rip;         /* where we last resumed it: a trap there without progress is suspect */
 	int pending_sig;             /* to deliver at the next resume */
+	/* sigtrap.c: the program's SIGTRAP mask in this thread, and how we follow it */
+	bool trap_blocked;           /* the program blocks SIGTRAP here */
+	bool sysmon;                 /* resume with PTRACE_SYSCALL: its signal setup may change */
+	taddr_t watch_sp;            /* in a watched function entered with this rsp, or 0 */
+	bool into_handler;           /* delivered a signal with PTRACE_SINGLESTEP: next stop is its
+				      * handler's entry */
+	bool trap_requeue;           /* this trap dequeued the program's own pending SIGTRAP, */
+	siginfo_t trap_info;         /* which said this */
+	bool act_pending;            /* in rt_sigaction(SIGTRAP, new_act...) */
+	struct ksigaction new_act;
 };
 
 /* proc.c: memory of the traced program. Reads hide our breakpoints. All return 0 or -1 (errno). */
@@ -121,6 +139,10 @@ taddr_t proc_scratch_slot(struct task *t, taddr_t near);
 /* Reads up to size - 1 bytes of the /proc file named by fmt (a printf format, "/proc/%d/stat")
  * into buf and ends them with a NUL. Returns how many were read, 0 if it cannot be read. */
 size_t proc_file(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* rt_sigaction(SIGTRAP, set, old) in task t (stopped), run between syscall stops, without the
+ * int3 that would reset an ignored or blocked SIGTRAP. t is resumed with sig first (at a
+ * signal-delivery-stop, a blocked signal to put back in the pending set). Returns 0 or -1. */
+int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig);
 /* A number from /proc/PID/status ("Tgid", "TracerPid"), or dflt if there is none. */
 long proc_status_field(pid_t pid, const char *field, long dflt);
 /* A signal mask field of /proc/PID/status (SigPnd, ShdPnd...), 0 if it cannot be read. */
@@ -162,6 +184,31 @@ void bp_restore_all(struct proc *p, struct proc *in);
 void bp_restore_in_child(struct proc *p, pid_t child);
 /* Every planted breakpoint's address and original byte, for tests and cleanup. */
 void bp_free_all(struct proc *p);
+
+/* sigtrap.c: the program's own SIGTRAP action and mask, kept as it set them. */
+/* Whether a function of this name changes signal setup: its calls are followed. */
+bool sigtrap_watched(const char *name);
+/* At the first stop of a new image or after attach: what the program has set already. */
+void sigtrap_load(struct task *t);
+/* At a new thread's first stop. */
+void sigtrap_task_start(struct task *t);
+/* At a syscall stop of t (resumed with PTRACE_SYSCALL). */
+void sigtrap_on_syscall(struct task *t);
+/* At one of our traps, before anything else runs in t. */
+void sigtrap_trap_seen(struct task *t);
+/* After one of our traps: puts back what the kernel changed. Returns true if the SIGTRAP
+ * reported was the program's own, pending while blocked, to be put back by resuming with it. */
+bool sigtrap_after_trap(struct task *t, taddr_t sp);
+/* At the entry of a watched function, stack pointer sp: its system calls are followed until
+ * it returns. */
+void sigtrap_watch_call(struct task *t, taddr_t sp);
+/* Whether to deliver sig with PTRACE_SINGLESTEP, to see its handler's mask at its entry. */
+bool sigtrap_step_into_handler(struct task *t, int sig);
+/* At t's first stop since it was delivered a signal with PTRACE_SINGLESTEP: true if that stop
+ * is the handler's entry (to be resumed as it is), with the handler's mask read. */
+bool sigtrap_handler_entry(struct task *t);
+/* A SIGTRAP of the program's own is about to be delivered. */
+void sigtrap_own_trap(struct task *t);
 
 /* task.c: the registry of tasks and address spaces. */
 struct task *task_get(pid_t tid);

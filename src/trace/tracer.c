@@ -77,7 +77,12 @@ static void resume(struct task *t, int sig, taddr_t rip)
 	if (sig && t->p->nscr && !t->p->go)
 		leave_slot(t);
 	t->resumed_rip = rip;
-	if (ptrace(PTRACE_CONT, t->tid, 0, (long)sig) && errno != ESRCH)
+	enum __ptrace_request req = t->sysmon ? PTRACE_SYSCALL : PTRACE_CONT;
+	if (sig && sigtrap_step_into_handler(t, sig)) {
+		req = PTRACE_SINGLESTEP;   /* stops at the handler's entry, its mask in effect */
+		t->into_handler = true;
+	}
+	if (ptrace(req, t->tid, 0, (long)sig) && errno != ESRCH)
 		warn_errno("ptrace(CONT, %d)", t->tid);
 }
 
@@ -101,6 +106,7 @@ void trace_load_image(struct task *t)
 	}
 	proc_load_maps(p);
 	modules_load_exe(t);
+	sigtrap_load(t);
 	static bool warned;
 	if (p->nmods && !p->mods[0]->st->nfuncs && t->tgid == leader && !warned) {
 		warn_msg("%s: no function symbols found (stripped?)", p->mods[0]->path);
@@ -139,8 +145,11 @@ static bool trap_is_ours(struct task *t, struct bp *bp, const struct user_regs_s
 	/* Resumed exactly here and stopped again without moving, or our byte is gone: maybe a
 	 * SIGTRAP sent by someone. The kernel says SI_KERNEL for an int3. */
 	if (r->rip == t->resumed_rip || !bp->planted) {
+		/* While the program blocks SIGTRAP, its own could not have been delivered at once: our
+		 * int3 ran and dequeued it (sigtrap_trap_seen) */
 		siginfo_t si;
-		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code != SI_KERNEL)
+		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code != SI_KERNEL &&
+		    !(t->trap_blocked && bp->planted))
 			return false;
 	}
 	return true;
@@ -148,6 +157,8 @@ static bool trap_is_ours(struct task *t, struct bp *bp, const struct user_regs_s
 
 static void on_signal(struct task *t, const struct stop *s, int sig)
 {
+	if (sig == SIGTRAP)
+		sigtrap_own_trap(t);
 	if (t->role == ROLE_TRACED)
 		emit(t, EV_SIGNAL, (uint32_t)sig, s->ts);
 	resume(t, sig, 0);
@@ -194,6 +205,7 @@ static void on_trap(struct task *t, const struct stop *s)
 		on_signal(t, s, SIGTRAP);
 		return;
 	}
+	sigtrap_trap_seen(t);
 	/* A call that starts here starts after our own work at this stop (loading a library,
 	 * resolving IFUNCs), so that its duration does not include it. */
 	uint64_t start = s->ts;
@@ -233,7 +245,7 @@ static void on_trap(struct task *t, const struct stop *s)
 			}
 			if (trace_opts.once) {
 				bp->entry = false;
-				if (!bp->retsite)
+				if (!bp->retsite && !bp->sigwatch)
 					bp_unplant(p, bp);
 			}
 		}
@@ -252,6 +264,14 @@ static void on_trap(struct task *t, const struct stop *s)
 	} else if (ptrace(PTRACE_SETREGS, t->tid, 0, &r)) {
 		return;
 	}
+	if (sigtrap_after_trap(t, r.rsp)) {
+		/* the program's SIGTRAP, blocked: resumed with it, the kernel makes it pending again */
+		t->resumed_rip = r.rip;
+		ptrace(t->sysmon ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, SIGTRAP);
+		return;
+	}
+	if (bp->sigwatch && bp->planted)
+		sigtrap_watch_call(t, before.rsp);
 	resume(t, 0, r.rip);
 }
 
@@ -334,6 +354,7 @@ static void follow_fork(struct task *parent, pid_t child)
 	p->scr = scratch_copy(pp);
 	p->nscr = pp->nscr;
 	p->inject_at = pp->inject_at;
+	p->trap_act = pp->trap_act;
 	proc_load_maps(p);
 	const char *name = names_of_process(parent->tgid);
 	if (name)
@@ -438,8 +459,10 @@ static bool on_attach_stop(struct task *t, const struct stop *s)
 	t->attaching = false;
 	if (!t->p->loaded)
 		trace_load_image(t);   /* names the process and t */
-	else
+	else {
 		name_thread(t->tgid, t->tid);
+		sigtrap_task_start(t);
+	}
 	if (s->kind == STOP_EVENT_STOP) {
 		resume(t, 0, 0);
 		return true;
@@ -457,8 +480,14 @@ static void dispatch(struct stop *s)
 	}
 	if (t->attaching && s->kind != STOP_EXITED && s->kind != STOP_KILLED && on_attach_stop(t, s))
 		return;
+	if (t->into_handler && s->kind == STOP_TRAP && sigtrap_handler_entry(t)) {
+		resume(t, 0, 0);
+		return;
+	}
+	t->into_handler = false;
 	if (t->fresh && s->kind != STOP_EXITED && s->kind != STOP_KILLED) {
 		t->fresh = false;
+		sigtrap_task_start(t);
 		if (s->kind == STOP_GROUP || s->kind == STOP_EVENT_STOP) {
 			resume(t, 0, 0);
 			return;
@@ -470,6 +499,10 @@ static void dispatch(struct stop *s)
 		break;
 	case STOP_SIGNAL:
 		on_signal(t, s, s->sig);
+		break;
+	case STOP_SYSCALL:
+		sigtrap_on_syscall(t);
+		resume(t, 0, 0);
 		break;
 	case STOP_GROUP:
 		/* Stay stopped, as without us, but let SIGCONT be seen. LISTEN wants the group-stop

@@ -1,0 +1,179 @@
+/* sigtrap: the program's own SIGTRAP setup, kept as it set it although our int3s trap.
+ *
+ * An int3 makes the kernel force SIGTRAP (force_sig_info_to_task): if the thread blocks it or
+ * the process ignores it, the action is reset to SIG_DFL and the thread's mask unblocks it,
+ * before we see the stop. No tracer can prevent that, so we follow what the program sets: its
+ * SIGTRAP action (proc), and whether each thread blocks it (task), and put back what our trap
+ * changed. The program changes them through system calls, which we see only when a task is
+ * resumed with PTRACE_SYSCALL: from the entry of a C library function that changes signal
+ * setup (sigaction, sigprocmask...) to our next trap, and while the thread blocks SIGTRAP (the
+ * mask comes back with rt_sigreturn, rt_sigprocmask...). A handler's entry changes the mask
+ * too: a signal the program handles is delivered with PTRACE_SINGLESTEP while its SIGTRAP is
+ * not the default, so that the task stops (without a signal) at the handler's first
+ * instruction, with the handler's mask in effect. Programs that leave SIGTRAP alone cost
+ * nothing. */
+#include "trace.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <linux/ptrace.h>
+
+#define TRAP_BIT (1ull << (SIGTRAP - 1))
+
+/* C library functions that change a signal's action or a thread's mask. */
+static const char *const watched[] = {
+	"signal", "sigaction", "__sigaction", "bsd_signal", "sysv_signal", "__sysv_signal", "ssignal",
+	"sigset", "sigignore", "sighold", "sigrelse", "sigprocmask", "pthread_sigmask", "sigblock",
+	"sigsetmask", "siglongjmp", "longjmp", "_longjmp", "__longjmp_chk", "syscall",
+};
+
+bool sigtrap_watched(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(watched); i++)
+		if (!strcmp(name, watched[i]))
+			return true;
+	return false;
+}
+
+/* Whether the program's SIGTRAP action is a handler of its own. */
+static bool handled(const struct proc *p)
+{
+	return p->trap_act.handler != (uint64_t)SIG_DFL && p->trap_act.handler != (uint64_t)SIG_IGN;
+}
+
+/* Reads the thread's mask into t->trap_blocked. */
+static void read_mask(struct task *t)
+{
+	uint64_t mask;
+	if (ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(mask), &mask) == 0)
+		t->trap_blocked = mask & TRAP_BIT;
+	if (t->trap_blocked)
+		t->sysmon = true;
+}
+
+void sigtrap_load(struct task *t)
+{
+	struct proc *p = t->p;
+	memset(&p->trap_act, 0, sizeof(p->trap_act));
+	if (proc_status_mask(t->tid, "SigIgn") & TRAP_BIT)
+		p->trap_act.handler = (uint64_t)SIG_IGN;   /* after exec: no flags, empty mask */
+	else if (proc_status_mask(t->tid, "SigCgt") & TRAP_BIT &&
+		 proc_inject_sigaction(t, NULL, &p->trap_act, 0))   /* attached: the handler's address */
+		warn_msg("cannot read the SIGTRAP action of pid %d", p->pid);
+	read_mask(t);
+	DEBUG(DBG_STEP, "pid %d: SIGTRAP action %#" PRIx64 ", %sblocked", p->pid, p->trap_act.handler,
+	      t->trap_blocked ? "" : "not ");
+}
+
+void sigtrap_task_start(struct task *t)
+{
+	read_mask(t);   /* a new thread inherits its creator's mask (glibc blocks all around clone) */
+}
+
+void sigtrap_on_syscall(struct task *t)
+{
+	struct ptrace_syscall_info si;
+	long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si);
+	if (n <= 0)
+		return;
+	if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+		t->act_pending = false;
+		if (si.entry.nr == SYS_rt_sigaction && si.entry.args[0] == SIGTRAP && si.entry.args[1] &&
+		    proc_read(t->p, si.entry.args[1], &t->new_act, sizeof(t->new_act)) == 0)
+			t->act_pending = true;
+		return;
+	}
+	if (si.op != PTRACE_SYSCALL_INFO_EXIT)
+		return;
+	if (t->act_pending && !si.exit.is_error) {
+		t->p->trap_act = t->new_act;
+		DEBUG(DBG_STEP, "tid %d: SIGTRAP action now %#" PRIx64, t->tid, t->new_act.handler);
+	}
+	t->act_pending = false;
+	bool was = t->trap_blocked;
+	read_mask(t);
+	if (was != t->trap_blocked)
+		DEBUG(DBG_STEP, "tid %d: SIGTRAP %sblocked", t->tid, t->trap_blocked ? "" : "un");
+}
+
+void sigtrap_trap_seen(struct task *t)
+{
+	/* Already pending (the program raised it while blocking it), the program's SIGTRAP is
+	 * dequeued in place of ours: it goes back to its pending set when we resume. Looked at
+	 * before any code of ours runs in the task. */
+	siginfo_t *si = &t->trap_info;
+	t->trap_requeue = t->trap_blocked && ptrace(PTRACE_GETSIGINFO, t->tid, 0, si) == 0 &&
+			  si->si_code != SI_KERNEL;
+	if (t->trap_requeue)
+		DEBUG(DBG_STEP, "tid %d: the program's pending SIGTRAP (code %d) stays pending", t->tid, si->si_code);
+}
+
+bool sigtrap_after_trap(struct task *t, taddr_t sp)
+{
+	struct proc *p = t->p;
+	bool requeue = t->trap_requeue;
+	t->trap_requeue = false;
+	if (requeue)   /* code we ran since (scratch, IFUNCs) stopped at a trap of its own */
+		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->trap_info);
+	if (t->trap_blocked) {
+		uint64_t mask;
+		if (ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(mask), &mask) == 0 && !(mask & TRAP_BIT)) {
+			mask |= TRAP_BIT;
+			ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask);
+		}
+	}
+	if ((t->trap_blocked && handled(p)) || p->trap_act.handler == (uint64_t)SIG_IGN) {
+		/* the program's SIGTRAP goes back to pending as the injection starts */
+		if (proc_inject_sigaction(t, &p->trap_act, NULL, requeue ? SIGTRAP : 0))
+			warn_msg("cannot restore the SIGTRAP action of pid %d", p->pid);
+		requeue = false;
+	}
+	if (t->watch_sp && sp > t->watch_sp)
+		t->watch_sp = 0;   /* the watched function has returned: its changes are done */
+	t->sysmon = t->trap_blocked || t->watch_sp;
+	return requeue;
+}
+
+void sigtrap_watch_call(struct task *t, taddr_t sp)
+{
+	if (sp > t->watch_sp)
+		t->watch_sp = sp;   /* the outermost of nested ones */
+	t->sysmon = true;
+}
+
+bool sigtrap_step_into_handler(struct task *t, int sig)
+{
+	struct proc *p = t->p;
+	if (sig == SIGTRAP)
+		return handled(p);
+	if (p->trap_act.handler == (uint64_t)SIG_DFL)
+		return false;
+	/* The handler of another signal may block SIGTRAP (its sa_mask). */
+	return proc_status_mask(t->tid, "SigCgt") & (1ull << (sig - 1));
+}
+
+void sigtrap_own_trap(struct task *t)
+{
+	/* The program's own int3 meets the kernel's rule like ours, as it would untraced. */
+	siginfo_t si;
+	if ((t->trap_blocked || t->p->trap_act.handler == (uint64_t)SIG_IGN) &&
+	    ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code == SI_KERNEL) {
+		t->p->trap_act.handler = (uint64_t)SIG_DFL;
+		t->trap_blocked = false;
+	}
+}
+
+bool sigtrap_handler_entry(struct task *t)
+{
+	siginfo_t si;
+	t->into_handler = false;
+	/* ptrace_notify's stop says SIGTRAP; a single-step that ran no handler, TRAP_TRACE */
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) || (si.si_code != SIGTRAP && si.si_code != TRAP_TRACE))
+		return false;
+	read_mask(t);
+	DEBUG(DBG_STEP, "tid %d: in a signal handler, SIGTRAP %sblocked", t->tid, t->trap_blocked ? "" : "not ");
+	return true;
+}

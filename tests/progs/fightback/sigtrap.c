@@ -1,0 +1,108 @@
+/* sigtrap: a program that sets SIGTRAP its own way and calls traced functions meanwhile.
+ *   ign:     ignores SIGTRAP, raises it (ignored), and checks the disposition stays SIG_IGN;
+ *   block:   blocks SIGTRAP, raises it (it stays pending), checks mask and pending set, then
+ *            unblocks it with a handler installed: the handler runs once;
+ *   handler: a SIGTRAP handler that calls traced functions, run by raise(SIGTRAP) and by the
+ *            program's own int3; it stays installed throughout.
+ * Prints what it saw; exits 0 only if all was as without a tracer. */
+#include "../t.h"
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static volatile sig_atomic_t handled;
+
+T_FN int leaf(int x)
+{
+	return x + 1;
+}
+
+T_FN int work(int n)
+{
+	int s = 0;
+	for (int i = 0; i < n; i++)
+		s += leaf(i);
+	T_KEEP(s);
+	return s;
+}
+
+static void on_trap(int sig)
+{
+	(void)sig;
+	handled++;
+	work(3);   /* traced code inside the handler, SIGTRAP blocked here */
+}
+
+static int disposition_is(void (*h)(int))
+{
+	struct sigaction sa;
+	sigaction(SIGTRAP, NULL, &sa);
+	return sa.sa_handler == h;
+}
+
+static int trap_blocked(void)
+{
+	sigset_t cur;
+	sigprocmask(SIG_SETMASK, NULL, &cur);
+	return sigismember(&cur, SIGTRAP);
+}
+
+static int test_ign(void)
+{
+	signal(SIGTRAP, SIG_IGN);
+	int ok = work(4) == 10;
+	raise(SIGTRAP);
+	ok = ok && work(2) == 3;
+	ok = ok && disposition_is(SIG_IGN);
+	printf("ign: %s\n", ok ? "ok" : "FAILED");
+	return ok;
+}
+
+static int test_block(void)
+{
+	sigset_t set, pend;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTRAP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int ok = work(4) == 10;
+	raise(SIGTRAP);
+	ok = ok && work(2) == 3;
+	sigpending(&pend);
+	ok = ok && trap_blocked() && sigismember(&pend, SIGTRAP) && disposition_is(SIG_DFL);
+	signal(SIGTRAP, on_trap);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);   /* the pending SIGTRAP is taken now */
+	ok = ok && handled == 1 && !trap_blocked() && disposition_is(on_trap);
+	printf("block: %s (handled %d)\n", ok ? "ok" : "FAILED", (int)handled);
+	return ok;
+}
+
+static int test_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_trap;
+	sigaction(SIGTRAP, &sa, NULL);
+	raise(SIGTRAP);
+	int ok = handled == 1 && disposition_is(on_trap) && !trap_blocked();
+	__asm__ volatile("int3");   /* the program's own breakpoint: its handler runs */
+	ok = ok && handled == 2 && disposition_is(on_trap) && !trap_blocked();
+	raise(SIGTRAP);
+	ok = ok && handled == 3 && work(2) == 3 && disposition_is(on_trap);
+	printf("handler: %s (handled %d)\n", ok ? "ok" : "FAILED", (int)handled);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	int ok = 0;
+	if (!strcmp(mode, "ign"))
+		ok = test_ign();
+	else if (!strcmp(mode, "block"))
+		ok = test_block();
+	else if (!strcmp(mode, "handler"))
+		ok = test_handler();
+	else
+		fprintf(stderr, "usage: sigtrap ign|block|handler\n");
+	return ok ? 0 : 1;
+}
