@@ -92,16 +92,21 @@ $(T_DBGDIR)/dbgdemo: tests/progs/dbgdemo.c tests/progs/t.h $(T_DBGDIR)/libdbgdem
 	@strip -o $@ $@.full && rm $@.full
 T_ALL_PROGS += $(T_DBGDIR)/libdbgdemo.so $(T_DBGDIR)/dbgdemo
 
-# Programs that fight back (tests/e2e/test_fightback.py): their own SIGTRAP setup.
+# Programs that fight back (tests/e2e/test_fightback.py): their own SIGTRAP setup, and code they
+# change after start. selfmod patches mov $1,%eax at one()'s first byte: -O2, no endbr64.
 T_FIGHT := $(T_BIN)/fightback
 t_fight_O0     := -O0 -fcf-protection=none
 t_fight_O2     := -O2 -fcf-protection=none
 t_fight_cf     := -O2 -fcf-protection=full
 t_fight_static := -O2 -fcf-protection=none -static
+t_fight_nopie  := -O2 -fcf-protection=none -no-pie -fno-pie
 $(T_FIGHT)/sigtrap-%: tests/progs/fightback/sigtrap.c tests/progs/t.h
 	@mkdir -p $(dir $@)
 	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $<
-T_ALL_PROGS += $(foreach v,O0 O2 cf static,$(T_FIGHT)/sigtrap-$(v))
+$(T_FIGHT)/selfmod-%: tests/progs/fightback/selfmod.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $<
+T_ALL_PROGS += $(foreach v,O0 O2 cf static,$(T_FIGHT)/sigtrap-$(v)) $(foreach v,O2 nopie static,$(T_FIGHT)/selfmod-$(v))
 
 test-progs: $(T_ALL_PROGS)
 

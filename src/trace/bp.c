@@ -103,7 +103,7 @@ static void hide_bps(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		struct bp *bp = addrmap_get(&p->bps, addr + i);
-		if (bp && bp->planted)
+		if (bp && bp->planted && buf[i] == BP_INSN)
 			buf[i] = bp->orig;
 	}
 }
@@ -267,12 +267,64 @@ static size_t text_avail(const struct proc *p, taddr_t addr)
 	return 0;
 }
 
+/* Decodes bp's instruction again from code (the program's bytes now: avail of them), after the
+ * program changed it: a new slot if it runs out of line. Returns false if it can no longer be
+ * stepped over: the breakpoint is then dropped (the caller takes our byte out). */
+static bool redecode(struct task *t, struct bp *bp, const uint8_t *code, size_t avail)
+{
+	uint8_t slot[INSN_SLOT_SIZE];
+	bp->orig = code[0];
+	bp->slot = 0;
+	insn_decode(code, avail, bp->addr, &bp->insn);
+	bool ok = bp->orig != BP_INSN && prepare_slot(t, bp, slot) &&
+		  (!bp->slot || proc_write(t->p, bp->slot, slot, sizeof(slot)) == 0);
+	if (!ok)
+		bp->insn.kind = INSN_BAD;
+	DEBUG(DBG_BP, "pid %d: code at %#" PRIx64 " changed under a breakpoint: %s (%u bytes)%s", t->p->pid,
+	      bp->addr, insn_kind_name(bp->insn.kind), bp->insn.len, ok ? "" : ", breakpoint dropped");
+	return ok;
+}
+
+/* Whether the program has changed the instruction bp displaces since it was decoded (a JIT, an
+ * inline hook, a patched immediate). If so it is decoded again; returns true if it then cannot
+ * be stepped over (its breakpoint is dropped). Our own byte stays where it still is: the program
+ * kept it, or it is not planted. */
+static bool code_changed(struct task *t, struct bp *bp)
+{
+	struct proc *p = t->p;
+	uint8_t code[INSN_MAX];
+	size_t avail = text_avail(p, bp->addr);
+	if (avail < bp->insn.len || proc_read(p, bp->addr, code, avail))
+		return false;   /* unmapped meanwhile: nothing to compare; the trap says the rest */
+	size_t from = bp->planted ? 1 : 0;   /* a planted bp's byte 0 is ours (proc_read saw it) */
+	if (!memcmp(code + from, bp->insn.bytes + from, bp->insn.len - from) && (from || code[0] == bp->orig))
+		return false;
+	if (bp->planted)
+		code[0] = bp->orig;   /* the program's bytes after it, our byte's own under it */
+	if (redecode(t, bp, code, avail))
+		return false;
+	if (bp->planted) {
+		uint8_t cc;
+		if (proc_read_raw(p, bp->addr, &cc, 1) == 0 && cc == BP_INSN)
+			proc_write(p, bp->addr, &bp->orig, 1);
+		bp->planted = false;
+	}
+	return true;
+}
+
+bool bp_check_code(struct task *t, struct bp *bp)
+{
+	if (!bp->planted || bp->insn.len <= 1)
+		return false;   /* a one-byte instruction is all under our byte */
+	return code_changed(t, bp);
+}
+
 struct bp *bp_at(struct task *t, taddr_t addr)
 {
 	struct proc *p = t->p;
 	struct bp *bp = addrmap_get(&p->bps, addr);
 	if (bp) {
-		if (!bp->planted && bp->insn.kind != INSN_BAD) {
+		if (!bp->planted && bp->insn.kind != INSN_BAD && !code_changed(t, bp)) {
 			uint8_t cc = BP_INSN;
 			if (!proc_write(p, addr, &cc, 1))
 				bp->planted = bp->ever_planted = true;
@@ -342,8 +394,14 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 
 void bp_unplant(struct proc *p, struct bp *bp)
 {
+	uint8_t cc;
 	if (!bp->planted)
 		return;
+	if (proc_read_raw(p, bp->addr, &cc, 1) == 0 && cc != BP_INSN) {
+		DEBUG(DBG_BP, "pid %d: %#" PRIx64 ": the program wrote over our breakpoint", p->pid, bp->addr);
+		bp->planted = false;   /* never restore over bytes that are no longer ours */
+		return;
+	}
 	if (proc_write(p, bp->addr, &bp->orig, 1) == 0 || errno == ESRCH)
 		bp->planted = false;
 }
@@ -361,17 +419,49 @@ int bp_step_over(struct task *t, struct bp *bp, struct user_regs_struct *r)
 	return insn_emulate(&bp->insn, bp->addr, r, &m);
 }
 
-static void restore_one(taddr_t key, void *val, void *arg)
+static void collect_planted(taddr_t key, void *val, void *arg)
 {
-	struct bp *bp = val;
+	struct forget *f = arg;
 	(void)key;
-	if (bp->planted)
-		proc_write(arg, bp->addr, &bp->orig, 1);
+	if (((struct bp *)val)->planted) {
+		xgrow(&f->v, &f->cap, f->n + 1, sizeof(*f->v));
+		f->v[f->n++] = key;
+	}
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	taddr_t x = *(const taddr_t *)a, y = *(const taddr_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 void bp_restore_all(struct proc *p, struct proc *in)
 {
-	addrmap_each(&p->bps, restore_one, in);
+	/* Only where our 0xCC still is: a program that wrote over it (a JIT, an inline hook) keeps
+	 * its own bytes. Read in spans of nearby breakpoints, written byte by byte. */
+	struct forget f = { p, 0, 0, NULL, 0, 0 };
+	addrmap_each(&p->bps, collect_planted, &f);
+	qsort(f.v, f.n, sizeof(*f.v), cmp_addr);
+	uint8_t *buf = xmalloc(SPAN_GAP + 1);
+	for (size_t i = 0, j; i < f.n; i = j + 1) {
+		for (j = i; j + 1 < f.n && f.v[j + 1] - f.v[i] < SPAN_GAP;)
+			j++;
+		size_t len = f.v[j] - f.v[i] + 1;
+		bool have = proc_read_raw(in, f.v[i], buf, len) == 0;
+		for (size_t k = i; k <= j; k++) {
+			struct bp *bp = addrmap_get(&p->bps, f.v[k]);
+			uint8_t cc;
+			if (have ? buf[f.v[k] - f.v[i]] != BP_INSN :
+			    proc_read_raw(in, f.v[k], &cc, 1) == 0 && cc != BP_INSN) {
+				DEBUG(DBG_BP, "pid %d: %#" PRIx64 ": the program wrote over our breakpoint, left as it is",
+				      in->pid, f.v[k]);
+				continue;
+			}
+			proc_write(in, bp->addr, &bp->orig, 1);
+		}
+	}
+	free(buf);
+	free(f.v);
 }
 
 void bp_restore_in_child(struct proc *p, pid_t child)

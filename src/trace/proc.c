@@ -48,9 +48,17 @@ int proc_read(struct proc *p, taddr_t addr, void *buf, size_t len)
 		return -1;
 	if (p->bps.n)
 		for (size_t i = 0; i < len; i++) {
+			uint8_t *b = (uint8_t *)buf + i;
 			struct bp *bp = addrmap_get(&p->bps, addr + i);
-			if (bp && bp->planted)
-				((uint8_t *)buf)[i] = bp->orig;
+			if (!bp || !bp->planted)
+				continue;
+			if (*b == 0xcc) {
+				*b = bp->orig;
+			} else {
+				/* the program wrote over our byte: it is no longer ours to hide or restore */
+				DEBUG(DBG_BP, "pid %d: %#" PRIx64 ": the program wrote over our breakpoint", p->pid, addr + i);
+				bp->planted = false;
+			}
 		}
 	return 0;
 }

@@ -174,10 +174,14 @@ bool bp_leave_slot(struct proc *p, struct user_regs_struct *r, bool *before);
 uint32_t bp_fn(struct bp *bp);
 /* Takes the 0xCC at bp out of memory (the bp stays known: a late trap there is still ours). */
 void bp_unplant(struct proc *p, struct bp *bp);
+/* At a hit: whether the program changed the instruction under bp since we decoded it. It is then
+ * decoded again; if it can no longer be stepped over, the breakpoint is dropped and true is
+ * returned (the program's own code is run where it is). */
+bool bp_check_code(struct task *t, struct bp *bp);
 /* Moves r past the displaced instruction of bp as if it had run. Returns 0 or -1 (errno). */
 int bp_step_over(struct task *t, struct bp *bp, struct user_regs_struct *r);
 /* Writes the program's byte back over each planted breakpoint of p, in the memory of `in` (p
- * itself when detaching, or a copy). The table is left as it is. */
+ * itself when detaching, or a copy), where our 0xCC still is. The table is left as it is. */
 void bp_restore_all(struct proc *p, struct proc *in);
 /* The same in the memory of process child, a forked copy of p's (it cannot run before its first
  * stop, so this happens before it executes anything). */

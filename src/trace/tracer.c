@@ -250,6 +250,7 @@ static void on_trap(struct task *t, const struct stop *s)
 			}
 		}
 	}
+	bp_check_code(t, bp);   /* the program may have changed it (a JIT, a patched immediate) */
 	struct user_regs_struct before = r;
 	if (bp_step_over(t, bp, &r)) {
 		if (errno != ESRCH)

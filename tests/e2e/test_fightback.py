@@ -1,13 +1,18 @@
-"""Programs that fight back: their own SIGTRAP setup (ignored, blocked, handled, their own int3).
-Under fntrace each must print and exit exactly as untraced."""
+"""Programs that fight back: their own SIGTRAP setup (ignored, blocked, handled, their own int3),
+and code they change after start (a patched immediate, inline hooks, a JIT-like rewrite). Under
+fntrace each must print and exit exactly as untraced, and keep the code it wrote."""
 import os
+import signal
+import subprocess
+import time
 
 import pytest
 
-from conftest import PROGS, run, untraced
+from conftest import FNTRACE, PROGS, run, untraced
 
 FIGHT = os.path.join(PROGS, "fightback")
 SIGTRAP_BUILDS = ["O0", "O2", "cf", "static"]
+SELFMOD_BUILDS = ["O2", "nopie", "static"]
 # How the program is traced: every library call, no library calls, only work() (no breakpoint on
 # the C library's signal functions but the ones fntrace watches), entries only, each once.
 HOW = [[], ["--no-libcalls"], ["-i", "work"], ["--flat"], ["--once"]]
@@ -52,3 +57,90 @@ def test_sigtrap_blocked_pending_is_kept(tmp_path):
     assert r.rc == 0 and "block: ok (handled 1)" in r.stdout, r.stdout
     assert "the program's pending SIGTRAP (code -6) stays pending" in r.stderr
     assert r.trace.count("--- SIGTRAP ---") == 1
+
+
+@pytest.mark.parametrize("mode", ["now", "late", "fork"])
+@pytest.mark.parametrize("build", SELFMOD_BUILDS)
+def test_selfmod_as_untraced(tmp_path, build, mode):
+    """A patched immediate computes the new value under fntrace; inline hooks (the program's own
+    function, the C library's getpid) and the program's own int3 work in the process and in an
+    unfollowed fork child, which gets back only the bytes that were still ours."""
+    path = fight(f"selfmod-{build}")
+    plain = untraced(path, [mode])
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    for how in ([], ["--once"], ["--flat"]):
+        r = run([*how, path, mode], tmp_path)
+        assert (r.rc, r.stdout, r.stderr) == (0, plain.stdout, ""), how
+
+
+def test_selfmod_followed_fork(tmp_path):
+    path = fight("selfmod-O2")
+    r = run(["-f", path, "fork"], tmp_path)
+    assert r.rc == 0 and "child: one 42 target 7 getpid 4242 victim 5: ok" in r.stdout, r.stdout
+
+
+def test_selfmod_debug_says_so(tmp_path):
+    r = run(["--debug=bp", fight("selfmod-O2"), "fork"], tmp_path)
+    assert r.rc == 0, r.stdout + r.stderr
+    assert "changed under a breakpoint: emulate mov imm (5 bytes)" in r.stderr
+    assert "the program wrote over our breakpoint, left as it is" in r.stderr
+
+
+def test_selfmod_trace_shows_new_code(tmp_path):
+    """After the hook, a call of target() is the hook's: the trace shows where the calls went."""
+    r = run([fight("selfmod-O2"), "now"], tmp_path)
+    assert r.rc == 0
+    assert "hook();" in r.trace and "fake_getpid();" in r.trace
+
+
+def read_mem(pid, addr, n):
+    with open(f"/proc/{pid}/mem", "rb") as m:
+        m.seek(addr)
+        return m.read(n)
+
+
+@pytest.mark.parametrize("calls", [3, 0], ids=["calls", "nocalls"])
+@pytest.mark.parametrize("build", SELFMOD_BUILDS)
+def test_selfmod_detach_keeps_new_code(tmp_path, build, calls):
+    """Attached to, the program patches its code, calls it (or not), and is detached from: it
+    keeps the bytes it wrote (/proc/PID/mem shows them, not the file's), its own int3 included,
+    and computes with them while traced and after."""
+    p = subprocess.Popen([fight(f"selfmod-{build}"), "wait"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+
+    def say(line):
+        p.stdin.write(line + "\n")
+        p.stdin.flush()
+
+    try:
+        assert p.stdout.readline() == "ready\n"
+        out = os.path.join(str(tmp_path), "trace.txt")
+        f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-o", out], stderr=subprocess.PIPE, text=True)
+        while "TracerPid:\t0\n" in open(f"/proc/{p.pid}/status").read():
+            time.sleep(0.01)
+        say("patch")
+        wrote = {}
+        for _ in range(4):
+            name, addr, code = p.stdout.readline().split()
+            wrote[name] = (int(addr, 16), bytes.fromhex(code))
+        for _ in range(calls):
+            say("again")
+            assert p.stdout.readline() == "again: one 42 target 7 getpid 4242 victim 5: ok\n"
+        f.send_signal(signal.SIGINT)
+        assert f.wait(timeout=60) == 0
+        assert f.stderr.read() == ""
+        assert "TracerPid:\t0\n" in open(f"/proc/{p.pid}/status").read()
+        for name, (addr, code) in wrote.items():
+            assert read_mem(p.pid, addr, len(code)).hex() == code.hex(), name
+        with open(out) as t:
+            trace = t.read()
+        if calls:
+            assert "one();" in trace and "hook();" in trace
+        say("again")
+        assert p.stdout.readline() == "again: one 42 target 7 getpid 4242 victim 5: ok\n"
+        p.stdin.close()
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
