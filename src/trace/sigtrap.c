@@ -44,6 +44,13 @@ static bool handled(const struct proc *p)
 	return p->trap_act.handler != (uint64_t)SIG_DFL && p->trap_act.handler != (uint64_t)SIG_IGN;
 }
 
+/* Whether t shares its process's signal actions: not a vfork child running in our proc (it has
+ * its own, which posix_spawn resets). */
+static bool own_actions(const struct task *t)
+{
+	return t->tgid == t->p->pid;
+}
+
 /* Reads the thread's mask into t->trap_blocked. */
 static void read_mask(struct task *t)
 {
@@ -88,7 +95,7 @@ void sigtrap_on_syscall(struct task *t)
 	}
 	if (si.op != PTRACE_SYSCALL_INFO_EXIT)
 		return;
-	if (t->act_pending && !si.exit.is_error) {
+	if (t->act_pending && !si.exit.is_error && own_actions(t)) {
 		t->p->trap_act = t->new_act;
 		DEBUG(DBG_STEP, "tid %d: SIGTRAP action now %#" PRIx64, t->tid, t->new_act.handler);
 	}
@@ -125,7 +132,7 @@ bool sigtrap_after_trap(struct task *t, taddr_t sp)
 			ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask);
 		}
 	}
-	if ((t->trap_blocked && handled(p)) || p->trap_act.handler == (uint64_t)SIG_IGN) {
+	if (own_actions(t) && ((t->trap_blocked && handled(p)) || p->trap_act.handler == (uint64_t)SIG_IGN)) {
 		/* the program's SIGTRAP goes back to pending as the injection starts */
 		if (proc_inject_sigaction(t, &p->trap_act, NULL, requeue ? SIGTRAP : 0))
 			warn_msg("cannot restore the SIGTRAP action of pid %d", p->pid);
@@ -147,6 +154,8 @@ void sigtrap_watch_call(struct task *t, taddr_t sp)
 bool sigtrap_step_into_handler(struct task *t, int sig)
 {
 	struct proc *p = t->p;
+	if (p->go)
+		return false;   /* its preemption signals come every few ms; it sets its masks itself */
 	if (sig == SIGTRAP)
 		return handled(p);
 	if (p->trap_act.handler == (uint64_t)SIG_DFL)

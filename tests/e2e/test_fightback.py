@@ -14,8 +14,9 @@ FIGHT = os.path.join(PROGS, "fightback")
 SIGTRAP_BUILDS = ["O0", "O2", "cf", "static"]
 SELFMOD_BUILDS = ["O2", "nopie", "static"]
 # How the program is traced: every library call, no library calls, only work() (no breakpoint on
-# the C library's signal functions but the ones fntrace watches), entries only, each once.
-HOW = [[], ["--no-libcalls"], ["-i", "work"], ["--flat"], ["--once"]]
+# the C library's signal functions but the ones fntrace watches), entries only, each once, and
+# with its children (spawn: a vfork child has signal actions of its own).
+HOW = [[], ["--no-libcalls"], ["-i", "work"], ["--flat"], ["--once"], ["-f"]]
 
 
 def fight(name):
@@ -26,7 +27,7 @@ def fight(name):
 
 
 @pytest.mark.parametrize("how", HOW, ids=lambda h: " ".join(h) or "graph")
-@pytest.mark.parametrize("mode", ["ign", "block", "handler"])
+@pytest.mark.parametrize("mode", ["ign", "block", "handler", "spawn"])
 @pytest.mark.parametrize("build", SIGTRAP_BUILDS)
 def test_sigtrap_as_untraced(tmp_path, build, mode, how):
     path = fight(f"sigtrap-{build}")

@@ -3,10 +3,14 @@
  *   block:   blocks SIGTRAP, raises it (it stays pending), checks mask and pending set, then
  *            unblocks it with a handler installed: the handler runs once;
  *   handler: a SIGTRAP handler that calls traced functions, run by raise(SIGTRAP) and by the
- *            program's own int3; it stays installed throughout.
+ *            program's own int3; it stays installed throughout;
+ *   spawn:   ignores SIGTRAP and posix_spawns itself with SIGTRAP set back to the default (the
+ *            child, in mode "dfl", checks that it is).
  * Prints what it saw; exits 0 only if all was as without a tracer. */
 #include "../t.h"
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +96,25 @@ static int test_handler(void)
 	return ok;
 }
 
+static int test_spawn(const char *self)
+{
+	signal(SIGTRAP, SIG_IGN);
+	posix_spawnattr_t attr;
+	sigset_t dfl;
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGTRAP);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	char *argv[] = { (char *)self, "dfl", NULL };
+	pid_t pid;
+	int status = -1;
+	int ok = posix_spawn(&pid, self, NULL, &attr, argv, NULL) == 0 && waitpid(pid, &status, 0) == pid &&
+		 WIFEXITED(status) && WEXITSTATUS(status) == 0 && work(2) == 3 && disposition_is(SIG_IGN);
+	printf("spawn: %s\n", ok ? "ok" : "FAILED");
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -102,7 +125,11 @@ int main(int argc, char **argv)
 		ok = test_block();
 	else if (!strcmp(mode, "handler"))
 		ok = test_handler();
+	else if (!strcmp(mode, "spawn"))
+		ok = test_spawn(argv[0]);
+	else if (!strcmp(mode, "dfl"))
+		ok = disposition_is(SIG_DFL) && work(1) == 1;
 	else
-		fprintf(stderr, "usage: sigtrap ign|block|handler\n");
+		fprintf(stderr, "usage: sigtrap ign|block|handler|spawn\n");
 	return ok ? 0 : 1;
 }
