@@ -289,15 +289,23 @@ static bool redecode(struct task *t, struct bp *bp, const uint8_t *code, size_t 
  * inline hook, a patched immediate). If so it is decoded again; returns true if it then cannot
  * be stepped over (its breakpoint is dropped). Our own byte stays where it still is: the program
  * kept it, or it is not planted. */
-static bool code_changed(struct task *t, struct bp *bp)
+static bool code_changed(struct task *t, struct bp *bp, const uint8_t *raw)
 {
 	struct proc *p = t->p;
 	uint8_t code[INSN_MAX];
 	size_t avail = text_avail(p, bp->addr);
-	if (avail < bp->insn.len || proc_read(p, bp->addr, code, avail))
+	if (avail < bp->insn.len)
 		return false;   /* unmapped meanwhile: nothing to compare; the trap says the rest */
-	size_t from = bp->planted ? 1 : 0;   /* a planted bp's byte 0 is ours (proc_read saw it) */
+	if (raw) {
+		memcpy(code, raw, bp->insn.len);
+		proc_hide(p, bp->addr, code, bp->insn.len);
+	} else if (proc_read(p, bp->addr, code, avail)) {
+		return false;
+	}
+	size_t from = bp->planted ? 1 : 0;   /* a planted bp's byte 0 is ours (the read saw it) */
 	if (!memcmp(code + from, bp->insn.bytes + from, bp->insn.len - from) && (from || code[0] == bp->orig))
+		return false;
+	if (raw && proc_read(p, bp->addr, code, avail))   /* the new instruction may be longer */
 		return false;
 	if (bp->planted)
 		code[0] = bp->orig;   /* the program's bytes after it, our byte's own under it */
@@ -312,11 +320,14 @@ static bool code_changed(struct task *t, struct bp *bp)
 	return true;
 }
 
-bool bp_check_code(struct task *t, struct bp *bp)
+size_t bp_code_len(const struct bp *bp)
 {
-	if (!bp->planted || bp->insn.len <= 1)
-		return false;   /* a one-byte instruction is all under our byte */
-	return code_changed(t, bp);
+	return bp->planted && bp->insn.len > 1 ? bp->insn.len : 0;   /* one byte is all ours */
+}
+
+bool bp_check_code(struct task *t, struct bp *bp, const uint8_t *raw)
+{
+	return bp_code_len(bp) && code_changed(t, bp, raw);
 }
 
 struct bp *bp_at(struct task *t, taddr_t addr)
@@ -324,7 +335,7 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 	struct proc *p = t->p;
 	struct bp *bp = addrmap_get(&p->bps, addr);
 	if (bp) {
-		if (!bp->planted && bp->insn.kind != INSN_BAD && !code_changed(t, bp)) {
+		if (!bp->planted && bp->insn.kind != INSN_BAD && !code_changed(t, bp, NULL)) {
 			uint8_t cc = BP_INSN;
 			if (!proc_write(p, addr, &cc, 1))
 				bp->planted = bp->ever_planted = true;

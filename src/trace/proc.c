@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/ptrace.h>
@@ -42,10 +43,25 @@ int proc_read_raw(struct proc *p, taddr_t addr, void *buf, size_t len)
 	return -1;
 }
 
+int proc_read_raw2(struct proc *p, taddr_t a, void *abuf, size_t alen, taddr_t b, void *bbuf, size_t blen)
+{
+	struct iovec local[2] = { { abuf, alen }, { bbuf, blen } };
+	struct iovec remote[2] = { { (void *)(uintptr_t)a, alen }, { (void *)(uintptr_t)b, blen } };
+	if (process_vm_readv(p->pid, local, 2, remote, 2, 0) == (ssize_t)(alen + blen))
+		return 0;
+	return proc_read_raw(p, a, abuf, alen) || proc_read_raw(p, b, bbuf, blen) ? -1 : 0;
+}
+
 int proc_read(struct proc *p, taddr_t addr, void *buf, size_t len)
 {
 	if (proc_read_raw(p, addr, buf, len))
 		return -1;
+	proc_hide(p, addr, buf, len);
+	return 0;
+}
+
+void proc_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
+{
 	if (p->bps.n)
 		for (size_t i = 0; i < len; i++) {
 			uint8_t *b = (uint8_t *)buf + i;
@@ -60,7 +76,6 @@ int proc_read(struct proc *p, taddr_t addr, void *buf, size_t len)
 				bp->planted = false;
 			}
 		}
-	return 0;
 }
 
 int proc_write(struct proc *p, taddr_t addr, const void *buf, size_t len)

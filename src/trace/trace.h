@@ -121,6 +121,11 @@ struct task {
 int proc_open_mem(struct proc *p);
 int proc_read(struct proc *p, taddr_t addr, void *buf, size_t len);
 int proc_read_raw(struct proc *p, taddr_t addr, void *buf, size_t len);
+/* Two raw reads in one system call (process_vm_readv), or two if that fails. */
+int proc_read_raw2(struct proc *p, taddr_t a, void *abuf, size_t alen, taddr_t b, void *bbuf, size_t blen);
+/* Puts the program's bytes back where buf, read raw at addr, holds our planted 0xCCs; a planted
+ * address that holds another byte was written over by the program, and is not planted any more. */
+void proc_hide(struct proc *p, taddr_t addr, void *buf, size_t len);
 int proc_write(struct proc *p, taddr_t addr, const void *buf, size_t len);
 /* Reads /proc/PID/maps again into p->xmaps. */
 void proc_load_maps(struct proc *p);
@@ -174,10 +179,13 @@ bool bp_leave_slot(struct proc *p, struct user_regs_struct *r, bool *before);
 uint32_t bp_fn(struct bp *bp);
 /* Takes the 0xCC at bp out of memory (the bp stays known: a late trap there is still ours). */
 void bp_unplant(struct proc *p, struct bp *bp);
+/* How many bytes at bp a hit compares with its instruction (0: none, one byte is all ours). */
+size_t bp_code_len(const struct bp *bp);
 /* At a hit: whether the program changed the instruction under bp since we decoded it. It is then
  * decoded again; if it can no longer be stepped over, the breakpoint is dropped and true is
- * returned (the program's own code is run where it is). */
-bool bp_check_code(struct task *t, struct bp *bp);
+ * returned (the program's own code is run where it is). raw: the bp_code_len() bytes at bp read
+ * raw at this stop, or NULL to read them. */
+bool bp_check_code(struct task *t, struct bp *bp, const uint8_t *raw);
 /* Moves r past the displaced instruction of bp as if it had run. Returns 0 or -1 (errno). */
 int bp_step_over(struct task *t, struct bp *bp, struct user_regs_struct *r);
 /* Writes the program's byte back over each planted breakpoint of p, in the memory of `in` (p

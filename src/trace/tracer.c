@@ -196,6 +196,8 @@ static void on_trap(struct task *t, const struct stop *s)
 {
 	struct user_regs_struct r;
 	struct proc *p = t->p;
+	uint8_t code[INSN_MAX];   /* the displaced instruction's bytes now, if have_code */
+	bool have_code = false;
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
 		return;   /* gone */
 	struct bp *bp = addrmap_get(&p->bps, r.rip - 1);
@@ -222,8 +224,13 @@ static void on_trap(struct task *t, const struct stop *s)
 		bool have_ret = false, report = bp->entry;
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, r.rsp, s->ts);
-		if (bp->entry && (trace_opts.returns || bp->libcall))
-			have_ret = proc_read_raw(p, r.rsp, &ret, sizeof(ret)) == 0;
+		if (bp->entry && (trace_opts.returns || bp->libcall)) {
+			/* with the code bp_check_code compares, in the same system call */
+			size_t n = bp_code_len(bp);
+			have_ret = (n ? proc_read_raw2(p, r.rsp, &ret, sizeof(ret), bp->addr, code, n) :
+				    proc_read_raw(p, r.rsp, &ret, sizeof(ret))) == 0;
+			have_code = have_ret && n;
+		}
 		if (bp->libcall) {
 			/* A library function reports the calls the executable makes to it only; a tail
 			 * jump from one library function to another (qsort to qsort_r) is no such call. */
@@ -250,7 +257,7 @@ static void on_trap(struct task *t, const struct stop *s)
 			}
 		}
 	}
-	bp_check_code(t, bp);   /* the program may have changed it (a JIT, a patched immediate) */
+	bp_check_code(t, bp, have_code ? code : NULL);   /* the program may have changed it (a JIT...) */
 	struct user_regs_struct before = r;
 	if (bp_step_over(t, bp, &r)) {
 		if (errno != ESRCH)
