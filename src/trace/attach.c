@@ -230,6 +230,7 @@ static void note_stop(struct dstate *d, const struct stop *s)
 			if (bp && bp->ever_planted) {
 				r.rip = bp->addr;
 				ptrace(PTRACE_SETREGS, d->tid, 0, &r);
+				sigtrap_hold_own(t);
 			} else {
 				d->sig = SIGTRAP;
 			}
@@ -352,6 +353,9 @@ static size_t take_pending_traps(struct dstate *ds, size_t n)
 		unsigned long pending = proc_status_mask(ds[i].tid, "SigPnd");
 		if (!(pending & 1ul << (SIGTRAP - 1)))
 			continue;
+		/* still blocked: the program's own (our int3 would have unblocked it) */
+		if (proc_status_mask(ds[i].tid, "SigBlk") & 1ul << (SIGTRAP - 1))
+			continue;
 		ds[i].trapped = true;   /* once: a SIGTRAP the program sent itself stays its own */
 		if (ptrace(PTRACE_CONT, ds[i].tid, 0, 0) == 0) {
 			ds[i].state = DS_RUNNING;
@@ -419,6 +423,13 @@ void trace_detach_all(uint64_t ts)
 		}
 		p->nscr = 0;
 		p->loaded = false;
+	}
+	/* The program's SIGTRAP setup, as our last traps and the unmapping's int3 left it. */
+	for (i = 0; i < n; i++) {
+		struct task *t = ds[i].state == DS_STOPPED ? task_get(ds[i].tid) : NULL;
+		int sig = t && !ds[i].new_image ? sigtrap_repair(t, !ds[i].in_syscall && !ds[i].group_stop) : 0;
+		if (sig && !ds[i].sig)
+			ds[i].sig = sig;
 	}
 	for (i = 0; i < n; i++) {
 		struct task *t = task_get(ds[i].tid);

@@ -263,6 +263,7 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 				return -errno;
 			if (r->rip == done) {
 				*rax = r->rax;
+				sigtrap_gadget_trap(t);
 				return 0;
 			}
 			struct bp *bp = addrmap_get(&t->p->bps, r->rip - 1);
@@ -357,7 +358,14 @@ static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, uint
 	}
 }
 
-int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig)
+/* An argument of quiet_syscall that stands for an address in its memory block, plus offset. */
+#define QUIET_MEM ((long)0x7ff0000000000000)
+
+/* Runs syscall nr in t between syscall stops, without an int3 (which would reset an ignored or
+ * blocked SIGTRAP). mem (len bytes, in and out) is copied below t's red zone for the call, and
+ * arguments QUIET_MEM + offset point into it. t is resumed with sig first. Returns 0 with the
+ * syscall's return value in *result, or -1. */
+static int quiet_syscall(struct task *t, long nr, const long args[6], void *mem, size_t len, int sig, long *result)
 {
 	static const uint8_t code[2] = { 0x0f, 0x05 };   /* syscall */
 	struct proc *p = t->p;
@@ -366,28 +374,34 @@ int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct k
 	uint64_t rax = 0;
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
 		return -1;
-	taddr_t at = gadget_addr(p), buf = (saved.rsp - 1024) & ~(taddr_t)15;   /* past the red zone */
+	taddr_t at = gadget_addr(p), buf = (saved.rsp - 1024 - len) & ~(taddr_t)15;   /* past the red zone */
 	bool wrote = !at;
 	if (wrote) {
 		at = p->inject_at ? p->inject_at : saved.rip;
 		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
 			return -1;
 	}
+	long a[6];
+	for (int k = 0; k < 6; k++)
+		a[k] = args[k] >= QUIET_MEM && args[k] < QUIET_MEM + (long)len ? (long)buf + (args[k] - QUIET_MEM) : args[k];
 	int ret = -1;
 	r = saved;
 	r.rip = at;
-	r.rax = SYS_rt_sigaction;
+	r.rax = (uint64_t)nr;
 	r.orig_rax = (uint64_t)-1;
-	r.rdi = SIGTRAP;
-	r.rsi = set ? buf : 0;
-	r.rdx = old ? buf + sizeof(*set) : 0;
-	r.r10 = sizeof(uint64_t);
-	if ((!set || proc_write(p, buf, set, sizeof(*set)) == 0) && run_syscall(t, &r, sig, &rax) == 0)
-		ret = (int64_t)rax < 0 ? -1 : 0;
+	r.rdi = (uint64_t)a[0];
+	r.rsi = (uint64_t)a[1];
+	r.rdx = (uint64_t)a[2];
+	r.r10 = (uint64_t)a[3];
+	r.r8 = (uint64_t)a[4];
+	r.r9 = (uint64_t)a[5];
+	if ((!len || proc_write(p, buf, mem, len) == 0) && run_syscall(t, &r, sig, &rax) == 0)
+		ret = 0;
 	if (wrote)
 		proc_write(p, at, orig, sizeof(orig));
-	if (ret == 0 && old && proc_read_raw(p, buf + sizeof(*set), old, sizeof(*old)))
+	if (ret == 0 && len && proc_read_raw(p, buf, mem, len))
 		ret = -1;
+	*result = (long)rax;
 	/* Stopped in a syscall that a signal interrupted (an attach), t would have restarted it on
 	 * its way out of this stop; it now leaves through a syscall exit, which does not: restart
 	 * it as the kernel would have. */
@@ -398,6 +412,29 @@ int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct k
 	}
 	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);   /* ESRCH if it died: nothing to restore */
 	return ret;
+}
+
+int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig)
+{
+	struct ksigaction mem[2] = { { 0 }, { 0 } };
+	long res;
+	if (set)
+		mem[0] = *set;
+	const long args[6] = { SIGTRAP, set ? QUIET_MEM : 0, old ? QUIET_MEM + (long)sizeof(*set) : 0,
+			       sizeof(uint64_t), 0, 0 };
+	if (quiet_syscall(t, SYS_rt_sigaction, args, mem, sizeof(mem), sig, &res) || res < 0)
+		return -1;
+	if (old)
+		*old = mem[1];
+	return 0;
+}
+
+int proc_inject_sigqueue(struct task *t, const siginfo_t *si)
+{
+	siginfo_t mem = *si;
+	long res;
+	const long args[6] = { t->tgid, t->tid, si->si_signo, QUIET_MEM, 0, 0 };
+	return quiet_syscall(t, SYS_rt_tgsigqueueinfo, args, &mem, sizeof(mem), 0, &res) || res < 0 ? -1 : 0;
 }
 
 int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result)

@@ -14,6 +14,7 @@
  * nothing. */
 #include "trace.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -61,15 +62,30 @@ static void read_mask(struct task *t)
 		t->sysmon = true;
 }
 
+/* Makes the program's SIGTRAP that an injection's int3 dequeued pending again (its mask blocks
+ * it again first). */
+static void give_back(struct task *t)
+{
+	if (!t->gadget_requeue)
+		return;
+	t->gadget_requeue = false;
+	if (proc_inject_sigqueue(t, &t->gadget_info))
+		warn_msg("cannot give thread %d its pending SIGTRAP back", t->tid);
+}
+
 void sigtrap_load(struct task *t)
 {
 	struct proc *p = t->p;
 	memset(&p->trap_act, 0, sizeof(p->trap_act));
-	if (proc_status_mask(t->tid, "SigIgn") & TRAP_BIT)
+	if (proc_status_mask(t->tid, "SigIgn") & TRAP_BIT) {
 		p->trap_act.handler = (uint64_t)SIG_IGN;   /* after exec: no flags, empty mask */
-	else if (proc_status_mask(t->tid, "SigCgt") & TRAP_BIT &&
-		 proc_inject_sigaction(t, NULL, &p->trap_act, 0))   /* attached: the handler's address */
-		warn_msg("cannot read the SIGTRAP action of pid %d", p->pid);
+	} else if (proc_status_mask(t->tid, "SigCgt") & TRAP_BIT) {
+		/* attached: the handler's address, asked at the entry point (no thread runs it again) */
+		if (!p->inject_at)
+			proc_auxv(p, AT_ENTRY, &p->inject_at);
+		if (proc_inject_sigaction(t, NULL, &p->trap_act, 0))
+			warn_msg("cannot read the SIGTRAP action of pid %d", p->pid);
+	}
 	read_mask(t);
 	DEBUG(DBG_STEP, "pid %d: SIGTRAP action %#" PRIx64 ", %sblocked", p->pid, p->trap_act.handler,
 	      t->trap_blocked ? "" : "not ");
@@ -118,26 +134,47 @@ void sigtrap_trap_seen(struct task *t)
 		DEBUG(DBG_STEP, "tid %d: the program's pending SIGTRAP (code %d) stays pending", t->tid, si->si_code);
 }
 
+/* Blocks SIGTRAP again in t if the program blocks it there. */
+static void mask_back(struct task *t)
+{
+	uint64_t mask;
+	if (t->trap_blocked && ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(mask), &mask) == 0 && !(mask & TRAP_BIT)) {
+		mask |= TRAP_BIT;
+		ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask);
+	}
+}
+
+/* Sets the thread's mask back, then the action if reset (our int3 reset it, or, with check, the
+ * kernel's differs from the program's), then gives back the program's SIGTRAP that we took: in
+ * this order, since setting SIG_IGN discards a pending SIGTRAP. */
+static void put_back(struct task *t, bool reset, bool check)
+{
+	struct proc *p = t->p;
+	mask_back(t);
+	if (check && p->trap_act.handler != (uint64_t)SIG_DFL)
+		reset = !(proc_status_mask(t->tid, handled(p) ? "SigCgt" : "SigIgn") & TRAP_BIT);
+	if (reset && own_actions(t) && proc_inject_sigaction(t, &p->trap_act, NULL, 0))
+		warn_msg("cannot restore the SIGTRAP action of pid %d", p->pid);
+	give_back(t);
+}
+
 bool sigtrap_after_trap(struct task *t, taddr_t sp)
 {
 	struct proc *p = t->p;
 	bool requeue = t->trap_requeue;
 	t->trap_requeue = false;
-	if (requeue)   /* code we ran since (scratch, IFUNCs) stopped at a trap of its own */
-		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->trap_info);
-	if (t->trap_blocked) {
-		uint64_t mask;
-		if (ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(mask), &mask) == 0 && !(mask & TRAP_BIT)) {
-			mask |= TRAP_BIT;
-			ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask);
+	bool reset = (t->trap_blocked && handled(p)) || p->trap_act.handler == (uint64_t)SIG_IGN;
+	if (requeue && (reset || t->gadget_requeue)) {
+		/* code will run in t first: the program's SIGTRAP is given back by a syscall after it */
+		if (!t->gadget_requeue) {
+			t->gadget_info = t->trap_info;
+			t->gadget_requeue = true;
 		}
-	}
-	if (own_actions(t) && ((t->trap_blocked && handled(p)) || p->trap_act.handler == (uint64_t)SIG_IGN)) {
-		/* the program's SIGTRAP goes back to pending as the injection starts */
-		if (proc_inject_sigaction(t, &p->trap_act, NULL, requeue ? SIGTRAP : 0))
-			warn_msg("cannot restore the SIGTRAP action of pid %d", p->pid);
 		requeue = false;
 	}
+	put_back(t, reset, false);
+	if (requeue)   /* code we ran since (scratch, IFUNCs) stopped at a trap of its own */
+		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->trap_info);
 	if (t->watch_sp && sp > t->watch_sp)
 		t->watch_sp = 0;   /* the watched function has returned: its changes are done */
 	t->sysmon = t->trap_blocked || t->watch_sp;
@@ -185,4 +222,33 @@ bool sigtrap_handler_entry(struct task *t)
 	read_mask(t);
 	DEBUG(DBG_STEP, "tid %d: in a signal handler, SIGTRAP %sblocked", t->tid, t->trap_blocked ? "" : "not ");
 	return true;
+}
+
+void sigtrap_hold_own(struct task *t)
+{
+	sigtrap_gadget_trap(t);   /* the same: a trap we take without handling it */
+}
+
+void sigtrap_gadget_trap(struct task *t)
+{
+	siginfo_t si;
+	if (!t->trap_blocked || t->gadget_requeue || ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) ||
+	    si.si_code == SI_KERNEL)
+		return;
+	t->gadget_info = si;
+	t->gadget_requeue = true;
+	DEBUG(DBG_STEP, "tid %d: the program's pending SIGTRAP (code %d), taken by our code's int3, is given back",
+	      t->tid, si.si_code);
+}
+
+int sigtrap_repair(struct task *t, bool can_run)
+{
+	if (can_run) {
+		put_back(t, false, true);
+		return 0;
+	}
+	mask_back(t);   /* no code can run in t: the mask at least */
+	int sig = t->gadget_requeue ? SIGTRAP : 0;
+	t->gadget_requeue = false;
+	return sig;
 }

@@ -113,6 +113,8 @@ struct task {
 				      * handler's entry */
 	bool trap_requeue;           /* this trap dequeued the program's own pending SIGTRAP, */
 	siginfo_t trap_info;         /* which said this */
+	bool gadget_requeue;         /* the int3 ending injected code dequeued it, */
+	siginfo_t gadget_info;       /* which said this */
 	bool act_pending;            /* in rt_sigaction(SIGTRAP, new_act...) */
 	struct ksigaction new_act;
 };
@@ -148,6 +150,8 @@ size_t proc_file(char *buf, size_t size, const char *fmt, ...) __attribute__((fo
  * int3 that would reset an ignored or blocked SIGTRAP. t is resumed with sig first (at a
  * signal-delivery-stop, a blocked signal to put back in the pending set). Returns 0 or -1. */
 int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig);
+/* rt_tgsigqueueinfo(si) to task t itself, the same way: a signal pending again as it was. */
+int proc_inject_sigqueue(struct task *t, const siginfo_t *si);
 /* A number from /proc/PID/status ("Tgid", "TracerPid"), or dflt if there is none. */
 long proc_status_field(pid_t pid, const char *field, long dflt);
 /* A signal mask field of /proc/PID/status (SigPnd, ShdPnd...), 0 if it cannot be read. */
@@ -200,7 +204,8 @@ void bp_free_all(struct proc *p);
 /* sigtrap.c: the program's own SIGTRAP action and mask, kept as it set them. */
 /* Whether a function of this name changes signal setup: its calls are followed. */
 bool sigtrap_watched(const char *name);
-/* At the first stop of a new image or after attach: what the program has set already. */
+/* At the first stop of a new image or after attach, before any code of ours runs in it: what
+ * the program has set already. */
 void sigtrap_load(struct task *t);
 /* At a new thread's first stop. */
 void sigtrap_task_start(struct task *t);
@@ -219,8 +224,19 @@ bool sigtrap_step_into_handler(struct task *t, int sig);
 /* At t's first stop since it was delivered a signal with PTRACE_SINGLESTEP: true if that stop
  * is the handler's entry (to be resumed as it is), with the handler's mask read. */
 bool sigtrap_handler_entry(struct task *t);
+/* At the int3 that ends code we injected: it may have dequeued the program's own SIGTRAP,
+ * pending while blocked, which sigtrap_repair then makes pending again. */
+void sigtrap_gadget_trap(struct task *t);
 /* A SIGTRAP of the program's own is about to be delivered. */
 void sigtrap_own_trap(struct task *t);
+/* At a trap of ours that detach takes without handling it: it may have dequeued the program's
+ * own SIGTRAP, pending while blocked, which sigtrap_repair gives back. */
+void sigtrap_hold_own(struct task *t);
+/* t stopped: sets back what our own int3s changed outside of a trap's handling (the last trap
+ * before a detach, the int3 that ends injected code: mapping scratch, planting, detaching);
+ * can_run: code may be run in t (not in a group-stop or the middle of a syscall). Returns the
+ * signal to resume t with (its own SIGTRAP that could not be given back otherwise), or 0. */
+int sigtrap_repair(struct task *t, bool can_run);
 
 /* task.c: the registry of tasks and address spaces. */
 struct task *task_get(pid_t tid);

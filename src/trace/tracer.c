@@ -105,8 +105,9 @@ void trace_load_image(struct task *t)
 		return;
 	}
 	proc_load_maps(p);
-	modules_load_exe(t);
 	sigtrap_load(t);
+	modules_load_exe(t);
+	sigtrap_repair(t, true);   /* the mappings of scratch ended in our int3 */
 	static bool warned;
 	if (p->nmods && !p->mods[0]->st->nfuncs && t->tgid == leader && !warned) {
 		warn_msg("%s: no function symbols found (stripped?)", p->mods[0]->path);
@@ -283,23 +284,27 @@ static void on_trap(struct task *t, const struct stop *s)
 	resume(t, 0, r.rip);
 }
 
-/* The scratch regions a child inherited from its parent, to unmap before letting it go. */
+/* The scratch regions a child inherited from its parent, to unmap before letting it go, and its
+ * parent's SIGTRAP action (the child's too) for the int3s of the unmapping to leave as it is. */
 struct leftover {
 	struct scratch *scr;
 	size_t nscr;
+	struct ksigaction trap_act;
 };
 
 /* Lets an unfollowed child go, stopped at its first stop: without our scratch mappings (its
  * breakpoint bytes are gone already). */
 static void let_go(pid_t child, struct leftover *lo)
 {
-	struct proc tmp = { .pid = child, .memfd = -1 };
+	struct proc tmp = { .pid = child, .memfd = -1, .trap_act = lo->trap_act };
 	struct task t = { .tid = child, .tgid = child, .p = &tmp };
 	if (lo->nscr && proc_open_mem(&tmp) == 0) {
+		sigtrap_task_start(&t);
 		for (size_t i = 0; i < lo->nscr; i++) {
 			const long args[6] = { (long)lo->scr[i].base, (long)lo->scr[i].size, 0, 0, 0, 0 };
 			proc_inject_syscall_plain(&t, SYS_munmap, args);
 		}
+		sigtrap_repair(&t, true);   /* after the unmapping's int3s */
 		close(tmp.memfd);
 	}
 	ptrace(PTRACE_DETACH, child, 0, (long)t.pending_sig);
@@ -323,6 +328,7 @@ static void release_child(struct proc *parent, pid_t child)
 	struct leftover *lo = xcalloc(1, sizeof(*lo));
 	lo->scr = scratch_copy(parent);
 	lo->nscr = parent->nscr;
+	lo->trap_act = parent->trap_act;
 	struct stop *pk = addrmap_del(&parked, (taddr_t)child);
 	if (pk) {
 		let_go(child, lo);

@@ -145,3 +145,28 @@ def test_selfmod_detach_keeps_new_code(tmp_path, build, calls):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_sigtrap_attach_detach_keeps_setup(tmp_path):
+    """A program that ignores and blocks SIGTRAP, with one pending, calls traced functions in a
+    loop while fntrace attaches and detaches six times: the int3s of our injected code and the
+    traps taken while detaching leave its action, mask and pending SIGTRAP as it set them."""
+    p = subprocess.Popen([fight("sigtrap-O2"), "loop"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        for _ in range(6):
+            f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-o", os.devnull], stderr=subprocess.PIPE,
+                                 text=True)
+            while "TracerPid:\t0\n" in open(f"/proc/{p.pid}/status").read():
+                time.sleep(0.01)
+            time.sleep(0.1)
+            f.send_signal(signal.SIGINT)
+            assert f.wait(timeout=60) == 0
+            assert f.stderr.read() == ""
+        os.kill(p.pid, signal.SIGUSR1)
+        assert p.stdout.read() == "loop: ok\n"
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

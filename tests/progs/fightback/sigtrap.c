@@ -5,7 +5,9 @@
  *   handler: a SIGTRAP handler that calls traced functions, run by raise(SIGTRAP) and by the
  *            program's own int3; it stays installed throughout;
  *   spawn:   ignores SIGTRAP and posix_spawns itself with SIGTRAP set back to the default (the
- *            child, in mode "dfl", checks that it is).
+ *            child, in mode "dfl", checks that it is);
+ *   loop:    ignores and blocks SIGTRAP, raises it (pending), prints "ready" and calls traced
+ *            functions until SIGUSR1 (attach and detach meanwhile), then checks all is as set.
  * Prints what it saw; exits 0 only if all was as without a tracer. */
 #include "../t.h"
 #include <signal.h>
@@ -115,6 +117,34 @@ static int test_spawn(const char *self)
 	return ok;
 }
 
+static volatile sig_atomic_t done;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	done = 1;
+}
+
+static int test_loop(void)
+{
+	sigset_t set, pend;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTRAP);
+	signal(SIGTRAP, SIG_IGN);
+	signal(SIGUSR1, on_usr1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGTRAP);
+	printf("ready\n");
+	fflush(stdout);
+	long calls = 0;
+	while (!done)
+		calls += work(2) == 3;
+	sigpending(&pend);
+	int ok = calls > 0 && disposition_is(SIG_IGN) && trap_blocked() && sigismember(&pend, SIGTRAP);
+	printf("loop: %s\n", ok ? "ok" : "FAILED");
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -127,6 +157,8 @@ int main(int argc, char **argv)
 		ok = test_handler();
 	else if (!strcmp(mode, "spawn"))
 		ok = test_spawn(argv[0]);
+	else if (!strcmp(mode, "loop"))
+		ok = test_loop();
 	else if (!strcmp(mode, "dfl"))
 		ok = disposition_is(SIG_DFL) && work(1) == 1;
 	else
