@@ -102,7 +102,7 @@ t_fight_static := -O2 -fcf-protection=none -static
 t_fight_nopie  := -O2 -fcf-protection=none -no-pie -fno-pie
 $(T_FIGHT)/sigtrap-%: tests/progs/fightback/sigtrap.c tests/progs/t.h
 	@mkdir -p $(dir $@)
-	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $<
+	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $< -lpthread
 $(T_FIGHT)/selfmod-%: tests/progs/fightback/selfmod.c tests/progs/t.h
 	@mkdir -p $(dir $@)
 	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $<

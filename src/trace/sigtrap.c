@@ -6,12 +6,14 @@
  * SIGTRAP action (proc), and whether each thread blocks it (task), and put back what our trap
  * changed. The program changes them through system calls, which we see only when a task is
  * resumed with PTRACE_SYSCALL: from the entry of a C library function that changes signal
- * setup (sigaction, sigprocmask...) to our next trap, and while the thread blocks SIGTRAP (the
- * mask comes back with rt_sigreturn, rt_sigprocmask...). A handler's entry changes the mask
- * too: a signal the program handles is delivered with PTRACE_SINGLESTEP while its SIGTRAP is
- * not the default, so that the task stops (without a signal) at the handler's first
- * instruction, with the handler's mask in effect. Programs that leave SIGTRAP alone cost
- * nothing. */
+ * setup (sigaction, sigprocmask...) until it returns, and in a new thread until it has set its
+ * mask. A handler's entry changes the mask too: a signal the program handles is delivered with
+ * PTRACE_SINGLESTEP while its SIGTRAP is not the default, so that the task stops (without a
+ * signal) at the handler's first instruction, with the handler's mask in effect; its return
+ * (rt_sigreturn, in its sa_restorer) is watched like those functions. Following every system
+ * call of a thread that blocks SIGTRAP would cost a thread pool that blocks every signal two
+ * stops per system call: a mask changed by a raw system call is not seen. Programs that leave
+ * SIGTRAP alone cost nothing. */
 #include "trace.h"
 
 #include <elf.h>
@@ -58,8 +60,16 @@ static void read_mask(struct task *t)
 	uint64_t mask;
 	if (ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(mask), &mask) == 0)
 		t->trap_blocked = mask & TRAP_BIT;
-	if (t->trap_blocked)
-		t->sysmon = true;
+}
+
+/* A new thread's first system calls are followed (glibc's start_thread sets the creator's mask
+ * back after clone, with every signal blocked), up to its first rt_sigprocmask or trap. */
+#define START_SYSCALLS 16
+
+/* Resumes t with PTRACE_SYSCALL while its signal setup may change under our eyes. */
+static void follow(struct task *t)
+{
+	t->sysmon = t->watch_sp || t->start_syscalls;
 }
 
 /* Makes the program's SIGTRAP that an injection's int3 dequeued pending again (its mask blocks
@@ -91,9 +101,13 @@ void sigtrap_load(struct task *t)
 	      t->trap_blocked ? "" : "not ");
 }
 
-void sigtrap_task_start(struct task *t)
+void sigtrap_task_start(struct task *t, bool born)
 {
 	read_mask(t);   /* a new thread inherits its creator's mask (glibc blocks all around clone) */
+	if (born && t->trap_blocked) {
+		t->start_syscalls = START_SYSCALLS;
+		follow(t);
+	}
 }
 
 void sigtrap_on_syscall(struct task *t)
@@ -104,6 +118,7 @@ void sigtrap_on_syscall(struct task *t)
 		return;
 	if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
 		t->act_pending = false;
+		t->sys_nr = (int)si.entry.nr;
 		if (si.entry.nr == SYS_rt_sigaction && si.entry.args[0] == SIGTRAP && si.entry.args[1] &&
 		    proc_read(t->p, si.entry.args[1], &t->new_act, sizeof(t->new_act)) == 0)
 			t->act_pending = true;
@@ -120,6 +135,9 @@ void sigtrap_on_syscall(struct task *t)
 	read_mask(t);
 	if (was != t->trap_blocked)
 		DEBUG(DBG_STEP, "tid %d: SIGTRAP %sblocked", t->tid, t->trap_blocked ? "" : "un");
+	if (t->start_syscalls)
+		t->start_syscalls = t->sys_nr == SYS_rt_sigprocmask ? 0 : t->start_syscalls - 1;
+	follow(t);
 }
 
 void sigtrap_trap_seen(struct task *t)
@@ -153,8 +171,11 @@ static void put_back(struct task *t, bool reset, bool check)
 	mask_back(t);
 	if (check && p->trap_act.handler != (uint64_t)SIG_DFL)
 		reset = !(proc_status_mask(t->tid, handled(p) ? "SigCgt" : "SigIgn") & TRAP_BIT);
-	if (reset && own_actions(t) && proc_inject_sigaction(t, &p->trap_act, NULL, 0))
+	static bool warned;   /* it would fail at every trap: said once */
+	if (reset && own_actions(t) && proc_inject_sigaction(t, &p->trap_act, NULL, 0) && !warned) {
 		warn_msg("cannot restore the SIGTRAP action of pid %d", p->pid);
+		warned = true;
+	}
 	give_back(t);
 }
 
@@ -177,7 +198,8 @@ bool sigtrap_after_trap(struct task *t, taddr_t sp)
 		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->trap_info);
 	if (t->watch_sp && sp > t->watch_sp)
 		t->watch_sp = 0;   /* the watched function has returned: its changes are done */
-	t->sysmon = t->trap_blocked || t->watch_sp;
+	t->start_syscalls = 0;
+	follow(t);
 	return requeue;
 }
 
@@ -185,7 +207,7 @@ void sigtrap_watch_call(struct task *t, taddr_t sp)
 {
 	if (sp > t->watch_sp)
 		t->watch_sp = sp;   /* the outermost of nested ones */
-	t->sysmon = true;
+	follow(t);
 }
 
 bool sigtrap_step_into_handler(struct task *t, int sig)
@@ -221,6 +243,13 @@ bool sigtrap_handler_entry(struct task *t)
 		return false;
 	read_mask(t);
 	DEBUG(DBG_STEP, "tid %d: in a signal handler, SIGTRAP %sblocked", t->tid, t->trap_blocked ? "" : "not ");
+	/* It returns through its sa_restorer (rt_sigreturn sets the mask back): watched too. */
+	struct user_regs_struct r;
+	uint64_t restorer;
+	struct bp *bp;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) == 0 && proc_read_raw(t->p, r.rsp, &restorer, sizeof(restorer)) == 0 &&
+	    (bp = bp_at(t, restorer)))
+		bp->sigwatch = true;
 	return true;
 }
 

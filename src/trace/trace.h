@@ -109,6 +109,8 @@ struct task {
 	bool trap_blocked;           /* the program blocks SIGTRAP here */
 	bool sysmon;                 /* resume with PTRACE_SYSCALL: its signal setup may change */
 	taddr_t watch_sp;            /* in a watched function entered with this rsp, or 0 */
+	uint8_t start_syscalls;      /* a new thread: its first system calls are followed */
+	int sys_nr;                  /* the syscall of the last syscall-entry stop */
 	bool into_handler;           /* delivered a signal with PTRACE_SINGLESTEP: next stop is its
 				      * handler's entry */
 	bool trap_requeue;           /* this trap dequeued the program's own pending SIGTRAP, */
@@ -207,8 +209,8 @@ bool sigtrap_watched(const char *name);
 /* At the first stop of a new image or after attach, before any code of ours runs in it: what
  * the program has set already. */
 void sigtrap_load(struct task *t);
-/* At a new thread's first stop. */
-void sigtrap_task_start(struct task *t);
+/* At a thread's first stop (born: a new thread, not one found at attach). */
+void sigtrap_task_start(struct task *t, bool born);
 /* At a syscall stop of t (resumed with PTRACE_SYSCALL). */
 void sigtrap_on_syscall(struct task *t);
 /* At one of our traps, before anything else runs in t. */

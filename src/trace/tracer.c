@@ -273,14 +273,14 @@ static void on_trap(struct task *t, const struct stop *s)
 	} else if (ptrace(PTRACE_SETREGS, t->tid, 0, &r)) {
 		return;
 	}
+	if (bp->sigwatch && bp->planted)
+		sigtrap_watch_call(t, before.rsp);
 	if (sigtrap_after_trap(t, r.rsp)) {
 		/* the program's SIGTRAP, blocked: resumed with it, the kernel makes it pending again */
 		t->resumed_rip = r.rip;
 		ptrace(t->sysmon ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, SIGTRAP);
 		return;
 	}
-	if (bp->sigwatch && bp->planted)
-		sigtrap_watch_call(t, before.rsp);
 	resume(t, 0, r.rip);
 }
 
@@ -299,7 +299,7 @@ static void let_go(pid_t child, struct leftover *lo)
 	struct proc tmp = { .pid = child, .memfd = -1, .trap_act = lo->trap_act };
 	struct task t = { .tid = child, .tgid = child, .p = &tmp };
 	if (lo->nscr && proc_open_mem(&tmp) == 0) {
-		sigtrap_task_start(&t);
+		sigtrap_task_start(&t, false);
 		for (size_t i = 0; i < lo->nscr; i++) {
 			const long args[6] = { (long)lo->scr[i].base, (long)lo->scr[i].size, 0, 0, 0, 0 };
 			proc_inject_syscall_plain(&t, SYS_munmap, args);
@@ -475,7 +475,7 @@ static bool on_attach_stop(struct task *t, const struct stop *s)
 		trace_load_image(t);   /* names the process and t */
 	else {
 		name_thread(t->tgid, t->tid);
-		sigtrap_task_start(t);
+		sigtrap_task_start(t, false);
 	}
 	if (s->kind == STOP_EVENT_STOP) {
 		resume(t, 0, 0);
@@ -501,7 +501,7 @@ static void dispatch(struct stop *s)
 	t->into_handler = false;
 	if (t->fresh && s->kind != STOP_EXITED && s->kind != STOP_KILLED) {
 		t->fresh = false;
-		sigtrap_task_start(t);
+		sigtrap_task_start(t, true);
 		if (s->kind == STOP_GROUP || s->kind == STOP_EVENT_STOP) {
 			resume(t, 0, 0);
 			return;

@@ -38,6 +38,17 @@ def test_sigtrap_as_untraced(tmp_path, build, mode, how):
     assert "work()" in r.trace or "work() {" in r.trace
 
 
+def test_sigtrap_blocking_thread_costs_no_syscall_stops(tmp_path):
+    """A thread that blocks every signal (SIGTRAP with them), as thread pools do, is not followed
+    through its system calls: its 10000 raw getppid calls make no syscall stops."""
+    path = fight("sigtrap-O2")
+    plain = untraced(path, ["pool"])
+    r = run(["--debug=stop", path, "pool"], tmp_path)
+    assert (r.rc, r.stdout) == (0, plain.stdout)
+    assert r.stderr.count(": syscall sig 0") < 200
+    assert r.trace.count("work()") == 100
+
+
 def test_sigtrap_handler_calls_traced(tmp_path):
     """The handler, run by raise(SIGTRAP) and by the program's own int3, calls traced code: the
     trace shows both deliveries and the calls inside."""

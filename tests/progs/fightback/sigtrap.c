@@ -7,11 +7,15 @@
  *   spawn:   ignores SIGTRAP and posix_spawns itself with SIGTRAP set back to the default (the
  *            child, in mode "dfl", checks that it is);
  *   loop:    ignores and blocks SIGTRAP, raises it (pending), prints "ready" and calls traced
- *            functions until SIGUSR1 (attach and detach meanwhile), then checks all is as set.
+ *            functions until SIGUSR1 (attach and detach meanwhile), then checks all is as set;
+ *   pool:    a thread that blocks every signal makes 10000 system calls of its own (not through
+ *            the C library) while the main thread calls traced functions.
  * Prints what it saw; exits 0 only if all was as without a tracer. */
 #include "../t.h"
 #include <signal.h>
+#include <pthread.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
@@ -145,6 +149,30 @@ static int test_loop(void)
 	return ok;
 }
 
+static void *pool_worker(void *arg)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (int i = 0; i < 10000; i++) {
+		long r;
+		__asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_getppid) : "rcx", "r11", "memory");
+	}
+	return arg;
+}
+
+static int test_pool(void)
+{
+	pthread_t th;
+	int s = 0;
+	pthread_create(&th, NULL, pool_worker, NULL);
+	for (int i = 0; i < 100; i++)
+		s += work(2);
+	pthread_join(th, NULL);
+	printf("pool: %s\n", s == 300 ? "ok" : "FAILED");
+	return s == 300;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -159,6 +187,8 @@ int main(int argc, char **argv)
 		ok = test_spawn(argv[0]);
 	else if (!strcmp(mode, "loop"))
 		ok = test_loop();
+	else if (!strcmp(mode, "pool"))
+		ok = test_pool();
 	else if (!strcmp(mode, "dfl"))
 		ok = disposition_is(SIG_DFL) && work(1) == 1;
 	else
