@@ -42,7 +42,7 @@ ufix_flags_O0-nopie  := -O0 -no-pie -fno-pie
 ufix_flags_O2-pie    := -O2 -pie -fPIE
 ufix_flags_O2-static := -O2 -static -no-pie -fno-pie
 
-$(UNIT_FIX)/funcs-%: tests/unit/fixtures/funcs.c
+$(UNIT_FIX)/funcs-%: tests/unit/fixtures/funcs.c tests/tests.mk
 	@mkdir -p $(@D)
 	$(CC) -g -fcf-protection $(ufix_flags_$*) -o $@ $<
 	$(NM) --defined-only $@ > $@.nm
