@@ -2,11 +2,16 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *util_progname = "fntrace";
 unsigned util_debug;
@@ -62,18 +67,79 @@ void xgrow(void *vp, size_t *cap, size_t need, size_t elsz)
 	*cap = ncap;
 }
 
+/* Copies s to out (outlen > 0) with what could drive a terminal escaped as \xNN: control bytes,
+ * DEL, C1 controls and bytes that are no valid UTF-8. Valid UTF-8 text is kept as it is. */
+void util_escape(const char *s, char *out, size_t outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t o = 0;
+	while (*u && o + 5 < outlen) {
+		size_t len = *u < 0x80 ? 1 : (*u & 0xe0) == 0xc0 ? 2 : (*u & 0xf0) == 0xe0 ? 3 :
+			     (*u & 0xf8) == 0xf0 ? 4 : 0;
+		bool ok = len > 0 && !(*u < 0x20 || *u == 0x7f) && !(*u == 0xc2 && u[1] >= 0x80 && u[1] < 0xa0);
+		for (size_t i = 1; ok && i < len; i++)
+			ok = (u[i] & 0xc0) == 0x80;
+		if (ok && len > 1)   /* overlong forms and surrogates are no valid UTF-8 */
+			ok = !(len == 2 && *u < 0xc2) && !(len == 3 && *u == 0xe0 && u[1] < 0xa0) &&
+			     !(len == 3 && *u == 0xed && u[1] >= 0xa0) && !(len == 4 && *u == 0xf0 && u[1] < 0x90) &&
+			     !(len == 4 && (*u > 0xf4 || (*u == 0xf4 && u[1] >= 0x90)));
+		if (ok && o + len < outlen) {
+			memcpy(out + o, u, len);
+			o += len;
+			u += len;
+		} else {
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *u++);
+		}
+	}
+	out[o] = 0;
+}
+
+/* The last message printed, and how many times it came again since: a warning that would be
+ * printed hundreds of times is printed once, with a count when another message comes or at the
+ * end. */
+static char last_msg[2048];
+static unsigned long last_repeats;
+
+void util_msg_flush(void)
+{
+	if (last_repeats && util_before_message)
+		util_before_message();
+	if (last_repeats)
+		fprintf(stderr, "%s: (the message above was repeated %lu more time%s)\n", util_progname,
+			last_repeats, last_repeats == 1 ? "" : "s");
+	last_repeats = 0;
+	last_msg[0] = 0;
+}
+
 static void vmsg(const char *fmt, va_list ap, int err)
 {
-	char buf[1024];
+	static bool registered;
+	char buf[1024], text[1024 + 128], shown[sizeof(text) * 4 + 8];
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n < 0)
 		buf[0] = 0;
+	if (err)
+		snprintf(text, sizeof(text), "%s: %s", buf, strerror(err));
+	else
+		snprintf(text, sizeof(text), "%s", buf);
+	/* Paths and names in messages may come from the traced program or a hostile file. */
+	util_escape(text, shown, sizeof(shown));
+	if (!registered) {
+		atexit(util_msg_flush);
+		registered = true;
+	}
+	if (last_msg[0] && !strncmp(shown, last_msg, sizeof(last_msg) - 1)) {
+		last_repeats++;
+		return;
+	}
+	util_msg_flush();
+	util_status_clear();
 	if (util_before_message)
 		util_before_message();
-	if (err)
-		fprintf(stderr, "%s: %s: %s\n", util_progname, buf, strerror(err));
-	else
-		fprintf(stderr, "%s: %s\n", util_progname, buf);
+	size_t len = strnlen(shown, sizeof(last_msg) - 1);
+	memcpy(last_msg, shown, len);
+	last_msg[len] = 0;
+	fprintf(stderr, "%s: %s\n", util_progname, shown);
 }
 
 void warn_msg(const char *fmt, ...)
@@ -114,14 +180,17 @@ void die_errno(const char *fmt, ...)
 
 void debug_msg(const char *fmt, ...)
 {
+	char buf[4096], shown[sizeof(buf) * 4 + 8];
 	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	util_escape(buf, shown, sizeof(shown));
+	util_msg_flush();
+	util_status_clear();
 	if (util_before_message)
 		util_before_message();
-	fprintf(stderr, "%s: debug: ", util_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: debug: %s\n", util_progname, shown);
 }
 
 void util_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...)
@@ -164,4 +233,82 @@ uint64_t util_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the status line ----
+ * Slow work (reading a big library's symbols) says what it is doing on the terminal once it has
+ * taken a second: the line is written by a SIGALRM handler, so a single long read shows it too,
+ * and it is erased as soon as the work is done or any other message comes. */
+static bool status_enabled;
+static char status_text[256];                   /* "\rfntrace: ...\e[K", complete when len > 0 */
+static volatile sig_atomic_t status_len;
+static volatile sig_atomic_t status_shown;
+static bool status_armed;
+
+static void status_show(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (status_len && write(STDERR_FILENO, status_text, (size_t)status_len) > 0)
+		status_shown = 1;
+	errno = saved;
+}
+
+void util_status_enable(void)
+{
+	struct sigaction sa;
+	status_enabled = isatty(STDERR_FILENO);
+	if (!status_enabled)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = status_show;
+	sa.sa_flags = SA_RESTART;   /* the work it interrupts goes on as if nothing happened */
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+void util_status(const char *fmt, ...)
+{
+	if (!status_enabled)
+		return;
+	char buf[1024], shown[sizeof(buf) * 4 + 8];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	util_escape(buf, shown, sizeof(shown));
+	struct winsize ws;
+	size_t width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
+	size_t room = width - 1 < sizeof(status_text) - 16 ? width - 1 : sizeof(status_text) - 16;
+	sigset_t alrm, old;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_BLOCK, &alrm, &old);
+	/* One terminal row: a line that wrapped could not be taken back with a carriage return. */
+	int n = snprintf(status_text, sizeof(status_text), "\r%s: %.*s", util_progname,
+			 (int)(room > strlen(util_progname) + 2 ? room - strlen(util_progname) - 2 : 0), shown);
+	if (n > 0 && (size_t)n < sizeof(status_text) - 4) {
+		memcpy(status_text + n, "\033[K", 3);
+		status_len = n + 3;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (status_shown)
+		status_show(0);
+	else if (!status_armed) {
+		struct itimerval it = { { 0, 0 }, { 1, 0 } };
+		setitimer(ITIMER_REAL, &it, NULL);
+		status_armed = true;
+	}
+}
+
+void util_status_clear(void)
+{
+	if (!status_enabled || !status_armed)
+		return;
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	status_armed = false;
+	status_len = 0;
+	if (status_shown && write(STDERR_FILENO, "\r\033[K", 4) < 0)
+		return;
+	status_shown = 0;
 }

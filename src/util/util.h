@@ -33,6 +33,20 @@ void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints how many times the last message was repeated, if it was (it is printed once). Runs at
+ * exit too; call it before an exit that skips atexit handlers. */
+void util_msg_flush(void);
+/* Copies s to out (at most outlen bytes, NUL included) with control bytes, C1 controls and
+ * bytes of no valid UTF-8 written as \xNN: what any message prints of a path or name. */
+void util_escape(const char *s, char *out, size_t outlen);
+
+/* A status line for slow work, on stderr if it is a terminal: util_status_enable() once, then
+ * util_status("reading symbols of %s", ...) as the work goes. The line shows once the work has
+ * taken a second, changes with each call, and goes at util_status_clear() or any message. */
+void util_status_enable(void);
+void util_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void util_status_clear(void);
+
 /* Debug output, one flag per module, set by --debug=LIST. */
 enum { DBG_STEP = 1, DBG_BP = 2, DBG_ELF = 4, DBG_STOP = 8 };
 extern unsigned util_debug;
