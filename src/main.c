@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	options_parse(argc, argv, &o);
+	util_status_enable();
 
 	static struct view_config oc;
 	oc.format = o.format;
@@ -90,5 +91,6 @@ int main(int argc, char **argv)
 	/* The program's status is what fntrace promises; a lost trace fails a run that succeeded. */
 	if (!complete && !WIFSIGNALED(status) && !(WIFEXITED(status) && WEXITSTATUS(status)))
 		exit(1);
+	util_msg_flush();     /* exit_like may end by a signal, with no atexit */
 	exit_like(status);
 }
