@@ -63,6 +63,29 @@ void trace_note_privileges(pid_t pid)
 		 (unsigned)getuid());
 }
 
+/* Why ptrace may not be allowed at all here, naming only files that exist: Yama's setting if it
+ * restricts, or else what else can forbid it. */
+static void eperm_hint(char *buf, size_t len)
+{
+	long scope = -1;
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	if (f && fscanf(f, "%ld", &scope) != 1)
+		scope = -1;
+	if (f)
+		fclose(f);
+	if (scope == 1)
+		snprintf(buf, len, "/proc/sys/kernel/yama/ptrace_scope is 1: only a parent may trace its "
+			 "children, unless fntrace has CAP_SYS_PTRACE");
+	else if (scope == 2)
+		snprintf(buf, len, "/proc/sys/kernel/yama/ptrace_scope is 2: only CAP_SYS_PTRACE may trace");
+	else if (scope >= 3)
+		snprintf(buf, len, "/proc/sys/kernel/yama/ptrace_scope is %ld: no process may be traced", scope);
+	else if (proc_status_field(getpid(), "Seccomp", 0) == 2)
+		snprintf(buf, len, "fntrace itself runs under a seccomp filter, which may forbid ptrace");
+	else
+		snprintf(buf, len, "a security module or a container forbids it");
+}
+
 pid_t trace_launch(char **argv, const char *path)
 {
 	int go[2], err[2];
@@ -92,9 +115,11 @@ pid_t trace_launch(char **argv, const char *path)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		errno = e;
-		if (e == EPERM)
-			die("cannot trace %s: ptrace: Operation not permitted (check /proc/sys/kernel/yama/ptrace_scope, "
-			    "seccomp or container restrictions)", path);
+		if (e == EPERM) {
+			char hint[256];
+			eperm_hint(hint, sizeof(hint));
+			die("cannot trace %s: ptrace: Operation not permitted (%s)", path, hint);
+		}
 		die_errno("ptrace(SEIZE, %d)", pid);
 	}
 	if (write(go[1], "x", 1) != 1)
@@ -113,22 +138,65 @@ void trace_launch_check(const char *path)
 	}
 }
 
-static pid_t tracer_of(pid_t pid)
+/* The state letter of /proc/PID/stat (after the command name, which may hold anything) and its
+ * flags; 0 if it cannot be read. */
+static char proc_state(pid_t pid, unsigned long *flags)
 {
-	return (pid_t)proc_status_field(pid, "TracerPid", 0);
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	const char *end = strrchr(buf, ')');
+	char state = 0;
+	*flags = 0;
+	/* state ppid pgrp session tty_nr tpgid flags */
+	if (!end || sscanf(end + 1, " %c %*d %*d %*d %*d %*d %lu", &state, flags) < 1)
+		return 0;
+	return state;
 }
 
+/* Whether fntrace lacks a capability that pid holds: the kernel lets no process trace one
+ * with more privileges than its own, unless it has CAP_SYS_PTRACE there. */
+static bool lacks_caps_of(pid_t pid)
+{
+	unsigned long theirs = proc_status_mask(pid, "CapPrm"), ours = proc_status_mask(getpid(), "CapPrm");
+	return (theirs & ~ours) != 0;
+}
+
+/* Says why pid cannot be traced, naming the real cause where it can be known. */
 static void attach_error(pid_t pid, int e)
 {
 	pid_t tracer;
+	unsigned long flags;
+	char state = e == EPERM ? proc_state(pid, &flags) : 0;
+	char hint[256];
 	if (e == ESRCH)
 		warn_msg("cannot attach to pid %d: no such process", pid);
-	else if (e == EPERM && (tracer = tracer_of(pid)) > 0)
+	else if (e == EPERM && state == 'Z')
+		warn_msg("cannot attach to pid %d: process %d is a zombie (it has exited; its parent has not "
+			 "collected its status)", pid, pid);
+	else if (e == EPERM && state == 'X')
+		warn_msg("cannot attach to pid %d: process %d is exiting", pid, pid);
+	else if (e == EPERM && (flags & 0x00200000))   /* PF_KTHREAD */
+		warn_msg("cannot attach to pid %d: it is a kernel thread, which has no program to trace", pid);
+	else if (e == EPERM && (tracer = (pid_t)proc_status_field(pid, "TracerPid", 0)) > 0)
 		warn_msg("cannot attach to pid %d: already traced by pid %d", pid, tracer);
-	else if (e == EPERM)
-		warn_msg("cannot attach to pid %d: Operation not permitted (you need the same user and "
-			 "/proc/sys/kernel/yama/ptrace_scope 0, or CAP_SYS_PTRACE)", pid);
-	else {
+	else if (e == EPERM && pid == 1 && lacks_caps_of(pid))
+		warn_msg("cannot attach to pid 1: it is init, which holds capabilities fntrace does not have; "
+			 "the kernel lets no process trace a more privileged one");
+	else if (e == EPERM && lacks_caps_of(pid))
+		warn_msg("cannot attach to pid %d: it holds capabilities fntrace does not have; the kernel "
+			 "lets no process trace a more privileged one", pid);
+	else if (e == EPERM && getuid() && proc_status_field(pid, "Uid", -1) != (long)getuid())
+		warn_msg("cannot attach to pid %d: Operation not permitted (it runs as another user; tracing "
+			 "it needs root or CAP_SYS_PTRACE)", pid);
+	else if (e == EPERM) {
+		eperm_hint(hint, sizeof(hint));
+		warn_msg("cannot attach to pid %d: Operation not permitted (%s)", pid, hint);
+	} else {
 		errno = e;
 		warn_errno("cannot attach to pid %d", pid);
 	}
@@ -143,6 +211,10 @@ int trace_attach(pid_t pid)
 	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
 	if (kill(pid, 0) && errno == ESRCH) {
 		attach_error(pid, ESRCH);
+		return -1;
+	}
+	if (pid == getpid()) {
+		warn_msg("cannot attach to pid %d: cannot trace fntrace itself", pid);
 		return -1;
 	}
 	if (task_get(pid)) {
