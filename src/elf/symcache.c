@@ -3,6 +3,7 @@
 #include "debuginfo.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,10 +61,27 @@ static void trim(void)
 
 struct symtab *symcache_get(const char *path, char *err, size_t errlen)
 {
+	/* O_NONBLOCK: a FIFO's open would wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct symtab *st = symcache_get_fd(fd, path, err, errlen);
+	close(fd);
+	return st;
+}
+
+struct symtab *symcache_get_fd(int fd, const char *path, char *err, size_t errlen)
+{
 	struct stat sb;
 	struct symfile *f;
-	if (stat(path, &sb)) {
+	if (fstat(fd, &sb)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
 		return NULL;
 	}
 	struct ident id = ident_of(&sb);
@@ -71,7 +89,7 @@ struct symtab *symcache_get(const char *path, char *err, size_t errlen)
 		;
 	if (!f) {
 		f = xcalloc(1, sizeof(*f));
-		if (symtab_load(path, &f->st, err, errlen)) {
+		if (symtab_load_fd(fd, path, &f->st, err, errlen)) {
 			free(f);
 			return NULL;
 		}
@@ -82,6 +100,12 @@ struct symtab *symcache_get(const char *path, char *err, size_t errlen)
 	}
 	f->refs++;
 	return &f->st;
+}
+
+struct symtab *symcache_ref(struct symtab *st)
+{
+	((struct symfile *)st)->refs++;
+	return st;
 }
 
 /* Reads the debug file open on dfd (if any) and discovers what is left, once. */

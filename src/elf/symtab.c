@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct cand {
@@ -277,10 +278,24 @@ static void read_soname(Elf *e, struct symtab *st)
 int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
-	elf_version(EV_CURRENT);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO's open would wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int ret = symtab_load_fd(fd, path, st, err, errlen);
+	close(fd);
+	return ret;
+}
+
+int symtab_load_fd(int fd, const char *path, struct symtab *st, char *err, size_t errlen)
+{
+	struct stat sb;
+	memset(st, 0, sizeof(*st));
+	elf_version(EV_CURRENT);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
 	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -364,7 +379,6 @@ int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen)
 out:
 	if (e)
 		elf_end(e);
-	close(fd);
 	if (ret)
 		symtab_free(st);
 	return ret;

@@ -40,6 +40,9 @@ struct symtab {
 /* Opens path and reads its functions into *st. Returns 0, or -1 with a one-line reason in err
  * (not an ELF, wrong class or machine, unreadable). The symtab owns everything it points to. */
 int symtab_load(const char *path, struct symtab *st, char *err, size_t errlen);
+/* The same from fd, open on the file that path names (path is what messages show); fd stays
+ * open. Anything but a regular file is refused. */
+int symtab_load_fd(int fd, const char *path, struct symtab *st, char *err, size_t errlen);
 void symtab_free(struct symtab *st);
 
 /* For a stripped binary, adds the functions discover.h finds, named sub_<hex> after their

@@ -6,6 +6,7 @@
 #include "../elf/symcache.h"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +37,14 @@ static void text_range(struct module *m)
 	}
 }
 
-/* Reads the module at path (file) known as shown; NULL if it is no ELF we can read. */
-static struct module *module_open(const char *file, const char *shown, taddr_t bias, taddr_t lmap, bool exe)
+/* Reads the module open at fd, known as shown (the path the kernel gives); NULL if it is no
+ * ELF we can read. */
+static struct module *module_open(int fd, const char *shown, taddr_t bias, taddr_t lmap, bool exe)
 {
 	char err[512];
 	uint64_t t0 = util_now_ns();
 	struct module *m = xcalloc(1, sizeof(*m));
-	if (!(m->st = symcache_get(file, err, sizeof(err)))) {
+	if (!(m->st = symcache_get_fd(fd, shown, err, sizeof(err)))) {
 		DEBUG(DBG_ELF, "%s", err);
 		free(m);
 		return NULL;
@@ -56,11 +58,27 @@ static struct module *module_open(const char *file, const char *shown, taddr_t b
 	text_range(m);
 	m->traced = !exe && lib_wanted(m);
 	if (exe || m->traced) {
-		/* every function: from the debug file of a stripped one, then discovery */
+		/* every function: from the debug file of a stripped one, then discovery; the file
+		 * is opened again through fd, the very file checked */
+		char file[64];
+		snprintf(file, sizeof(file), "/proc/self/fd/%d", fd);
 		m->st = symcache_complete(m->st, file, shown);
 		m->name = m->st->soname ? m->st->soname : base ? base + 1 : m->path;
 	}
 	m->read_ns = util_now_ns() - t0;
+	return m;
+}
+
+/* The same for the file of mapping mf of process pid, opened as the kernel maps it. */
+static struct module *module_open_mapped(pid_t pid, const struct mapped_file *mf, taddr_t bias, taddr_t lmap)
+{
+	int fd = proc_open_mapped(pid, mf);
+	if (fd < 0) {
+		DEBUG(DBG_ELF, "pid %d: %s: not the file mapped at %#" PRIx64, pid, mf->path, mf->lo);
+		return NULL;
+	}
+	struct module *m = module_open(fd, mf->path, bias, lmap, false);
+	close(fd);
 	return m;
 }
 
@@ -69,6 +87,14 @@ static void module_free(struct module *m)
 	symcache_put(m->st);
 	free(m->path);
 	free(m);
+}
+
+/* Whether m's code lies where the file mf came from is mapped: a list entry whose load address
+ * was made up would have us write breakpoints over other memory. */
+static bool text_is_mapped(pid_t pid, const struct module *m, const struct mapped_file *mf)
+{
+	struct mapped_file at;
+	return !m->text.hi || (!proc_mapping_at(pid, m->text.lo, &at) && at.dev == mf->dev && at.ino == mf->ino);
 }
 
 static void add(struct task *t, struct module *m)
@@ -86,27 +112,6 @@ static void add(struct task *t, struct module *m)
 	DEBUG(DBG_ELF, "pid %d: %s at %#" PRIx64 "%s", p->pid, m->path, m->bias, m->traced ? " (traced)" : "");
 }
 
-/* The path of the file mapped at addr, from /proc/PID/maps. */
-static bool mapped_path(pid_t pid, taddr_t addr, char *out, size_t len)
-{
-	char path[64], line[4096 + 128];
-	bool found = false;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	FILE *f = fopen(path, "re");
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-		int off = 0;
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &off) >= 2 && off && lo == addr) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(out, len, "%s", line + off);
-			found = *out == '/';
-		}
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 void modules_load_exe(struct task *t)
 {
 	struct proc *p = t->p;
@@ -115,15 +120,22 @@ void modules_load_exe(struct task *t)
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", p->pid);
 	ssize_t n = readlink(exe, path, sizeof(path) - 1);
 	path[n > 0 ? n : 0] = 0;
+	const char *base_name = strrchr(path, '/');
+	util_status("reading symbols of %s", base_name ? base_name + 1 : exe);
 	/* The file as the process has it, even if its path was replaced or deleted since. */
-	struct module *m = module_open(exe, n > 0 ? path : exe, 0, 0, true);
+	int fd = open(exe, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct module *m = fd < 0 ? NULL : module_open(fd, n > 0 ? path : exe, 0, 0, true);
+	if (fd >= 0)
+		close(fd);
 	if (!m) {
+		util_status_clear();
 		char err[512];
 		symtab_load(exe, &(struct symtab){ 0 }, err, sizeof(err));
 		warn_msg("%s", err);
 		return;
 	}
 	if (proc_auxv(p, AT_ENTRY, &entry)) {
+		util_status_clear();
 		warn_errno("cannot read the auxiliary vector of pid %d", p->pid);
 		module_free(m);
 		return;
@@ -137,11 +149,15 @@ void modules_load_exe(struct task *t)
 	add(t, m);
 
 	/* The dynamic loader: its r_brk tells us of every library it loads or unloads. */
-	if (!m->st->interp || proc_auxv(p, AT_BASE, &base) || !base || !mapped_path(p->pid, base, path, sizeof(path)))
+	struct mapped_file *mf = xmalloc(sizeof(*mf));
+	struct module *ld = NULL;
+	if (m->st->interp && !proc_auxv(p, AT_BASE, &base) && base && !proc_mapping_at(p->pid, base, mf))
+		ld = module_open_mapped(p->pid, mf, base, 0);
+	free(mf);
+	if (!ld) {
+		util_status_clear();
 		return;
-	struct module *ld = module_open(path, path, base, 0, false);
-	if (!ld)
-		return;
+	}
 	add(t, ld);
 	p->r_debug = ld->st->r_debug ? ld->st->r_debug + base : 0;
 	for (size_t i = 0; i < ld->st->nfuncs; i++)
@@ -151,11 +167,12 @@ void modules_load_exe(struct task *t)
 				bp->hook = true;
 		}
 	modules_sync(t);   /* attached to a running process: its libraries are there already */
+	util_status_clear();
 }
 
 struct lib {
 	taddr_t lmap, addr;
-	char name[4096];
+	struct mapped_file mf;   /* the mapping that holds its dynamic section */
 };
 
 void modules_sync(struct task *t)
@@ -172,15 +189,18 @@ void modules_sync(struct task *t)
 	taddr_t lm = (taddr_t)rd.r_map;
 	for (int i = 0; lm && i < MAX_LIBS; i++) {
 		struct link_map l;
+		char name[8];
 		if (proc_read_raw(p, lm, &l, sizeof(l)))
 			break;
 		xgrow(&libs, &cap, nlibs + 1, sizeof(*libs));
 		struct lib *b = &libs[nlibs];
 		b->lmap = lm;
 		b->addr = (taddr_t)l.l_addr;
-		/* A library opened by a relative path has it in l_name: the mapping tells the file. */
-		if (l.l_name && !proc_read_str(p, (taddr_t)l.l_name, b->name, sizeof(b->name)) && b->name[0] &&
-		    (b->name[0] == '/' || mapped_path(p->pid, b->addr, b->name, sizeof(b->name))))
+		/* The list is the program's memory, and so is l_name: the file is the one the kernel
+		 * maps where the library's dynamic section is, whatever path the list names. (The
+		 * executable's entry has an empty name; the vDSO's mapping is no file.) */
+		if (l.l_name && !proc_read_str(p, (taddr_t)l.l_name, name, sizeof(name)) && name[0] && l.l_ld &&
+		    !proc_mapping_at(p->pid, (taddr_t)l.l_ld, &b->mf) && b->mf.ino && b->mf.path[0] == '/')
 			nlibs++;
 		lm = (taddr_t)l.l_next;
 	}
@@ -189,7 +209,7 @@ void modules_sync(struct task *t)
 		struct module *m = p->mods[i];
 		bool present = !m->lmap;
 		for (size_t j = 0; j < nlibs && !present; j++)
-			present = libs[j].lmap == m->lmap && libs[j].addr == m->bias && !strcmp(libs[j].name, m->path);
+			present = libs[j].lmap == m->lmap && libs[j].addr == m->bias && !strcmp(libs[j].mf.path, m->path);
 		if (present) {
 			i++;
 			continue;
@@ -206,10 +226,18 @@ void modules_sync(struct task *t)
 			known = p->mods[i]->bias == libs[j].addr && (p->mods[i]->lmap == libs[j].lmap || !p->mods[i]->lmap);
 		if (known)
 			continue;
-		struct module *m = module_open(libs[j].name, libs[j].name, libs[j].addr, libs[j].lmap, false);
+		const char *base = strrchr(libs[j].mf.path, '/');
+		util_status("reading symbols of %s (%zu/%zu)", base ? base + 1 : libs[j].mf.path, j + 1, nlibs);
+		struct module *m = module_open_mapped(p->pid, &libs[j].mf, libs[j].addr, libs[j].lmap);
+		if (m && !text_is_mapped(p->pid, m, &libs[j].mf)) {
+			DEBUG(DBG_ELF, "pid %d: %s: its code is not mapped at %#" PRIx64, p->pid, m->path, m->bias);
+			module_free(m);
+			m = NULL;
+		}
 		if (m)
 			add(t, m);
 	}
+	util_status_clear();
 	free(libs);
 }
 
@@ -253,12 +281,15 @@ void modules_copy(struct proc *child, const struct proc *parent)
 	child->r_debug = parent->r_debug;
 	child->go = parent->go;
 	for (size_t i = 0; i < parent->nmods; i++) {
+		/* The same mappings: the same files, read already. */
 		const struct module *pm = parent->mods[i];
-		struct module *m = module_open(pm->path, pm->path, pm->bias, pm->lmap, pm->exe);
-		if (m) {
-			m->traced = pm->traced;
-			child->mods[child->nmods++] = m;
-		}
+		struct module *m = xmalloc(sizeof(*m));
+		*m = *pm;
+		m->st = symcache_ref(pm->st);
+		m->path = xstrdup(pm->path);
+		const char *base = strrchr(m->path, '/');
+		m->name = m->st->soname ? m->st->soname : base ? base + 1 : m->path;
+		child->mods[child->nmods++] = m;
 	}
 }
 
