@@ -44,6 +44,9 @@ static bool prepare_slot(struct task *t, struct bp *bp, uint8_t *buf)
 	if (bp->insn.disp_off)
 		near = bp->addr + bp->insn.len + (taddr_t)bp->insn.disp;
 	bp->slot = proc_scratch_slot(t, near);
+	if (!bp->slot)
+		DEBUG(DBG_STEP, "%#" PRIx64 ": its instruction must run out of line, and there is no scratch "
+		      "memory for it: no breakpoint", bp->addr);
 	if (!bp->slot || !insn_build_slot(&bp->insn, bp->addr, bp->slot, buf)) {
 		bp->insn.kind = INSN_BAD;
 		bp->slot = 0;

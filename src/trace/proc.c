@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -143,6 +145,50 @@ bool proc_is_text(struct proc *p, taddr_t addr)
 		return true;
 	proc_load_maps(p);   /* a library may have been mapped since we last looked */
 	return in_xmaps(p, addr);
+}
+
+int proc_mapping_at(pid_t pid, taddr_t addr, struct mapped_file *mf)
+{
+	char path[64], line[4096 + 256];
+	int found = -1;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	while (f && found && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		int name = 0;
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %n", &lo, &hi, &off, &maj, &min, &ino, &name) < 6 ||
+		    addr < lo || addr >= hi)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		*mf = (struct mapped_file){ lo, hi, off, makedev(maj, min), ino, "" };
+		if (name)
+			snprintf(mf->path, sizeof(mf->path), "%s", line + name);
+		found = 0;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+int proc_open_mapped(pid_t pid, const struct mapped_file *mf)
+{
+	char path[96];
+	struct stat sb;
+	if (!mf->ino || mf->path[0] != '/')
+		return -1;   /* anonymous, or the vDSO */
+	/* The file itself, whatever its path is now (needs CAP_SYS_ADMIN); else the path the kernel
+	 * shows, if it still names the very file mapped. Never a path the program chose. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, mf->lo, mf->hi);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(mf->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != mf->dev || sb.st_ino != mf->ino)) {
+		close(fd);
+		errno = ENOENT;
+		return -1;
+	}
+	return fd;
 }
 
 static int status_field(pid_t pid, const char *field, char *val, size_t size)
@@ -281,6 +327,9 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 	}
 }
 
+/* Why the last injection was not run (seccomp), for the one warning about it. */
+static char refused_why[256];
+
 static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 {
 	/* mov $nr, %eax; syscall; int3. The mov matters at an exec stop, where the kernel still
@@ -298,6 +347,13 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 		return -errno;
 	r = saved;
 	taddr_t at = gadget_ok ? gadget_addr(p) : 0;
+	/* The kernel would stop or kill the program for a call its seccomp state forbids. The
+	 * filter sees the address just after the syscall instruction. */
+	if (!seccomp_allows(t->tid, nr, at ? at + 2 : (p->inject_at ? p->inject_at : saved.rip) + 7, args,
+			    refused_why, sizeof(refused_why))) {
+		DEBUG(DBG_STEP, "tid %d: system call %ld not run: %s", t->tid, nr, refused_why);
+		return -ECANCELED;
+	}
 	if (!at) {
 		/* Not at the task's pc if we can help it: another thread, still running, could be
 		 * about to run the same code. */
@@ -496,9 +552,17 @@ static struct scratch *map_scratch(struct task *t, taddr_t near)
 	const long args[6] = { (long)best, SCRATCH_SIZE, PROT_READ | PROT_EXEC,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
 	long ret = proc_inject_syscall(t, SYS_mmap, args);
+	if (ret == -ECANCELED) {
+		warn_msg("pid %d: no scratch memory: %s; functions whose first instruction must run out "
+			 "of line get no breakpoint", p->pid, refused_why);
+		p->no_scratch = true;   /* neither filters nor strict mode can be undone */
+		return NULL;
+	}
 	if (ret < 0 && ret > -4096) {
 		errno = (int)-ret;
-		warn_errno("cannot map scratch memory in pid %d", p->pid);
+		if (ret != -ESRCH)
+			warn_errno("cannot map scratch memory in pid %d", p->pid);
+		p->no_scratch = ret == -EPERM || ret == -EACCES;   /* it would fail again */
 		return NULL;
 	}
 	if ((taddr_t)ret != best) {
@@ -527,7 +591,7 @@ taddr_t proc_scratch_slot(struct task *t, taddr_t near)
 		if (p->scr[i].used + INSN_SLOT_SIZE <= p->scr[i].size &&
 		    dist(p->scr[i].base, near) + p->scr[i].size < REACH)
 			s = &p->scr[i];
-	if (!s && !(s = map_scratch(t, near)))
+	if (!s && (p->no_scratch || !(s = map_scratch(t, near))))
 		return 0;
 	taddr_t slot = s->base + s->used;
 	s->used += INSN_SLOT_SIZE;

@@ -83,6 +83,7 @@ struct proc {
 	size_t nscr;
 	struct range *xmaps;         /* executable mappings, as last read from /proc/PID/maps */
 	size_t nxmaps;
+	bool no_scratch;             /* no scratch can be mapped (seccomp forbids mmap): none is tried */
 	taddr_t inject_at;           /* where code is run before there is scratch: the program's
 				      * entry point, which no thread runs again; 0: a task's pc */
 	struct ksigaction trap_act;  /* the program's SIGTRAP action, as it set it (sigtrap.c) */
@@ -154,6 +155,20 @@ size_t proc_file(char *buf, size_t size, const char *fmt, ...) __attribute__((fo
 int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig);
 /* rt_tgsigqueueinfo(si) to task t itself, the same way: a signal pending again as it was. */
 int proc_inject_sigqueue(struct task *t, const siginfo_t *si);
+
+/* A file mapping of a process, as /proc/PID/maps shows it. */
+struct mapped_file {
+	taddr_t lo, hi, offset;
+	dev_t dev;
+	ino_t ino;                   /* 0: anonymous */
+	char path[4096];             /* as the kernel names it; "" or "[vdso]"... if no file */
+};
+/* Finds the mapping that holds addr. Returns 0 or -1. */
+int proc_mapping_at(pid_t pid, taddr_t addr, struct mapped_file *mf);
+/* Opens the file of mapping mf read-only: through /proc/PID/map_files, or by its path if that
+ * still names the same device and inode; a regular file only, never waiting (O_NONBLOCK).
+ * Returns the descriptor, or -1. */
+int proc_open_mapped(pid_t pid, const struct mapped_file *mf);
 /* A number from /proc/PID/status ("Tgid", "TracerPid"), or dflt if there is none. */
 long proc_status_field(pid_t pid, const char *field, long dflt);
 /* A signal mask field of /proc/PID/status (SigPnd, ShdPnd...), 0 if it cannot be read. */
@@ -162,6 +177,16 @@ unsigned long proc_status_mask(pid_t pid, const char *field);
 int proc_auxv(struct proc *p, unsigned long type, taddr_t *val);
 /* Reads a NUL-terminated string of at most len-1 bytes. Returns 0 or -1. */
 int proc_read_str(struct proc *p, taddr_t addr, char *buf, size_t len);
+
+/* seccomp.c: what the kernel's seccomp would do with a system call we run in a task. */
+struct sock_filter;
+struct seccomp_data;
+/* Whether task tid may run system call nr with args at ip (the address after the syscall
+ * instruction) without its seccomp state (strict mode, filters) refusing, trapping or killing.
+ * When the verdict cannot be known, false. If false, why says why in a phrase. */
+bool seccomp_allows(pid_t tid, long nr, taddr_t ip, const long args[6], char *why, size_t len);
+/* Runs a classic BPF seccomp program on d: its return value (action and data). */
+uint32_t seccomp_run(const struct sock_filter *f, size_t n, const struct seccomp_data *d);
 
 /* bp.c: the breakpoint table. */
 /* Creates and plants entry breakpoints for the traced functions of module m. Returns how many. */
