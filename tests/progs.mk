@@ -108,6 +108,11 @@ $(T_FIGHT)/selfmod-%: tests/progs/fightback/selfmod.c tests/progs/t.h
 	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $<
 T_ALL_PROGS += $(foreach v,O0 O2 cf static,$(T_FIGHT)/sigtrap-$(v)) $(foreach v,O2 nopie static,$(T_FIGHT)/selfmod-$(v))
 
+# A program that fights back (seccomp, a rewritten loader list), linked with the test library.
+$(T_LIBDIR)/hostile: tests/progs/hostile.c tests/progs/t.h $(T_LIBDIR)/libfnt.so
+	@gcc -O2 -g -Itests/progs -w -o $@ $< -L$(T_LIBDIR) -lfnt -Wl,-rpath,'$$ORIGIN'
+T_ALL_PROGS += $(T_LIBDIR)/hostile
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs
