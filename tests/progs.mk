@@ -113,6 +113,14 @@ $(T_LIBDIR)/hostile: tests/progs/hostile.c tests/progs/t.h $(T_LIBDIR)/libfnt.so
 	@gcc -O2 -g -Itests/progs -w -o $@ $< -L$(T_LIBDIR) -lfnt -Wl,-rpath,'$$ORIGIN'
 T_ALL_PROGS += $(T_LIBDIR)/hostile
 
+# An IFUNC whose resolver must run only when the loader runs it (at the first call: lazy binding).
+$(T_LIBDIR)/libifn.so: tests/progs/lib/ifn.c
+	@mkdir -p $(dir $@)
+	@gcc -O2 -g -shared -fPIC -Wl,-soname,libifn.so -o $@ $<
+$(T_LIBDIR)/ifunc: tests/progs/ifunc.c $(T_LIBDIR)/libifn.so
+	@gcc -O2 -g -fno-builtin -Wl,-z,lazy -w -o $@ $< -L$(T_LIBDIR) -lifn -Wl,-rpath,'$$ORIGIN'
+T_ALL_PROGS += $(T_LIBDIR)/libifn.so $(T_LIBDIR)/ifunc
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs

@@ -253,6 +253,43 @@ static struct func *to_funcs(const struct symtab *st, struct cand *c, size_t n, 
 	return v;
 }
 
+/* The GOT slots of IFUNC resolutions and imported functions, from the RELA sections. */
+static void read_gots(Elf *e, struct symtab *st)
+{
+	size_t cap = 0;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh, symsh;
+		Elf_Data *d, *syms;
+		Elf_Scn *symscn;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		symscn = elf_getscn(e, sh.sh_link);
+		syms = symscn && gelf_getshdr(symscn, &symsh) ? elf_getdata(symscn, NULL) : NULL;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			if (!gelf_getrela(d, (int)i, &r))
+				break;
+			unsigned type = (unsigned)GELF_R_TYPE(r.r_info);
+			struct gotref g = { r.r_offset, 0, NULL };
+			if (type == R_X86_64_IRELATIVE) {
+				g.resolver = (taddr_t)r.r_addend;
+			} else if (type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT) {
+				const char *name;
+				if (!syms || !GELF_R_SYM(r.r_info) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) ||
+				    (sym.st_shndx != SHN_UNDEF && GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC) ||
+				    !(name = elf_strptr(e, symsh.sh_link, sym.st_name)) || !*name)
+					continue;
+				g.name = xstrdup(name);
+			} else {
+				continue;
+			}
+			xgrow(&st->gots, &cap, st->ngots + 1, sizeof(*st->gots));
+			st->gots[st->ngots++] = g;
+		}
+	}
+}
+
 /* DT_SONAME from the dynamic section, if any. */
 static void read_soname(Elf *e, struct symtab *st)
 {
@@ -356,6 +393,7 @@ int symtab_load_fd(int fd, const char *path, struct symtab *st, char *err, size_
 		st->go |= name && !strcmp(name, ".gopclntab");
 	}
 	read_soname(e, st);
+	read_gots(e, st);
 	struct funcvec ifv = { NULL, 0, 0 };
 	struct cand *c = NULL;
 	size_t n = 0, cap = 0;
@@ -392,6 +430,9 @@ void symtab_free(struct symtab *st)
 	for (size_t i = 0; i < st->nifuncs; i++)
 		free(st->ifuncs[i].name);
 	free(st->ifuncs);
+	for (size_t i = 0; i < st->ngots; i++)
+		free(st->gots[i].name);
+	free(st->gots);
 	free(st->xsegs);
 	free(st->path);
 	free(st->soname);

@@ -16,6 +16,13 @@ struct range {
 	taddr_t lo, hi;   /* [lo, hi) */
 };
 
+/* A GOT slot the loader fills with a function's address. */
+struct gotref {
+	taddr_t slot;         /* link-time address of the slot */
+	taddr_t resolver;     /* IRELATIVE: the resolver run for it (the addend); else 0 */
+	char *name;           /* JUMP_SLOT, GLOB_DAT: the symbol; NULL for IRELATIVE */
+};
+
 struct symtab {
 	char *path;
 	char *soname;         /* DT_SONAME, or NULL */
@@ -30,6 +37,9 @@ struct symtab {
 	size_t nfuncs;
 	struct func *ifuncs;  /* exported STT_GNU_IFUNC symbols: addr is the resolver's */
 	size_t nifuncs;
+	struct gotref *gots;  /* IRELATIVE slots, and JUMP_SLOT/GLOB_DAT ones of undefined or IFUNC
+			       * symbols: where to find what the loader resolved after an attach */
+	size_t ngots;
 	taddr_t r_debug;      /* the dynamic loader's _r_debug object, link-time; 0 elsewhere */
 	struct range *xsegs;  /* code, link-time: executable sections within executable PT_LOAD
 			       * segments (the segments, if there are no section headers); sorted,

@@ -261,6 +261,20 @@ void bp_plant_at(struct task *t, struct module *m, const struct func *f, taddr_t
 	DEBUG(DBG_STEP, "%s: IFUNC implementation at %#" PRIx64 ": %s", name, impl, insn_kind_name(bp->insn.kind));
 }
 
+void bp_plant_resolvers(struct task *t, struct module *m)
+{
+	if (!m->traced && !trace_opts.libcalls)
+		return;
+	for (size_t i = 0; i < m->st->nifuncs; i++) {
+		const struct func *f = &m->st->ifuncs[i];
+		if (!shown_name(m, f))
+			continue;
+		struct bp *bp = bp_at(t, f->addr + m->bias);
+		if (bp)
+			bp->resolver = true;
+	}
+}
+
 /* Finds how many bytes can be read at addr inside its executable mapping, at most INSN_MAX. */
 static size_t text_avail(const struct proc *p, taddr_t addr)
 {

@@ -107,10 +107,11 @@ static void add(struct task *t, struct module *m)
 	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted in %.1f ms (%zu functions read in %.1f ms)",
 	      p->pid, m->path, planted, (util_now_ns() - t0) / 1e6, m->st->nfuncs, m->read_ns / 1e6);
 	p->go |= m->st->go;
-	if (m->st->nifuncs && (m->traced || trace_opts.libcalls))
-		p->ifunc_pending = true;
+	bp_plant_resolvers(t, m);
 	DEBUG(DBG_ELF, "pid %d: %s at %#" PRIx64 "%s", p->pid, m->path, m->bias, m->traced ? " (traced)" : "");
 }
+
+static void read_resolutions(struct task *t);
 
 void modules_load_exe(struct task *t)
 {
@@ -143,7 +144,7 @@ void modules_load_exe(struct task *t)
 	m->bias = entry - m->st->entry;
 	text_range(m);
 	p->inject_at = entry;
-	/* A stop at the entry point: the loader is done, IFUNCs can be resolved. */
+	/* A stop at the entry point: the loader is done (see the README's start-up timing). */
 	if (m->st->interp)
 		bp_at(t, entry);
 	add(t, m);
@@ -186,6 +187,7 @@ void modules_sync(struct task *t)
 		return;
 	struct lib *libs = NULL;
 	size_t nlibs = 0, cap = 0;
+	bool added = false;
 	taddr_t lm = (taddr_t)rd.r_map;
 	for (int i = 0; lm && i < MAX_LIBS; i++) {
 		struct link_map l;
@@ -236,33 +238,75 @@ void modules_sync(struct task *t)
 		}
 		if (m)
 			add(t, m);
+		added |= m != NULL;
 	}
 	util_status_clear();
 	free(libs);
+	if (added)
+		read_resolutions(t);   /* the loader has relocated what it announces as consistent */
 }
 
-void modules_resolve_ifuncs(struct task *t)
+/* The IFUNC of module m whose resolver is at addr, or NULL. */
+static const struct func *ifunc_at(const struct module *m, taddr_t addr)
+{
+	for (size_t i = 0; m && i < m->st->nifuncs; i++)
+		if (m->st->ifuncs[i].addr + m->bias == addr)
+			return &m->st->ifuncs[i];
+	return NULL;
+}
+
+void modules_resolver_entered(struct task *t, taddr_t resolver, taddr_t rsp)
+{
+	taddr_t ret;
+	if (proc_read_raw(t->p, rsp, &ret, sizeof(ret)) || !bp_at(t, ret))
+		return;
+	t->resolver = resolver;
+	t->resolver_sp = rsp;
+}
+
+void modules_resolver_returned(struct task *t, const struct user_regs_struct *r)
+{
+	taddr_t ret;
+	if (!t->resolver || r->rsp != t->resolver_sp + 8 || proc_read_raw(t->p, t->resolver_sp, &ret, sizeof(ret)) ||
+	    r->rip - 1 != ret)
+		return;
+	struct module *m = modules_find(t->p, t->resolver);
+	const struct func *f = ifunc_at(m, t->resolver);
+	t->resolver = 0;
+	DEBUG(DBG_STEP, "tid %d: the loader resolved %s to %#llx", t->tid, f ? f->name : "?", r->rax);
+	if (f && r->rax >= m->text.lo && r->rax < m->text.hi)
+		bp_plant_at(t, m, f, r->rax);
+}
+
+/* When the loader announces its list as consistent, it has relocated the objects it lists
+ * (at start-up, and at every attach), so the IFUNCs it resolved are in the GOT slots it filled (IRELATIVE relocations in the IFUNC's own
+ * library, and JUMP_SLOT or GLOB_DAT ones naming the symbol anywhere). A lazily bound slot still
+ * points at its PLT, outside the library: such a call is caught at its resolver later. */
+static void read_resolutions(struct task *t)
 {
 	struct proc *p = t->p;
-	taddr_t hwcap = 0;
-	p->ifunc_pending = false;
-	proc_auxv(p, AT_HWCAP, &hwcap);
 	for (size_t i = 0; i < p->nmods; i++) {
 		struct module *m = p->mods[i];
-		if (m->ifuncs_done || (!m->traced && !trace_opts.libcalls))
+		if (!m->st->nifuncs || (!m->traced && !trace_opts.libcalls))
 			continue;
-		m->ifuncs_done = true;
 		for (size_t j = 0; j < m->st->nifuncs; j++) {
 			const struct func *f = &m->st->ifuncs[j];
-			uint64_t impl;
-			/* x86-64 glibc resolvers take (hwcap, hwcap2 info); they read the CPU
-			 * features the loader set up, and return the implementation. */
-			if (proc_inject_call(t, f->addr + m->bias, (long)hwcap, 0, &impl)) {
-				DEBUG(DBG_ELF, "%s: resolver of %s failed", m->path, f->name);
-				continue;
+			for (size_t k = 0; k < p->nmods; k++) {
+				const struct module *u = p->mods[k];
+				for (size_t g = 0; g < u->st->ngots; g++) {
+					const struct gotref *r = &u->st->gots[g];
+					taddr_t impl;
+					if (r->name ? strcmp(r->name, f->name) : u != m || r->resolver != f->addr)
+						continue;
+					if (proc_read_raw(p, r->slot + u->bias, &impl, sizeof(impl)) || impl < m->text.lo ||
+					    impl >= m->text.hi || impl == f->addr + m->bias)
+						continue;
+					DEBUG(DBG_STEP, "%s: resolved to %#" PRIx64 " (GOT of %s)", f->name, impl, u->path);
+					bp_plant_at(t, m, f, impl);
+					goto next;
+				}
 			}
-			if (impl >= m->text.lo && impl < m->text.hi)
-				bp_plant_at(t, m, f, impl);
+		next:;
 		}
 	}
 }

@@ -440,6 +440,14 @@ static int quiet_syscall(struct task *t, long nr, const long args[6], void *mem,
 	long a[6];
 	for (int k = 0; k < 6; k++)
 		a[k] = args[k] >= QUIET_MEM && args[k] < QUIET_MEM + (long)len ? (long)buf + (args[k] - QUIET_MEM) : args[k];
+	/* The same rule as inject(): never a call the program's seccomp state would punish. */
+	if (!seccomp_allows(t->tid, nr, at + 2, a, refused_why, sizeof(refused_why))) {
+		DEBUG(DBG_STEP, "tid %d: system call %ld not run: %s", t->tid, nr, refused_why);
+		if (wrote)
+			proc_write(p, at, orig, sizeof(orig));
+		errno = ECANCELED;
+		return -1;
+	}
 	int ret = -1;
 	r = saved;
 	r.rip = at;
@@ -491,35 +499,6 @@ int proc_inject_sigqueue(struct task *t, const siginfo_t *si)
 	long res;
 	const long args[6] = { t->tgid, t->tid, si->si_signo, QUIET_MEM, 0, 0 };
 	return quiet_syscall(t, SYS_rt_tgsigqueueinfo, args, &mem, sizeof(mem), 0, &res) || res < 0 ? -1 : 0;
-}
-
-int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result)
-{
-	struct user_regs_struct saved, r;
-	taddr_t gadget = gadget_addr(t->p);
-	if (!gadget) {
-		proc_scratch_slot(t, fn);   /* maps scratch, and so the gadget */
-		if (!(gadget = gadget_addr(t->p)))
-			return -1;
-	}
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
-		return -1;
-	r = saved;
-	/* Below the red zone, aligned as at a call, returning to the gadget's int3. */
-	taddr_t ret_to = gadget + 2;
-	r.rsp = ((saved.rsp - 512) & ~(taddr_t)15) - 8;
-	if (proc_write(t->p, r.rsp, &ret_to, sizeof(ret_to)))
-		return -1;
-	r.rip = fn;
-	r.rdi = (uint64_t)arg0;
-	r.rsi = (uint64_t)arg1;
-	r.rax = 0;
-	r.orig_rax = (uint64_t)-1;
-	long ret = run_until(t, &r, gadget + 3, result);
-	if (ret == -ESRCH)
-		return -1;
-	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
-	return ret ? -1 : 0;
 }
 
 static taddr_t dist(taddr_t a, taddr_t b)

@@ -36,6 +36,8 @@ struct bp {
 	bool hook;           /* the dynamic loader's r_brk: libraries came or went */
 	bool retsite;        /* a return address: stops here let the call stack see returns */
 	bool sigwatch;       /* a C library function that changes signal setup (sigtrap.c) */
+	bool resolver;       /* an IFUNC's resolver: whoever calls it (the loader) gets the
+			      * implementation the entry breakpoint goes on */
 	bool planted;        /* our 0xCC is in memory now */
 	bool ever_planted;   /* a trap here may still be ours after removal */
 	uint8_t orig;        /* the program's byte at addr */
@@ -62,7 +64,6 @@ struct module {
 	struct symtab *st;           /* shared with every module of the same file (symcache) */
 	bool exe;                    /* the main executable */
 	bool traced;                 /* -l matched: every function traced, as name@name */
-	bool ifuncs_done;            /* its IFUNC symbols' implementations are planted */
 	struct range text;           /* runtime extent of its executable segments */
 	uint64_t read_ns;            /* time taken to read its functions (--debug=bp) */
 };
@@ -76,7 +77,6 @@ struct proc {
 	struct module **mods;        /* mods[0] is the executable once loaded */
 	size_t nmods;
 	taddr_t r_debug;             /* the loader's struct r_debug, 0 if none (static) */
-	bool ifunc_pending;          /* a module's IFUNCs wait for its relocation to be done */
 	bool go;                     /* a module built by the Go toolchain was loaded */
 	struct addrmap bps;          /* addr -> struct bp */
 	struct scratch *scr;
@@ -120,6 +120,8 @@ struct task {
 	siginfo_t gadget_info;       /* which said this */
 	bool act_pending;            /* in rt_sigaction(SIGTRAP, new_act...) */
 	struct ksigaction new_act;
+	taddr_t resolver;            /* the IFUNC resolver it is running, 0 if none */
+	taddr_t resolver_sp;         /* rsp at the resolver's entry: it returns to [resolver_sp] */
 };
 
 /* proc.c: memory of the traced program. Reads hide our breakpoints. All return 0 or -1 (errno). */
@@ -138,9 +140,6 @@ bool proc_is_text(struct proc *p, taddr_t addr);
 /* Runs syscall nr with args in task t (stopped), restoring its registers after. Returns the
  * syscall's return value (negative errno on failure), or -ESRCH if the task vanished. */
 long proc_inject_syscall(struct task *t, long nr, const long args[6]);
-/* Calls the function at fn(arg0, arg1) in task t (stopped) and puts its return value in *result,
- * restoring the registers after. Returns 0, or -1 if it faulted or the task vanished. */
-int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result);
 /* The same, never through the scratch gadget (for unmapping scratch itself). */
 long proc_inject_syscall_plain(struct task *t, long nr, const long args[6]);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
@@ -194,6 +193,8 @@ size_t bp_plant_module(struct task *t, struct module *m);
 /* Plants the entry breakpoint of function f of module m at impl instead of f's own address
  * (an IFUNC: the resolver's choice). */
 void bp_plant_at(struct task *t, struct module *m, const struct func *f, taddr_t impl);
+/* Plants a `resolver` breakpoint on each wanted IFUNC resolver of module m. */
+void bp_plant_resolvers(struct task *t, struct module *m);
 /* Forgets every breakpoint in [lo, hi) without touching memory (it is gone: dlclose). */
 void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
 /* Makes (or finds) a planted breakpoint at addr; NULL if its instruction cannot be stepped over. */
@@ -285,9 +286,11 @@ void task_new_proc(struct task *t);
 void modules_load_exe(struct task *t);
 /* Compares the loader's list of libraries with ours: loads new ones, forgets unloaded ones. */
 void modules_sync(struct task *t);
-/* Resolves the IFUNCs of the modules loaded since the last call (run their resolvers in the
- * program, now that the loader has relocated them) and plants their implementations. */
-void modules_resolve_ifuncs(struct task *t);
+/* The loader's IFUNC resolutions: at a resolver's entry (a stop at a `resolver` breakpoint),
+ * notes where it returns; at that return, plants the entry breakpoint on the implementation it
+ * chose (rax). Resolvers only ever run when the loader runs them. */
+void modules_resolver_entered(struct task *t, taddr_t resolver, taddr_t rsp);
+void modules_resolver_returned(struct task *t, const struct user_regs_struct *r);
 /* The module whose text holds addr, or NULL. */
 struct module *modules_find(struct proc *p, taddr_t addr);
 /* Copies parent's modules into child (fork: same mappings). */

@@ -209,17 +209,17 @@ static void on_trap(struct task *t, const struct stop *s)
 		return;
 	}
 	sigtrap_trap_seen(t);
-	/* A call that starts here starts after our own work at this stop (loading a library,
-	 * resolving IFUNCs), so that its duration does not include it. */
+	/* A call that starts here starts after our own work at this stop (loading a library), so
+	 * that its duration does not include it. */
 	uint64_t start = s->ts;
 	if (bp->planted && bp->hook) {
 		modules_sync(t);   /* may add breakpoints, never removes this one */
 		start = util_now_ns();
 	}
-	if (p->ifunc_pending && p->nmods && r.rip - 1 >= p->mods[0]->text.lo && r.rip - 1 < p->mods[0]->text.hi) {
-		modules_resolve_ifuncs(t);   /* back in the executable: the loader has relocated */
-		start = util_now_ns();
-	}
+	if (t->resolver)
+		modules_resolver_returned(t, &r);
+	if (bp->planted && bp->resolver)
+		modules_resolver_entered(t, bp->addr, r.rsp);   /* the loader is resolving an IFUNC */
 	if (bp->planted && t->role == ROLE_TRACED) {
 		uint64_t ret = 0;
 		bool have_ret = false, report = bp->entry;

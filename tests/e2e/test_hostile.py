@@ -220,3 +220,26 @@ def test_slow_symbol_reading_shows_a_status_line_that_goes(tmp_path):
             time.sleep(0.1)
         screen = term.screen()
         assert "END" in screen and "reading symbols" not in screen, screen
+
+
+def test_ifunc_resolver_runs_only_when_the_loader_runs_it(tmp_path):
+    # libifn's resolver counts its runs and never returns if run before main allows it: fntrace
+    # used to call it at the entry point (and hang there, deaf to SIGTERM). Now the loader's own
+    # call, at the program's first call of ifn (lazy binding), tells where the entry goes.
+    r = subprocess.run([FNTRACE, "--flat", "-o", str(tmp_path / "t"), "-i", "ifn", "-i", "main",
+                        os.path.join(PROGS, "libcalls", "ifunc")], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == "ifn 2 3, resolver runs 1\n", r
+    assert (tmp_path / "t").read_text().splitlines() == ["main();", "ifn();", "ifn();"]
+
+
+def test_ifunc_resolved_before_an_attach_is_read_from_the_got(tmp_path):
+    # glibc's strlen was resolved by the loader long before -p: the GOT slot it filled says which
+    # implementation the program calls, and no resolver is run.
+    p = start()
+    f = attach(p.pid, tmp_path / "t", "-i", "lib_api", "-i", "strlen", "--debug=step")
+    rc, out, err = work(p, 2)
+    assert rc == 0 and out == EXPECTED, (rc, out, err)
+    assert f.wait(timeout=60) == 0
+    ferr = messages(f, debug=True)
+    assert "strlen: resolved to" in ferr and "(GOT of " in ferr, ferr
+    assert (tmp_path / "t").read_text().splitlines().count("strlen();") == 5   # one per line said
