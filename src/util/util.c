@@ -9,7 +9,6 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -237,13 +236,15 @@ uint64_t util_now_ns(void)
 
 /* ---- the status line ----
  * Slow work (reading a big library's symbols) says what it is doing on the terminal once it has
- * taken a second: the line is written by a SIGALRM handler, so a single long read shows it too,
+ * taken a second: the line is written by a signal handler (a CLOCK_MONOTONIC timer's SIGRTMIN;
+ * SIGALRM belongs to the views' flushing), so a single long read shows it too,
  * and it is erased as soon as the work is done or any other message comes. */
 static bool status_enabled;
 static char status_text[256];                   /* "\rfntrace: ...\e[K", complete when len > 0 */
 static volatile sig_atomic_t status_len;
 static volatile sig_atomic_t status_shown;
 static bool status_armed;
+static timer_t status_timer;
 
 static void status_show(int sig)
 {
@@ -257,13 +258,18 @@ static void status_show(int sig)
 void util_status_enable(void)
 {
 	struct sigaction sa;
+	struct sigevent ev;
 	status_enabled = isatty(STDERR_FILENO);
 	if (!status_enabled)
 		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = status_show;
 	sa.sa_flags = SA_RESTART;   /* the work it interrupts goes on as if nothing happened */
-	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGRTMIN, &sa, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGRTMIN;
+	status_enabled = timer_create(CLOCK_MONOTONIC, &ev, &status_timer) == 0;
 }
 
 void util_status(const char *fmt, ...)
@@ -279,10 +285,10 @@ void util_status(const char *fmt, ...)
 	struct winsize ws;
 	size_t width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
 	size_t room = width - 1 < sizeof(status_text) - 16 ? width - 1 : sizeof(status_text) - 16;
-	sigset_t alrm, old;
-	sigemptyset(&alrm);
-	sigaddset(&alrm, SIGALRM);
-	sigprocmask(SIG_BLOCK, &alrm, &old);
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, &old);
 	/* One terminal row: a line that wrapped could not be taken back with a carriage return. */
 	int n = snprintf(status_text, sizeof(status_text), "\r%s: %.*s", util_progname,
 			 (int)(room > strlen(util_progname) + 2 ? room - strlen(util_progname) - 2 : 0), shown);
@@ -294,8 +300,8 @@ void util_status(const char *fmt, ...)
 	if (status_shown)
 		status_show(0);
 	else if (!status_armed) {
-		struct itimerval it = { { 0, 0 }, { 1, 0 } };
-		setitimer(ITIMER_REAL, &it, NULL);
+		struct itimerspec it = { { 0, 0 }, { 1, 0 } };
+		timer_settime(status_timer, 0, &it, NULL);
 		status_armed = true;
 	}
 }
@@ -304,8 +310,8 @@ void util_status_clear(void)
 {
 	if (!status_enabled || !status_armed)
 		return;
-	struct itimerval off = { { 0, 0 }, { 0, 0 } };
-	setitimer(ITIMER_REAL, &off, NULL);
+	struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+	timer_settime(status_timer, 0, &off, NULL);
 	status_armed = false;
 	status_len = 0;
 	if (status_shown && write(STDERR_FILENO, "\r\033[K", 4) < 0)
