@@ -10,7 +10,7 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # One test per module; each links only the objects of the module it tests (and util). What those
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
-UNIT_TESTS := insn scan symtab symcache callstack view_common stacks funcs addrmap tracefile
+UNIT_TESTS := insn scan symtab symcache callstack view_common stacks funcs addrmap tracefile seccomp
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
@@ -22,6 +22,7 @@ unit_objs_view_common := build/src/view/common.o build/src/rec/names.o build/src
 unit_objs_stacks     := build/src/view/stacks.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/addrmap.o \
 			build/src/util/util.o
 unit_objs_funcs      := build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
+unit_objs_seccomp    := build/src/trace/seccomp.o build/src/util/util.o
 unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
 unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/glob.o \
 			build/src/util/addrmap.o build/src/util/util.o
@@ -67,9 +68,9 @@ clean: clean-unit
 
 .PHONY: unit check-unit clean-unit
 
-# The tests of the parsers of untrusted input (ELF files, trace files) run once more, built with
+# The tests of the parsers of untrusted input (ELF files, trace files, seccomp filters) run once more, built with
 # ASan and UBSan: undefined behaviour on a malformed file is a bug even where it shows no symptom.
-SAN_TESTS := symtab tracefile stacks
+SAN_TESTS := symtab tracefile stacks seccomp
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_DIR := $(UNIT_DIR)/san
 SAN_BINS := $(SAN_TESTS:%=$(SAN_DIR)/test_%)
