@@ -142,14 +142,9 @@ void trace_launch_check(const char *path)
  * flags; 0 if it cannot be read. */
 static char proc_state(pid_t pid, unsigned long *flags)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "re");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = 0;
-	const char *end = strrchr(buf, ')');
+	char buf[1024];
+	proc_file(buf, sizeof(buf), "/proc/%d/stat", pid);
+	const char *end = strrchr(buf, ')');   /* the command name may hold anything */
 	char state = 0;
 	*flags = 0;
 	/* state ppid pgrp session tty_nr tpgid flags */
@@ -337,10 +332,8 @@ static void note_stop(struct dstate *d, const struct stop *s)
 /* Whether tid sits in a ptrace stop ("t" in /proc/TID/stat). */
 static bool in_trace_stop(pid_t tid)
 {
-	char buf[512];
-	proc_file(buf, sizeof(buf), "/proc/%d/stat", tid);
-	const char *end = strrchr(buf, ')');   /* the command name may hold anything */
-	return end && end[1] == ' ' && end[2] == 't';
+	unsigned long flags;
+	return proc_state(tid, &flags) == 't';
 }
 
 /* Waits until every task has stopped, keeping what each stop says. A task already held in a
