@@ -327,6 +327,21 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 	}
 }
 
+/* Sets r up to run system call nr with args from the syscall instruction at at; orig_rax -1,
+ * so that no syscall restart logic applies to it. */
+static void syscall_regs(struct user_regs_struct *r, taddr_t at, long nr, const long args[6])
+{
+	r->rip = at;
+	r->rax = (uint64_t)nr;
+	r->orig_rax = (uint64_t)-1;
+	r->rdi = (uint64_t)args[0];
+	r->rsi = (uint64_t)args[1];
+	r->rdx = (uint64_t)args[2];
+	r->r10 = (uint64_t)args[3];
+	r->r8 = (uint64_t)args[4];
+	r->r9 = (uint64_t)args[5];
+}
+
 /* Why the last injection was not run (seccomp), for the one warning about it. */
 static char refused_why[256];
 
@@ -364,15 +379,7 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 	} else {
 		done = at + 3;   /* the gadget: syscall; int3 */
 	}
-	r.rip = at;
-	r.rax = (uint64_t)nr;
-	r.orig_rax = (uint64_t)-1;
-	r.rdi = (uint64_t)args[0];
-	r.rsi = (uint64_t)args[1];
-	r.rdx = (uint64_t)args[2];
-	r.r10 = (uint64_t)args[3];
-	r.r8 = (uint64_t)args[4];
-	r.r9 = (uint64_t)args[5];
+	syscall_regs(&r, at, nr, args);
 	long ret = run_until(t, &r, done, &rax);
 	if (done == at + sizeof(code))
 		proc_write(p, at, orig, sizeof(orig));   /* even if the task is gone: others may not be */
@@ -450,15 +457,7 @@ static int quiet_syscall(struct task *t, long nr, const long args[6], void *mem,
 	}
 	int ret = -1;
 	r = saved;
-	r.rip = at;
-	r.rax = (uint64_t)nr;
-	r.orig_rax = (uint64_t)-1;
-	r.rdi = (uint64_t)a[0];
-	r.rsi = (uint64_t)a[1];
-	r.rdx = (uint64_t)a[2];
-	r.r10 = (uint64_t)a[3];
-	r.r8 = (uint64_t)a[4];
-	r.r9 = (uint64_t)a[5];
+	syscall_regs(&r, at, nr, a);
 	if ((!len || proc_write(p, buf, mem, len) == 0) && run_syscall(t, &r, sig, &rax) == 0)
 		ret = 0;
 	if (wrote)
