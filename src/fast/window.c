@@ -84,14 +84,14 @@ struct dec {
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 };
 
-/* Reads the table of int32 offsets from base at base (gcc and clang, PIC): every entry whose
+/* Reads the table of int32 offsets from base at table (gcc and clang, PIC): every entry whose
  * target is code. Reading past the table's end only adds targets, which is safe; stopping
  * before it is not, so it stops only where an entry cannot be one. */
-static size_t read_rel_table(struct build *b, taddr_t base)
+static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base)
 {
 	size_t n = 0;
 	for (; n < TABLE_MAX; n++) {
-		const uint8_t *p = fast_image_bytes(b->m->im, base + 4 * n, 4);
+		const uint8_t *p = fast_image_bytes(b->m->im, table + 4 * n, 4);
 		int32_t e;
 		if (!p)
 			break;
@@ -120,48 +120,82 @@ static size_t read_abs_table(struct build *b, taddr_t base)
 	return n;
 }
 
-static bool is_reg(const ZydisDecodedOperand *op, ZydisRegister r)
+#define LOOKBACK 16   /* instructions searched back for what put a value in a register */
+
+/* The index of the last instruction before d[k] that writes r, looking back in straight-line
+ * code; -1 if none is found. Whether a branch target falls between it and the jump is checked
+ * once every target is known (see fast_map_build). */
+static long last_write(const struct dec *d, size_t k, ZydisRegister r)
 {
-	return op->type == ZYDIS_OPERAND_TYPE_REGISTER && reg64(op->reg.value) == r && r != ZYDIS_REGISTER_NONE;
+	for (size_t i = k; i-- > 0 && i + LOOKBACK > k;) {
+		if (d[i].zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR || d[i].zi.meta.category == ZYDIS_CATEGORY_RET)
+			return -1;
+		if (writes(&d[i].zi, d[i].ops, r))
+			return (long)i;
+	}
+	return -1;
 }
 
-/* An indirect jmp at d[k] through a register: the PIC jump-table pattern
- *   lea T(%rip),B ... movslq (B,I,4),X ; add B,X (or add X,B) ; jmp *X (or *B)
- * with B not written between the lea and the jmp. Returns the table's base T, or 0. The lea is
- * looked for among the 8 instructions before; whether a branch target falls between the lea
- * and the jmp is checked once every target is known (see check_tables). */
-static taddr_t pic_table(const struct dec *d, size_t k, taddr_t *lea_at)
+/* The address d[i] (a lea of a rip-relative address) puts in its register, or 0. */
+static taddr_t lea_value(const struct dec *d, long i)
 {
-	if (k < 3)
+	ZyanU64 t;
+	if (i < 0 || d[i].zi.mnemonic != ZYDIS_MNEMONIC_LEA || d[i].ops[1].mem.base != ZYDIS_REGISTER_RIP ||
+	    d[i].ops[1].mem.index != ZYDIS_REGISTER_NONE ||
+	    ZYAN_FAILED(ZydisCalcAbsoluteAddress(&d[i].zi, &d[i].ops[1], d[i].addr, &t)))
 		return 0;
-	ZydisRegister j = reg64(d[k].ops[0].reg.value);
-	const struct dec *add = &d[k - 1], *ld = &d[k - 2];
-	if (add->zi.mnemonic != ZYDIS_MNEMONIC_ADD || ld->zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD ||
-	    ld->ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || ld->ops[1].mem.scale != 4 ||
-	    (ld->ops[1].mem.disp.has_displacement && ld->ops[1].mem.disp.value))
-		return 0;
-	ZydisRegister base = reg64(ld->ops[1].mem.base), x = reg64(ld->ops[0].reg.value);
-	if (base == ZYDIS_REGISTER_NONE || x == ZYDIS_REGISTER_NONE || base == x)
-		return 0;
-	bool fwd = is_reg(&add->ops[0], x) && is_reg(&add->ops[1], base) && j == x;
-	bool rev = is_reg(&add->ops[0], base) && is_reg(&add->ops[1], x) && j == base;
-	if (!fwd && !rev)
-		return 0;
-	for (size_t i = k - 2; i-- > 0 && i + 10 > k;) {
-		const struct dec *l = &d[i];
-		if (l->zi.mnemonic == ZYDIS_MNEMONIC_LEA && is_reg(&l->ops[0], base) &&
-		    l->ops[1].mem.base == ZYDIS_REGISTER_RIP && l->ops[1].mem.index == ZYDIS_REGISTER_NONE) {
-			ZyanU64 t;
-			if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&l->zi, &l->ops[1], l->addr, &t)))
-				return 0;
-			*lea_at = l->addr;
-			return t;
-		}
-		if (writes(&l->zi, l->ops, base) || l->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
-		    l->zi.meta.category == ZYDIS_CATEGORY_RET)
-			return 0;
+	return t;
+}
+
+/* How the register of an indirect jmp got its value. */
+struct jsrc {
+	taddr_t table, base;   /* a table of int32 at table, relative to base */
+	long first;            /* the earliest instruction the decoding rests on */
+	bool pointer;          /* loaded from memory: a code address the map has from data */
+};
+
+/* The two addends of J = P + Q: one an int32 loaded from a table, movslq (B,I,4), the other a
+ * lea'd base; B itself lea'd. The PIC jump tables of gcc and clang, and glibc's assembly. */
+static bool table_sum(const struct dec *d, long at, ZydisRegister p, ZydisRegister q, struct jsrc *js)
+{
+	for (int swap = 0; swap < 2; swap++) {
+		ZydisRegister e = swap ? q : p, b = swap ? p : q;
+		long le = last_write(d, (size_t)at, e), lb = last_write(d, (size_t)at, b);
+		if (le < 0 || lb < 0 || d[le].zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD ||
+		    d[le].ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || d[le].ops[1].mem.scale != 4 ||
+		    d[le].ops[1].mem.disp.value || d[le].zi.operand_width != 64)
+			continue;
+		js->base = lea_value(d, lb);
+		long lt = last_write(d, (size_t)le, reg64(d[le].ops[1].mem.base));
+		js->table = lea_value(d, lt);
+		if (!js->base || !js->table)
+			continue;
+		js->first = lt < lb ? lt : lb;
+		return true;
 	}
-	return 0;
+	return false;
+}
+
+/* Where the register j of the indirect jmp at d[k] came from; false if unknown. */
+static bool jump_source(const struct dec *d, size_t k, ZydisRegister j, struct jsrc *js)
+{
+	memset(js, 0, sizeof(*js));
+	long w = last_write(d, k, j);
+	if (w < 0)
+		return false;
+	const struct dec *c = &d[w];
+	if (c->zi.mnemonic == ZYDIS_MNEMONIC_POP ||
+	    (c->zi.mnemonic == ZYDIS_MNEMONIC_MOV && c->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY)) {
+		js->pointer = true;
+		return true;
+	}
+	if (c->zi.mnemonic == ZYDIS_MNEMONIC_ADD && c->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    c->zi.operand_width == 64)
+		return table_sum(d, w, j, reg64(c->ops[1].reg.value), js);
+	if (c->zi.mnemonic == ZYDIS_MNEMONIC_LEA && c->ops[1].mem.scale == 1 && !c->ops[1].mem.disp.value &&
+	    c->ops[1].mem.base != ZYDIS_REGISTER_RIP && c->ops[1].mem.index != ZYDIS_REGISTER_NONE)
+		return table_sum(d, w, reg64(c->ops[1].mem.base), reg64(c->ops[1].mem.index), js);
+	return false;
 }
 
 /* A recognised jump table's decoding rests on straight-line code from lea to jmp. */
@@ -216,14 +250,20 @@ static taddr_t decode_func(struct build *b, taddr_t lo, taddr_t hi, struct table
 		if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP &&
 		    op->mem.index == ZYDIS_REGISTER_NONE)
 			continue;
-		taddr_t lea_at = 0, base = 0;
+		taddr_t lea_at = 0;
 		size_t got = 0;
+		struct jsrc js;
 		if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
 		    op->mem.index != ZYDIS_REGISTER_NONE && op->mem.scale == 8 && op->size == 64) {
 			got = read_abs_table(b, (taddr_t)op->mem.disp.value);
 			lea_at = c->addr;
-		} else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && (base = pic_table(d, n - 1, &lea_at))) {
-			got = read_rel_table(b, base);
+		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			continue;   /* jmp *off(%reg): a pointer in memory, which the map has from data */
+		} else if (jump_source(d, n - 1, reg64(op->reg.value), &js)) {
+			if (js.pointer)
+				continue;
+			got = read_rel_table(b, js.table, js.base);
+			lea_at = d[js.first].addr;
 		}
 		if (!got) {
 			unresolved = true;

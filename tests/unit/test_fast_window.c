@@ -79,6 +79,8 @@ static void hazards(const char *name)
 	EXPECT(f, "hz_table", 6, FAST_TARGET);
 	EXPECT(f, "hz_table_twin", 6, FAST_OK);
 	EXPECT(f, "hz_unresolved", 6, FAST_UNSURE);
+	EXPECT(f, "hz_pointer", 6, FAST_OK);
+	EXPECT(f, "hz_table_lea", 6, FAST_TARGET);
 	EXPECT(f, "hz_lea", 13, FAST_TARGET);
 	EXPECT(f, "hz_dataptr", 6, FAST_TARGET);
 	EXPECT(f, "hz_eh", 6, FAST_TARGET);
@@ -89,7 +91,7 @@ static void hazards(const char *name)
 	assert_int_equal(w.insn[w.n - 1].target, sym(f, "hz_ret"));
 	EXPECT(f, "hz_stack_call", 6, FAST_STACK_CALL);
 
-	assert_true(f->m.ntables >= 2);
+	assert_true(f->m.ntables >= 3);
 	assert_true(f->m.npads >= 1);
 	assert_true(f->m.nunresolved >= 1);
 	fix_close(f);
