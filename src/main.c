@@ -75,6 +75,7 @@ int main(int argc, char **argv)
 	trace_opts.libcalls = !o.no_libcalls;
 	trace_opts.demangle = !o.no_demangle;
 	debuginfo_set_path(o.debuginfo_path);
+	trace_opts.fast = o.fast && !o.no_fast && !o.npids;
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

@@ -5,11 +5,11 @@
 
 #include <string.h>
 
-#define SITES_MUL 0x61c88647u   /* an odd 31-bit multiplier (imul takes a sign-extended imm32) */
+#define SITES_MUL 0x9e3779b97f4a7c15ull   /* 2^64 / golden ratio: Fibonacci hashing */
 
 uint64_t fast_sites_slot(taddr_t ret, unsigned bits)
 {
-	return (ret * (uint64_t)SITES_MUL) >> (64 - bits);
+	return ((ret * SITES_MUL) >> (64 - bits)) & ~(uint64_t)1;
 }
 
 /* The code being written, at runtime address at. */
@@ -100,15 +100,16 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		if (!have_ret)
 			EMIT(&c, LOAD_RET);
 		have_ret = true;
-		EMIT(&c, 0x48, 0x69, 0xd0);                   /* imul $MUL,%rax,%rdx */
-		emit32(&c, SITES_MUL);
+		EMIT(&c, 0x48, 0xba);                         /* movabs $MUL,%rdx */
+		emit64(&c, SITES_MUL);
+		EMIT(&c, 0x48, 0x0f, 0xaf, 0xd0);             /* imul %rax,%rdx */
 		EMIT(&c, 0x48, 0xc1, 0xea, (uint8_t)(64 - cfg->sites_bits));   /* shr $(64-bits),%rdx */
-		EMIT(&c, 0x48, 0x8d, 0x0d);                   /* lea sites(%rip),%rcx */
-		int64_t d = (int64_t)(cfg->sites - (cfg->at + c.n + 4));
-		if (d != (int32_t)d)
-			return false;
-		emit32(&c, (uint32_t)(int32_t)d);
+		EMIT(&c, 0x48, 0xb9);                         /* movabs $sites,%rcx */
+		emit64(&c, cfg->sites);
+		EMIT(&c, 0x48, 0x83, 0xe2, 0xfe);             /* and $-2,%rdx: a bucket of two */
 		EMIT(&c, 0x48, 0x39, 0x04, 0xd1);             /* cmp %rax,(%rcx,%rdx,8) */
+		EMIT(&c, 0x74, 0x08);                         /* je +8: past the second check and the int3 */
+		EMIT(&c, 0x48, 0x39, 0x44, 0xd1, 0x08);       /* cmp %rax,8(%rcx,%rdx,8) */
 		EMIT(&c, 0x74, 0x01);                         /* je +1 */
 		info->miss_trap = (uint16_t)c.n;
 		EMIT(&c, 0xcc);                               /* int3: a return site to plant */

@@ -26,7 +26,7 @@ struct fast_tramp_cfg {
 	taddr_t at;               /* runtime address of the trampoline */
 	/* FAST_TRAMP_ENTRY only: */
 	taddr_t sites;            /* runtime address of the table of known return sites (taddr_t
-				   * [1 << sites_bits], within 2 GiB of at), or 0: no check */
+				   * [1 << sites_bits], buckets of two), or 0: no check */
 	unsigned sites_bits;
 	taddr_t from_lo, from_hi; /* record only calls whose return address is in [lo, hi); 0, 0:
 				   * every call */
@@ -49,7 +49,8 @@ struct fast_tramp_info {
 bool fast_tramp_build(const struct fast_tramp_cfg *c, const struct fast_window *w, taddr_t from, uint8_t *out,
 		      struct fast_tramp_info *info);
 
-/* The slot of a return address in the table of known sites. */
+/* The first slot of the bucket of two where a return address goes in the table of known sites
+ * (it may take either). */
 uint64_t fast_sites_slot(taddr_t ret, unsigned bits);
 
 /* The 5 bytes that replace the window: jmp rel32 from from to the trampoline at to. Returns

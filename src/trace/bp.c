@@ -185,7 +185,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 			if (!m->exe && !m->traced && !f->exported)
 				continue;
 			const char *name = shown_name(m, f);
-			if (!name)
+			if (!name || fast_plant_entry(t, m, f, name))
 				continue;
 			struct bp *bp = addrmap_get(&p->bps, a);
 			if (!bp) {
@@ -254,6 +254,8 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 {
 	struct proc *p = t->p;
 	struct bp *bp = addrmap_get(&p->bps, addr);
+	if (!bp && fast_owns(p, addr))
+		return NULL;   /* a trampoline's jmp is there already */
 	if (bp) {
 		if (!bp->planted && bp->insn.kind != INSN_BAD) {
 			uint8_t cc = BP_INSN;
@@ -291,10 +293,12 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 void bp_ensure_retsite(struct task *t, taddr_t addr)
 {
 	struct bp *bp = addrmap_get(&t->p->bps, addr);
-	if (bp && bp->retsite)
+	if ((bp && bp->retsite) || fast_owns(t->p, addr))
 		return;
-	if ((bp = bp_at(t, addr)))
+	if ((bp = bp_at(t, addr))) {
 		bp->retsite = true;
+		fast_note_site(t->p, addr);
+	}
 }
 
 struct forget {
@@ -355,6 +359,7 @@ static void restore_one(taddr_t key, void *val, void *arg)
 void bp_restore_all(struct proc *p, struct proc *in)
 {
 	addrmap_each(&p->bps, restore_one, in);
+	fast_restore_all(p, in);
 }
 
 void bp_restore_in_child(struct proc *p, pid_t child)

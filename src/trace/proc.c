@@ -50,6 +50,7 @@ int proc_read(struct proc *p, taddr_t addr, void *buf, size_t len)
 			if (bp && bp->planted)
 				((uint8_t *)buf)[i] = bp->orig;
 		}
+	fast_hide(p, addr, buf, len);
 	return 0;
 }
 
@@ -319,9 +320,7 @@ static taddr_t dist(taddr_t a, taddr_t b)
 	return a > b ? a - b : b - a;
 }
 
-/* Maps a new scratch region that a slot near `near` can reach: at the top of the closest gap in
- * the address space, so it never sits right above a mapping (where brk would grow). */
-static struct scratch *map_scratch(struct task *t, taddr_t near)
+taddr_t proc_map_near(struct task *t, taddr_t near, size_t size, int prot)
 {
 	struct proc *p = t->p;
 	size_t n;
@@ -332,27 +331,37 @@ static struct scratch *map_scratch(struct task *t, taddr_t near)
 		taddr_t lo = prev_hi, hi = i < n ? m[i].lo : 0x7ffffffff000ull;
 		if (i < n)
 			prev_hi = m[i].hi > prev_hi ? m[i].hi : prev_hi;
-		if (hi <= lo || hi - lo < SCRATCH_SIZE + 0x10000)
+		if (hi <= lo || hi - lo < size + 0x10000)
 			continue;
-		taddr_t cand = hi - SCRATCH_SIZE - 0x1000;   /* leave a guard page below the next mapping */
-		if (dist(cand, near) + SCRATCH_SIZE < REACH && (!best || dist(cand, near) < dist(best, near)))
+		taddr_t cand = hi - size - 0x1000;   /* leave a guard page below the next mapping */
+		if ((!near || dist(cand, near) + size < REACH) && (!best || dist(cand, near) < dist(best, near)))
 			best = cand;
 	}
 	free(m);
 	if (!best)
-		return NULL;
-	const long args[6] = { (long)best, SCRATCH_SIZE, PROT_READ | PROT_EXEC,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
+		return 0;
+	const long args[6] = { (long)best, (long)size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
 	long ret = proc_inject_syscall(t, SYS_mmap, args);
 	if (ret < 0 && ret > -4096) {
 		errno = (int)-ret;
-		warn_errno("cannot map scratch memory in pid %d", p->pid);
-		return NULL;
+		warn_errno("cannot map memory in pid %d", p->pid);
+		return 0;
 	}
 	if ((taddr_t)ret != best) {
-		warn_msg("scratch memory in pid %d landed at %#lx, not %#" PRIx64, p->pid, ret, best);
-		return NULL;
+		warn_msg("memory mapped in pid %d landed at %#lx, not %#" PRIx64, p->pid, ret, best);
+		return 0;
 	}
+	return best;
+}
+
+/* Maps a new scratch region that a slot near `near` can reach: at the top of the closest gap in
+ * the address space, so it never sits right above a mapping (where brk would grow). */
+static struct scratch *map_scratch(struct task *t, taddr_t near)
+{
+	struct proc *p = t->p;
+	taddr_t best = proc_map_near(t, near, SCRATCH_SIZE, PROT_READ | PROT_EXEC);
+	if (!best)
+		return NULL;
 	p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
 	struct scratch *s = &p->scr[p->nscr++];
 	*s = (struct scratch){ best, SCRATCH_SIZE, 0 };

@@ -21,6 +21,7 @@ struct trace_opts {
 	char **libs;                 /* -l globs: libraries whose every function is traced */
 	bool libcalls;               /* show calls from the executable into libraries */
 	bool demangle;               /* C++ and Rust names as people write them */
+	bool fast;                   /* in-process trampolines where they apply (src/trace/fast.c) */
 };
 extern struct trace_opts trace_opts;
 
@@ -76,6 +77,7 @@ struct proc {
 	size_t nscr;
 	struct range *xmaps;         /* executable mappings, as last read from /proc/PID/maps */
 	size_t nxmaps;
+	struct fast_proc *fast;      /* the fast path's patches and blocks (fast.c), or NULL */
 	taddr_t inject_at;           /* where code is run before there is scratch: the program's
 				      * entry point, which no thread runs again; 0: a task's pc */
 	int ntasks;
@@ -115,6 +117,9 @@ long proc_inject_syscall(struct task *t, long nr, const long args[6]);
 int proc_inject_call(struct task *t, taddr_t fn, long arg0, long arg1, uint64_t *result);
 /* The same, never through the scratch gadget (for unmapping scratch itself). */
 long proc_inject_syscall_plain(struct task *t, long nr, const long args[6]);
+/* Maps size bytes (prot) at the top of the free gap closest to near, within 2 GiB of it (near
+ * 0: anywhere). Returns the address, or 0 after saying why. */
+taddr_t proc_map_near(struct task *t, taddr_t near, size_t size, int prot);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
  * (mapping new scratch if needed), or 0 if none could be had. */
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
@@ -189,10 +194,42 @@ struct module *modules_find(struct proc *p, taddr_t addr);
 void modules_copy(struct proc *child, const struct proc *parent);
 void modules_free(struct proc *p);
 
+/* fast.c: the fast path's side in the program (see src/fast/ for its pure pieces). */
+struct stop;
+/* Patches f's entry (of module m, shown as name) with a jmp to a trampoline. Returns false if it
+ * stays on int3 (then bp_plant_module plants it). */
+bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, const char *name);
+/* After a module's entries: patches its return sites, says what went where (--debug=fast). */
+void fast_module_done(struct task *t, struct module *m);
+/* Drains t's records before its stop s is handled; returns true if s was the fast path's own
+ * (a trampoline's trap or fault), handled and resumed. */
+bool fast_on_stop(struct task *t, const struct stop *s);
+/* Puts the program's bytes back where buf, a copy of [addr, addr+len), holds our jmps. */
+void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len);
+/* Whether addr is a window's start or one of our jmp's bytes. */
+bool fast_owns(struct proc *p, taddr_t addr);
+/* A return site with an int3: trampolines need not trap for it. */
+void fast_note_site(struct proc *p, taddr_t addr);
+/* Writes the program's bytes back over our jmps in the memory of in (p, or a forked copy). */
+void fast_restore_all(struct proc *p, struct proc *in);
+/* Detach: t's records drained, t out of any trampoline; then, per process, the TLS slots
+ * cleared (the regions go with the scratch). */
+void fast_detach_task(struct task *t);
+void fast_detach_proc(struct proc *p);
+/* A followed fork: child's state is a copy of parent's, its thread child_tid that of parent_tid. */
+void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t child_tid);
+/* A vfork's parent t stopped at the event (done false) or going on (done true). */
+void fast_vfork(struct task *t, bool done);
+void fast_free(struct proc *p);
+
 /* tracer.c */
 /* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is
  * gone or fntrace is told to stop. Returns the wait status of the program (0 after a detach). */
 int trace_run(char **argv, const char *path, const int *pids, int npids);
+/* Reports, at ts, a call of bp's function (an entry) in t entered with rsp = sp, whose return
+ * address is ret if have_ret, unless the rules for library calls say it is none; plants its
+ * return site. The breakpoints and the fast path's records both come here. */
+void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts);
 /* Loads the image a task's proc runs and plants its breakpoints. */
 void trace_load_image(struct task *t);
 
