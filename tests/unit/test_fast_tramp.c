@@ -59,7 +59,8 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 	greg_t *g = uc->uc_mcontext.gregs;
 	assert_int_equal((uint64_t)g[REG_RIP] - 1, expect_miss);
 	uint64_t ret = *(uint64_t *)g[REG_RSP];
-	sites[fast_sites_slot(ret, SITES_BITS)] = ret;
+	uint64_t k = fast_sites_slot(ret, SITES_BITS);
+	sites[k + (sites[k] != 0)] = ret;
 	miss_traps++;
 }
 
