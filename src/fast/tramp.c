@@ -82,6 +82,14 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_block, spill[0]));   /* mov %rax,8(%rcx) */
 	EMIT(&c, 0x48, 0x89, 0x51, offsetof(struct fast_block, spill[1]));   /* mov %rdx,16(%rcx) */
 
+	/* The checks below change flags: they are kept in the spill (lahf, seto: no pushf, which
+	 * costs ten times more), for code that passes flags across a call, as no ABI does. */
+	bool checks = entry && (cfg->from_lo || cfg->from_hi || cfg->sites);
+	if (checks) {
+		EMIT(&c, 0x9f);                                                       /* lahf */
+		EMIT(&c, 0x0f, 0x90, 0xc0);                                           /* seto %al */
+		EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_block, spill[2]));   /* mov %rax,24(%rcx) */
+	}
 	if (entry && (cfg->from_lo || cfg->from_hi)) {
 		EMIT(&c, LOAD_RET);
 		have_ret = true;
@@ -139,6 +147,11 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	EMIT(&c, 0x48, 0x89, 0x01);                           /* mov %rax,(%rcx): the record is in */
 	for (unsigned i = 0; i < nskip; i++)
 		land(&c, skip[i]);
+	if (checks) {
+		EMIT(&c, 0x48, 0x8b, 0x41, offsetof(struct fast_block, spill[2]));   /* mov 24(%rcx),%rax */
+		EMIT(&c, 0x04, 0x7f);                         /* add $0x7f,%al: OF back */
+		EMIT(&c, 0x9e);                               /* sahf: SF ZF AF PF CF back */
+	}
 	EMIT(&c, 0x48, 0x8b, 0x41, offsetof(struct fast_block, spill[0]));   /* mov 8(%rcx),%rax */
 	EMIT(&c, 0x48, 0x8b, 0x51, offsetof(struct fast_block, spill[1]));   /* mov 16(%rcx),%rdx */
 	EMIT(&c, TLS_RCX_LOAD);

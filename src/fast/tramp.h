@@ -2,10 +2,10 @@
  * instructions and jump back.
  *
  * The record is written with rax, rdx and rcx only, saved in the thread's block and its TLS
- * spill word, so it needs no stack; it makes no call and no system call. Only the entry
- * trampolines' filters (a library function called from its own library is not reported; a
- * return address that no site covers traps once) change flags, which the ABI leaves undefined
- * at a function's entry. A return-site trampoline changes nothing but memory it owns. */
+ * spill word, so it needs no stack; it makes no call and no system call, and leaves every
+ * register and flag as it found them (the entry trampolines' filters, which compare, keep the
+ * flags with lahf and seto: a library function called from its own library is not reported; a
+ * return address that no site covers traps once). */
 #ifndef FNTRACE_FAST_TRAMP_H
 #define FNTRACE_FAST_TRAMP_H
 

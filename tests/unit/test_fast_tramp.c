@@ -17,6 +17,7 @@
 #include "fast/tramp.h"
 #include "fast/window.h"
 
+extern char ff_cf_caller[], ff_cf_entry[];
 extern char ff_add[], ff_leaf[], ff_caller[], ff_flags[], ff_jcc[], ff_riprel[], ff_calls[], ff_leaf3[];
 extern uint64_t ff_seen_ret;
 
@@ -57,7 +58,8 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
-	assert_int_equal((uint64_t)g[REG_RIP] - 1, expect_miss);
+	if (expect_miss)
+		assert_int_equal((uint64_t)g[REG_RIP] - 1, expect_miss);
 	uint64_t ret = *(uint64_t *)g[REG_RSP];
 	uint64_t k = fast_sites_slot(ret, SITES_BITS);
 	sites[k + (sites[k] != 0)] = ret;
@@ -241,6 +243,21 @@ static void test_filter(void **state)
 	assert_int_equal(recs()[1].id, 10);
 }
 
+static void test_entry_keeps_flags(void **state)
+{
+	(void)state;
+	/* both filters on, both compare: CF (and the rest) must come back */
+	patch((taddr_t)ff_cf_entry, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 11,
+		.sites = (taddr_t)sites, .sites_bits = SITES_BITS,
+		.from_lo = (taddr_t)ff_cf_caller, .from_hi = (taddr_t)ff_cf_caller + 16 });
+	reset_block();
+	miss_traps = 0;
+	expect_miss = 0;   /* the trap handler's check is off: any miss here is for ff_cf_caller */
+	assert_int_equal(call(ff_cf_caller, 0, 0), 1);
+	assert_int_equal(call(ff_cf_caller, 0, 0), 1);
+	assert_int_equal(nrecs(), 2);
+}
+
 static void test_full_buffer(void **state)
 {
 	(void)state;
@@ -284,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_call_in_window),
 		cmocka_unit_test(test_unknown_site_traps_once),
 		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_entry_keeps_flags),
 		cmocka_unit_test(test_full_buffer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
