@@ -217,6 +217,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 			}
 		}
 		batch_flush(p, batch);
+		fast_overlay(p, lo, text, len);   /* the text was read before the fast path's jmps */
 		write_spans(p, lo, text, addrs, naddrs);
 		planted += naddrs;
 		free(addrs);
@@ -293,7 +294,7 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 void bp_ensure_retsite(struct task *t, taddr_t addr)
 {
 	struct bp *bp = addrmap_get(&t->p->bps, addr);
-	if ((bp && bp->retsite) || fast_owns(t->p, addr))
+	if ((bp && bp->retsite) || fast_activate_site(t->p, addr))
 		return;
 	if ((bp = bp_at(t, addr))) {
 		bp->retsite = true;

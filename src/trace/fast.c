@@ -24,7 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 
-#define REGION_SIZE (4u << 20)        /* trampolines, mapped r-x near the code they serve */
+#define REGION_SIZE (1u << 20)        /* trampolines, mapped r-x near the code they serve */
 #define BLOCK_SIZE (64u << 10)        /* one thread's records, then a guard page */
 #define GUARD_SIZE 4096u
 #define SITES_BITS 18                 /* the table of known return sites: 2 MiB */
@@ -85,6 +85,10 @@ struct patch {
 	taddr_t at, tramp;
 	struct fast_window w;        /* link-time address; its bytes are the program's */
 	struct fast_tramp_info info;
+	uint8_t jmp[FAST_JMP_LEN];   /* what replaced the window's first bytes */
+	bool active;                 /* PATCH_SITE: a reported call returns here, so its records
+				      * count, as an int3 here would since that call (the
+				      * breakpoints plant a return site when they first see it) */
 	struct bp bp;                /* PATCH_ENTRY: what an entry breakpoint there would be; never
 				      * in the proc's table, never planted */
 };
@@ -100,10 +104,19 @@ struct fthread {
 	uint64_t last_ts;            /* records are stamped no earlier than this */
 };
 
+/* Why an entry or a site stays int3: the window checker's reasons, and these. */
+enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_NREASONS };
+
+static const char *why_name(int why)
+{
+	return why == WHY_NO_MAP ? "file unreadable" : why == WHY_NO_ROOM ? "no room for a trampoline in reach" :
+	       why == WHY_TAKEN ? "a breakpoint or window there already" : fast_why_name((enum fast_why)why);
+}
+
 /* Counts for --debug=fast, per module. */
 struct fcount {
 	size_t entries, entries_int3, sites, sites_int3;
-	size_t why_entry[FAST_NWHY + 1], why_site[FAST_NWHY + 1];   /* [FAST_NWHY]: no map */
+	size_t why_entry[WHY_NREASONS], why_site[WHY_NREASONS];
 };
 
 struct fast_proc {
@@ -258,16 +271,16 @@ static void sites_put(struct proc *p, struct fast_proc *fp, taddr_t ret)
 /* Makes and writes the trampoline for a window at runtime address at of module m. Returns the
  * patch, or NULL (the reason in *why) if it cannot be had. */
 static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
-				const struct fmap *f, enum patch_kind kind, taddr_t at, enum fast_why *why)
+				const struct fmap *f, enum patch_kind kind, taddr_t at, int *why)
 {
 	struct proc *p = t->p;
 	struct patch *pa = xcalloc(1, sizeof(*pa));
-	*why = fast_window_check(&f->map, at - m->bias, &pa->w);
+	*why = (int)fast_window_check(&f->map, at - m->bias, &pa->w);
 	if (*why == FAST_OK && !window_free(p, fp, at, pa->w.len))
-		*why = FAST_FUNC_INSIDE;
+		*why = WHY_TAKEN;
 	struct region *r = *why == FAST_OK ? region_near(t, fp, at) : NULL;
 	if (*why == FAST_OK && !r)
-		*why = FAST_NO_CODE;
+		*why = WHY_NO_ROOM;
 	if (*why != FAST_OK) {
 		free(pa);
 		return NULL;
@@ -285,10 +298,10 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 		cfg.from_lo = p->mods[0]->text.lo;   /* a library call: from the executable only */
 		cfg.from_hi = p->mods[0]->text.hi;
 	}
-	uint8_t code[FAST_TRAMP_MAX], jmp[FAST_JMP_LEN];
-	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) || !fast_tramp_jump(at, pa->tramp, jmp) ||
-	    proc_write(p, pa->tramp, code, pa->info.len) || proc_write(p, at, jmp, sizeof(jmp))) {
-		*why = FAST_NO_CODE;
+	uint8_t code[FAST_TRAMP_MAX];
+	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) || !fast_tramp_jump(at, pa->tramp, pa->jmp) ||
+	    proc_write(p, pa->tramp, code, pa->info.len) || proc_write(p, at, pa->jmp, sizeof(pa->jmp))) {
+		*why = WHY_NO_ROOM;
 		free(pa);
 		return NULL;
 	}
@@ -317,13 +330,13 @@ static bool drain_point(const char *name)
 
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, const char *name)
 {
-	if (!trace_opts.fast || m->st->r_debug || drain_point(f->name))
+	if (!trace_opts.fast || (!m->exe && m->st->r_debug) || drain_point(f->name))
 		return false;   /* the loader's functions (its hook among them) stay int3 */
 	struct fast_proc *fp = fp_init(t);
 	if (!fp)
 		return false;
 	const struct fmap *fm = fmap_get(m);
-	enum fast_why why = FAST_NWHY;
+	int why = WHY_NO_MAP;
 	struct patch *pa = NULL;
 	taddr_t a = f->addr + m->bias;
 	if (fm)
@@ -331,7 +344,7 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, co
 	if (!pa) {
 		fp->count.entries_int3++;
 		fp->count.why_entry[why]++;
-		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": int3 (%s)", name, a, why == FAST_NWHY ? "no map" : fast_why_name(why));
+		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": int3 (%s)", name, a, why_name(why));
 		return false;
 	}
 	fp->count.entries++;
@@ -361,7 +374,7 @@ static void plant_sites(struct task *t, struct fast_proc *fp, struct module *m, 
 			a += zi.length;
 			if (zi.meta.category != ZYDIS_CATEGORY_CALL || a >= hi || addrmap_get(&fp->at, a + m->bias))
 				continue;
-			enum fast_why why;
+			int why;
 			if (make_patch(t, fp, m, fm, PATCH_SITE, a + m->bias, &why)) {
 				fp->count.sites++;
 			} else {
@@ -377,17 +390,15 @@ static void print_counts(const struct proc *p, const struct module *m, const str
 	char buf[1024];
 	size_t n = (size_t)snprintf(buf, sizeof(buf), "pid %d: %s: entries %zu in-process, %zu int3", p->pid, m->path,
 				    c->entries, c->entries_int3);
-	for (int k = 0; k <= FAST_NWHY && n < sizeof(buf); k++)
+	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
 		if (c->why_entry[k])
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)",
-					      k == FAST_NWHY ? "no map" : fast_why_name(k), c->why_entry[k]);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_entry[k]);
 	if (n < sizeof(buf))
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; return sites %zu in-process, %zu int3 when reached",
 				      c->sites, c->sites_int3);
-	for (int k = 0; k <= FAST_NWHY && n < sizeof(buf); k++)
+	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
 		if (c->why_site[k])
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)",
-					      k == FAST_NWHY ? "no map" : fast_why_name(k), c->why_site[k]);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_site[k]);
 	DEBUG(DBG_FAST, "%s", buf);
 }
 
@@ -489,7 +500,7 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
 		trace_entry(t, &pa->bp, rec->sp, rec->ret, true, ts);
-	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && trace_opts.returns) {
+	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
 		callstack_observe(&t->cs, rec->sp, ts);
 	}
 }
@@ -551,8 +562,11 @@ static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
 	if (!addrmap_get(&fp->at, ret)) {
 		struct module *m = modules_find(p, ret);
 		const struct fmap *fm = m && p->ntasks == 1 ? fmap_get(m) : NULL;
-		enum fast_why why;
-		if (!fm || !make_patch(t, fp, m, fm, PATCH_SITE, ret, &why))
+		int why;
+		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
+		if (pa)
+			pa->active = true;   /* the call being made is reported (else no record trapped) */
+		else
 			bp_ensure_retsite(t, ret);
 	}
 	sites_put(p, fp, ret);
@@ -681,10 +695,30 @@ void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
 	}
 }
 
+void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
+{
+	struct fast_proc *fp = fp_of(p);
+	for (size_t i = 0; fp && i < fp->n; i++) {
+		const struct patch *pa = fp->v[i];
+		for (size_t k = 0; k < FAST_JMP_LEN; k++)
+			if (pa->at + k >= addr && pa->at + k < addr + len && addrmap_get(&fp->bytes, pa->at + k))
+				buf[pa->at + k - addr] = pa->jmp[k];
+	}
+}
+
 bool fast_owns(struct proc *p, taddr_t addr)
 {
 	struct fast_proc *fp = fp_of(p);
 	return fp && (addrmap_get(&fp->bytes, addr) || addrmap_get(&fp->at, addr));
+}
+
+bool fast_activate_site(struct proc *p, taddr_t addr)
+{
+	struct fast_proc *fp = fp_of(p);
+	struct patch *pa = fp ? addrmap_get(&fp->at, addr) : NULL;
+	if (pa && pa->kind == PATCH_SITE)
+		pa->active = true;
+	return fast_owns(p, addr);
 }
 
 void fast_note_site(struct proc *p, taddr_t addr)

@@ -334,6 +334,11 @@ taddr_t proc_map_near(struct task *t, taddr_t near, size_t size, int prot)
 		if (hi <= lo || hi - lo < size + 0x10000)
 			continue;
 		taddr_t cand = hi - size - 0x1000;   /* leave a guard page below the next mapping */
+		/* In a gap too big to reach across (above a non-PIE executable, whose heap grows
+		 * there), 1 GiB above what it is near, the heap's room kept. */
+		if (near && cand > near && dist(cand, near) + size >= REACH && near + 0x40000000 > lo &&
+		    near + 0x40000000 + size + 0x1000 < hi)
+			cand = (near + 0x40000000) & ~(taddr_t)0xfff;
 		if ((!near || dist(cand, near) + size < REACH) && (!best || dist(cand, near) < dist(best, near)))
 			best = cand;
 	}

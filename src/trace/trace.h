@@ -206,8 +206,14 @@ void fast_module_done(struct task *t, struct module *m);
 bool fast_on_stop(struct task *t, const struct stop *s);
 /* Puts the program's bytes back where buf, a copy of [addr, addr+len), holds our jmps. */
 void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len);
+/* The opposite of fast_hide: puts our jmps into buf, a copy of [addr, addr+len) read before
+ * they were written, so that writing it back keeps them. */
+void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len);
 /* Whether addr is a window's start or one of our jmp's bytes. */
 bool fast_owns(struct proc *p, taddr_t addr);
+/* A reported call returns to addr: if a patch is there, its records count from now on. Returns
+ * whether the fast path has addr (then it needs no breakpoint). */
+bool fast_activate_site(struct proc *p, taddr_t addr);
 /* A return site with an int3: trampolines need not trap for it. */
 void fast_note_site(struct proc *p, taddr_t addr);
 /* Writes the program's bytes back over our jmps in the memory of in (p, or a forked copy). */
