@@ -38,6 +38,12 @@ void fast_clock_sample(uint64_t *tsc, uint64_t *ns)
 	}
 }
 
+static void rate(struct fast_clock *c)
+{
+	uint64_t dtsc = c->tsc1 - c->tsc0;
+	c->mult = dtsc ? (uint64_t)((((unsigned __int128)(c->ns1 - c->ns0) << 32) + dtsc / 2) / dtsc) : 0;
+}
+
 void fast_clock_init(struct fast_clock *c)
 {
 	fast_clock_sample(&c->tsc0, &c->ns0);
@@ -45,6 +51,7 @@ void fast_clock_init(struct fast_clock *c)
 	while (nanosleep(&d, &d))
 		;
 	fast_clock_sample(&c->tsc1, &c->ns1);
+	rate(c);
 }
 
 void fast_clock_anchor(struct fast_clock *c, uint64_t tsc, uint64_t ns)
@@ -52,17 +59,17 @@ void fast_clock_anchor(struct fast_clock *c, uint64_t tsc, uint64_t ns)
 	if (tsc > c->tsc1 && ns >= c->ns1) {
 		c->tsc1 = tsc;
 		c->ns1 = ns;
+		rate(c);
 	}
 }
 
 uint64_t fast_clock_ns(const struct fast_clock *c, uint64_t tsc)
 {
-	unsigned __int128 dns = c->ns1 - c->ns0, dtsc = c->tsc1 - c->tsc0;
-	if (!dtsc)
+	if (!c->mult)
 		return c->ns1;
 	if (tsc <= c->tsc1) {
-		uint64_t back = (uint64_t)((unsigned __int128)(c->tsc1 - tsc) * dns / dtsc);
+		uint64_t back = (uint64_t)(((unsigned __int128)(c->tsc1 - tsc) * c->mult + (1u << 31)) >> 32);
 		return back < c->ns1 ? c->ns1 - back : 0;
 	}
-	return c->ns1 + (uint64_t)((unsigned __int128)(tsc - c->tsc1) * dns / dtsc);
+	return c->ns1 + (uint64_t)(((unsigned __int128)(tsc - c->tsc1) * c->mult + (1u << 31)) >> 32);
 }

@@ -15,6 +15,8 @@
 struct fast_clock {
 	uint64_t tsc0, ns0;   /* the first anchor */
 	uint64_t tsc1, ns1;   /* the latest */
+	uint64_t mult;        /* ns per tick over that baseline, in 32.32 fixed point (one division
+			       * per anchor, none per stamp) */
 };
 
 /* Whether this machine's TSC can stamp events: invariant (constant_tsc and nonstop_tsc in

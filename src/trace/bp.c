@@ -185,7 +185,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 			if (!m->exe && !m->traced && !f->exported)
 				continue;
 			const char *name = shown_name(m, f);
-			if (!name || fast_plant_entry(t, m, f, name))
+			if (!name || fast_plant_entry(t, m, f, a, name))
 				continue;
 			struct bp *bp = addrmap_get(&p->bps, a);
 			if (!bp) {
@@ -230,7 +230,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 void bp_plant_at(struct task *t, struct module *m, const struct func *f, taddr_t impl)
 {
 	const char *name = shown_name(m, f);
-	if (!name)
+	if (!name || fast_plant_entry(t, m, f, impl, name))
 		return;
 	struct bp *bp = bp_at(t, impl);
 	if (!bp)

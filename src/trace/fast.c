@@ -10,10 +10,14 @@
 #include "../fast/record.h"
 #include "../fast/tramp.h"
 #include "../fast/window.h"
+#include "../elf/discover.h"
 #include "../rec/funcs.h"
 
 #include <Zydis/Zydis.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
+#include <unistd.h>
 
 #define REGION_SIZE (1u << 20)        /* trampolines, mapped r-x near the code they serve */
 #define BLOCK_SIZE (64u << 10)        /* one thread's records, then a guard page */
@@ -45,6 +50,40 @@ struct fmap {
 static struct fmap **fmaps;
 static size_t nfmaps;
 
+/* Function starts for a map: the symbols, and in a stripped file (libc) what discovery finds
+ * besides (local functions, IFUNC implementations), so that decoding is in step there too. */
+struct starts {
+	struct func *v;
+	size_t n, cap;
+};
+
+static void add_start(taddr_t addr, const char *name, void *arg)
+{
+	struct starts *s = arg;
+	(void)name;
+	xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = (struct func){ .addr = addr };
+}
+
+static void take_starts(const struct symtab *st, struct starts *s)
+{
+	for (size_t i = 0; i < st->nfuncs; i++) {
+		xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+		s->v[s->n++] = st->funcs[i];
+	}
+	if (!st->stripped)
+		return;
+	int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	GElf_Ehdr eh;
+	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
+		discover_functions(e, &eh, st, add_start, s);
+	if (e)
+		elf_end(e);
+	if (fd >= 0)
+		close(fd);
+}
+
 static struct fmap *fmap_get(const struct module *m)
 {
 	struct stat sb;
@@ -62,7 +101,10 @@ static struct fmap *fmap_get(const struct module *m)
 	char err[512];
 	uint64_t t0 = util_now_ns();
 	if (fast_image_load(m->st->path, &f->im, err, sizeof(err)) == 0) {
-		fast_map_build(&f->map, &f->im, m->st->funcs, m->st->nfuncs);
+		struct starts s = { NULL, 0, 0 };
+		take_starts(m->st, &s);
+		fast_map_build(&f->map, &f->im, s.v, s.n);
+		free(s.v);
 		f->ok = true;
 	} else {
 		DEBUG(DBG_FAST, "%s", err);
@@ -328,7 +370,7 @@ static bool drain_point(const char *name)
 	return false;
 }
 
-bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, const char *name)
+bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
 {
 	if (!trace_opts.fast || (!m->exe && m->st->r_debug) || drain_point(f->name))
 		return false;   /* the loader's functions (its hook among them) stay int3 */
@@ -338,9 +380,20 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, co
 	const struct fmap *fm = fmap_get(m);
 	int why = WHY_NO_MAP;
 	struct patch *pa = NULL;
-	taddr_t a = f->addr + m->bias;
+	taddr_t at = fm ? fast_window_entry(&fm->map, a - m->bias) + m->bias : 0;
+	struct patch *had = fm ? addrmap_get(&fp->at, at) : NULL;
+	if (had && had->kind == PATCH_ENTRY) {
+		/* One implementation for several names (IFUNCs: memcpy, memmove): the simplest */
+		if (symtab_alias_cmp(name, STB_GLOBAL, had->bp.name, STB_GLOBAL) < 0) {
+			had->bp.name = name;
+			had->bp.fn = BP_NO_FN;
+		}
+		return true;
+	}
+	if (fm && a != f->addr + m->bias && t->p->ntasks > 1)
+		fm = NULL;   /* (an IFUNC's choice, whose code other threads may be running) */
 	if (fm)
-		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, fast_window_entry(&fm->map, f->addr) + m->bias, &why);
+		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, &why);
 	if (!pa) {
 		fp->count.entries_int3++;
 		fp->count.why_entry[why]++;

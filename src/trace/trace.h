@@ -196,9 +196,10 @@ void modules_free(struct proc *p);
 
 /* fast.c: the fast path's side in the program (see src/fast/ for its pure pieces). */
 struct stop;
-/* Patches f's entry (of module m, shown as name) with a jmp to a trampoline. Returns false if it
- * stays on int3 (then bp_plant_module plants it). */
-bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, const char *name);
+/* Patches the entry at a (f's, of module m, shown as name, or the implementation an IFUNC f
+ * chose) with a jmp to a trampoline. Returns false if it stays on int3 (then the caller plants
+ * it). */
+bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name);
 /* After a module's entries: patches its return sites, says what went where (--debug=fast). */
 void fast_module_done(struct task *t, struct module *m);
 /* Drains t's records before its stop s is handled; returns true if s was the fast path's own
