@@ -84,8 +84,9 @@ pid_t trace_launch(char **argv, const char *path)
 	close(err[1]);
 	/* EXITKILL: if we die, even by SIGKILL, the program dies with us instead of running on
 	 * with our breakpoints in it. */
-	/* The fast path drains a thread's records at its exit, while its memory is still there. */
-	long opts = OPTS_COMMON | PTRACE_O_EXITKILL | (trace_opts.fast ? PTRACE_O_TRACEEXIT : 0);
+	/* The fast path drains a thread's records at its exit, while its memory is still there, and
+	 * gives a vfork parent its records' block back when the child lets it go on. */
+	long opts = OPTS_COMMON | PTRACE_O_EXITKILL | (trace_opts.fast ? PTRACE_O_TRACEEXIT | PTRACE_O_TRACEVFORKDONE : 0);
 	if (ptrace(PTRACE_SEIZE, pid, 0, opts)) {
 		int e = errno;
 		kill(pid, SIGKILL);

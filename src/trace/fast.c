@@ -510,12 +510,32 @@ static struct fthread *thread_of(struct fast_proc *fp, pid_t tid)
 	return ft;
 }
 
+/* Whether another thread of the process has its block in the TCB at fs_base: a vfork child runs
+ * on its parent's. */
+struct tcb_owner {
+	taddr_t fs_base;
+	pid_t tid;
+	bool found;
+};
+
+static void find_tcb(taddr_t key, void *val, void *arg)
+{
+	struct tcb_owner *o = arg;
+	const struct fthread *ft = val;
+	if (ft->block && ft->fs_base == o->fs_base && (pid_t)key != o->tid)
+		o->found = true;
+}
+
 /* Gives t a block and puts it in its TLS slot. Returns false if it cannot have one (then its
  * records are taken at each trampoline's fault, one stop per call). */
 static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft, taddr_t fs_base)
 {
 	struct proc *p = t->p;
 	uint64_t tcb[3], slot[2];
+	struct tcb_owner o = { fs_base, t->tid, false };
+	addrmap_each(&fp->threads, find_tcb, &o);
+	if (o.found)
+		return false;
 	/* glibc's tcbhead_t: tcb and self point at itself; our two words are free */
 	if (!fs_base || proc_read_raw(p, fs_base, tcb, sizeof(tcb)) || tcb[0] != fs_base || tcb[2] != fs_base ||
 	    proc_read_raw(p, fs_base + FAST_TLS_SLOT, slot, sizeof(slot)))

@@ -143,3 +143,36 @@ def test_real_bzip2_with_libbz2(tmp_path):
             out.unlink()
     real(tmp_path, ["/usr/bin/bzip2", "-k", str(data)], libs=["libbz2*"], fresh=fresh)
     assert subprocess.run(["bzip2", "-t", str(out)]).returncode == 0
+
+
+@pytest.mark.parametrize("args", [["calls", "20000"], ["churn"], ["exec"]])
+def test_threads_same_as_int3(tmp_path, args):
+    path = prog("gcc-pie-O2-cf", "threads")
+    f, i = both(["-c", path, *args], tmp_path)
+    assert (f.rc, f.stdout) == (i.rc, i.stdout)
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
+
+
+@pytest.mark.parametrize("follow", [[], ["-f"]])
+@pytest.mark.parametrize("how", ["fork", "vfork", "spawn", "system", "thread-fork", "exec"])
+def test_processes_same_as_int3(tmp_path, how, follow):
+    path = prog("gcc-pie-O2-cf", "forks")
+    f, i = both([*follow, "-c", path, how], tmp_path)
+    assert (f.rc, f.stdout) == (i.rc, i.stdout)
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
+
+
+def test_unfollowed_child_gets_the_original_code(tmp_path):
+    # The child of a fork we do not follow sees no jmp of ours and no mapping of ours.
+    r = run(["--fast", prog("gcc-pie-O2-cf", "forks"), "inspect"], tmp_path)
+    assert r.rc == 0
+    assert "child: 0 anonymous executable mappings, 0 int3 bytes" in r.stdout
+
+
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O2-nocf"])
+def test_64_threads_exact_counts(tmp_path, variant):
+    path = prog(variant, "hammer")
+    for _ in range(20):
+        r = run(["--fast", "-c", path, "2000"], tmp_path)
+        assert (r.rc, r.stdout) == (0, "128000\n")
+        assert dict(summary_counts(r.trace))["t_hammer"] == 128000
