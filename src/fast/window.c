@@ -544,6 +544,29 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 	return FAST_OK;
 }
 
+enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->addr = addr;
+	const struct fast_sec *s = fast_image_sec(m->im, addr);
+	if (!s || !s->exec || !s->bytes)
+		return FAST_NO_CODE;
+	taddr_t send = s->addr + s->size;
+	size_t avail = send - addr < INSN_MAX ? (size_t)(send - addr) : INSN_MAX;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), s->bytes + (addr - s->addr), avail, &zi, ops)))
+		return FAST_UNDECODABLE;
+	struct fast_insn *fi = &w->insn[w->n++];
+	fi->len = zi.length;
+	enum fast_why why = classify(&zi, ops, addr, fi);
+	if (why != FAST_OK)
+		return why;
+	w->len = zi.length;
+	memcpy(w->bytes, s->bytes + (addr - s->addr), zi.length);
+	return FAST_OK;
+}
+
 const char *fast_why_name(enum fast_why why)
 {
 	static const char *const names[FAST_NWHY] = {

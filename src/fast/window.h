@@ -91,6 +91,11 @@ bool fast_map_unsure(const struct fast_map *m, taddr_t addr);
  * Returns FAST_OK or why not; w is then partly filled. */
 enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w);
 
+/* The first instruction at addr alone, to run a copy of it elsewhere (a function whose entry
+ * keeps its int3, reached by calls redirected to a trampoline): nothing is overwritten, so only
+ * whether the instruction can move matters. */
+enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w);
+
 /* Where a function's entry window starts: after its endbr64 (which stays, for indirect calls
  * under IBT), else at its first byte. */
 taddr_t fast_window_entry(const struct fast_map *m, taddr_t fn);

@@ -119,7 +119,11 @@ static struct fmap *fmap_get(const struct module *m)
 
 /* ---- per process ---- */
 
-enum patch_kind { PATCH_ENTRY, PATCH_SITE };
+enum patch_kind {
+	PATCH_ENTRY,   /* a function's entry window, or (redirect) a copy of a first instruction */
+	PATCH_SITE,    /* a return site's window */
+	PATCH_CALL,    /* a call rel32 sent to the trampoline of its callee, whose entry is int3 */
+};
 
 /* A window replaced by a jmp to its trampoline. */
 struct patch {
@@ -128,6 +132,8 @@ struct patch {
 	struct fast_window w;        /* link-time address; its bytes are the program's */
 	struct fast_tramp_info info;
 	uint8_t jmp[FAST_JMP_LEN];   /* what replaced the window's first bytes */
+	bool redirect;               /* PATCH_ENTRY of a function whose entry stays int3: only its
+				      * redirected calls come here; nothing at at is ours */
 	bool active;                 /* PATCH_SITE: a reported call returns here, so its records
 				      * count, as an int3 here would since that call (the
 				      * breakpoints plant a return site when they first see it) */
@@ -157,7 +163,7 @@ static const char *why_name(int why)
 
 /* Counts for --debug=fast, per module. */
 struct fcount {
-	size_t entries, entries_int3, sites, sites_int3;
+	size_t entries, entries_int3, sites, sites_int3, calls;
 	size_t why_entry[WHY_NREASONS], why_site[WHY_NREASONS];
 };
 
@@ -166,8 +172,10 @@ struct fast_proc {
 	size_t n, cap;
 	struct addrmap at;           /* window address -> patch */
 	struct addrmap bytes;        /* each byte our jmps replaced -> its original value + 1 */
-	struct patch **sorted;       /* by trampoline, for lookups by pc */
-	size_t nsorted;
+	struct addrmap redir;        /* function -> its redirect patch */
+	struct patch **sorted;       /* by trampoline, for lookups by pc (no PATCH_CALL) */
+	size_t nsorted;              /* fp->n when sorted was made */
+	size_t nsortedv;             /* entries in sorted */
 	struct region *regs;
 	size_t nregs;
 	taddr_t sites;               /* the table of known return sites */
@@ -438,6 +446,114 @@ static void plant_sites(struct task *t, struct fast_proc *fp, struct module *m, 
 	}
 }
 
+/* Whether addr lies inside a window (its instructions run relocated, not there). */
+static bool in_window(struct fast_proc *fp, taddr_t addr)
+{
+	for (size_t k = 0; k < FAST_WIN_MAX; k++) {
+		struct patch *pa = addrmap_get(&fp->at, addr - k);
+		if (pa && pa->at + pa->w.len > addr)
+			return true;
+	}
+	return false;
+}
+
+/* The trampoline that calls of the int3 entry bp are redirected to: the entry's record, then a
+ * copy of the function's first instruction and a jump to the second. NULL if none can be had. */
+static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp *bp, taddr_t near)
+{
+	struct patch *pa = addrmap_get(&fp->redir, bp->addr);
+	if (pa)
+		return pa;
+	struct module *m = modules_find(t->p, bp->addr);
+	const struct fmap *fm = m ? fmap_get(m) : NULL;
+	struct region *r = fm ? region_near(t, fp, near) : NULL;
+	if (!r)
+		return NULL;
+	pa = xcalloc(1, sizeof(*pa));
+	if (fast_window_one(&fm->map, bp->addr - m->bias, &pa->w) != FAST_OK) {
+		free(pa);
+		return NULL;
+	}
+	pa->kind = PATCH_ENTRY;
+	pa->redirect = true;
+	pa->at = bp->addr;
+	pa->tramp = r->base + r->used;
+	pa->bp = *bp;
+	pa->bp.slot = 0;
+	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = (uint32_t)fp->n, .at = pa->tramp };
+	if (trace_opts.returns) {
+		cfg.sites = fp->sites;
+		cfg.sites_bits = SITES_BITS;
+	}
+	if (bp->libcall && t->p->nmods) {
+		cfg.from_lo = t->p->mods[0]->text.lo;
+		cfg.from_hi = t->p->mods[0]->text.hi;
+	}
+	uint8_t code[FAST_TRAMP_MAX];
+	if (!fast_tramp_build(&cfg, &pa->w, pa->at, code, &pa->info) || proc_write(t->p, pa->tramp, code, pa->info.len)) {
+		free(pa);
+		return NULL;
+	}
+	r->used += (pa->info.len + 15) & ~15u;
+	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+	fp->v[fp->n++] = pa;
+	addrmap_put(&fp->redir, bp->addr, pa);
+	return pa;
+}
+
+/* Sends the direct calls of m to functions whose entries stay int3 (a window there was refused)
+ * to those functions' redirect trampolines: only the call's rel32 changes, so no window, no
+ * branch target and no return address is involved. Other calls still stop at the int3. */
+static void plant_redirects(struct task *t, struct fast_proc *fp, struct module *m, const struct fmap *fm)
+{
+	ZydisDecoder dec;
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	const struct fast_map *map = &fm->map;
+	for (size_t i = 0; i < map->nstarts; i++) {
+		taddr_t lo = map->ext[i].lo, hi = map->ext[i].hi;
+		const uint8_t *code = hi > lo ? fast_image_bytes(&fm->im, lo, hi - lo) : NULL;
+		for (taddr_t a = lo; code && a < hi;) {
+			ZydisDecodedInstruction zi;
+			if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, NULL, code + (a - lo), hi - a, &zi)))
+				break;
+			const uint8_t *b = code + (a - lo);
+			taddr_t c = a + m->bias;
+			a += zi.length;
+			if (zi.length != FAST_JMP_LEN || b[0] != 0xe8)
+				continue;
+			int32_t rel;
+			memcpy(&rel, b + 1, 4);
+			struct bp *bp = addrmap_get(&t->p->bps, c + FAST_JMP_LEN + (taddr_t)(int64_t)rel);
+			if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || addrmap_get(&fp->bytes, c))
+				continue;
+			struct patch *rp = redirect_of(t, fp, bp, c);
+			if (!rp)
+				continue;
+			struct patch *pa = xcalloc(1, sizeof(*pa));
+			pa->kind = PATCH_CALL;
+			pa->at = c;
+			pa->tramp = rp->tramp;
+			pa->w.addr = c - m->bias;
+			pa->w.len = FAST_JMP_LEN;
+			memcpy(pa->w.bytes, b, FAST_JMP_LEN);
+			pa->jmp[0] = 0xe8;
+			int64_t d = (int64_t)(rp->tramp - (c + FAST_JMP_LEN));
+			int32_t d32 = (int32_t)d;
+			memcpy(pa->jmp + 1, &d32, 4);
+			if (d != d32 || proc_write(t->p, c, pa->jmp, FAST_JMP_LEN)) {
+				free(pa);
+				continue;
+			}
+			for (size_t k = 0; k < FAST_JMP_LEN; k++)
+				addrmap_put(&fp->bytes, c + k, (void *)(uintptr_t)(b[k] + 1u));
+			addrmap_put(&fp->at, c, pa);
+			xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+			fp->v[fp->n++] = pa;
+			fp->count.calls++;
+		}
+	}
+}
+
 static void print_counts(const struct proc *p, const struct module *m, const struct fcount *c)
 {
 	char buf[1024];
@@ -446,6 +562,9 @@ static void print_counts(const struct proc *p, const struct module *m, const str
 	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
 		if (c->why_entry[k])
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_entry[k]);
+	if (n < sizeof(buf) && c->calls)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; %zu calls of int3 entries redirected in-process",
+				      c->calls);
 	if (n < sizeof(buf))
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; return sites %zu in-process, %zu int3 when reached",
 				      c->sites, c->sites_int3);
@@ -460,9 +579,11 @@ void fast_module_done(struct task *t, struct module *m)
 	struct fast_proc *fp = trace_opts.fast ? fp_of(t->p) : NULL;
 	if (!fp || fp->off)
 		return;
-	const struct fmap *fm = (m->exe || m->traced) && trace_opts.returns ? fmap_get(m) : NULL;
-	if (fm)
+	const struct fmap *fm = m->exe || m->traced ? fmap_get(m) : NULL;
+	if (fm && trace_opts.returns)
 		plant_sites(t, fp, m, fm);
+	if (fm)
+		plant_redirects(t, fp, m, fm);
 	if (fp->count.entries || fp->count.entries_int3 || fp->count.sites || fp->count.sites_int3)
 		print_counts(t->p, m, &fp->count);
 	memset(&fp->count, 0, sizeof(fp->count));
@@ -482,11 +603,15 @@ static struct patch *patch_at_pc(struct fast_proc *fp, taddr_t pc)
 {
 	if (fp->nsorted != fp->n) {
 		fp->sorted = xrealloc(fp->sorted, (fp->n + 1) * sizeof(*fp->sorted));
-		memcpy(fp->sorted, fp->v, fp->n * sizeof(*fp->sorted));
-		qsort(fp->sorted, fp->n, sizeof(*fp->sorted), tramp_cmp);
+		size_t k = 0;
+		for (size_t i = 0; i < fp->n; i++)
+			if (fp->v[i]->kind != PATCH_CALL)
+				fp->sorted[k++] = fp->v[i];
+		qsort(fp->sorted, k, sizeof(*fp->sorted), tramp_cmp);
 		fp->nsorted = fp->n;
+		fp->nsortedv = k;
 	}
-	size_t lo = 0, hi = fp->nsorted;
+	size_t lo = 0, hi = fp->nsortedv;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (fp->sorted[mid]->tramp <= pc)
@@ -743,9 +868,11 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 				r.rip = pa->at + pa->w.insn[i].off;
 				break;
 			}
-		proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
-		for (size_t i = 0; i < FAST_JMP_LEN; i++)
-			addrmap_del(&fp->bytes, pa->at + i);
+		if (!pa->redirect) {
+			proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
+			for (size_t i = 0; i < FAST_JMP_LEN; i++)
+				addrmap_del(&fp->bytes, pa->at + i);
+		}
 		DEBUG(DBG_FAST, "tid %d: signal %d in the relocated code of %#" PRIx64 ": window restored", t->tid,
 		      s->sig, pa->at);
 		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
@@ -860,7 +987,10 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 		if (addrmap_get(&pp->bytes, pa->at))
 			for (size_t k = 0; k < FAST_JMP_LEN; k++)
 				addrmap_put(&fp->bytes, pa->at + k, addrmap_get(&pp->bytes, pa->at + k));
-		addrmap_put(&fp->at, pa->at, pa);
+		if (addrmap_get(&pp->at, pa->at) == pp->v[i])
+			addrmap_put(&fp->at, pa->at, pa);
+		if (pa->redirect)
+			addrmap_put(&fp->redir, pa->at, pa);
 	}
 	fp->regs = xmalloc((pp->nregs + 1) * sizeof(*fp->regs));
 	memcpy(fp->regs, pp->regs, pp->nregs * sizeof(*fp->regs));
@@ -905,6 +1035,7 @@ void fast_free(struct proc *p)
 		free(fp->v[i]);
 	free(fp->v);
 	addrmap_free(&fp->at);
+	addrmap_free(&fp->redir);
 	addrmap_free(&fp->bytes);
 	addrmap_each(&fp->threads, free_patch_val, NULL);
 	addrmap_free(&fp->threads);
