@@ -704,31 +704,51 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 }
 
 /* Feeds t's records to its call stack, oldest first, and empties its block. */
-static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, uint64_t now)
+/* Copies t's records out of its block and empties it. Returns them (*n of them; the caller
+ * frees), or NULL if there are none. */
+static struct fast_rec *take_block(struct task *t, struct fthread *ft, size_t *n)
 {
 	struct proc *p = t->p;
 	uint64_t cur;
 	taddr_t first = ft->block + FAST_BLOCK_HDR;
+	*n = 0;
 	if (!ft->block || proc_read_raw(p, ft->block, &cur, sizeof(cur)) || cur <= first)
-		return;
+		return NULL;
 	if (cur > ft->block + BLOCK_SIZE || (cur - first) % sizeof(struct fast_rec))
 		cur = ft->block + BLOCK_SIZE;   /* not ours to trust: read what the block holds */
 	size_t len = cur - first;
 	struct fast_rec *recs = xmalloc(len);
 	if (proc_read_raw(p, first, recs, len)) {
 		free(recs);
-		return;
+		return NULL;
 	}
 	proc_write(p, ft->block, &first, sizeof(first));
+	*n = len / sizeof(*recs);
+	return recs;
+}
+
+/* Feeds records of t, oldest first, to its call stack. */
+static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struct fast_rec *recs, size_t n,
+		 uint64_t now)
+{
+	if (!n)
+		return;
 	uint64_t tsc, ns;
 	fast_clock_sample(&tsc, &ns);
 	fast_clock_anchor(&clk, tsc, ns);
-	for (size_t i = 0; i < len / sizeof(*recs); i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
 		ft->last_ts = ts;
 		take_record(t, fp, &recs[i], ts);
 	}
+}
+
+static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, uint64_t now)
+{
+	size_t n;
+	struct fast_rec *recs = take_block(t, ft, &n);
+	feed(t, fp, ft, recs, n, now);
 	free(recs);
 }
 
@@ -806,8 +826,25 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		}
 		return false;
 	}
-	if (ft)
-		drain(t, fp, ft, s->ts);
+	size_t nrecs = 0;
+	struct fast_rec *recs = ft ? take_block(t, ft, &nrecs) : NULL;
+	if (recs && s->kind == STOP_SIGNAL && s->sig == SIGSEGV) {
+		/* A full block, most likely: the thread goes on at once, and its records are read
+		 * meanwhile (before any later stop of it is handled: this is the tracer's one
+		 * thread) */
+		struct user_regs_struct r;
+		struct patch *pa = ptrace(PTRACE_GETREGS, t->tid, 0, &r) ? NULL : patch_at_pc(fp, r.rip);
+		if (pa && r.rip - pa->tramp == pa->info.rec_store) {
+			r.rcx = ft->block + FAST_BLOCK_HDR;
+			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+			ptrace(PTRACE_CONT, t->tid, 0, 0);
+			feed(t, fp, ft, recs, nrecs, s->ts);
+			free(recs);
+			return true;
+		}
+	}
+	feed(t, fp, ft, recs, nrecs, s->ts);
+	free(recs);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);
 		return false;
@@ -916,9 +953,11 @@ bool fast_activate_site(struct proc *p, taddr_t addr)
 {
 	struct fast_proc *fp = fp_of(p);
 	struct patch *pa = fp ? addrmap_get(&fp->at, addr) : NULL;
-	if (pa && pa->kind == PATCH_SITE)
+	if (pa && pa->kind == PATCH_SITE) {
 		pa->active = true;
-	return fast_owns(p, addr);
+		return true;
+	}
+	return pa || (fp && addrmap_get(&fp->bytes, addr));
 }
 
 void fast_note_site(struct proc *p, taddr_t addr)
