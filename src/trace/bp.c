@@ -326,6 +326,7 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 	for (size_t i = 0; i < f.n; i++)
 		free(addrmap_del(&p->bps, f.v[i]));
 	free(f.v);
+	fast_forget_range(p, lo, hi);
 }
 
 void bp_unplant(struct proc *p, struct bp *bp)

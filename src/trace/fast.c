@@ -366,6 +366,12 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	return pa;
 }
 
+/* The dynamic loader (a static executable has _r_debug too). */
+static bool is_loader(const struct module *m)
+{
+	return !m->exe && m->st->r_debug;
+}
+
 /* Functions that end the process's image: their entries stay int3, so the records before them
  * are drained at their stop (exec leaves no memory to drain afterwards). */
 static bool drain_point(const char *name)
@@ -380,7 +386,7 @@ static bool drain_point(const char *name)
 
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
 {
-	if (!trace_opts.fast || (!m->exe && m->st->r_debug) || drain_point(f->name))
+	if (!trace_opts.fast || is_loader(m) || drain_point(f->name))
 		return false;   /* the loader's functions (its hook among them) stay int3 */
 	struct fast_proc *fp = fp_init(t);
 	if (!fp)
@@ -579,7 +585,13 @@ void fast_module_done(struct task *t, struct module *m)
 	struct fast_proc *fp = trace_opts.fast ? fp_of(t->p) : NULL;
 	if (!fp || fp->off)
 		return;
-	const struct fmap *fm = m->exe || m->traced ? fmap_get(m) : NULL;
+	/* The exec family stops, traced or not (-i), so the records before it are drained while
+	 * the memory that holds them is still there. */
+	for (size_t i = 0; i < m->st->nfuncs; i++)
+		if (drain_point(m->st->funcs[i].name) && !addrmap_get(&t->p->bps, m->st->funcs[i].addr + m->bias))
+			bp_at(t, m->st->funcs[i].addr + m->bias);
+	/* (The loader's code runs before the TLS is set up: its calls stay on int3, sites too.) */
+	const struct fmap *fm = (m->exe || m->traced) && !is_loader(m) ? fmap_get(m) : NULL;
 	if (fm && trace_opts.returns)
 		plant_sites(t, fp, m, fm);
 	if (fm)
@@ -779,7 +791,7 @@ static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
 	struct proc *p = t->p;
 	if (!addrmap_get(&fp->at, ret)) {
 		struct module *m = modules_find(p, ret);
-		const struct fmap *fm = m && p->ntasks == 1 ? fmap_get(m) : NULL;
+		const struct fmap *fm = m && p->ntasks == 1 && !is_loader(m) ? fmap_get(m) : NULL;
 		int why;
 		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
 		if (pa)
@@ -929,6 +941,24 @@ void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
 		uintptr_t v = (uintptr_t)addrmap_get(&fp->bytes, addr + i);
 		if (v)
 			((uint8_t *)buf)[i] = (uint8_t)(v - 1);
+	}
+}
+
+void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
+{
+	struct fast_proc *fp = fp_of(p);
+	for (size_t i = 0; fp && i < fp->n; i++) {
+		struct patch *pa = fp->v[i];
+		if (pa->at < lo || pa->at >= hi)
+			continue;
+		if (addrmap_get(&fp->at, pa->at) == pa)
+			addrmap_del(&fp->at, pa->at);
+		if (addrmap_get(&fp->redir, pa->at) == pa)
+			addrmap_del(&fp->redir, pa->at);
+		if (!pa->redirect)
+			for (size_t k = 0; k < FAST_JMP_LEN; k++)
+				addrmap_del(&fp->bytes, pa->at + k);
+		pa->at = 0;   /* its trampoline stays mapped, unused; its id stays taken */
 	}
 }
 

@@ -207,6 +207,8 @@ void fast_module_done(struct task *t, struct module *m);
 bool fast_on_stop(struct task *t, const struct stop *s);
 /* Puts the program's bytes back where buf, a copy of [addr, addr+len), holds our jmps. */
 void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len);
+/* Forgets the patches in [lo, hi) without touching memory (a library unloaded). */
+void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
 /* The opposite of fast_hide: puts our jmps into buf, a copy of [addr, addr+len) read before
  * they were written, so that writing it back keeps them. */
 void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len);
