@@ -99,7 +99,8 @@ int fast_image_load(const char *path, struct fast_image *im, char *err, size_t e
 	}
 	elf_end(e);
 	close(fd);
-	qsort(im->secs, im->nsecs, sizeof(*im->secs), sec_cmp);
+	if (im->nsecs)
+		qsort(im->secs, im->nsecs, sizeof(*im->secs), sec_cmp);
 	return 0;
 }
 

@@ -335,8 +335,10 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 
 	/* Function starts, and the extent of each: its size, else up to the next start. */
 	struct func *fs = xmalloc((nfuncs + 1) * sizeof(*fs));
-	memcpy(fs, funcs, nfuncs * sizeof(*fs));
-	qsort(fs, nfuncs, sizeof(*fs), func_cmp);
+	if (nfuncs) {
+		memcpy(fs, funcs, nfuncs * sizeof(*fs));
+		qsort(fs, nfuncs, sizeof(*fs), func_cmp);
+	}
 	m->starts = xmalloc((nfuncs + 1) * sizeof(*m->starts));
 	m->ext = xmalloc((nfuncs + 1) * sizeof(*m->ext));
 	for (size_t i = 0; i < nfuncs; i++) {
@@ -384,7 +386,8 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	struct lsda_out lo = { on_pad, on_unsure, &b };
 	lsda_pads(im, &lo);
 
-	qsort(m->targets, m->ntargets, sizeof(*m->targets), taddr_cmp);
+	if (m->ntargets)
+		qsort(m->targets, m->ntargets, sizeof(*m->targets), taddr_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < m->ntargets; i++)
 		if (!u || m->targets[u - 1] != m->targets[i])
@@ -396,7 +399,8 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 		if (fast_map_target_in(m, ts[i].lo, ts[i].hi))
 			add_unsure(&b, ts[i].fn_lo, ts[i].fn_hi);
 	free(ts);
-	qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
+	if (m->nunsure)   /* (qsort wants a pointer, even for nothing) */
+		qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
 }
 
 void fast_map_free(struct fast_map *m)
@@ -577,6 +581,23 @@ const char *fast_why_name(enum fast_why why)
 		[FAST_FUNC_INSIDE] = "next function inside",
 	};
 	return why < FAST_NWHY ? names[why] : "?";
+}
+
+void fast_map_each_call(const struct fast_map *m,
+			void (*fn)(taddr_t call, const uint8_t *bytes, unsigned len, taddr_t end, void *arg), void *arg)
+{
+	for (size_t i = 0; i < m->nstarts; i++) {
+		taddr_t lo = m->ext[i].lo, hi = m->ext[i].hi;
+		const uint8_t *code = hi > lo ? fast_image_bytes(m->im, lo, hi - lo) : NULL;
+		for (taddr_t a = lo; code && a < hi;) {
+			ZydisDecodedInstruction zi;
+			if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), NULL, code + (a - lo), hi - a, &zi)))
+				break;
+			if (zi.meta.category == ZYDIS_CATEGORY_CALL)
+				fn(a, code + (a - lo), zi.length, hi, arg);
+			a += zi.length;
+		}
+	}
 }
 
 taddr_t fast_window_entry(const struct fast_map *m, taddr_t fn)

@@ -96,6 +96,11 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
  * whether the instruction can move matters. */
 enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w);
 
+/* Calls fn for every call instruction of every function of m, decoded from the function's start:
+ * its address, bytes and length, and the end of its function. */
+void fast_map_each_call(const struct fast_map *m,
+			void (*fn)(taddr_t call, const uint8_t *bytes, unsigned len, taddr_t end, void *arg), void *arg);
+
 /* Where a function's entry window starts: after its endbr64 (which stays, for indirect calls
  * under IBT), else at its first byte. */
 taddr_t fast_window_entry(const struct fast_map *m, taddr_t fn);

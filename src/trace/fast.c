@@ -13,7 +13,6 @@
 #include "../elf/discover.h"
 #include "../rec/funcs.h"
 
-#include <Zydis/Zydis.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -425,32 +424,14 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 	return true;
 }
 
-/* The return sites of every function of m: the instruction after each call. */
-static void plant_sites(struct task *t, struct fast_proc *fp, struct module *m, const struct fmap *fm)
-{
-	ZydisDecoder dec;
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-	const struct fast_map *map = &fm->map;
-	for (size_t i = 0; i < map->nstarts; i++) {
-		taddr_t lo = map->ext[i].lo, hi = map->ext[i].hi;
-		const uint8_t *code = hi > lo ? fast_image_bytes(&fm->im, lo, hi - lo) : NULL;
-		for (taddr_t a = lo; code && a < hi;) {
-			ZydisDecodedInstruction zi;
-			if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, NULL, code + (a - lo), hi - a, &zi)))
-				break;
-			a += zi.length;
-			if (zi.meta.category != ZYDIS_CATEGORY_CALL || a >= hi || addrmap_get(&fp->at, a + m->bias))
-				continue;
-			int why;
-			if (make_patch(t, fp, m, fm, PATCH_SITE, a + m->bias, &why)) {
-				fp->count.sites++;
-			} else {
-				fp->count.sites_int3++;
-				fp->count.why_site[why]++;
-			}
-		}
-	}
-}
+/* What plant_calls works on: one module's calls. */
+struct calls {
+	struct task *t;
+	struct fast_proc *fp;
+	struct module *m;
+	const struct fmap *fm;
+	bool sites;   /* patch return sites (a return at least is tracked) */
+};
 
 /* Whether addr lies inside a window (its instructions run relocated, not there). */
 static bool in_window(struct fast_proc *fp, taddr_t addr)
@@ -507,57 +488,55 @@ static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp
 	return pa;
 }
 
-/* Sends the direct calls of m to functions whose entries stay int3 (a window there was refused)
- * to those functions' redirect trampolines: only the call's rel32 changes, so no window, no
- * branch target and no return address is involved. Other calls still stop at the int3. */
-static void plant_redirects(struct task *t, struct fast_proc *fp, struct module *m, const struct fmap *fm)
+/* For each call of the module: its return site (the instruction after it) patched, and a direct
+ * call to a function whose entry stays int3 (a window there was refused) sent to that function's
+ * redirect trampoline: only the call's rel32 changes, so no window, no branch target and no
+ * return address is involved; other callers still stop at the int3. */
+static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end, void *arg)
 {
-	ZydisDecoder dec;
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-	const struct fast_map *map = &fm->map;
-	for (size_t i = 0; i < map->nstarts; i++) {
-		taddr_t lo = map->ext[i].lo, hi = map->ext[i].hi;
-		const uint8_t *code = hi > lo ? fast_image_bytes(&fm->im, lo, hi - lo) : NULL;
-		for (taddr_t a = lo; code && a < hi;) {
-			ZydisDecodedInstruction zi;
-			if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, NULL, code + (a - lo), hi - a, &zi)))
-				break;
-			const uint8_t *b = code + (a - lo);
-			taddr_t c = a + m->bias;
-			a += zi.length;
-			if (zi.length != FAST_JMP_LEN || b[0] != 0xe8)
-				continue;
-			int32_t rel;
-			memcpy(&rel, b + 1, 4);
-			struct bp *bp = addrmap_get(&t->p->bps, c + FAST_JMP_LEN + (taddr_t)(int64_t)rel);
-			if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || addrmap_get(&fp->bytes, c))
-				continue;
-			struct patch *rp = redirect_of(t, fp, bp, c);
-			if (!rp)
-				continue;
-			struct patch *pa = xcalloc(1, sizeof(*pa));
-			pa->kind = PATCH_CALL;
-			pa->at = c;
-			pa->tramp = rp->tramp;
-			pa->w.addr = c - m->bias;
-			pa->w.len = FAST_JMP_LEN;
-			memcpy(pa->w.bytes, b, FAST_JMP_LEN);
-			pa->jmp[0] = 0xe8;
-			int64_t d = (int64_t)(rp->tramp - (c + FAST_JMP_LEN));
-			int32_t d32 = (int32_t)d;
-			memcpy(pa->jmp + 1, &d32, 4);
-			if (d != d32 || proc_write(t->p, c, pa->jmp, FAST_JMP_LEN)) {
-				free(pa);
-				continue;
-			}
-			for (size_t k = 0; k < FAST_JMP_LEN; k++)
-				addrmap_put(&fp->bytes, c + k, (void *)(uintptr_t)(b[k] + 1u));
-			addrmap_put(&fp->at, c, pa);
-			xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
-			fp->v[fp->n++] = pa;
-			fp->count.calls++;
+	struct calls *cs = arg;
+	struct fast_proc *fp = cs->fp;
+	taddr_t site = call + len + cs->m->bias, c = call + cs->m->bias;
+	if (cs->sites && site - cs->m->bias < end && !addrmap_get(&fp->at, site)) {
+		int why;
+		if (make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, &why)) {
+			fp->count.sites++;
+		} else {
+			fp->count.sites_int3++;
+			fp->count.why_site[why]++;
 		}
 	}
+	if (len != FAST_JMP_LEN || b[0] != 0xe8)
+		return;
+	int32_t rel;
+	memcpy(&rel, b + 1, 4);
+	struct bp *bp = addrmap_get(&cs->t->p->bps, c + FAST_JMP_LEN + (taddr_t)(int64_t)rel);
+	if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || addrmap_get(&fp->bytes, c))
+		return;
+	struct patch *rp = redirect_of(cs->t, fp, bp, c);
+	if (!rp)
+		return;
+	struct patch *pa = xcalloc(1, sizeof(*pa));
+	pa->kind = PATCH_CALL;
+	pa->at = c;
+	pa->tramp = rp->tramp;
+	pa->w.addr = call;
+	pa->w.len = FAST_JMP_LEN;
+	memcpy(pa->w.bytes, b, FAST_JMP_LEN);
+	pa->jmp[0] = 0xe8;
+	int64_t d = (int64_t)(rp->tramp - (c + FAST_JMP_LEN));
+	int32_t d32 = (int32_t)d;
+	memcpy(pa->jmp + 1, &d32, 4);
+	if (d != d32 || proc_write(cs->t->p, c, pa->jmp, FAST_JMP_LEN)) {
+		free(pa);
+		return;
+	}
+	for (size_t k = 0; k < FAST_JMP_LEN; k++)
+		addrmap_put(&fp->bytes, c + k, (void *)(uintptr_t)(b[k] + 1u));
+	addrmap_put(&fp->at, c, pa);
+	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+	fp->v[fp->n++] = pa;
+	fp->count.calls++;
 }
 
 static void print_counts(const struct proc *p, const struct module *m, const struct fcount *c)
@@ -592,10 +571,10 @@ void fast_module_done(struct task *t, struct module *m)
 			bp_at(t, m->st->funcs[i].addr + m->bias);
 	/* (The loader's code runs before the TLS is set up: its calls stay on int3, sites too.) */
 	const struct fmap *fm = (m->exe || m->traced) && !is_loader(m) ? fmap_get(m) : NULL;
-	if (fm && trace_opts.returns)
-		plant_sites(t, fp, m, fm);
-	if (fm)
-		plant_redirects(t, fp, m, fm);
+	if (fm) {
+		struct calls cs = { t, fp, m, fm, trace_opts.returns };
+		fast_map_each_call(&fm->map, plant_call, &cs);
+	}
 	if (fp->count.entries || fp->count.entries_int3 || fp->count.sites || fp->count.sites_int3)
 		print_counts(t->p, m, &fp->count);
 	memset(&fp->count, 0, sizeof(fp->count));
@@ -1062,7 +1041,8 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 			addrmap_put(&fp->redir, pa->at, pa);
 	}
 	fp->regs = xmalloc((pp->nregs + 1) * sizeof(*fp->regs));
-	memcpy(fp->regs, pp->regs, pp->nregs * sizeof(*fp->regs));
+	if (pp->nregs)
+		memcpy(fp->regs, pp->regs, pp->nregs * sizeof(*fp->regs));
 	fp->nregs = pp->nregs;
 	/* The child's one thread is a copy of the forking one, its block too, with the parent's
 	 * records in it: they are the parent's (drained at this stop), so the copy starts empty. */
