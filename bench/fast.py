@@ -14,6 +14,8 @@ import tempfile
 from benchlib import BUILD, FNTRACE, HERE, ROOT, best, sh
 
 QUICK = "--quick" in sys.argv
+os.makedirs(BUILD, exist_ok=True)
+os.chdir(BUILD)   # the -pg program writes gmon.out where it runs
 
 
 def build():
