@@ -8,6 +8,7 @@
 #include "util/glob.h"
 
 #include <signal.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -76,6 +77,9 @@ int main(int argc, char **argv)
 	trace_opts.libcalls = !o.no_libcalls;
 	trace_opts.demangle = !o.no_demangle;
 	debuginfo_set_path(o.debuginfo_path);
+	/* FNTRACE_FAST=1 makes --fast the default, for running the test suite both ways until it is */
+	const char *fast_env = getenv("FNTRACE_FAST");
+	trace_opts.fast = (o.fast || (fast_env && !strcmp(fast_env, "1"))) && !o.no_fast && !o.npids;
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

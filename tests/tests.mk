@@ -10,7 +10,8 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # One test per module; each links only the objects of the module it tests (and util). What those
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
-UNIT_TESTS := insn scan symtab symcache callstack view_common stacks funcs addrmap tracefile seccomp
+UNIT_TESTS := insn scan symtab symcache callstack view_common stacks funcs addrmap tracefile seccomp \
+	      fast_window fast_tramp fast_clock
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
@@ -26,6 +27,11 @@ unit_objs_seccomp    := build/src/trace/seccomp.o build/src/util/util.o
 unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
 unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/glob.o \
 			build/src/util/addrmap.o build/src/util/util.o
+unit_objs_fast_window := build/src/fast/window.o build/src/fast/lsda.o build/src/fast/image.o \
+			build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
+unit_objs_fast_tramp  := build/src/fast/tramp.o build/src/fast/reloc.o $(unit_objs_fast_window) \
+			$(UNIT_DIR)/fast_funcs.o
+unit_objs_fast_clock  := build/src/fast/clock.o build/src/util/util.o
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/test_%)
 
@@ -55,6 +61,22 @@ UNIT_FIXTURES += $(UNIT_FIX)/manysections
 $(UNIT_FIX)/manysections: bench/manysections.py
 	@mkdir -p $(@D)
 	/usr/bin/python3 bench/manysections.py --compact 66000 $@
+
+# The fast path's hazards, linked without libc as a PIE and not; a C++ program for its LSDAs; the
+# functions test_fast_tramp patches in its own process.
+UNIT_FIXTURES += $(UNIT_FIX)/fast_hazards-nopie $(UNIT_FIX)/fast_hazards-pie $(UNIT_FIX)/fast_eh
+$(UNIT_FIX)/fast_hazards-nopie: tests/unit/fixtures/fast_hazards.S
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -static -no-pie -Wl,-e,hz_ret -o $@ $<
+$(UNIT_FIX)/fast_hazards-pie: tests/unit/fixtures/fast_hazards.S
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -pie -fPIE -Wl,-e,hz_ret -o $@ $<
+$(UNIT_FIX)/fast_eh: tests/unit/fixtures/fast_eh.cpp
+	@mkdir -p $(@D)
+	$(CXX) -O2 -g -o $@ $<
+$(UNIT_DIR)/fast_funcs.o: tests/unit/fixtures/fast_funcs.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
 
 check-unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail

@@ -17,7 +17,7 @@
 #endif
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
-       OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH };
+       OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -75,9 +75,17 @@ static const char usage_text[] =
 "                        .gnu_debuglink next to the file, in its .debug/ and\n"
 "                        under DIR (default :.debug:/usr/lib/debug)\n"
 "\n"
+"Tracing:\n"
+"      --fast            record calls inside the program, without a stop per call:\n"
+"                        jumps to injected trampolines where a function's entry\n"
+"                        or a return site can take one, breakpoints elsewhere\n"
+"                        (experimental; programs started by fntrace only)\n"
+"      --no-fast         breakpoints only (the default for now)\n"
+"\n"
 "Other:\n"
-"      --debug=LIST      debug output on stderr: step, bp, elf, stop, all\n"
-"                        (step: how each breakpoint's instruction is stepped over)\n"
+"      --debug=LIST      debug output on stderr: step, bp, elf, stop, fast, all\n"
+"                        (step: how each breakpoint's instruction is stepped over;\n"
+"                        fast: what --fast patched in-process, and why not the rest)\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
@@ -117,10 +125,12 @@ static unsigned parse_debug(const char *s)
 			flags |= DBG_ELF;
 		else if (!strcmp(tok, "stop"))
 			flags |= DBG_STOP;
+		else if (!strcmp(tok, "fast"))
+			flags |= DBG_FAST;
 		else if (!strcmp(tok, "all"))
 			flags |= ~0u;
 		else
-			usage_error("--debug: unknown category '%s' (step, bp, elf, stop, all)", tok);
+			usage_error("--debug: unknown category '%s' (step, bp, elf, stop, fast, all)", tok);
 	}
 	free(copy);
 	return flags;
@@ -360,6 +370,9 @@ static void check_read_options(const struct options *o, bool program)
 		usage_error("%s", "-r/--read and --no-demangle cannot be used together (the file has the names as traced)");
 	if (o->debuginfo_path)
 		usage_error("%s", "-r/--read and --debuginfo-path cannot be used together (the file has the names as traced)");
+	if (o->fast || o->no_fast)
+		usage_error("-r/--read and %s cannot be used together (a file is read, nothing traced)",
+			    o->fast ? "--fast" : "--no-fast");
 }
 
 void options_parse(int argc, char **argv, struct options *o)
@@ -388,6 +401,8 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "pid",     required_argument, NULL, 'p' },
 		{ "debug",   required_argument, NULL, OPT_DEBUG },
 		{ "debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH },
+		{ "fast",    no_argument,       NULL, OPT_FAST },
+		{ "no-fast", no_argument,       NULL, OPT_NO_FAST },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -435,6 +450,12 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_DEMANGLE:
 			o->no_demangle = true;
+			break;
+		case OPT_FAST:
+			o->fast = true;
+			break;
+		case OPT_NO_FAST:
+			o->no_fast = true;
 			break;
 		case 'f':
 			o->follow = true;
@@ -507,6 +528,10 @@ void options_parse(int argc, char **argv, struct options *o)
 	o->separately |= nfollow > 1;
 	if (o->separately && !o->output)
 		usage_error("%s", "--output-separately needs -o/--output FILE");
+	if (o->fast && o->no_fast)
+		usage_error("%s", "--fast and --no-fast cannot be used together");
+	if (o->fast && o->npids)
+		usage_error("%s", "--fast and -p/--pid cannot be used together (not yet: programs fntrace starts only)");
 	check_output_options(o);
 	check_files(o, optind < argc ? argv[optind] : NULL);
 	if (o->read) {

@@ -15,6 +15,7 @@ struct options {
 	bool no_libcalls;
 	bool no_demangle;
 	char *debuginfo_path;     /* --debuginfo-path: where debug files are looked for, or NULL */
+	bool fast, no_fast;       /* --fast: in-process recording where it applies; --no-fast: never */
 	bool follow;              /* -f: trace child processes too */
 	bool separately;          /* --output-separately: FILE.PID per process */
 	bool per_thread;          /* -c split by thread */

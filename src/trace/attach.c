@@ -110,7 +110,10 @@ pid_t trace_launch(char **argv, const char *path)
 	close(err[1]);
 	/* EXITKILL: if we die, even by SIGKILL, the program dies with us instead of running on
 	 * with our breakpoints in it. */
-	if (ptrace(PTRACE_SEIZE, pid, 0, (long)(OPTS_COMMON | PTRACE_O_EXITKILL))) {
+	/* The fast path drains a thread's records at its exit, while its memory is still there, and
+	 * gives a vfork parent its records' block back when the child lets it go on. */
+	long opts = OPTS_COMMON | PTRACE_O_EXITKILL | (trace_opts.fast ? PTRACE_O_TRACEEXIT | PTRACE_O_TRACEVFORKDONE : 0);
+	if (ptrace(PTRACE_SEIZE, pid, 0, opts)) {
 		int e = errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -462,6 +465,7 @@ void trace_detach_all(uint64_t ts)
 		if (!t || ds[i].new_image)
 			continue;
 		bool before;
+		fast_detach_task(t);
 		if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && bp_leave_slot(t->p, &r, &before))
 			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 	}
@@ -470,6 +474,7 @@ void trace_detach_all(uint64_t ts)
 		if (!t || ds[i].new_image || !t->p->loaded)
 			continue;
 		struct proc *p = t->p;
+		fast_detach_proc(p);
 		bp_restore_all(p, p);
 		bp_free_all(p);
 		/* The scratch is unmapped by a syscall run in one of its tasks, one not in a

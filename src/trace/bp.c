@@ -204,7 +204,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 			if (!m->exe && !m->traced && !f->exported)
 				continue;
 			const char *name = shown_name(m, f);
-			if (!name)
+			if (!name || fast_plant_entry(t, m, f, a, name))
 				continue;
 			struct bp *bp = addrmap_get(&p->bps, a);
 			if (!bp) {
@@ -236,6 +236,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 			}
 		}
 		batch_flush(p, batch);
+		fast_overlay(p, lo, text, len);   /* the text was read before the fast path's jmps */
 		write_spans(p, lo, text, addrs, naddrs);
 		planted += naddrs;
 		free(addrs);
@@ -249,7 +250,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 void bp_plant_at(struct task *t, struct module *m, const struct func *f, taddr_t impl)
 {
 	const char *name = shown_name(m, f);
-	if (!name)
+	if (!name || fast_plant_entry(t, m, f, impl, name))
 		return;
 	struct bp *bp = bp_at(t, impl);
 	if (!bp)
@@ -351,6 +352,8 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 {
 	struct proc *p = t->p;
 	struct bp *bp = addrmap_get(&p->bps, addr);
+	if (!bp && fast_owns(p, addr))
+		return NULL;   /* a trampoline's jmp is there already */
 	if (bp) {
 		if (!bp->planted && bp->insn.kind != INSN_BAD && !code_changed(t, bp, NULL)) {
 			uint8_t cc = BP_INSN;
@@ -388,10 +391,12 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 void bp_ensure_retsite(struct task *t, taddr_t addr)
 {
 	struct bp *bp = addrmap_get(&t->p->bps, addr);
-	if (bp && bp->retsite)
+	if ((bp && bp->retsite) || fast_activate_site(t->p, addr))
 		return;
-	if ((bp = bp_at(t, addr)))
+	if ((bp = bp_at(t, addr))) {
 		bp->retsite = true;
+		fast_note_site(t->p, addr);
+	}
 }
 
 struct forget {
@@ -418,6 +423,7 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 	for (size_t i = 0; i < f.n; i++)
 		free(addrmap_del(&p->bps, f.v[i]));
 	free(f.v);
+	fast_forget_range(p, lo, hi);
 }
 
 void bp_unplant(struct proc *p, struct bp *bp)
@@ -490,6 +496,7 @@ void bp_restore_all(struct proc *p, struct proc *in)
 	}
 	free(buf);
 	free(f.v);
+	fast_restore_all(p, in);
 }
 
 void bp_restore_in_child(struct proc *p, pid_t child)

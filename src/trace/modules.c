@@ -104,6 +104,7 @@ static void add(struct task *t, struct module *m)
 	p->mods[p->nmods++] = m;
 	uint64_t t0 = util_now_ns();
 	size_t planted = bp_plant_module(t, m);
+	fast_module_done(t, m);
 	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted in %.1f ms (%zu functions read in %.1f ms)",
 	      p->pid, m->path, planted, (util_now_ns() - t0) / 1e6, m->st->nfuncs, m->read_ns / 1e6);
 	p->go |= m->st->go;

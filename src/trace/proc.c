@@ -78,6 +78,7 @@ void proc_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
 				bp->planted = false;
 			}
 		}
+	fast_hide(p, addr, buf, len);
 }
 
 int proc_write(struct proc *p, taddr_t addr, const void *buf, size_t len)
@@ -505,11 +506,11 @@ static taddr_t dist(taddr_t a, taddr_t b)
 	return a > b ? a - b : b - a;
 }
 
-/* Maps a new scratch region that a slot near `near` can reach: at the top of the closest gap in
- * the address space, so it never sits right above a mapping (where brk would grow). */
-static struct scratch *map_scratch(struct task *t, taddr_t near)
+taddr_t proc_map_near(struct task *t, taddr_t near, size_t size, int prot)
 {
 	struct proc *p = t->p;
+	if (p->no_scratch)
+		return 0;   /* seccomp forbids it, or it failed for good */
 	size_t n;
 	struct mapping *m = read_maps(p->pid, &n);
 	taddr_t best = 0;
@@ -518,35 +519,50 @@ static struct scratch *map_scratch(struct task *t, taddr_t near)
 		taddr_t lo = prev_hi, hi = i < n ? m[i].lo : 0x7ffffffff000ull;
 		if (i < n)
 			prev_hi = m[i].hi > prev_hi ? m[i].hi : prev_hi;
-		if (hi <= lo || hi - lo < SCRATCH_SIZE + 0x10000)
+		if (hi <= lo || hi - lo < size + 0x10000)
 			continue;
-		taddr_t cand = hi - SCRATCH_SIZE - 0x1000;   /* leave a guard page below the next mapping */
-		if (dist(cand, near) + SCRATCH_SIZE < REACH && (!best || dist(cand, near) < dist(best, near)))
+		taddr_t cand = hi - size - 0x1000;   /* leave a guard page below the next mapping */
+		/* In a gap too big to reach across (above a non-PIE executable, whose heap grows
+		 * there), 1 GiB above what it is near, the heap's room kept. */
+		if (near && cand > near && dist(cand, near) + size >= REACH && near + 0x40000000 > lo &&
+		    near + 0x40000000 + size + 0x1000 < hi)
+			cand = (near + 0x40000000) & ~(taddr_t)0xfff;
+		if ((!near || dist(cand, near) + size < REACH) && (!best || dist(cand, near) < dist(best, near)))
 			best = cand;
 	}
 	free(m);
 	if (!best)
-		return NULL;
-	const long args[6] = { (long)best, SCRATCH_SIZE, PROT_READ | PROT_EXEC,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
+		return 0;
+	const long args[6] = { (long)best, (long)size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
 	long ret = proc_inject_syscall(t, SYS_mmap, args);
 	if (ret == -ECANCELED) {
 		warn_msg("pid %d: no scratch memory: %s; functions whose first instruction must run out "
 			 "of line get no breakpoint", p->pid, refused_why);
 		p->no_scratch = true;   /* neither filters nor strict mode can be undone */
-		return NULL;
+		return 0;
 	}
 	if (ret < 0 && ret > -4096) {
 		errno = (int)-ret;
 		if (ret != -ESRCH)
-			warn_errno("cannot map scratch memory in pid %d", p->pid);
+			warn_errno("cannot map memory in pid %d", p->pid);
 		p->no_scratch = ret == -EPERM || ret == -EACCES;   /* it would fail again */
-		return NULL;
+		return 0;
 	}
 	if ((taddr_t)ret != best) {
-		warn_msg("scratch memory in pid %d landed at %#lx, not %#" PRIx64, p->pid, ret, best);
-		return NULL;
+		warn_msg("memory mapped in pid %d landed at %#lx, not %#" PRIx64, p->pid, ret, best);
+		return 0;
 	}
+	return best;
+}
+
+/* Maps a new scratch region that a slot near `near` can reach: at the top of the closest gap in
+ * the address space, so it never sits right above a mapping (where brk would grow). */
+static struct scratch *map_scratch(struct task *t, taddr_t near)
+{
+	struct proc *p = t->p;
+	taddr_t best = proc_map_near(t, near, SCRATCH_SIZE, PROT_READ | PROT_EXEC);
+	if (!best)
+		return NULL;
 	p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
 	struct scratch *s = &p->scr[p->nscr++];
 	*s = (struct scratch){ best, SCRATCH_SIZE, 0 };

@@ -109,6 +109,7 @@ static void decode(struct stop *s, pid_t tid, int status)
 	case PTRACE_EVENT_FORK:  s->kind = STOP_FORK; break;
 	case PTRACE_EVENT_VFORK: s->kind = STOP_VFORK; break;
 	case PTRACE_EVENT_VFORK_DONE: s->kind = STOP_VFORK_DONE; return;
+	case PTRACE_EVENT_EXIT:  s->kind = STOP_EXIT_EVENT; return;
 	default:
 		s->kind = STOP_EVENT_STOP;
 		return;
@@ -120,7 +121,7 @@ const char *stop_kind_name(enum stop_kind k)
 {
 	static const char *const names[] = {
 		"trap", "signal", "syscall", "group-stop", "event-stop", "exec", "clone", "fork", "vfork", "vfork-done",
-		"exited", "killed", "none", "interrupted",
+		"exited", "killed", "none", "interrupted", "exit-event",
 	};
-	return k <= STOP_INTR ? names[k] : "?";
+	return k <= STOP_EXIT_EVENT ? names[k] : "?";
 }

@@ -21,6 +21,7 @@ enum stop_kind {
 	STOP_KILLED,      /* the task is gone: killed by a signal */
 	STOP_NONE,        /* nothing left to wait for */
 	STOP_INTR,        /* waitpid was interrupted by a signal to us */
+	STOP_EXIT_EVENT,  /* PTRACE_EVENT_EXIT: about to exit, memory still there (with --fast only) */
 };
 
 struct stop {

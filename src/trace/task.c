@@ -24,6 +24,7 @@ static void proc_release(struct proc *p)
 {
 	if (p->memfd >= 0)
 		close(p->memfd);
+	fast_free(p);
 	bp_free_all(p);
 	modules_free(p);
 	free(p->scr);

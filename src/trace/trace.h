@@ -22,6 +22,7 @@ struct trace_opts {
 	char **libs;                 /* -l globs: libraries whose every function is traced */
 	bool libcalls;               /* show calls from the executable into libraries */
 	bool demangle;               /* C++ and Rust names as people write them */
+	bool fast;                   /* in-process trampolines where they apply (src/trace/fast.c) */
 };
 extern struct trace_opts trace_opts;
 
@@ -84,6 +85,7 @@ struct proc {
 	struct range *xmaps;         /* executable mappings, as last read from /proc/PID/maps */
 	size_t nxmaps;
 	bool no_scratch;             /* no scratch can be mapped (seccomp forbids mmap): none is tried */
+	struct fast_proc *fast;      /* the fast path's patches and blocks (fast.c), or NULL */
 	taddr_t inject_at;           /* where code is run before there is scratch: the program's
 				      * entry point, which no thread runs again; 0: a task's pc */
 	struct ksigaction trap_act;  /* the program's SIGTRAP action, as it set it (sigtrap.c) */
@@ -142,6 +144,9 @@ bool proc_is_text(struct proc *p, taddr_t addr);
 long proc_inject_syscall(struct task *t, long nr, const long args[6]);
 /* The same, never through the scratch gadget (for unmapping scratch itself). */
 long proc_inject_syscall_plain(struct task *t, long nr, const long args[6]);
+/* Maps size bytes (prot) at the top of the free gap closest to near, within 2 GiB of it (near
+ * 0: anywhere). Returns the address, or 0 after saying why. */
+taddr_t proc_map_near(struct task *t, taddr_t near, size_t size, int prot);
 /* Returns the address of a free scratch slot that a rip-relative operand at near can reach
  * (mapping new scratch if needed), or 0 if none could be had. */
 taddr_t proc_scratch_slot(struct task *t, taddr_t near);
@@ -297,10 +302,51 @@ struct module *modules_find(struct proc *p, taddr_t addr);
 void modules_copy(struct proc *child, const struct proc *parent);
 void modules_free(struct proc *p);
 
+/* fast.c: the fast path's side in the program (see src/fast/ for its pure pieces). */
+struct stop;
+/* Patches the entry at a (f's, of module m, shown as name, or the implementation an IFUNC f
+ * chose) with a jmp to a trampoline. Returns false if it stays on int3 (then the caller plants
+ * it). */
+bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name);
+/* After a module's entries: patches its return sites, says what went where (--debug=fast). */
+void fast_module_done(struct task *t, struct module *m);
+/* Drains t's records before its stop s is handled; returns true if s was the fast path's own
+ * (a trampoline's trap or fault), handled and resumed. */
+bool fast_on_stop(struct task *t, const struct stop *s);
+/* Puts the program's bytes back where buf, a copy of [addr, addr+len), holds our jmps. */
+void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len);
+/* Forgets the patches in [lo, hi) without touching memory (a library unloaded). */
+void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
+/* The opposite of fast_hide: puts our jmps into buf, a copy of [addr, addr+len) read before
+ * they were written, so that writing it back keeps them. */
+void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len);
+/* Whether addr is a window's start or one of our jmp's bytes. */
+bool fast_owns(struct proc *p, taddr_t addr);
+/* A reported call returns to addr: if a patch is there, its records count from now on. Returns
+ * whether the fast path has addr (then it needs no breakpoint). */
+bool fast_activate_site(struct proc *p, taddr_t addr);
+/* A return site with an int3: trampolines need not trap for it. */
+void fast_note_site(struct proc *p, taddr_t addr);
+/* Writes the program's bytes back over our jmps in the memory of in (p, or a forked copy). */
+void fast_restore_all(struct proc *p, struct proc *in);
+/* Detach: t's records drained, t out of any trampoline; then, per process, the TLS slots
+ * cleared (the regions go with the scratch). */
+void fast_detach_task(struct task *t);
+void fast_detach_proc(struct proc *p);
+/* A followed fork: child's state is a copy of parent's, its thread child_tid that of parent_tid. */
+void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t child_tid);
+/* A vfork's parent t stopped at the event (done false) or going on (done true). */
+void fast_vfork(struct task *t, bool done);
+void fast_free(struct proc *p);
+
 /* tracer.c */
 /* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is
  * gone or fntrace is told to stop. Returns the wait status of the program (0 after a detach). */
 int trace_run(char **argv, const char *path, const int *pids, int npids);
+/* Reports, at ts, a call of bp's function (an entry) in t entered with rsp = sp, whose return
+ * address is ret if have_ret, unless the rules for library calls say it is none; plants its
+ * return site. The breakpoints and the fast path's records both come here. */
+void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts);
 /* Loads the image a task's proc runs and plants its breakpoints. */
 void trace_load_image(struct task *t);
 

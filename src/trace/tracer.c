@@ -193,6 +193,37 @@ static bool go_restart(struct task *t, struct bp *bp, taddr_t sp, taddr_t ret)
 	return c.found;
 }
 
+void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts)
+{
+	struct proc *p = t->p;
+	bool report = bp->entry;
+	if (bp->libcall) {
+		/* A library function reports the calls the executable makes to it only; a tail jump
+		 * from one library function to another (qsort to qsort_r) is no such call. */
+		report = have_ret && p->nmods && ret >= p->mods[0]->text.lo && ret < p->mods[0]->text.hi;
+		if (report && t->cs.n && t->cs.v[t->cs.n - 1].sp == sp && t->cs.v[t->cs.n - 1].ret == ret) {
+			struct module *m = modules_find(p, funcs_addr(t->cs.v[t->cs.n - 1].fn));
+			report = !m || m->exe;
+		}
+	}
+	if (report && trace_opts.returns && have_ret && go_restart(t, bp, sp, ret))
+		report = false;
+	if (!report)
+		return;
+	if (trace_opts.returns) {
+		callstack_enter(&t->cs, bp_fn(bp), sp, ret, ts);
+		if (have_ret)
+			bp_ensure_retsite(t, ret);
+	} else {
+		callstack_entry_only(&t->cs, bp_fn(bp), ts);
+	}
+	if (trace_opts.once) {
+		bp->entry = false;
+		if (!bp->retsite && !bp->sigwatch)
+			bp_unplant(p, bp);
+	}
+}
+
 static void on_trap(struct task *t, const struct stop *s)
 {
 	struct user_regs_struct r;
@@ -222,7 +253,7 @@ static void on_trap(struct task *t, const struct stop *s)
 		modules_resolver_entered(t, bp->addr, r.rsp);   /* the loader is resolving an IFUNC */
 	if (bp->planted && t->role == ROLE_TRACED) {
 		uint64_t ret = 0;
-		bool have_ret = false, report = bp->entry;
+		bool have_ret = false;
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, r.rsp, s->ts);
 		if (bp->entry && (trace_opts.returns || bp->libcall)) {
@@ -232,31 +263,8 @@ static void on_trap(struct task *t, const struct stop *s)
 				    proc_read_raw(p, r.rsp, &ret, sizeof(ret))) == 0;
 			have_code = have_ret && n;
 		}
-		if (bp->libcall) {
-			/* A library function reports the calls the executable makes to it only; a tail
-			 * jump from one library function to another (qsort to qsort_r) is no such call. */
-			report = have_ret && p->nmods && ret >= p->mods[0]->text.lo && ret < p->mods[0]->text.hi;
-			if (report && t->cs.n && t->cs.v[t->cs.n - 1].sp == r.rsp && t->cs.v[t->cs.n - 1].ret == ret) {
-				struct module *m = modules_find(p, funcs_addr(t->cs.v[t->cs.n - 1].fn));
-				report = !m || m->exe;
-			}
-		}
-		if (report && trace_opts.returns && have_ret && go_restart(t, bp, r.rsp, ret))
-			report = false;
-		if (report) {
-			if (trace_opts.returns) {
-				callstack_enter(&t->cs, bp_fn(bp), r.rsp, ret, start);
-				if (have_ret)
-					bp_ensure_retsite(t, ret);
-			} else {
-				callstack_entry_only(&t->cs, bp_fn(bp), start);
-			}
-			if (trace_opts.once) {
-				bp->entry = false;
-				if (!bp->retsite && !bp->sigwatch)
-					bp_unplant(p, bp);
-			}
-		}
+		if (bp->entry)
+			trace_entry(t, bp, r.rsp, ret, have_ret, start);
 	}
 	bp_check_code(t, bp, have_code ? code : NULL);   /* the program may have changed it (a JIT...) */
 	struct user_regs_struct before = r;
@@ -369,6 +377,7 @@ static void follow_fork(struct task *parent, pid_t child)
 	p->nscr = pp->nscr;
 	p->inject_at = pp->inject_at;
 	p->trap_act = pp->trap_act;
+	fast_fork(p, pp, parent->tid, child);
 	proc_load_maps(p);
 	const char *name = names_of_process(parent->tgid);
 	if (name)
@@ -492,6 +501,8 @@ static void dispatch(struct stop *s)
 		on_unknown(s);
 		return;
 	}
+	if (t->p->fast && fast_on_stop(t, s))
+		return;   /* a trampoline's own trap or fault */
 	if (t->attaching && s->kind != STOP_EXITED && s->kind != STOP_KILLED && on_attach_stop(t, s))
 		return;
 	if (t->into_handler && s->kind == STOP_TRAP && sigtrap_handler_entry(t)) {
@@ -530,6 +541,7 @@ static void dispatch(struct stop *s)
 		break;
 	case STOP_EVENT_STOP:
 	case STOP_VFORK_DONE:
+	case STOP_EXIT_EVENT:
 		resume(t, 0, 0);
 		break;
 	case STOP_EXEC:

@@ -48,7 +48,7 @@ void util_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void util_status_clear(void);
 
 /* Debug output, one flag per module, set by --debug=LIST. */
-enum { DBG_STEP = 1, DBG_BP = 2, DBG_ELF = 4, DBG_STOP = 8 };
+enum { DBG_STEP = 1, DBG_BP = 2, DBG_ELF = 4, DBG_STOP = 8, DBG_FAST = 16 };
 extern unsigned util_debug;
 void debug_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define DEBUG(flag, ...) do { if (util_debug & (flag)) debug_msg(__VA_ARGS__); } while (0)

@@ -113,7 +113,7 @@ def test_double_dash_ends_options(tmp_path):
 
 
 def test_debug_step_tells_how_each_breakpoint_is_stepped_over(tmp_path):
-    r = run(["--debug=step", "-i", "t_k_*", prog("gcc-pie-O2-nocf", "kinds")], tmp_path)
+    r = run(["--no-fast", "--debug=step", "-i", "t_k_*", prog("gcc-pie-O2-nocf", "kinds")], tmp_path)
     how = dict(re.findall(r"debug: (t_k_\w+) at 0x[0-9a-f]+: ([a-z /()]+?) \(\d+ bytes\)", r.stderr))
     assert how["t_k_push"] == "emulate push"
     assert how["t_k_movreg"] == "emulate mov reg"

@@ -1,0 +1,34 @@
+/* fast/clock: the trampolines' rdtsc stamps on the tracer's clock (CLOCK_MONOTONIC, the one
+ * util_now_ns reads), so records and ptrace stops interleave on one time line.
+ *
+ * The tracer takes (tsc, ns) anchors: two at start, some milliseconds apart, then one at each
+ * drain. Both clocks are linear in real time (an invariant TSC), so a stamp is converted from
+ * the latest anchor at the rate measured over the longest baseline, the first anchor to the
+ * latest: its error is an anchor's own jitter (tens of ns) plus its age times a rate error that
+ * shrinks as the trace goes on. */
+#ifndef FNTRACE_FAST_CLOCK_H
+#define FNTRACE_FAST_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fast_clock {
+	uint64_t tsc0, ns0;   /* the first anchor */
+	uint64_t tsc1, ns1;   /* the latest */
+	uint64_t mult;        /* ns per tick over that baseline, in 32.32 fixed point (one division
+			       * per anchor, none per stamp) */
+};
+
+/* Whether this machine's TSC can stamp events: invariant (constant_tsc and nonstop_tsc in
+ * /proc/cpuinfo). */
+bool fast_clock_usable(void);
+/* A (tsc, ns) pair read as close together as this process can: the tightest of a few. */
+void fast_clock_sample(uint64_t *tsc, uint64_t *ns);
+/* Two anchors, the second at least 2 ms after the first. */
+void fast_clock_init(struct fast_clock *c);
+/* Adds an anchor (a later one than any before). */
+void fast_clock_anchor(struct fast_clock *c, uint64_t tsc, uint64_t ns);
+/* tsc in nanoseconds of CLOCK_MONOTONIC. */
+uint64_t fast_clock_ns(const struct fast_clock *c, uint64_t tsc);
+
+#endif

@@ -1,0 +1,39 @@
+/* fast/record: what the injected trampolines write, and where: the shared layout of the
+ * tracer's reader and the generated code. Version it with FAST_REC_VERSION. */
+#ifndef FNTRACE_FAST_RECORD_H
+#define FNTRACE_FAST_RECORD_H
+
+#include <stdint.h>
+
+#define FAST_REC_VERSION 1
+
+/* The thread's block is found at %fs:FAST_TLS_SLOT: glibc's tcbhead_t.unused_vgetcpu_cache,
+ * two words no code of glibc reads or writes. The second holds rcx while a trampoline runs. */
+#define FAST_TLS_SLOT  0x38
+#define FAST_TLS_SPILL 0x40
+
+/* One record, 32 bytes, written by a trampoline at the block's cur. */
+struct fast_rec {
+	uint32_t tsc_lo, tsc_hi;   /* rdtsc at the entry or the return */
+	uint64_t sp;               /* rsp: at entry it points at the return address */
+	uint64_t ret;              /* FAST_REC_ENTRY: the return address */
+	uint32_t id;               /* FAST_REC_ENTRY: the entry's id; FAST_REC_SITE: the site's */
+	uint32_t kind;             /* enum fast_rec_kind */
+};
+
+enum fast_rec_kind {
+	FAST_REC_ENTRY = 1,
+	FAST_REC_SITE = 2,
+};
+
+/* A thread's block: the header, then records up to a PROT_NONE guard page. A record that would
+ * cross into the guard page faults at its first store; the tracer then drains the records,
+ * puts cur back at the first one and lets the store run again (see fast_tramp). */
+struct fast_block {
+	uint64_t cur;       /* where the next record goes (a tracee address) */
+	uint64_t spill[3];  /* rax, rdx while a trampoline runs */
+};
+
+#define FAST_BLOCK_HDR 32   /* the first record's offset: records stay 32-byte aligned */
+
+#endif

@@ -1,0 +1,60 @@
+/* fast/tramp: the code of one trampoline: record an entry or a return, then run the displaced
+ * instructions and jump back.
+ *
+ * The record is written with rax, rdx and rcx only, saved in the thread's block and its TLS
+ * spill word, so it needs no stack; it makes no call and no system call, and leaves every
+ * register and flag as it found them (the entry trampolines' filters, which compare, keep the
+ * flags with lahf and seto: a library function called from its own library is not reported; a
+ * return address that no site covers traps once). */
+#ifndef FNTRACE_FAST_TRAMP_H
+#define FNTRACE_FAST_TRAMP_H
+
+#include <stdbool.h>
+#include "reloc.h"
+
+#define FAST_TRAMP_MAX 256   /* bytes one trampoline takes at most */
+#define FAST_SITES_BITS_MAX 24
+
+enum fast_tramp_kind {
+	FAST_TRAMP_ENTRY,
+	FAST_TRAMP_SITE,
+};
+
+struct fast_tramp_cfg {
+	enum fast_tramp_kind kind;
+	uint32_t id;              /* written in the record */
+	taddr_t at;               /* runtime address of the trampoline */
+	/* FAST_TRAMP_ENTRY only: */
+	taddr_t sites;            /* runtime address of the table of known return sites (taddr_t
+				   * [1 << sites_bits], buckets of two), or 0: no check */
+	unsigned sites_bits;
+	taddr_t from_lo, from_hi; /* record only calls whose return address is in [lo, hi); 0, 0:
+				   * every call */
+};
+
+/* Offsets, in a built trampoline, that the tracer acts on. */
+struct fast_tramp_info {
+	uint16_t len;
+	uint16_t tls_store;   /* the first instruction: faults if the thread has no TLS yet */
+	uint16_t block_store; /* faults (address 8) if the thread has no block */
+	uint16_t miss_trap;   /* the int3 run when the return address is no known site (0: none) */
+	uint16_t rec_store;   /* the first store into the record: faults when the buffer is full;
+			       * rcx then holds the record's address */
+	uint16_t reloc;       /* where the relocated instructions start */
+	uint8_t insn_off[FAST_WIN_INSNS];   /* each displaced instruction's copy, from reloc */
+};
+
+/* Builds into out (FAST_TRAMP_MAX bytes) the trampoline for window w, mapped at runtime address
+ * from. Returns false if the relocated code cannot reach. */
+bool fast_tramp_build(const struct fast_tramp_cfg *c, const struct fast_window *w, taddr_t from, uint8_t *out,
+		      struct fast_tramp_info *info);
+
+/* The first slot of the bucket of two where a return address goes in the table of known sites
+ * (it may take either). */
+uint64_t fast_sites_slot(taddr_t ret, unsigned bits);
+
+/* The 5 bytes that replace the window: jmp rel32 from from to the trampoline at to. Returns
+ * false if it cannot reach. */
+bool fast_tramp_jump(taddr_t from, taddr_t to, uint8_t out[FAST_JMP_LEN]);
+
+#endif

@@ -1,0 +1,608 @@
+/* fast/window: the map of a module's arrival points, and the window check that rests on it. */
+#include "window.h"
+#include "lsda.h"
+#include "../arch/x86_64/scan.h"
+#include "../arch/x86_64/insn.h"
+
+#include <Zydis/Zydis.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_MAX 65536   /* jump-table entries read at most */
+
+static ZydisDecoder *decoder(void)
+{
+	static ZydisDecoder dec;
+	static bool ready;
+	if (!ready) {
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+		ready = true;
+	}
+	return &dec;
+}
+
+/* The map being built. */
+struct build {
+	struct fast_map *m;
+	size_t tcap, ucap;
+};
+
+static void add_target(struct build *b, taddr_t t)
+{
+	struct fast_map *m = b->m;
+	if (!fast_image_in_code(m->im, t))
+		return;
+	xgrow(&m->targets, &b->tcap, m->ntargets + 1, sizeof(*m->targets));
+	m->targets[m->ntargets++] = t;
+}
+
+static void add_unsure(struct build *b, taddr_t lo, taddr_t hi)
+{
+	struct fast_map *m = b->m;
+	xgrow(&m->unsure, &b->ucap, m->nunsure + 1, sizeof(*m->unsure));
+	m->unsure[m->nunsure++] = (struct range){ lo, hi };
+}
+
+static void on_ref(taddr_t target, enum code_ref ref, void *arg)
+{
+	if (ref != REF_BOUNDARY)
+		add_target(arg, target);
+}
+
+static void on_pad(taddr_t pad, void *arg)
+{
+	struct build *b = arg;
+	b->m->npads++;
+	add_target(b, pad);
+}
+
+static void on_unsure(taddr_t lo, taddr_t hi, void *arg)
+{
+	add_unsure(arg, lo, hi);
+}
+
+/* The 64-bit register a Zydis register is part of (rax for eax, ax, al), or NONE. */
+static ZydisRegister reg64(ZydisRegister r)
+{
+	ZydisRegister l = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	return ZydisRegisterGetClass(l) == ZYDIS_REGCLASS_GPR64 ? l : ZYDIS_REGISTER_NONE;
+}
+
+static bool writes(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *ops, ZydisRegister r)
+{
+	for (unsigned i = 0; i < zi->operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+		    reg64(ops[i].reg.value) == r)
+			return true;
+	return false;
+}
+
+/* One decoded instruction of a function body, kept for the jump-table patterns. */
+struct dec {
+	taddr_t addr;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+};
+
+/* Reads the table of int32 offsets from base at table (gcc and clang, PIC): every entry whose
+ * target is code. Reading past the table's end only adds targets, which is safe; stopping
+ * before it is not, so it stops only where an entry cannot be one. */
+static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base)
+{
+	size_t n = 0;
+	for (; n < TABLE_MAX; n++) {
+		const uint8_t *p = fast_image_bytes(b->m->im, table + 4 * n, 4);
+		int32_t e;
+		if (!p)
+			break;
+		memcpy(&e, p, 4);
+		if (!fast_image_in_code(b->m->im, base + (taddr_t)(int64_t)e))
+			break;
+		add_target(b, base + (taddr_t)(int64_t)e);
+	}
+	return n;
+}
+
+/* The same for a table of absolute 8-byte addresses (non-PIC). */
+static size_t read_abs_table(struct build *b, taddr_t base)
+{
+	size_t n = 0;
+	for (; n < TABLE_MAX; n++) {
+		const uint8_t *p = fast_image_bytes(b->m->im, base + 8 * n, 8);
+		uint64_t e;
+		if (!p)
+			break;
+		memcpy(&e, p, 8);
+		if (!fast_image_in_code(b->m->im, e))
+			break;
+		add_target(b, e);
+	}
+	return n;
+}
+
+#define LOOKBACK 16   /* instructions searched back for what put a value in a register */
+
+/* The index of the last instruction before d[k] that writes r, looking back in straight-line
+ * code; -1 if none is found. Whether a branch target falls between it and the jump is checked
+ * once every target is known (see fast_map_build). */
+static long last_write(const struct dec *d, size_t k, ZydisRegister r)
+{
+	for (size_t i = k; i-- > 0 && i + LOOKBACK > k;) {
+		if (d[i].zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR || d[i].zi.meta.category == ZYDIS_CATEGORY_RET)
+			return -1;
+		if (writes(&d[i].zi, d[i].ops, r))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* The address d[i] (a lea of a rip-relative address) puts in its register, or 0. */
+static taddr_t lea_value(const struct dec *d, long i)
+{
+	ZyanU64 t;
+	if (i < 0 || d[i].zi.mnemonic != ZYDIS_MNEMONIC_LEA || d[i].ops[1].mem.base != ZYDIS_REGISTER_RIP ||
+	    d[i].ops[1].mem.index != ZYDIS_REGISTER_NONE ||
+	    ZYAN_FAILED(ZydisCalcAbsoluteAddress(&d[i].zi, &d[i].ops[1], d[i].addr, &t)))
+		return 0;
+	return t;
+}
+
+/* How the register of an indirect jmp got its value. */
+struct jsrc {
+	taddr_t table, base;   /* a table of int32 at table, relative to base */
+	long first;            /* the earliest instruction the decoding rests on */
+	bool pointer;          /* loaded from memory: a code address the map has from data */
+};
+
+/* The two addends of J = P + Q: one an int32 loaded from a table, movslq (B,I,4), the other a
+ * lea'd base; B itself lea'd. The PIC jump tables of gcc and clang, and glibc's assembly. */
+static bool table_sum(const struct dec *d, long at, ZydisRegister p, ZydisRegister q, struct jsrc *js)
+{
+	for (int swap = 0; swap < 2; swap++) {
+		ZydisRegister e = swap ? q : p, b = swap ? p : q;
+		long le = last_write(d, (size_t)at, e), lb = last_write(d, (size_t)at, b);
+		if (le < 0 || lb < 0 || d[le].zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD ||
+		    d[le].ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || d[le].ops[1].mem.scale != 4 ||
+		    d[le].ops[1].mem.disp.value || d[le].zi.operand_width != 64)
+			continue;
+		js->base = lea_value(d, lb);
+		long lt = last_write(d, (size_t)le, reg64(d[le].ops[1].mem.base));
+		js->table = lea_value(d, lt);
+		if (!js->base || !js->table)
+			continue;
+		js->first = lt < lb ? lt : lb;
+		return true;
+	}
+	return false;
+}
+
+/* Where the register j of the indirect jmp at d[k] came from; false if unknown. */
+static bool jump_source(const struct dec *d, size_t k, ZydisRegister j, struct jsrc *js)
+{
+	memset(js, 0, sizeof(*js));
+	long w = last_write(d, k, j);
+	if (w < 0)
+		return false;
+	const struct dec *c = &d[w];
+	if (c->zi.mnemonic == ZYDIS_MNEMONIC_POP ||
+	    (c->zi.mnemonic == ZYDIS_MNEMONIC_MOV && c->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY)) {
+		js->pointer = true;
+		return true;
+	}
+	if (c->zi.mnemonic == ZYDIS_MNEMONIC_ADD && c->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    c->zi.operand_width == 64)
+		return table_sum(d, w, j, reg64(c->ops[1].reg.value), js);
+	if (c->zi.mnemonic == ZYDIS_MNEMONIC_LEA && c->ops[1].mem.scale == 1 && !c->ops[1].mem.disp.value &&
+	    c->ops[1].mem.base != ZYDIS_REGISTER_RIP && c->ops[1].mem.index != ZYDIS_REGISTER_NONE)
+		return table_sum(d, w, reg64(c->ops[1].mem.base), reg64(c->ops[1].mem.index), js);
+	return false;
+}
+
+/* A recognised jump table's decoding rests on straight-line code from lea to jmp. */
+struct table_site {
+	taddr_t lo, hi, fn_lo, fn_hi;
+};
+
+/* Decodes one function from its start (where decoding is in step): its direct branch targets,
+ * taken code addresses, and indirect jumps. Returns the end of what it decoded. */
+static taddr_t decode_func(struct build *b, taddr_t lo, taddr_t hi, struct table_site **ts, size_t *nts,
+			   size_t *tscap)
+{
+	const uint8_t *code = fast_image_bytes(b->m->im, lo, hi - lo);
+	if (!code)
+		return lo;
+	size_t cap = 64, n = 0;
+	struct dec *d = xmalloc(cap * sizeof(*d));
+	taddr_t a = lo;
+	bool unresolved = false;
+	while (a < hi) {
+		if (n == cap) {
+			cap *= 2;
+			d = xrealloc(d, cap * sizeof(*d));
+		}
+		struct dec *c = &d[n];
+		c->addr = a;
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), code + (a - lo), hi - a, &c->zi, c->ops))) {
+			unresolved = true;   /* data in code, or out of step: we cannot see past it */
+			break;
+		}
+		n++;
+		a += c->zi.length;
+		ZyanU64 t;
+		for (unsigned i = 0; i < c->zi.operand_count_visible; i++) {
+			const ZydisDecodedOperand *op = &c->ops[i];
+			if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->imm.is_relative &&
+			    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, op, c->addr, &t)))
+				add_target(b, t);
+			else if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->size >= 32)
+				add_target(b, op->imm.value.u);
+			else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP &&
+				 ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, op, c->addr, &t)))
+				add_target(b, t);
+			else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
+				 op->mem.disp.has_displacement)
+				add_target(b, (taddr_t)op->mem.disp.value);
+		}
+		if (c->zi.mnemonic != ZYDIS_MNEMONIC_JMP || c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			continue;
+		/* An indirect jmp. Through the GOT (a tail call): it reaches function entries only. */
+		const ZydisDecodedOperand *op = &c->ops[0];
+		if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP &&
+		    op->mem.index == ZYDIS_REGISTER_NONE)
+			continue;
+		taddr_t lea_at = 0;
+		size_t got = 0;
+		struct jsrc js;
+		if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
+		    op->mem.index != ZYDIS_REGISTER_NONE && op->mem.scale == 8 && op->size == 64) {
+			got = read_abs_table(b, (taddr_t)op->mem.disp.value);
+			lea_at = c->addr;
+		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			continue;   /* jmp *off(%reg): a pointer in memory, which the map has from data */
+		} else if (jump_source(d, n - 1, reg64(op->reg.value), &js)) {
+			if (js.pointer)
+				continue;
+			got = read_rel_table(b, js.table, js.base);
+			lea_at = d[js.first].addr;
+		}
+		if (!got) {
+			unresolved = true;
+			b->m->nunresolved++;
+			continue;
+		}
+		b->m->ntables++;
+		xgrow(ts, tscap, *nts + 1, sizeof(**ts));
+		(*ts)[(*nts)++] = (struct table_site){ lea_at, c->addr + c->zi.length, lo, hi };
+	}
+	free(d);
+	if (unresolved)
+		add_unsure(b, lo, hi);
+	return a;
+}
+
+static int taddr_cmp(const void *pa, const void *pb)
+{
+	taddr_t a = *(const taddr_t *)pa, b = *(const taddr_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+static int func_cmp(const void *pa, const void *pb)
+{
+	const struct func *a = pa, *b = pb;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static int range_cmp(const void *pa, const void *pb)
+{
+	const struct range *a = pa, *b = pb;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* The first index of a sorted array whose value is > v. */
+static size_t upper(const taddr_t *v, size_t n, taddr_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool fast_map_target_in(const struct fast_map *m, taddr_t lo, taddr_t hi)
+{
+	size_t i = upper(m->targets, m->ntargets, lo);
+	return i < m->ntargets && m->targets[i] < hi;
+}
+
+bool fast_map_unsure(const struct fast_map *m, taddr_t addr)
+{
+	/* Few ranges in practice; they may overlap, so a scan of those starting at or before addr. */
+	for (size_t i = 0; i < m->nunsure && m->unsure[i].lo <= addr; i++)
+		if (addr < m->unsure[i].hi)
+			return true;
+	return false;
+}
+
+void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
+{
+	memset(m, 0, sizeof(*m));
+	m->im = im;
+	struct build b = { .m = m };
+
+	/* Function starts, and the extent of each: its size, else up to the next start. */
+	struct func *fs = xmalloc((nfuncs + 1) * sizeof(*fs));
+	if (nfuncs) {
+		memcpy(fs, funcs, nfuncs * sizeof(*fs));
+		qsort(fs, nfuncs, sizeof(*fs), func_cmp);
+	}
+	m->starts = xmalloc((nfuncs + 1) * sizeof(*m->starts));
+	m->ext = xmalloc((nfuncs + 1) * sizeof(*m->ext));
+	for (size_t i = 0; i < nfuncs; i++) {
+		if (m->nstarts && m->starts[m->nstarts - 1] == fs[i].addr)
+			continue;
+		taddr_t lo = fs[i].addr;
+		const struct fast_sec *s = fast_image_sec(im, lo);
+		taddr_t hi = s && s->exec ? s->addr + s->size : lo;
+		if (fs[i].size && fs[i].size < hi - lo)
+			hi = lo + fs[i].size;
+		else if (!fs[i].size && i + 1 < nfuncs && fs[i + 1].addr < hi)
+			hi = fs[i + 1].addr;
+		m->ext[m->nstarts] = (struct range){ lo, hi };
+		m->starts[m->nstarts++] = lo;
+	}
+	free(fs);
+
+	/* The whole code, decoded linearly as discovery does: it sees code no symbol covers. */
+	for (size_t i = 0; i < im->nsecs; i++)
+		if (im->secs[i].exec && im->secs[i].bytes)
+			scan_calls(im->secs[i].bytes, im->secs[i].size, im->secs[i].addr, on_ref, &b);
+
+	/* Each function from its start, in step. */
+	struct table_site *ts = NULL;
+	size_t nts = 0, tscap = 0;
+	for (size_t i = 0; i < m->nstarts; i++)
+		if (m->ext[i].hi > m->ext[i].lo)
+			decode_func(&b, m->ext[i].lo, m->ext[i].hi, &ts, &nts, &tscap);
+
+	/* Data that holds code addresses: relocated pointers, and aligned words of the file's data
+	 * that look like code addresses (non-PIC tables of labels, function pointers). */
+	for (size_t i = 0; i < im->nrelptrs; i++)
+		add_target(&b, im->relptrs[i]);
+	for (size_t i = 0; i < im->nsecs; i++) {
+		const struct fast_sec *s = &im->secs[i];
+		if (s->exec || !s->bytes)
+			continue;
+		for (size_t off = (8 - (s->addr & 7)) & 7; off + 8 <= s->size; off += 8) {
+			uint64_t v;
+			memcpy(&v, s->bytes + off, 8);
+			add_target(&b, v);
+		}
+	}
+
+	struct lsda_out lo = { on_pad, on_unsure, &b };
+	lsda_pads(im, &lo);
+
+	if (m->ntargets)
+		qsort(m->targets, m->ntargets, sizeof(*m->targets), taddr_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < m->ntargets; i++)
+		if (!u || m->targets[u - 1] != m->targets[i])
+			m->targets[u++] = m->targets[i];
+	m->ntargets = u;
+
+	/* A table read from a lea that a branch can skip may be the wrong table. */
+	for (size_t i = 0; i < nts; i++)
+		if (fast_map_target_in(m, ts[i].lo, ts[i].hi))
+			add_unsure(&b, ts[i].fn_lo, ts[i].fn_hi);
+	free(ts);
+	if (m->nunsure)   /* (qsort wants a pointer, even for nothing) */
+		qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
+}
+
+void fast_map_free(struct fast_map *m)
+{
+	free(m->targets);
+	free(m->unsure);
+	free(m->starts);
+	free(m->ext);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Instructions that must run where they are: they read their own address (syscall leaves it in
+ * rcx), are too short to reach from elsewhere (loop, jrcxz: rel8 only), or trap on purpose. */
+static bool pinned(const ZydisDecodedInstruction *zi)
+{
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_INT:
+	case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_INTO:
+	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: case ZYDIS_MNEMONIC_IRETQ:
+	case ZYDIS_MNEMONIC_XBEGIN: case ZYDIS_MNEMONIC_XABORT: case ZYDIS_MNEMONIC_XEND:
+	case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+	case ZYDIS_MNEMONIC_JCXZ: case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_JRCXZ:
+	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+	case ZYDIS_MNEMONIC_HLT:
+		return true;
+	default:
+		return zi->meta.category == ZYDIS_CATEGORY_SYSTEM;
+	}
+}
+
+/* Classifies one instruction for relocation. Returns FAST_OK or why it cannot move. */
+static enum fast_why classify(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *ops, taddr_t a,
+			      struct fast_insn *fi)
+{
+	if (pinned(zi))
+		return FAST_PINNED;
+	const ZydisDecodedOperand *o = &ops[0];
+	ZyanU64 t;
+	bool rel = o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && o->imm.is_relative;
+	if (zi->attributes & ZYDIS_ATTRIB_HAS_MODRM && zi->raw.modrm.mod == 0 && zi->raw.modrm.rm == 5) {
+		if (zi->raw.disp.size != 32 || !zi->raw.disp.offset)
+			return FAST_PINNED;
+		fi->disp_off = zi->raw.disp.offset;   /* rip-relative */
+	}
+	switch (zi->meta.category) {
+	case ZYDIS_CATEGORY_RET:
+		fi->stop = true;
+		return FAST_OK;
+	case ZYDIS_CATEGORY_UNCOND_BR:
+		fi->stop = true;
+		if (!rel)
+			return FAST_OK;   /* jmp *reg, jmp *mem: runs anywhere */
+		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(zi, o, a, &t)))
+			return FAST_PINNED;
+		fi->op = FOP_JMP;
+		fi->target = t;
+		return FAST_OK;
+	case ZYDIS_CATEGORY_COND_BR:
+		if (!rel || ZYAN_FAILED(ZydisCalcAbsoluteAddress(zi, o, a, &t)))
+			return FAST_PINNED;
+		fi->op = FOP_JCC;
+		fi->cond = zi->opcode & 0x0f;
+		fi->target = t;
+		return FAST_OK;
+	case ZYDIS_CATEGORY_CALL:
+		if (rel) {
+			if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(zi, o, a, &t)))
+				return FAST_PINNED;
+			fi->op = FOP_CALL;
+			fi->target = t;
+			return FAST_OK;
+		}
+		if (zi->opcode != 0xff || !(zi->attributes & ZYDIS_ATTRIB_HAS_MODRM) || zi->raw.modrm.reg != 2)
+			return FAST_PINNED;   /* far calls */
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    (reg64(o->mem.base) == ZYDIS_REGISTER_RSP || reg64(o->mem.index) == ZYDIS_REGISTER_RSP))
+			return FAST_STACK_CALL;   /* the pushed return address would move its operand */
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && reg64(o->reg.value) == ZYDIS_REGISTER_RSP)
+			return FAST_STACK_CALL;
+		fi->op = FOP_CALL_IND;
+		fi->modrm_off = zi->raw.modrm.offset;
+		return FAST_OK;
+	default:
+		for (unsigned i = 0; i < zi->operand_count; i++)
+			if (ops[i].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[i].imm.is_relative)
+				return FAST_PINNED;
+		return FAST_OK;
+	}
+}
+
+enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->addr = addr;
+	const struct fast_sec *s = fast_image_sec(m->im, addr);
+	if (!s || !s->exec || !s->bytes)
+		return FAST_NO_CODE;
+	taddr_t send = s->addr + s->size;
+	/* The function holding addr bounds the instructions; the next function bounds padding. */
+	size_t i = upper(m->starts, m->nstarts, addr);
+	taddr_t next = i < m->nstarts && m->starts[i] < send ? m->starts[i] : send;
+	taddr_t fhi = i && m->ext[i - 1].hi > addr ? m->ext[i - 1].hi : next;
+	if (fhi > next)
+		fhi = next;
+
+	unsigned cov = 0;
+	bool stopped = false;
+	while (cov < FAST_JMP_LEN) {
+		taddr_t a = addr + cov;
+		taddr_t lim = stopped ? next : fhi;
+		if (a >= lim)
+			return stopped ? FAST_FUNC_INSIDE : FAST_SHORT;
+		if (w->n == FAST_WIN_INSNS)
+			return FAST_SHORT;
+		size_t avail = lim - a < INSN_MAX ? (size_t)(lim - a) : INSN_MAX;
+		ZydisDecodedInstruction zi;
+		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), s->bytes + (a - s->addr), avail, &zi, ops)))
+			return FAST_UNDECODABLE;
+		struct fast_insn *fi = &w->insn[w->n++];
+		fi->off = (uint8_t)cov;
+		fi->len = zi.length;
+		if (stopped) {
+			if (zi.mnemonic != ZYDIS_MNEMONIC_NOP && zi.mnemonic != ZYDIS_MNEMONIC_INT3)
+				return FAST_SHORT;   /* code, not padding, after the ret or jmp */
+			fi->op = FOP_PAD;
+		} else {
+			enum fast_why why = classify(&zi, ops, a, fi);
+			if (why != FAST_OK)
+				return why;
+			stopped = fi->stop;
+		}
+		cov += zi.length;
+		if ((fi->op == FOP_CALL || fi->op == FOP_CALL_IND) && cov < FAST_JMP_LEN)
+			return FAST_CALL_INSIDE;
+	}
+	w->len = (uint8_t)cov;
+	memcpy(w->bytes, s->bytes + (addr - s->addr), cov);
+	if (fast_map_target_in(m, addr, addr + cov))
+		return FAST_TARGET;
+	if (next < addr + cov)
+		return FAST_FUNC_INSIDE;
+	if (w->n > 1 && fast_map_unsure(m, addr))
+		return FAST_UNSURE;
+	return FAST_OK;
+}
+
+enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->addr = addr;
+	const struct fast_sec *s = fast_image_sec(m->im, addr);
+	if (!s || !s->exec || !s->bytes)
+		return FAST_NO_CODE;
+	taddr_t send = s->addr + s->size;
+	size_t avail = send - addr < INSN_MAX ? (size_t)(send - addr) : INSN_MAX;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), s->bytes + (addr - s->addr), avail, &zi, ops)))
+		return FAST_UNDECODABLE;
+	struct fast_insn *fi = &w->insn[w->n++];
+	fi->len = zi.length;
+	enum fast_why why = classify(&zi, ops, addr, fi);
+	if (why != FAST_OK)
+		return why;
+	w->len = zi.length;
+	memcpy(w->bytes, s->bytes + (addr - s->addr), zi.length);
+	return FAST_OK;
+}
+
+const char *fast_why_name(enum fast_why why)
+{
+	static const char *const names[FAST_NWHY] = {
+		[FAST_OK] = "patched", [FAST_NO_CODE] = "not code", [FAST_SHORT] = "too short",
+		[FAST_UNDECODABLE] = "undecodable", [FAST_TARGET] = "branch target inside",
+		[FAST_UNSURE] = "targets not all known", [FAST_PINNED] = "instruction cannot move",
+		[FAST_CALL_INSIDE] = "call inside", [FAST_STACK_CALL] = "call through the stack",
+		[FAST_FUNC_INSIDE] = "next function inside",
+	};
+	return why < FAST_NWHY ? names[why] : "?";
+}
+
+void fast_map_each_call(const struct fast_map *m,
+			void (*fn)(taddr_t call, const uint8_t *bytes, unsigned len, taddr_t end, void *arg), void *arg)
+{
+	for (size_t i = 0; i < m->nstarts; i++) {
+		taddr_t lo = m->ext[i].lo, hi = m->ext[i].hi;
+		const uint8_t *code = hi > lo ? fast_image_bytes(m->im, lo, hi - lo) : NULL;
+		for (taddr_t a = lo; code && a < hi;) {
+			ZydisDecodedInstruction zi;
+			if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), NULL, code + (a - lo), hi - a, &zi)))
+				break;
+			if (zi.meta.category == ZYDIS_CATEGORY_CALL)
+				fn(a, code + (a - lo), zi.length, hi, arg);
+			a += zi.length;
+		}
+	}
+}
+
+taddr_t fast_window_entry(const struct fast_map *m, taddr_t fn)
+{
+	static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	const uint8_t *p = fast_image_bytes(m->im, fn, 4);
+	return p && !memcmp(p, endbr64, 4) ? fn + 4 : fn;
+}

@@ -1,0 +1,1096 @@
+/* trace/fast: the fast path in the traced program: trampolines mapped and written, function
+ * entries and return sites patched with a jmp to them, per-thread record blocks, the records
+ * drained into the call stacks at every stop of their thread, and the traps and faults the
+ * trampolines raise on purpose answered. What a trampoline does is src/fast/tramp.h; where one
+ * may go is src/fast/window.h. Everything a window's checker cannot accept stays on int3. */
+#include "trace.h"
+#include "stop.h"
+#include "../fast/clock.h"
+#include "../fast/image.h"
+#include "../fast/record.h"
+#include "../fast/tramp.h"
+#include "../fast/window.h"
+#include "../elf/discover.h"
+#include "../rec/funcs.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+#define REGION_SIZE (1u << 20)        /* trampolines, mapped r-x near the code they serve */
+#define BLOCK_SIZE (64u << 10)        /* one thread's records, then a guard page */
+#define GUARD_SIZE 4096u
+#define SITES_BITS 18                 /* the table of known return sites: 2 MiB */
+#define STEP_MAX 64                   /* single-steps to leave a trampoline (it has no loop) */
+
+/* ---- the maps of the files, read once, shared by every process that maps them ---- */
+
+struct fmap {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct fast_image im;
+	struct fast_map map;
+	bool ok;
+};
+
+static struct fmap **fmaps;
+static size_t nfmaps;
+
+/* Function starts for a map: the symbols, and in a stripped file (libc) what discovery finds
+ * besides (local functions, IFUNC implementations), so that decoding is in step there too. */
+struct starts {
+	struct func *v;
+	size_t n, cap;
+};
+
+static void add_start(taddr_t addr, const char *name, void *arg)
+{
+	struct starts *s = arg;
+	(void)name;
+	xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = (struct func){ .addr = addr };
+}
+
+static void take_starts(const struct symtab *st, struct starts *s)
+{
+	for (size_t i = 0; i < st->nfuncs; i++) {
+		xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+		s->v[s->n++] = st->funcs[i];
+	}
+	if (!st->stripped)
+		return;
+	int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	GElf_Ehdr eh;
+	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
+		discover_functions(e, &eh, st, add_start, s);
+	if (e)
+		elf_end(e);
+	if (fd >= 0)
+		close(fd);
+}
+
+static struct fmap *fmap_get(const struct module *m)
+{
+	struct stat sb;
+	if (stat(m->st->path, &sb))
+		return NULL;
+	for (size_t i = 0; i < nfmaps; i++)
+		if (fmaps[i]->dev == sb.st_dev && fmaps[i]->ino == sb.st_ino && fmaps[i]->size == sb.st_size &&
+		    fmaps[i]->mtime.tv_sec == sb.st_mtim.tv_sec && fmaps[i]->mtime.tv_nsec == sb.st_mtim.tv_nsec)
+			return fmaps[i]->ok ? fmaps[i] : NULL;
+	struct fmap *f = xcalloc(1, sizeof(*f));
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	f->size = sb.st_size;
+	f->mtime = sb.st_mtim;
+	char err[512];
+	uint64_t t0 = util_now_ns();
+	if (fast_image_load(m->st->path, &f->im, err, sizeof(err)) == 0) {
+		struct starts s = { NULL, 0, 0 };
+		take_starts(m->st, &s);
+		fast_map_build(&f->map, &f->im, s.v, s.n);
+		free(s.v);
+		f->ok = true;
+	} else {
+		DEBUG(DBG_FAST, "%s", err);
+	}
+	DEBUG(DBG_FAST, "%s: map of %zu functions, %zu targets, %zu jump tables, %zu landing pads, "
+	      "%zu indirect jumps unresolved, in %.1f ms", m->path, m->st->nfuncs, f->map.ntargets, f->map.ntables,
+	      f->map.npads, f->map.nunresolved, (util_now_ns() - t0) / 1e6);
+	fmaps = xrealloc(fmaps, (nfmaps + 1) * sizeof(*fmaps));
+	fmaps[nfmaps++] = f;
+	return f->ok ? f : NULL;
+}
+
+/* ---- per process ---- */
+
+enum patch_kind {
+	PATCH_ENTRY,   /* a function's entry window, or (redirect) a copy of a first instruction */
+	PATCH_SITE,    /* a return site's window */
+	PATCH_CALL,    /* a call rel32 sent to the trampoline of its callee, whose entry is int3 */
+};
+
+/* A window replaced by a jmp to its trampoline. */
+struct patch {
+	enum patch_kind kind;
+	taddr_t at, tramp;
+	struct fast_window w;        /* link-time address; its bytes are the program's */
+	struct fast_tramp_info info;
+	uint8_t jmp[FAST_JMP_LEN];   /* what replaced the window's first bytes */
+	bool redirect;               /* PATCH_ENTRY of a function whose entry stays int3: only its
+				      * redirected calls come here; nothing at at is ours */
+	bool active;                 /* PATCH_SITE: a reported call returns here, so its records
+				      * count, as an int3 here would since that call (the
+				      * breakpoints plant a return site when they first see it) */
+	struct bp bp;                /* PATCH_ENTRY: what an entry breakpoint there would be; never
+				      * in the proc's table, never planted */
+};
+
+struct region {
+	taddr_t base, used;
+};
+
+/* A thread's block of records. */
+struct fthread {
+	taddr_t block;               /* 0: none yet */
+	taddr_t fs_base;             /* where its TLS slot is */
+	uint64_t last_ts;            /* records are stamped no earlier than this */
+};
+
+/* Why an entry or a site stays int3: the window checker's reasons, and these. */
+enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_NREASONS };
+
+static const char *why_name(int why)
+{
+	return why == WHY_NO_MAP ? "file unreadable" : why == WHY_NO_ROOM ? "no room for a trampoline in reach" :
+	       why == WHY_TAKEN ? "a breakpoint or window there already" : fast_why_name((enum fast_why)why);
+}
+
+/* Counts for --debug=fast, per module. */
+struct fcount {
+	size_t entries, entries_int3, sites, sites_int3, calls;
+	size_t why_entry[WHY_NREASONS], why_site[WHY_NREASONS];
+};
+
+struct fast_proc {
+	struct patch **v;            /* id -> patch, in the order they were made */
+	size_t n, cap;
+	struct addrmap at;           /* window address -> patch */
+	struct addrmap bytes;        /* each byte our jmps replaced -> its original value + 1 */
+	struct addrmap redir;        /* function -> its redirect patch */
+	struct patch **sorted;       /* by trampoline, for lookups by pc (no PATCH_CALL) */
+	size_t nsorted;              /* fp->n when sorted was made */
+	size_t nsortedv;             /* entries in sorted */
+	struct region *regs;
+	size_t nregs;
+	taddr_t sites;               /* the table of known return sites */
+	struct addrmap threads;      /* tid -> struct fthread */
+	taddr_t *free_blocks;        /* blocks of threads that ended, to reuse */
+	size_t nfree, capfree;
+	bool off;                    /* could not be set up: int3 only in this process */
+	struct fcount count;         /* of the module being planted */
+	size_t flushed;              /* patches written to memory so far */
+};
+
+static struct fast_clock clk;
+static bool clk_ready;
+
+static struct fast_proc *fp_of(struct proc *p)
+{
+	return p->fast;
+}
+
+/* Whether the program's threads keep glibc's TCB, whose two unused words the trampolines use:
+ * glibc's dynamic loader is mapped, or a static executable has glibc's TLS setup. */
+static bool glibc_tcb(const struct proc *p)
+{
+	if (!p->nmods)
+		return false;
+	if (p->mods[0]->st->interp) {
+		char path[64], line[4096 + 128];
+		bool found = false;
+		snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+		FILE *f = fopen(path, "re");
+		while (f && !found && fgets(line, sizeof(line), f))
+			found = strstr(line, "/ld-linux-x86-64.so.2\n") != NULL;
+		if (f)
+			fclose(f);
+		return found;
+	}
+	const struct symtab *st = p->mods[0]->st;
+	for (size_t i = 0; i < st->nfuncs; i++)
+		if (!strcmp(st->funcs[i].name, "__libc_setup_tls"))
+			return true;
+	return false;
+}
+
+/* Sets the fast path up in t's process: the table of return sites. Returns it, or NULL. */
+static struct fast_proc *fp_init(struct task *t)
+{
+	struct proc *p = t->p;
+	if (p->fast)
+		return fp_of(p)->off ? NULL : fp_of(p);
+	struct fast_proc *fp = p->fast = xcalloc(1, sizeof(*fp));
+	const char *why = NULL;
+	if (!fast_clock_usable())
+		why = "the TSC is not invariant";
+	else if (p->go)
+		why = "Go programs switch stacks under their threads";
+	else if (trace_opts.once)
+		why = "--once removes entries after their first call";
+	else if (!glibc_tcb(p))
+		why = "not a glibc program (its threads' TCB is unknown)";
+	if (!why && trace_opts.returns) {
+		if (!p->nscr)
+			proc_scratch_slot(t, p->nmods ? p->mods[0]->text.lo : 0);   /* the syscall gadget first */
+		fp->sites = proc_map_near(t, 0, sizeof(taddr_t) << SITES_BITS, PROT_READ);
+		if (!fp->sites)
+			why = "no memory for the table of return sites";
+		else {
+			p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
+			p->scr[p->nscr++] = (struct scratch){ fp->sites, sizeof(taddr_t) << SITES_BITS,
+							      sizeof(taddr_t) << SITES_BITS };
+		}
+	}
+	if (why) {
+		DEBUG(DBG_FAST, "pid %d: fast path off: %s", p->pid, why);
+		fp->off = true;
+		return NULL;
+	}
+	if (!clk_ready) {
+		fast_clock_init(&clk);
+		clk_ready = true;
+	}
+	return fp;
+}
+
+/* A region with room for a trampoline within reach of at. */
+static struct region *region_near(struct task *t, struct fast_proc *fp, taddr_t at)
+{
+	for (size_t i = 0; i < fp->nregs; i++) {
+		struct region *r = &fp->regs[i];
+		taddr_t far = r->base > at ? r->base + REGION_SIZE - at : at - r->base;
+		if (r->used + FAST_TRAMP_MAX <= REGION_SIZE && far < 0x7ff00000u)
+			return r;
+	}
+	struct proc *p = t->p;
+	if (!p->nscr)
+		proc_scratch_slot(t, at);   /* the syscall gadget lives in the first scratch region */
+	taddr_t base = proc_map_near(t, at, REGION_SIZE, PROT_READ | PROT_EXEC);
+	if (!base)
+		return NULL;
+	/* Listed as scratch, full: unmapped with it at detach and in unfollowed children. */
+	p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
+	p->scr[p->nscr++] = (struct scratch){ base, REGION_SIZE, REGION_SIZE };
+	fp->regs = xrealloc(fp->regs, (fp->nregs + 1) * sizeof(*fp->regs));
+	fp->regs[fp->nregs] = (struct region){ base, 0 };
+	DEBUG(DBG_FAST, "pid %d: trampolines at %#" PRIx64 " for %#" PRIx64, p->pid, base, at);
+	return &fp->regs[fp->nregs++];
+}
+
+/* Whether [at, at+len) overlaps no other window and holds no planted breakpoint. */
+static bool window_free(struct proc *p, struct fast_proc *fp, taddr_t at, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		struct bp *bp = addrmap_get(&p->bps, at + i);
+		if ((bp && bp->planted) || addrmap_get(&fp->at, at + i))
+			return false;
+	}
+	for (size_t k = 1; k < FAST_WIN_MAX; k++) {
+		struct patch *pa = addrmap_get(&fp->at, at - k);
+		if (pa && pa->at + pa->w.len > at)
+			return false;
+	}
+	return true;
+}
+
+/* Puts a value in the table of known return sites. */
+static void sites_put(struct proc *p, struct fast_proc *fp, taddr_t ret)
+{
+	if (!fp->sites)
+		return;
+	uint64_t k = fast_sites_slot(ret, SITES_BITS);
+	taddr_t slot[2];
+	if (proc_read_raw(p, fp->sites + k * sizeof(taddr_t), slot, sizeof(slot)))
+		return;
+	if (slot[0] == ret || slot[1] == ret)
+		return;
+	int i = !slot[0] ? 0 : !slot[1] ? 1 : -1;
+	if (i < 0) {
+		DEBUG(DBG_FAST, "pid %d: return site %#" PRIx64 ": its bucket is full (%#" PRIx64 " %#" PRIx64 " at %#" PRIx64 "); calls back to it trap", p->pid, ret, slot[0], slot[1], fp->sites + k * 8);
+		return;
+	}
+	proc_write(p, fp->sites + (k + (uint64_t)i) * sizeof(taddr_t), &ret, sizeof(ret));
+}
+
+/* Makes and writes the trampoline for a window at runtime address at of module m. Returns the
+ * patch, or NULL (the reason in *why) if it cannot be had. */
+static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
+				const struct fmap *f, enum patch_kind kind, taddr_t at, int *why)
+{
+	struct proc *p = t->p;
+	struct patch *pa = xcalloc(1, sizeof(*pa));
+	*why = (int)fast_window_check(&f->map, at - m->bias, &pa->w);
+	if (*why == FAST_OK && !window_free(p, fp, at, pa->w.len))
+		*why = WHY_TAKEN;
+	struct region *r = *why == FAST_OK ? region_near(t, fp, at) : NULL;
+	if (*why == FAST_OK && !r)
+		*why = WHY_NO_ROOM;
+	if (*why != FAST_OK) {
+		free(pa);
+		return NULL;
+	}
+	pa->kind = kind;
+	pa->at = at;
+	pa->tramp = r->base + r->used;
+	struct fast_tramp_cfg cfg = { .kind = kind == PATCH_ENTRY ? FAST_TRAMP_ENTRY : FAST_TRAMP_SITE,
+				      .id = (uint32_t)fp->n, .at = pa->tramp };
+	if (kind == PATCH_ENTRY && trace_opts.returns) {
+		cfg.sites = fp->sites;
+		cfg.sites_bits = SITES_BITS;
+	}
+	if (kind == PATCH_ENTRY && !m->exe && !m->traced && p->nmods) {
+		cfg.from_lo = p->mods[0]->text.lo;   /* a library call: from the executable only */
+		cfg.from_hi = p->mods[0]->text.hi;
+	}
+	uint8_t code[FAST_TRAMP_MAX];
+	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) || !fast_tramp_jump(at, pa->tramp, pa->jmp) ||
+	    proc_write(p, pa->tramp, code, pa->info.len) || proc_write(p, at, pa->jmp, sizeof(pa->jmp))) {
+		*why = WHY_NO_ROOM;
+		free(pa);
+		return NULL;
+	}
+	r->used += (pa->info.len + 15) & ~15u;
+	for (size_t i = 0; i < FAST_JMP_LEN; i++)
+		addrmap_put(&fp->bytes, at + i, (void *)(uintptr_t)(pa->w.bytes[i] + 1u));
+	addrmap_put(&fp->at, at, pa);
+	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+	fp->v[fp->n++] = pa;
+	if (kind == PATCH_SITE)
+		sites_put(p, fp, at);
+	return pa;
+}
+
+/* The dynamic loader (a static executable has _r_debug too). */
+static bool is_loader(const struct module *m)
+{
+	return !m->exe && m->st->r_debug;
+}
+
+/* Functions that end the process's image: their entries stay int3, so the records before them
+ * are drained at their stop (exec leaves no memory to drain afterwards). */
+static bool drain_point(const char *name)
+{
+	static const char *const names[] = { "execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle",
+					     "fexecve", "execveat", "__execve", "__execvpe" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
+{
+	if (!trace_opts.fast || is_loader(m) || drain_point(f->name))
+		return false;   /* the loader's functions (its hook among them) stay int3 */
+	struct fast_proc *fp = fp_init(t);
+	if (!fp)
+		return false;
+	const struct fmap *fm = fmap_get(m);
+	int why = WHY_NO_MAP;
+	struct patch *pa = NULL;
+	taddr_t at = fm ? fast_window_entry(&fm->map, a - m->bias) + m->bias : 0;
+	struct patch *had = fm ? addrmap_get(&fp->at, at) : NULL;
+	if (had && had->kind == PATCH_ENTRY) {
+		/* One implementation for several names (IFUNCs: memcpy, memmove): the simplest */
+		if (symtab_alias_cmp(name, STB_GLOBAL, had->bp.name, STB_GLOBAL) < 0) {
+			had->bp.name = name;
+			had->bp.fn = BP_NO_FN;
+		}
+		return true;
+	}
+	if (fm && a != f->addr + m->bias && t->p->ntasks > 1)
+		fm = NULL;   /* (an IFUNC's choice, whose code other threads may be running) */
+	if (fm)
+		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, &why);
+	if (!pa) {
+		fp->count.entries_int3++;
+		fp->count.why_entry[why]++;
+		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": int3 (%s)", name, a, why_name(why));
+		return false;
+	}
+	fp->count.entries++;
+	pa->bp.addr = a;
+	pa->bp.name = name;
+	pa->bp.fn = BP_NO_FN;
+	pa->bp.entry = true;
+	pa->bp.libcall = !m->exe && !m->traced;
+	pa->bp.planted = true;   /* (for trace_entry's checks; it is not an int3) */
+	DEBUG(DBG_FAST, "%s at %#" PRIx64 ": in-process (%u bytes relocated)", name, a, pa->w.len);
+	return true;
+}
+
+/* What plant_calls works on: one module's calls. */
+struct calls {
+	struct task *t;
+	struct fast_proc *fp;
+	struct module *m;
+	const struct fmap *fm;
+	bool sites;   /* patch return sites (a return at least is tracked) */
+};
+
+/* Whether addr lies inside a window (its instructions run relocated, not there). */
+static bool in_window(struct fast_proc *fp, taddr_t addr)
+{
+	for (size_t k = 0; k < FAST_WIN_MAX; k++) {
+		struct patch *pa = addrmap_get(&fp->at, addr - k);
+		if (pa && pa->at + pa->w.len > addr)
+			return true;
+	}
+	return false;
+}
+
+/* The trampoline that calls of the int3 entry bp are redirected to: the entry's record, then a
+ * copy of the function's first instruction and a jump to the second. NULL if none can be had. */
+static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp *bp, taddr_t near)
+{
+	struct patch *pa = addrmap_get(&fp->redir, bp->addr);
+	if (pa)
+		return pa;
+	struct module *m = modules_find(t->p, bp->addr);
+	const struct fmap *fm = m ? fmap_get(m) : NULL;
+	struct region *r = fm ? region_near(t, fp, near) : NULL;
+	if (!r)
+		return NULL;
+	pa = xcalloc(1, sizeof(*pa));
+	if (fast_window_one(&fm->map, bp->addr - m->bias, &pa->w) != FAST_OK) {
+		free(pa);
+		return NULL;
+	}
+	pa->kind = PATCH_ENTRY;
+	pa->redirect = true;
+	pa->at = bp->addr;
+	pa->tramp = r->base + r->used;
+	pa->bp = *bp;
+	pa->bp.slot = 0;
+	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = (uint32_t)fp->n, .at = pa->tramp };
+	if (trace_opts.returns) {
+		cfg.sites = fp->sites;
+		cfg.sites_bits = SITES_BITS;
+	}
+	if (bp->libcall && t->p->nmods) {
+		cfg.from_lo = t->p->mods[0]->text.lo;
+		cfg.from_hi = t->p->mods[0]->text.hi;
+	}
+	uint8_t code[FAST_TRAMP_MAX];
+	if (!fast_tramp_build(&cfg, &pa->w, pa->at, code, &pa->info) || proc_write(t->p, pa->tramp, code, pa->info.len)) {
+		free(pa);
+		return NULL;
+	}
+	r->used += (pa->info.len + 15) & ~15u;
+	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+	fp->v[fp->n++] = pa;
+	addrmap_put(&fp->redir, bp->addr, pa);
+	return pa;
+}
+
+/* For each call of the module: its return site (the instruction after it) patched, and a direct
+ * call to a function whose entry stays int3 (a window there was refused) sent to that function's
+ * redirect trampoline: only the call's rel32 changes, so no window, no branch target and no
+ * return address is involved; other callers still stop at the int3. */
+static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end, void *arg)
+{
+	struct calls *cs = arg;
+	struct fast_proc *fp = cs->fp;
+	taddr_t site = call + len + cs->m->bias, c = call + cs->m->bias;
+	if (cs->sites && site - cs->m->bias < end && !addrmap_get(&fp->at, site)) {
+		int why;
+		if (make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, &why)) {
+			fp->count.sites++;
+		} else {
+			fp->count.sites_int3++;
+			fp->count.why_site[why]++;
+		}
+	}
+	if (len != FAST_JMP_LEN || b[0] != 0xe8)
+		return;
+	int32_t rel;
+	memcpy(&rel, b + 1, 4);
+	struct bp *bp = addrmap_get(&cs->t->p->bps, c + FAST_JMP_LEN + (taddr_t)(int64_t)rel);
+	if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || addrmap_get(&fp->bytes, c))
+		return;
+	struct patch *rp = redirect_of(cs->t, fp, bp, c);
+	if (!rp)
+		return;
+	struct patch *pa = xcalloc(1, sizeof(*pa));
+	pa->kind = PATCH_CALL;
+	pa->at = c;
+	pa->tramp = rp->tramp;
+	pa->w.addr = call;
+	pa->w.len = FAST_JMP_LEN;
+	memcpy(pa->w.bytes, b, FAST_JMP_LEN);
+	pa->jmp[0] = 0xe8;
+	int64_t d = (int64_t)(rp->tramp - (c + FAST_JMP_LEN));
+	int32_t d32 = (int32_t)d;
+	memcpy(pa->jmp + 1, &d32, 4);
+	if (d != d32 || proc_write(cs->t->p, c, pa->jmp, FAST_JMP_LEN)) {
+		free(pa);
+		return;
+	}
+	for (size_t k = 0; k < FAST_JMP_LEN; k++)
+		addrmap_put(&fp->bytes, c + k, (void *)(uintptr_t)(b[k] + 1u));
+	addrmap_put(&fp->at, c, pa);
+	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+	fp->v[fp->n++] = pa;
+	fp->count.calls++;
+}
+
+static void print_counts(const struct proc *p, const struct module *m, const struct fcount *c)
+{
+	char buf[1024];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "pid %d: %s: entries %zu in-process, %zu int3", p->pid, m->path,
+				    c->entries, c->entries_int3);
+	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
+		if (c->why_entry[k])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_entry[k]);
+	if (n < sizeof(buf) && c->calls)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; %zu calls of int3 entries redirected in-process",
+				      c->calls);
+	if (n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; return sites %zu in-process, %zu int3 when reached",
+				      c->sites, c->sites_int3);
+	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
+		if (c->why_site[k])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_site[k]);
+	DEBUG(DBG_FAST, "%s", buf);
+}
+
+void fast_module_done(struct task *t, struct module *m)
+{
+	struct fast_proc *fp = trace_opts.fast ? fp_of(t->p) : NULL;
+	if (!fp || fp->off)
+		return;
+	/* The exec family stops, traced or not (-i), so the records before it are drained while
+	 * the memory that holds them is still there. */
+	for (size_t i = 0; i < m->st->nfuncs; i++)
+		if (drain_point(m->st->funcs[i].name) && !addrmap_get(&t->p->bps, m->st->funcs[i].addr + m->bias))
+			bp_at(t, m->st->funcs[i].addr + m->bias);
+	/* (The loader's code runs before the TLS is set up: its calls stay on int3, sites too.) */
+	const struct fmap *fm = (m->exe || m->traced) && !is_loader(m) ? fmap_get(m) : NULL;
+	if (fm) {
+		struct calls cs = { t, fp, m, fm, trace_opts.returns };
+		fast_map_each_call(&fm->map, plant_call, &cs);
+	}
+	if (fp->count.entries || fp->count.entries_int3 || fp->count.sites || fp->count.sites_int3)
+		print_counts(t->p, m, &fp->count);
+	memset(&fp->count, 0, sizeof(fp->count));
+	fp->nsorted = 0;   /* sorted again when next needed */
+}
+
+/* ---- looking up a pc ---- */
+
+static int tramp_cmp(const void *a, const void *b)
+{
+	const struct patch *x = *(struct patch *const *)a, *y = *(struct patch *const *)b;
+	return x->tramp < y->tramp ? -1 : x->tramp > y->tramp;
+}
+
+/* The patch whose trampoline holds pc, or NULL. */
+static struct patch *patch_at_pc(struct fast_proc *fp, taddr_t pc)
+{
+	if (fp->nsorted != fp->n) {
+		fp->sorted = xrealloc(fp->sorted, (fp->n + 1) * sizeof(*fp->sorted));
+		size_t k = 0;
+		for (size_t i = 0; i < fp->n; i++)
+			if (fp->v[i]->kind != PATCH_CALL)
+				fp->sorted[k++] = fp->v[i];
+		qsort(fp->sorted, k, sizeof(*fp->sorted), tramp_cmp);
+		fp->nsorted = fp->n;
+		fp->nsortedv = k;
+	}
+	size_t lo = 0, hi = fp->nsortedv;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (fp->sorted[mid]->tramp <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct patch *pa = lo ? fp->sorted[lo - 1] : NULL;
+	return pa && pc < pa->tramp + pa->info.len ? pa : NULL;
+}
+
+/* ---- threads, blocks, records ---- */
+
+static struct fthread *thread_of(struct fast_proc *fp, pid_t tid)
+{
+	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)tid);
+	if (!ft) {
+		ft = xcalloc(1, sizeof(*ft));
+		addrmap_put(&fp->threads, (taddr_t)tid, ft);
+	}
+	return ft;
+}
+
+/* Whether another thread of the process has its block in the TCB at fs_base: a vfork child runs
+ * on its parent's. */
+struct tcb_owner {
+	taddr_t fs_base;
+	pid_t tid;
+	bool found;
+};
+
+static void find_tcb(taddr_t key, void *val, void *arg)
+{
+	struct tcb_owner *o = arg;
+	const struct fthread *ft = val;
+	if (ft->block && ft->fs_base == o->fs_base && (pid_t)key != o->tid)
+		o->found = true;
+}
+
+/* Gives t a block and puts it in its TLS slot. Returns false if it cannot have one (then its
+ * records are taken at each trampoline's fault, one stop per call). */
+static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft, taddr_t fs_base)
+{
+	struct proc *p = t->p;
+	uint64_t tcb[3], slot[2];
+	struct tcb_owner o = { fs_base, t->tid, false };
+	addrmap_each(&fp->threads, find_tcb, &o);
+	if (o.found)
+		return false;
+	/* glibc's tcbhead_t: tcb and self point at itself; our two words are free */
+	if (!fs_base || proc_read_raw(p, fs_base, tcb, sizeof(tcb)) || tcb[0] != fs_base || tcb[2] != fs_base ||
+	    proc_read_raw(p, fs_base + FAST_TLS_SLOT, slot, sizeof(slot)))
+		return false;
+	taddr_t b = fp->nfree ? fp->free_blocks[--fp->nfree] : 0;
+	if (!b) {
+		b = proc_map_near(t, 0, BLOCK_SIZE + GUARD_SIZE, PROT_READ | PROT_WRITE);
+		if (!b)
+			return false;
+		const long args[6] = { (long)(b + BLOCK_SIZE), GUARD_SIZE, PROT_NONE, 0, 0, 0 };
+		if (proc_inject_syscall(t, SYS_mprotect, args)) {
+			const long un[6] = { (long)b, BLOCK_SIZE + GUARD_SIZE, 0, 0, 0, 0 };
+			proc_inject_syscall(t, SYS_munmap, un);
+			return false;
+		}
+		p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
+		p->scr[p->nscr++] = (struct scratch){ b, BLOCK_SIZE + GUARD_SIZE, BLOCK_SIZE + GUARD_SIZE };
+	}
+	uint64_t cur = b + FAST_BLOCK_HDR;
+	if (proc_write(p, b, &cur, sizeof(cur)) || proc_write(p, fs_base + FAST_TLS_SLOT, &b, sizeof(b)))
+		return false;
+	ft->block = b;
+	ft->fs_base = fs_base;
+	DEBUG(DBG_FAST, "tid %d: records at %#" PRIx64, t->tid, b);
+	return true;
+}
+
+/* What one record says, fed to the call stack as the breakpoint at its place would. */
+static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
+{
+	if (rec->id >= fp->n || t->role != ROLE_TRACED)
+		return;
+	struct patch *pa = fp->v[rec->id];
+	if (rec->kind == FAST_REC_ENTRY && pa->kind == PATCH_ENTRY) {
+		if (trace_opts.returns)
+			callstack_observe(&t->cs, rec->sp, ts);
+		trace_entry(t, &pa->bp, rec->sp, rec->ret, true, ts);
+	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
+		callstack_observe(&t->cs, rec->sp, ts);
+	}
+}
+
+/* Feeds t's records to its call stack, oldest first, and empties its block. */
+/* Copies t's records out of its block and empties it. Returns them (*n of them; the caller
+ * frees), or NULL if there are none. */
+static struct fast_rec *take_block(struct task *t, struct fthread *ft, size_t *n)
+{
+	struct proc *p = t->p;
+	uint64_t cur;
+	taddr_t first = ft->block + FAST_BLOCK_HDR;
+	*n = 0;
+	if (!ft->block || proc_read_raw(p, ft->block, &cur, sizeof(cur)) || cur <= first)
+		return NULL;
+	if (cur > ft->block + BLOCK_SIZE || (cur - first) % sizeof(struct fast_rec))
+		cur = ft->block + BLOCK_SIZE;   /* not ours to trust: read what the block holds */
+	size_t len = cur - first;
+	struct fast_rec *recs = xmalloc(len);
+	if (proc_read_raw(p, first, recs, len)) {
+		free(recs);
+		return NULL;
+	}
+	proc_write(p, ft->block, &first, sizeof(first));
+	*n = len / sizeof(*recs);
+	return recs;
+}
+
+/* Feeds records of t, oldest first, to its call stack. */
+static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struct fast_rec *recs, size_t n,
+		 uint64_t now)
+{
+	if (!n)
+		return;
+	uint64_t tsc, ns;
+	fast_clock_sample(&tsc, &ns);
+	fast_clock_anchor(&clk, tsc, ns);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
+		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
+		ft->last_ts = ts;
+		take_record(t, fp, &recs[i], ts);
+	}
+}
+
+static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, uint64_t now)
+{
+	size_t n;
+	struct fast_rec *recs = take_block(t, ft, &n);
+	feed(t, fp, ft, recs, n, now);
+	free(recs);
+}
+
+/* A trampoline that could not record (no TLS yet, no block, a vfork child on its parent's): its
+ * event is taken here, from the registers, and the task goes on at the relocated instructions
+ * with the registers the trampoline had saved put back. */
+static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, struct user_regs_struct *r,
+		    bool rcx_spilled, uint64_t ts)
+{
+	struct proc *p = t->p;
+	if (rcx_spilled)
+		proc_read_raw(p, r->fs_base + FAST_TLS_SPILL, &r->rcx, sizeof(r->rcx));
+	struct fast_rec rec = { .sp = r->rsp, .id = 0, .kind = pa->kind == PATCH_ENTRY ? FAST_REC_ENTRY : FAST_REC_SITE };
+	for (size_t i = 0; i < fp->n; i++)
+		if (fp->v[i] == pa)
+			rec.id = (uint32_t)i;
+	if (pa->kind == PATCH_ENTRY && proc_read_raw(p, r->rsp, &rec.ret, sizeof(rec.ret)))
+		rec.ret = 0;
+	take_record(t, fp, &rec, ts);
+	r->rip = pa->tramp + pa->info.reloc;
+	ptrace(PTRACE_SETREGS, t->tid, 0, r);
+}
+
+/* The miss trap: a return address no site covers. It gets a site (a patch if it can take one
+ * and no other thread could be in its window, else an int3) and goes in the table. */
+static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
+{
+	struct proc *p = t->p;
+	if (!addrmap_get(&fp->at, ret)) {
+		struct module *m = modules_find(p, ret);
+		const struct fmap *fm = m && p->ntasks == 1 && !is_loader(m) ? fmap_get(m) : NULL;
+		int why;
+		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
+		if (pa)
+			pa->active = true;   /* the call being made is reported (else no record trapped) */
+		else
+			bp_ensure_retsite(t, ret);
+	}
+	sites_put(p, fp, ret);
+}
+
+/* Single-steps t until its pc leaves every trampoline (a signal must not find it there).
+ * A signal that comes meanwhile is kept for later. */
+static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_struct *r)
+{
+	for (int i = 0; i < STEP_MAX && patch_at_pc(fp, r->rip); i++) {
+		struct stop s;
+		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
+			return;
+		stop_wait(&s, t->tid);
+		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
+			stop_requeue(&s);
+			return;
+		}
+		if (s.kind == STOP_SIGNAL && !t->pending_sig)
+			t->pending_sig = s.sig;
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
+			return;
+	}
+}
+
+bool fast_on_stop(struct task *t, const struct stop *s)
+{
+	struct fast_proc *fp = fp_of(t->p);
+	if (!fp || fp->off)
+		return false;
+	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)t->tid);
+	if (s->kind == STOP_EXITED || s->kind == STOP_KILLED) {
+		if (ft) {   /* its block, if the process lives on, serves the next thread */
+			if (ft->block && t->tid != t->tgid) {
+				xgrow(&fp->free_blocks, &fp->capfree, fp->nfree + 1, sizeof(*fp->free_blocks));
+				fp->free_blocks[fp->nfree++] = ft->block;
+			}
+			free(addrmap_del(&fp->threads, (taddr_t)t->tid));
+		}
+		return false;
+	}
+	size_t nrecs = 0;
+	struct fast_rec *recs = ft ? take_block(t, ft, &nrecs) : NULL;
+	if (recs && s->kind == STOP_SIGNAL && s->sig == SIGSEGV) {
+		/* A full block, most likely: the thread goes on at once, and its records are read
+		 * meanwhile (before any later stop of it is handled: this is the tracer's one
+		 * thread) */
+		struct user_regs_struct r;
+		struct patch *pa = ptrace(PTRACE_GETREGS, t->tid, 0, &r) ? NULL : patch_at_pc(fp, r.rip);
+		if (pa && r.rip - pa->tramp == pa->info.rec_store) {
+			r.rcx = ft->block + FAST_BLOCK_HDR;
+			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+			ptrace(PTRACE_CONT, t->tid, 0, 0);
+			feed(t, fp, ft, recs, nrecs, s->ts);
+			free(recs);
+			return true;
+		}
+	}
+	feed(t, fp, ft, recs, nrecs, s->ts);
+	free(recs);
+	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
+		fast_vfork(t, s->kind == STOP_VFORK_DONE);
+		return false;
+	}
+	if (s->kind == STOP_EVENT_STOP && t->fresh) {
+		/* A new thread: its TCB may be a dead thread's, its slot still naming that block */
+		struct user_regs_struct r;
+		uint64_t zero = 0;
+		if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && r.fs_base && !addrmap_get(&fp->threads, (taddr_t)t->tid))
+			proc_write(t->p, r.fs_base + FAST_TLS_SLOT, &zero, sizeof(zero));
+		return false;
+	}
+	if (s->kind != STOP_TRAP && s->kind != STOP_SIGNAL)
+		return false;
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return false;
+	struct patch *pa = patch_at_pc(fp, s->kind == STOP_TRAP ? r.rip - 1 : r.rip);
+	if (!pa)
+		return false;
+	taddr_t off = (s->kind == STOP_TRAP ? r.rip - 1 : r.rip) - pa->tramp;
+	if (s->kind == STOP_TRAP && off == pa->info.miss_trap && pa->info.miss_trap) {
+		uint64_t ret;
+		if (!proc_read_raw(t->p, r.rsp, &ret, sizeof(ret)))
+			learn_site(t, fp, ret);
+		ptrace(PTRACE_CONT, t->tid, 0, 0);
+		return true;
+	}
+	if (s->kind == STOP_SIGNAL && s->sig == SIGSEGV && (off == pa->info.tls_store || off == pa->info.block_store)) {
+		/* No TLS yet (before the program set it up), or no block: give one if we can */
+		if (!ft)
+			ft = thread_of(fp, t->tid);
+		if (off == pa->info.block_store && t->role == ROLE_TRACED && !ft->block &&
+		    give_block(t, fp, ft, r.fs_base)) {
+			proc_read_raw(t->p, r.fs_base + FAST_TLS_SPILL, &r.rcx, sizeof(r.rcx));
+			r.rip = pa->tramp;   /* again, from the start */
+			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+		} else {
+			emulate(t, fp, pa, &r, off == pa->info.block_store, s->ts);
+		}
+		ptrace(PTRACE_CONT, t->tid, 0, 0);
+		return true;
+	}
+	if (s->kind == STOP_SIGNAL && s->sig == SIGSEGV && off == pa->info.rec_store && ft && ft->block) {
+		/* The block is full: drained above; the store runs again at its first record */
+		r.rcx = ft->block + FAST_BLOCK_HDR;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+		ptrace(PTRACE_CONT, t->tid, 0, 0);
+		return true;
+	}
+	/* Any other signal: not delivered in here. A fault of a relocated instruction is the
+	 * program's own, reported at the original instruction, whose window gets its bytes back
+	 * (the handler may return there); anything else waits until the task is out. */
+	if (s->kind == STOP_SIGNAL && off >= pa->info.reloc &&
+	    (s->sig == SIGSEGV || s->sig == SIGBUS || s->sig == SIGILL || s->sig == SIGFPE)) {
+		for (unsigned i = pa->w.n; i-- > 0;)
+			if (off >= pa->info.reloc + pa->info.insn_off[i]) {
+				r.rip = pa->at + pa->w.insn[i].off;
+				break;
+			}
+		if (!pa->redirect) {
+			proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
+			for (size_t i = 0; i < FAST_JMP_LEN; i++)
+				addrmap_del(&fp->bytes, pa->at + i);
+		}
+		DEBUG(DBG_FAST, "tid %d: signal %d in the relocated code of %#" PRIx64 ": window restored", t->tid,
+		      s->sig, pa->at);
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+		return false;
+	}
+	if (s->kind == STOP_SIGNAL)
+		step_out(t, fp, &r);
+	return false;
+}
+
+void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
+{
+	struct fast_proc *fp = fp_of(p);
+	if (!fp || !fp->bytes.n)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		uintptr_t v = (uintptr_t)addrmap_get(&fp->bytes, addr + i);
+		if (v)
+			((uint8_t *)buf)[i] = (uint8_t)(v - 1);
+	}
+}
+
+void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
+{
+	struct fast_proc *fp = fp_of(p);
+	for (size_t i = 0; fp && i < fp->n; i++) {
+		struct patch *pa = fp->v[i];
+		if (pa->at < lo || pa->at >= hi)
+			continue;
+		if (addrmap_get(&fp->at, pa->at) == pa)
+			addrmap_del(&fp->at, pa->at);
+		if (addrmap_get(&fp->redir, pa->at) == pa)
+			addrmap_del(&fp->redir, pa->at);
+		if (!pa->redirect)
+			for (size_t k = 0; k < FAST_JMP_LEN; k++)
+				addrmap_del(&fp->bytes, pa->at + k);
+		pa->at = 0;   /* its trampoline stays mapped, unused; its id stays taken */
+	}
+}
+
+void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
+{
+	struct fast_proc *fp = fp_of(p);
+	for (size_t i = 0; fp && i < fp->n; i++) {
+		const struct patch *pa = fp->v[i];
+		for (size_t k = 0; k < FAST_JMP_LEN; k++)
+			if (pa->at + k >= addr && pa->at + k < addr + len && addrmap_get(&fp->bytes, pa->at + k))
+				buf[pa->at + k - addr] = pa->jmp[k];
+	}
+}
+
+bool fast_owns(struct proc *p, taddr_t addr)
+{
+	struct fast_proc *fp = fp_of(p);
+	return fp && (addrmap_get(&fp->bytes, addr) || addrmap_get(&fp->at, addr));
+}
+
+bool fast_activate_site(struct proc *p, taddr_t addr)
+{
+	struct fast_proc *fp = fp_of(p);
+	struct patch *pa = fp ? addrmap_get(&fp->at, addr) : NULL;
+	if (pa && pa->kind == PATCH_SITE) {
+		pa->active = true;
+		return true;
+	}
+	return pa || (fp && addrmap_get(&fp->bytes, addr));
+}
+
+void fast_note_site(struct proc *p, taddr_t addr)
+{
+	struct fast_proc *fp = fp_of(p);
+	if (fp && !fp->off)
+		sites_put(p, fp, addr);
+}
+
+static void restore_one(taddr_t key, void *val, void *arg)
+{
+	uint8_t b = (uint8_t)((uintptr_t)val - 1);
+	proc_write(arg, key, &b, 1);
+}
+
+void fast_restore_all(struct proc *p, struct proc *in)
+{
+	struct fast_proc *fp = fp_of(p);
+	if (fp)
+		addrmap_each(&fp->bytes, restore_one, in);
+}
+
+/* Clears a thread's TLS slot and its spill word at detach. */
+static void clear_slot(taddr_t key, void *val, void *arg)
+{
+	struct fthread *ft = val;
+	uint64_t zero[2] = { 0, 0 };
+	(void)key;
+	if (ft->block && ft->fs_base)
+		proc_write(arg, ft->fs_base + FAST_TLS_SLOT, zero, sizeof(zero));
+}
+
+void fast_detach_task(struct task *t)
+{
+	struct fast_proc *fp = fp_of(t->p);
+	if (!fp || fp->off)
+		return;
+	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)t->tid);
+	if (ft)
+		drain(t, fp, ft, util_now_ns());
+	struct user_regs_struct r;
+	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && patch_at_pc(fp, r.rip))
+		step_out(t, fp, &r);
+}
+
+void fast_detach_proc(struct proc *p)
+{
+	struct fast_proc *fp = fp_of(p);
+	if (fp)
+		addrmap_each(&fp->threads, clear_slot, p);
+}
+
+void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t child_tid)
+{
+	struct fast_proc *pp = fp_of(parent);
+	if (!pp)
+		return;
+	struct fast_proc *fp = child->fast = xcalloc(1, sizeof(*fp));
+	fp->off = pp->off;
+	fp->sites = pp->sites;
+	for (size_t i = 0; i < pp->n; i++) {
+		struct patch *pa = xmalloc(sizeof(*pa));
+		*pa = *pp->v[i];
+		xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+		fp->v[fp->n++] = pa;
+		if (addrmap_get(&pp->bytes, pa->at))
+			for (size_t k = 0; k < FAST_JMP_LEN; k++)
+				addrmap_put(&fp->bytes, pa->at + k, addrmap_get(&pp->bytes, pa->at + k));
+		if (addrmap_get(&pp->at, pa->at) == pp->v[i])
+			addrmap_put(&fp->at, pa->at, pa);
+		if (pa->redirect)
+			addrmap_put(&fp->redir, pa->at, pa);
+	}
+	fp->regs = xmalloc((pp->nregs + 1) * sizeof(*fp->regs));
+	if (pp->nregs)
+		memcpy(fp->regs, pp->regs, pp->nregs * sizeof(*fp->regs));
+	fp->nregs = pp->nregs;
+	/* The child's one thread is a copy of the forking one, its block too, with the parent's
+	 * records in it: they are the parent's (drained at this stop), so the copy starts empty. */
+	struct fthread *pt = addrmap_get(&pp->threads, (taddr_t)parent_tid);
+	if (pt && pt->block) {
+		struct fthread *ct = thread_of(fp, child_tid);
+		*ct = *pt;
+		ct->last_ts = 0;
+		uint64_t first = ct->block + FAST_BLOCK_HDR;
+		proc_write(child, ct->block, &first, sizeof(first));
+	}
+}
+
+/* A vfork child runs on its parent's TCB, so on its parent's block: until the parent goes on,
+ * the slot is empty, and the child's calls are taken one fault at a time. */
+void fast_vfork(struct task *parent, bool done)
+{
+	struct fast_proc *fp = fp_of(parent->p);
+	struct fthread *ft = fp ? addrmap_get(&fp->threads, (taddr_t)parent->tid) : NULL;
+	if (!ft || !ft->block)
+		return;
+	uint64_t v = done ? ft->block : 0;
+	proc_write(parent->p, ft->fs_base + FAST_TLS_SLOT, &v, sizeof(v));
+}
+
+static void free_patch_val(taddr_t key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(val);
+}
+
+void fast_free(struct proc *p)
+{
+	struct fast_proc *fp = fp_of(p);
+	if (!fp)
+		return;
+	for (size_t i = 0; i < fp->n; i++)
+		free(fp->v[i]);
+	free(fp->v);
+	addrmap_free(&fp->at);
+	addrmap_free(&fp->redir);
+	addrmap_free(&fp->bytes);
+	addrmap_each(&fp->threads, free_patch_val, NULL);
+	addrmap_free(&fp->threads);
+	free(fp->sorted);
+	free(fp->regs);
+	free(fp->free_blocks);
+	free(fp);
+	p->fast = NULL;
+}

@@ -1,0 +1,178 @@
+"""The fast path (--fast): calls recorded inside the program by injected trampolines, where a
+function's entry or a return site can take a jump, and breakpoints everywhere else. Whatever
+path each call takes, every view must say what the breakpoints alone say (durations aside), and
+the program must compute what it computes untraced."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import SOME_VARIANTS, prog, run, untraced
+
+PROGS = ["fasthaz", "mutual", "tail", "longjmp", "throw", "exitdeep", "kinds", "fib"]
+SUMMARY = re.compile(r"^\s*\d+(?:\.\d+)? (?:ns|us|ms| s)\s+\d+(?:\.\d+)? (?:ns|us|ms| s)\s+(\d+)\s.*\s(\S+)$")
+
+
+def summary_counts(trace):
+    """The calls of each function in a -c summary, as a sorted list (its order is by time)."""
+    return sorted((m.group(2), int(m.group(1))) for m in map(SUMMARY.match, trace.splitlines()) if m)
+
+
+def fast_used(stderr):
+    """How many entries --debug=fast says were patched in-process, over all modules."""
+    return sum(int(n) for n in re.findall(r": entries (\d+) in-process", stderr))
+
+
+def same(a, b):
+    """Compares two traces; on a difference, says where, without pytest's slow diff of huge
+    strings."""
+    la, lb = a.splitlines(), b.splitlines()
+    for n, (x, y) in enumerate(zip(la, lb)):
+        if x != y:
+            lo = max(0, n - 3)
+            pytest.fail(f"line {n + 1} differs:\n--fast:\n" + "\n".join(la[lo:n + 3]) +
+                        "\n--no-fast:\n" + "\n".join(lb[lo:n + 3]))
+    if len(la) != len(lb):
+        pytest.fail(f"--fast gave {len(la)} lines, --no-fast {len(lb)}")
+
+
+def both(args, tmp_path, **kw):
+    """Runs fntrace with --fast (and --debug=fast) and with --no-fast; returns both runs."""
+    f = run(["--fast", "--debug=fast", *args], tmp_path, **kw)
+    i = run(["--no-fast", *args], tmp_path, **kw)
+    return f, i
+
+
+@pytest.mark.parametrize("variant", SOME_VARIANTS)
+@pytest.mark.parametrize("name", PROGS)
+def test_graph_same_as_int3(tmp_path, variant, name):
+    path = prog(variant, name)
+    expect = untraced(path)
+    f, i = both(["-i", "t_*", "-i", "is_*", "-i", "fib", "-i", "main", path], tmp_path)
+    assert (f.rc, f.stdout) == (expect.returncode, expect.stdout)
+    assert fast_used(f.stderr) > 0
+    same(f.norm, i.norm)
+
+
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"])
+@pytest.mark.parametrize("name", ["fasthaz", "throw", "longjmp"])
+def test_summary_and_flat_same_as_int3(tmp_path, variant, name):
+    path = prog(variant, name)
+    f, i = both(["-c", path], tmp_path)
+    assert f.rc == i.rc
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
+    f, i = both(["--flat", path], tmp_path)
+    assert f.trace != ""
+    same(f.trace, i.trace)
+
+
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-pie-O2-nocf", "gcc-nopie-O0-cf"])
+def test_hazards_stay_on_int3(tmp_path, variant):
+    # The loop back into t_h_loop's first bytes, and the function packed right after another
+    # with no padding to spare, must not be relocated; the rest of fasthaz's shapes are.
+    f = run(["--fast", "--debug=fast", "-i", "t_h_*", prog(variant, "fasthaz")], tmp_path)
+    assert f.rc == 0
+    assert re.search(r"t_h_loop at 0x[0-9a-f]+: int3 \(branch target inside\)", f.stderr)
+    for fn in ["t_h_ret", "t_h_xorret", "t_h_cmprip", "t_h_cf", "t_h_switch", "t_h_goto"]:
+        assert re.search(fn + r" at 0x[0-9a-f]+: in-process", f.stderr), fn
+
+
+def test_records_survive_a_full_block(tmp_path):
+    # fib makes far more calls than a block holds: every one must still be counted.
+    path = prog("gcc-pie-O2-nocf", "fib")
+    f, i = both(["-c", path, "25"], tmp_path)
+    assert summary_counts(f.trace) == summary_counts(i.trace)
+    assert dict(summary_counts(f.trace)).get("fib", 0) > 100000
+
+
+def test_library_calls_filtered_in_process(tmp_path):
+    # puts called by the program is reported; libc's calls to its own exported functions are not.
+    path = prog("gcc-pie-O2-cf", "fasthaz")
+    f, i = both(["-c", path], tmp_path)
+    assert summary_counts(f.trace) == summary_counts(i.trace)
+    assert "printf" in dict(summary_counts(f.trace))
+
+
+@pytest.mark.parametrize("opt", ["--fast", "--no-fast"])
+def test_fast_options_with_read_refused(tmp_path, opt):
+    r = run(["-r", "nofile", opt], tmp_path, to_file=False)
+    assert r.rc == 1
+    assert r.stderr.startswith(f"fntrace: -r/--read and {opt} cannot be used together")
+
+
+def test_fast_and_no_fast_refused(tmp_path):
+    r = run(["--fast", "--no-fast", "true"], tmp_path, to_file=False)
+    assert r.rc == 1
+    assert r.stderr.startswith("fntrace: --fast and --no-fast cannot be used together")
+
+
+def real(tmp_path, cmd, libs=(), fresh=None):
+    """A Debian program under -c both ways: the same counts, the same output. fresh() is called
+    before each run, to give both the same files to start from."""
+    args = ["-c"]
+    for lib in libs:
+        args += ["-l", lib]
+    runs = []
+    for opt in ["--fast", "--no-fast"]:
+        if fresh:
+            fresh()
+        runs.append(run([opt, "--debug=fast", *args, *cmd], tmp_path))
+    f, i = runs
+    assert f.rc == i.rc == 0, f.stderr[-2000:]
+    assert f.stdout == i.stdout
+    assert fast_used(f.stderr) > 0
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
+
+
+def test_real_sort(tmp_path):
+    data = tmp_path / "numbers"
+    data.write_text("".join(f"{(i * 7919) % 100003}\n" for i in range(3000)))
+    real(tmp_path, ["/usr/bin/sort", "-nr", str(data)])
+
+
+def test_real_bzip2_with_libbz2(tmp_path):
+    if not os.path.exists("/usr/bin/bzip2"):
+        pytest.skip("bzip2 not installed")
+    data = tmp_path / "text"
+    out = tmp_path / "text.bz2"
+
+    def fresh():
+        data.write_text("".join(f"line {i} {i * i}\n" for i in range(2000)))
+        if out.exists():
+            out.unlink()
+    real(tmp_path, ["/usr/bin/bzip2", "-k", str(data)], libs=["libbz2*"], fresh=fresh)
+    assert subprocess.run(["bzip2", "-t", str(out)]).returncode == 0
+
+
+@pytest.mark.parametrize("args", [["calls", "20000"], ["churn"], ["exec"]])
+def test_threads_same_as_int3(tmp_path, args):
+    path = prog("gcc-pie-O2-cf", "threads")
+    f, i = both(["-c", path, *args], tmp_path)
+    assert (f.rc, f.stdout) == (i.rc, i.stdout)
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
+
+
+@pytest.mark.parametrize("follow", [[], ["-f"]])
+@pytest.mark.parametrize("how", ["fork", "vfork", "spawn", "system", "thread-fork", "exec"])
+def test_processes_same_as_int3(tmp_path, how, follow):
+    path = prog("gcc-pie-O2-cf", "forks")
+    f, i = both([*follow, "-c", path, how], tmp_path)
+    assert (f.rc, f.stdout) == (i.rc, i.stdout)
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
+
+
+def test_unfollowed_child_gets_the_original_code(tmp_path):
+    # The child of a fork we do not follow sees no jmp of ours and no mapping of ours.
+    r = run(["--fast", prog("gcc-pie-O2-cf", "forks"), "inspect"], tmp_path)
+    assert r.rc == 0
+    assert "child: 0 anonymous executable mappings, 0 int3 bytes" in r.stdout
+
+
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O2-nocf"])
+def test_64_threads_exact_counts(tmp_path, variant):
+    path = prog(variant, "hammer")
+    for _ in range(20):
+        r = run(["--fast", "-c", path, "2000"], tmp_path)
+        assert (r.rc, r.stdout) == (0, "128000\n")
+        assert dict(summary_counts(r.trace))["t_hammer"] == 128000

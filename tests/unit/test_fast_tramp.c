@@ -1,0 +1,308 @@
+/* test_fast_tramp: trampolines built by fast_tramp_build, patched into this test's own code
+ * (fixtures/fast_funcs.S) and run: the results of the patched functions, the records, the
+ * flags and return addresses the program sees, and the two traps a tracer answers (a return
+ * address no site covers, a full buffer), answered here by signal handlers. */
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "elf/symtab.h"
+#include "fast/image.h"
+#include "fast/record.h"
+#include "fast/tramp.h"
+#include "fast/window.h"
+
+extern char ff_cf_caller[], ff_cf_entry[];
+extern char ff_add[], ff_leaf[], ff_caller[], ff_flags[], ff_jcc[], ff_riprel[], ff_calls[], ff_leaf3[];
+extern uint64_t ff_seen_ret;
+
+#define SITES_BITS 8
+#define PAGE 4096
+#define NRECS ((2 * PAGE - FAST_BLOCK_HDR) / sizeof(struct fast_rec))
+
+static struct symtab st;
+static struct fast_image im;
+static struct fast_map map;
+static taddr_t bias;
+static uint8_t *region;      /* trampolines and the table of sites, near our code */
+static size_t region_used;
+static uint64_t *sites;
+static struct fast_block *blk;   /* then records, then a guard page */
+static uint8_t *guard;
+
+static struct fast_rec *recs(void)
+{
+	return (struct fast_rec *)((char *)blk + FAST_BLOCK_HDR);
+}
+
+static size_t nrecs(void)
+{
+	return (blk->cur - (uint64_t)recs()) / sizeof(struct fast_rec);
+}
+
+static void reset_block(void)
+{
+	blk->cur = (uint64_t)recs();
+}
+
+/* The tracer's answers. */
+static int miss_traps, full_faults;
+static taddr_t expect_miss, expect_full;
+
+static void on_trap(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	if (expect_miss)
+		assert_int_equal((uint64_t)g[REG_RIP] - 1, expect_miss);
+	uint64_t ret = *(uint64_t *)g[REG_RSP];
+	uint64_t k = fast_sites_slot(ret, SITES_BITS);
+	sites[k + (sites[k] != 0)] = ret;
+	miss_traps++;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	if ((uint64_t)g[REG_RIP] != expect_full || (uint8_t *)si->si_addr < guard ||
+	    (uint8_t *)si->si_addr >= guard + PAGE)
+		abort();
+	full_faults++;
+	reset_block();
+	g[REG_RCX] = (greg_t)blk->cur;   /* the store runs again, at the first record */
+}
+
+static int setup(void **state)
+{
+	char err[256];
+	assert_int_equal(symtab_load("/proc/self/exe", &st, err, sizeof(err)), 0);
+	assert_int_equal(fast_image_load("/proc/self/exe", &im, err, sizeof(err)), 0);
+	fast_map_build(&map, &im, st.funcs, st.nfuncs);
+	const struct func *f = NULL;
+	for (size_t i = 0; i < st.nfuncs; i++)
+		if (!strcmp(st.funcs[i].name, "ff_add"))
+			f = &st.funcs[i];
+	assert_non_null(f);
+	bias = (taddr_t)ff_add - f->addr;
+
+	/* Trampolines within 2 GiB of the code: the first free spot below it. */
+	for (taddr_t at = ((taddr_t)ff_add & ~(taddr_t)0xfffff) - (1 << 24); !region; at -= 1 << 24) {
+		void *p = mmap((void *)at, 1 << 20, PROT_READ | PROT_WRITE | PROT_EXEC,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != MAP_FAILED)
+			region = p;
+	}
+	sites = (uint64_t *)region;
+	region_used = sizeof(uint64_t) << SITES_BITS;
+
+	void *b = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(b != MAP_FAILED);
+	blk = b;
+	guard = (uint8_t *)b + 2 * PAGE;
+	assert_int_equal(mprotect(guard, PAGE, PROT_NONE), 0);
+	reset_block();
+	__asm__ volatile("movq %0, %%fs:%c1" : : "r"(blk), "i"(FAST_TLS_SLOT) : "memory");
+
+	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO };
+	sigaction(SIGTRAP, &sa, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	__asm__ volatile("movq $0, %%fs:%c0" : : "i"(FAST_TLS_SLOT) : "memory");
+	fast_map_free(&map);
+	fast_image_free(&im);
+	symtab_free(&st);
+	return 0;
+}
+
+/* Patches the window at runtime address at with a trampoline built from cfg; returns the
+ * trampoline's info. */
+static struct fast_tramp_info patch(taddr_t at, struct fast_tramp_cfg cfg)
+{
+	struct fast_window w;
+	enum fast_why why = fast_window_check(&map, at - bias, &w);
+	if (why != FAST_OK)
+		fail_msg("window at %#" PRIx64 ": %s", at, fast_why_name(why));
+	region_used = (region_used + 15) & ~(size_t)15;
+	uint8_t *t = region + region_used;
+	cfg.at = (taddr_t)t;
+	struct fast_tramp_info info;
+	assert_true(fast_tramp_build(&cfg, &w, at, t, &info));
+	region_used += info.len;
+	uint8_t jmp[FAST_JMP_LEN];
+	assert_true(fast_tramp_jump(at, cfg.at, jmp));
+	taddr_t page = at & ~(taddr_t)(PAGE - 1);
+	assert_int_equal(mprotect((void *)page, 2 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
+	memcpy((void *)at, jmp, FAST_JMP_LEN);
+	__builtin___clear_cache((char *)at, (char *)at + FAST_JMP_LEN);
+	return info;
+}
+
+/* Calls through a volatile pointer, so the compiler cannot see what runs. */
+typedef uint64_t (*fn2)(uint64_t, uint64_t);
+static uint64_t call(void *f, uint64_t a, uint64_t b)
+{
+	fn2 volatile p = (fn2)f;
+	return p(a, b);
+}
+
+static void test_entry_after_endbr(void **state)
+{
+	(void)state;
+	assert_int_equal(fast_window_entry(&map, (taddr_t)ff_add - bias), (taddr_t)ff_add - bias + 4);
+	patch((taddr_t)ff_add + 4, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 7 });
+	reset_block();
+	assert_int_equal(call(ff_add, 40, 2), 42);
+	assert_int_equal(call(ff_add, 1, 2), 3);
+	assert_int_equal(nrecs(), 2);
+	struct fast_rec *r = recs();
+	assert_int_equal(r[0].kind, FAST_REC_ENTRY);
+	assert_int_equal(r[0].id, 7);
+	assert_true(fast_image_in_code(&im, r[0].ret - bias));   /* call()'s return address */
+	assert_true(r[0].sp < (uint64_t)__builtin_frame_address(0));
+	uint64_t t0 = r[0].tsc_lo | (uint64_t)r[0].tsc_hi << 32, t1 = r[1].tsc_lo | (uint64_t)r[1].tsc_hi << 32;
+	assert_true(t0 && t1 > t0);
+}
+
+static void test_return_site(void **state)
+{
+	(void)state;
+	patch((taddr_t)ff_caller + 6, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_SITE, .id = 3 });
+	reset_block();
+	assert_int_equal(call(ff_caller, 5, 0), 106);
+	assert_int_equal(nrecs(), 1);
+	assert_int_equal(recs()[0].kind, FAST_REC_SITE);
+	assert_int_equal(recs()[0].id, 3);
+}
+
+static void test_site_keeps_flags(void **state)
+{
+	(void)state;
+	patch((taddr_t)ff_flags + 6, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_SITE, .id = 4 });
+	reset_block();
+	assert_int_equal(call(ff_flags, 0, 0), 1);
+	assert_int_equal(nrecs(), 1);
+}
+
+static void test_jcc_and_riprel(void **state)
+{
+	(void)state;
+	patch((taddr_t)ff_jcc, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 5 });
+	patch((taddr_t)ff_riprel, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 6 });
+	reset_block();
+	assert_int_equal(call(ff_jcc, 0, 0), 2);
+	assert_int_equal(call(ff_jcc, 1, 0), 1);
+	assert_int_equal(call(ff_riprel, 0, 0), 0x1122334455667788ull);
+	assert_int_equal(nrecs(), 3);
+}
+
+static void test_call_in_window(void **state)
+{
+	(void)state;
+	patch((taddr_t)ff_calls, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 8 });
+	reset_block();
+	assert_int_equal(call(ff_calls, 0, 0), 15);
+	assert_int_equal(ff_seen_ret, (uint64_t)ff_calls + 5);   /* the original return address */
+	assert_int_equal(nrecs(), 1);
+}
+
+static void test_unknown_site_traps_once(void **state)
+{
+	(void)state;
+	struct fast_tramp_info info = patch((taddr_t)ff_leaf,
+		(struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 9, .sites = (taddr_t)sites,
+					 .sites_bits = SITES_BITS });
+	expect_miss = (taddr_t)region + region_used - info.len + info.miss_trap;
+	reset_block();
+	miss_traps = 0;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(call(ff_leaf, (uint64_t)i, 0), (uint64_t)i + 1);
+	assert_int_equal(miss_traps, 1);
+	assert_int_equal(nrecs(), 5);
+}
+
+static void test_filter(void **state)
+{
+	(void)state;
+	/* ff_leaf3 recorded only when called from ff_calls' code: not from call() */
+	patch((taddr_t)ff_leaf3, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 10,
+		.from_lo = (taddr_t)ff_calls, .from_hi = (taddr_t)ff_calls + 16 });
+	reset_block();
+	assert_int_equal(call(ff_leaf3, 0, 0), 10);
+	assert_int_equal(nrecs(), 0);
+	assert_int_equal(call(ff_calls, 0, 0), 15);   /* ff_calls (id 8) and ff_leaf3 from it */
+	assert_int_equal(nrecs(), 2);
+	assert_int_equal(recs()[1].id, 10);
+}
+
+static void test_entry_keeps_flags(void **state)
+{
+	(void)state;
+	/* both filters on, both compare: CF (and the rest) must come back */
+	patch((taddr_t)ff_cf_entry, (struct fast_tramp_cfg){ .kind = FAST_TRAMP_ENTRY, .id = 11,
+		.sites = (taddr_t)sites, .sites_bits = SITES_BITS,
+		.from_lo = (taddr_t)ff_cf_caller, .from_hi = (taddr_t)ff_cf_caller + 16 });
+	reset_block();
+	miss_traps = 0;
+	expect_miss = 0;   /* the trap handler's check is off: any miss here is for ff_cf_caller */
+	assert_int_equal(call(ff_cf_caller, 0, 0), 1);
+	assert_int_equal(call(ff_cf_caller, 0, 0), 1);
+	assert_int_equal(nrecs(), 2);
+}
+
+static void test_full_buffer(void **state)
+{
+	(void)state;
+	/* ff_add is patched (id 7): fill the buffer up to its guard page */
+	reset_block();
+	struct fast_window w;
+	assert_int_equal(fast_window_check(&map, (taddr_t)ff_add + 4 - bias, &w), FAST_OK);
+	/* find ff_add's trampoline from its jmp */
+	/* (an offset the compiler cannot fold: ff_add+5 as a constant would be a taken address
+	 * inside the window, which the checker rightly refuses) */
+	static volatile size_t five = 5;
+	int32_t rel;
+	memcpy(&rel, ff_add + five, 4);
+	taddr_t t = (taddr_t)ff_add + 4 + FAST_JMP_LEN + (taddr_t)(int64_t)rel;
+	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = 7, .at = t };
+	uint8_t tmp[FAST_TRAMP_MAX];
+	struct fast_tramp_info info;
+	assert_true(fast_tramp_build(&cfg, &w, (taddr_t)ff_add + 4, tmp, &info));
+	assert_memory_equal(tmp, (void *)t, info.len);
+	expect_full = t + info.rec_store;
+	full_faults = 0;
+	/* cmocka has its own SIGSEGV handler while a test runs: ours, for this loop only */
+	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO }, old;
+	sigaction(SIGSEGV, &sa, &old);
+	for (size_t i = 0; i < NRECS + 3; i++)
+		if (call(ff_add, i, 1) != i + 1)
+			abort();
+	sigaction(SIGSEGV, &old, NULL);
+	assert_int_equal(full_faults, 1);
+	assert_int_equal(nrecs(), 3);
+	assert_int_equal(recs()[0].id, 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entry_after_endbr),
+		cmocka_unit_test(test_return_site),
+		cmocka_unit_test(test_site_keeps_flags),
+		cmocka_unit_test(test_jcc_and_riprel),
+		cmocka_unit_test(test_call_in_window),
+		cmocka_unit_test(test_unknown_site_traps_once),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_entry_keeps_flags),
+		cmocka_unit_test(test_full_buffer),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

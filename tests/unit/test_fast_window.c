@@ -1,0 +1,196 @@
+/* test_fast_window: the window checker on hand-made hazards (fixtures/fast_hazards.S, linked as
+ * PIE and not), and the LSDA reader on what g++ writes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "unit.h"
+#include "elf/symtab.h"
+#include "fast/image.h"
+#include "fast/lsda.h"
+#include "fast/window.h"
+
+struct fix {
+	struct symtab st;
+	struct fast_image im;
+	struct fast_map m;
+};
+
+static struct fix *fix_open(const char *name)
+{
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "%s/%s", UNIT_FIXTURES, name);
+	struct fix *f = test_malloc(sizeof(*f));
+	assert_int_equal(symtab_load(path, &f->st, err, sizeof(err)), 0);
+	assert_int_equal(fast_image_load(path, &f->im, err, sizeof(err)), 0);
+	fast_map_build(&f->m, &f->im, f->st.funcs, f->st.nfuncs);
+	return f;
+}
+
+static void fix_close(struct fix *f)
+{
+	fast_map_free(&f->m);
+	fast_image_free(&f->im);
+	symtab_free(&f->st);
+	test_free(f);
+}
+
+static taddr_t sym(const struct fix *f, const char *name)
+{
+	for (size_t i = 0; i < f->st.nfuncs; i++)
+		if (!strcmp(f->st.funcs[i].name, name))
+			return f->st.funcs[i].addr;
+	fail_msg("no function %s", name);
+	return 0;
+}
+
+static enum fast_why why_at(const struct fix *f, const char *fn, unsigned off, struct fast_window *w)
+{
+	return fast_window_check(&f->m, sym(f, fn) + off, w);
+}
+
+#define EXPECT(f, fn, off, want) do { \
+	struct fast_window w_; \
+	enum fast_why got_ = why_at(f, fn, off, &w_); \
+	if (got_ != (want)) \
+		fail_msg("%s+%u: %s, expected %s", fn, (unsigned)(off), fast_why_name(got_), fast_why_name(want)); \
+} while (0)
+
+static void hazards(const char *name)
+{
+	struct fix *f = fix_open(name);
+	struct fast_window w;
+
+	/* Entries. */
+	EXPECT(f, "hz_prologue_loop", 0, FAST_TARGET);
+	EXPECT(f, "hz_prologue_noloop", 0, FAST_OK);
+	assert_int_equal(why_at(f, "hz_ret", 0, &w), FAST_OK);
+	assert_int_equal(w.insn[0].op, FOP_COPY);
+	assert_true(w.insn[0].stop);
+	assert_int_equal(w.insn[w.n - 1].op, FOP_PAD);
+	EXPECT(f, "hz_xor_ret", 0, FAST_OK);
+	EXPECT(f, "hz_packed1", 0, FAST_FUNC_INSIDE);
+	assert_int_equal(why_at(f, "hz_packed2", 0, &w), FAST_OK);
+	assert_int_equal(w.n, 1);   /* mov $1,%eax: 5 bytes, one instruction */
+	EXPECT(f, "hz_syscall", 0, FAST_PINNED);
+	assert_int_equal(why_at(f, "hz_riprel", 0, &w), FAST_OK);
+	assert_int_equal(w.insn[0].disp_off, 3);
+
+	/* Return sites: after push %rbx (1) and call (5). */
+	EXPECT(f, "hz_table", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_twin", 6, FAST_OK);
+	EXPECT(f, "hz_unresolved", 6, FAST_UNSURE);
+	EXPECT(f, "hz_pointer", 6, FAST_OK);
+	EXPECT(f, "hz_table_lea", 6, FAST_TARGET);
+	EXPECT(f, "hz_lea", 13, FAST_TARGET);
+	EXPECT(f, "hz_dataptr", 6, FAST_TARGET);
+	EXPECT(f, "hz_eh", 6, FAST_TARGET);
+	EXPECT(f, "hz_eh_twin", 6, FAST_OK);
+	EXPECT(f, "hz_call_inside", 6, FAST_CALL_INSIDE);
+	assert_int_equal(why_at(f, "hz_call_last", 6, &w), FAST_OK);
+	assert_int_equal(w.insn[w.n - 1].op, FOP_CALL);
+	assert_int_equal(w.insn[w.n - 1].target, sym(f, "hz_ret"));
+	EXPECT(f, "hz_stack_call", 6, FAST_STACK_CALL);
+
+	assert_true(f->m.ntables >= 3);
+	assert_true(f->m.npads >= 1);
+	assert_true(f->m.nunresolved >= 1);
+	fix_close(f);
+}
+
+static void test_hazards_nopie(void **state)
+{
+	(void)state;
+	hazards("fast_hazards-nopie");
+}
+
+static void test_hazards_pie(void **state)
+{
+	(void)state;
+	hazards("fast_hazards-pie");
+}
+
+/* What g++ -O2 writes: every landing pad is code inside a function that has a try or a
+ * destructor to run, and hz_catcher has one. */
+struct pads {
+	taddr_t v[256];
+	size_t n, unsure;
+};
+
+static void on_pad(taddr_t pad, void *arg)
+{
+	struct pads *p = arg;
+	if (p->n < ARRAY_SIZE(p->v))
+		p->v[p->n++] = pad;
+}
+
+static void on_unsure(taddr_t lo, taddr_t hi, void *arg)
+{
+	((struct pads *)arg)->unsure++;
+}
+
+static void test_gxx_pads(void **state)
+{
+	(void)state;
+	struct fix *f = fix_open("fast_eh");
+	struct pads p = { .n = 0 };
+	struct lsda_out out = { on_pad, on_unsure, &p };
+	assert_true(lsda_pads(&f->im, &out) >= 1);
+	assert_int_equal(p.unsure, 0);
+	assert_true(p.n >= 1);
+	taddr_t c = 0;
+	for (size_t i = 0; i < f->st.nfuncs; i++)
+		if (strstr(f->st.funcs[i].name, "hz_catcher"))
+			c = f->st.funcs[i].addr;
+	assert_true(c != 0);
+	bool in_catcher = false;
+	for (size_t i = 0; i < p.n; i++) {
+		assert_true(fast_image_in_code(&f->im, p.v[i]));
+		const struct func *fn = NULL;
+		for (size_t k = 0; k < f->st.nfuncs; k++)
+			if (f->st.funcs[k].addr <= p.v[i] && p.v[i] < f->st.funcs[k].addr + f->st.funcs[k].size)
+				fn = &f->st.funcs[k];
+		if (fn && fn->addr == c)
+			in_catcher = true;
+	}
+	/* g++ may move the catch to hz_catcher.cold, which has no symbol of its own */
+	assert_true(in_catcher || p.n >= 1);
+	for (size_t i = 0; i < p.n; i++)
+		assert_true(fast_map_target_in(&f->m, p.v[i] - 1, p.v[i] + 1));
+	fix_close(f);
+}
+
+/* A hostile .gcc_except_table or .eh_frame makes code unsure, never a crash. */
+static void test_lsda_garbage(void **state)
+{
+	(void)state;
+	struct fix *f = fix_open("fast_hazards-nopie");
+	uint64_t seed = 12345;
+	for (size_t i = 0; i < f->im.nsecs; i++) {
+		struct fast_sec *s = &f->im.secs[i];
+		if (strcmp(s->name, ".gcc_except_table") && strcmp(s->name, ".eh_frame"))
+			continue;
+		for (int round = 0; round < 2000; round++) {
+			uint8_t *save = test_malloc(s->size);
+			memcpy(save, s->bytes, s->size);
+			for (int k = 0; k < 4; k++)
+				s->bytes[unit_rng(&seed) % s->size] = (uint8_t)unit_rng(&seed);
+			struct pads p = { .n = 0 };
+			struct lsda_out out = { on_pad, on_unsure, &p };
+			lsda_pads(&f->im, &out);
+			memcpy(s->bytes, save, s->size);
+			test_free(save);
+		}
+	}
+	fix_close(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hazards_nopie),
+		cmocka_unit_test(test_hazards_pie),
+		cmocka_unit_test(test_gxx_pads),
+		cmocka_unit_test(test_lsda_garbage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
