@@ -121,6 +121,21 @@ $(T_LIBDIR)/ifunc: tests/progs/ifunc.c $(T_LIBDIR)/libifn.so
 	@gcc -O2 -g -fno-builtin -Wl,-z,lazy -w -o $@ $< -L$(T_LIBDIR) -lifn -Wl,-rpath,'$$ORIGIN'
 T_ALL_PROGS += $(T_LIBDIR)/libifn.so $(T_LIBDIR)/ifunc
 
+# A constant naming code without call frame information, stripped (test_crash.py): in the middle
+# of an instruction (a non-PIE program's mov $nofde+16), and at an instruction's start (a PIE's,
+# built twice: the first link gives nofde's address, the second writes it; the layout is the same).
+T_CRASHDIR := $(T_BIN)/crash
+$(T_CRASHDIR)/midinsn-nopie: tests/progs/midinsn.S
+	@mkdir -p $(dir $@)
+	@gcc -no-pie -fno-pie -o $@.full $<
+	@strip -o $@ $@.full && rm $@.full
+$(T_CRASHDIR)/midinsn-pie: tests/progs/midinsn.S
+	@mkdir -p $(dir $@)
+	@gcc -pie -fPIE -DNOFDE_CONST=0 -o $@.full $<
+	@gcc -pie -fPIE -DNOFDE_CONST=$$(printf '%#x' $$((0x$$(nm $@.full | awk '$$3 == "nofde" { print $$1 }') + 16))) -o $@.full $<
+	@strip -o $@ $@.full && rm $@.full
+T_ALL_PROGS += $(T_CRASHDIR)/midinsn-nopie $(T_CRASHDIR)/midinsn-pie
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs

@@ -15,6 +15,9 @@ struct image {
 	size_t ncalls, njccs, capcalls, capjccs;
 	taddr_t *addrs;           /* addresses taken in code */
 	size_t naddrs, capaddrs;
+	taddr_t *insides;         /* aligned addresses inside a decoded instruction (REF_INSIDE), sorted */
+	size_t ninsides, capinsides;
+	bool absolute;            /* ET_EXEC: an immediate can be an address (REF_IMM) */
 	taddr_t *jmps, *bounds;   /* unconditional jump targets; boundaries (scan.h), sorted */
 	size_t njmps, capjmps, nbounds, capbounds;
 	struct fde { taddr_t lo, hi; bool fn; } *fdes;   /* every FDE's code, sorted; fn: starts like a function */
@@ -142,8 +145,10 @@ static void branch_cb(taddr_t a, enum code_ref ref, void *arg)
 		push(&im->jmps, &im->njmps, &im->capjmps, a);
 	} else if (ref == REF_BOUNDARY) {
 		push(&im->bounds, &im->nbounds, &im->capbounds, a);
-	} else if (ref == REF_ADDR) {
-		if (symtab_in_text(im->st, a, 1)) {
+	} else if (ref == REF_INSIDE) {
+		push(&im->insides, &im->ninsides, &im->capinsides, a);
+	} else if (ref == REF_ADDR || ref == REF_IMM) {
+		if ((ref == REF_ADDR || im->absolute) && symtab_in_text(im->st, a, 1)) {
 			xgrow(&im->addrs, &im->capaddrs, im->naddrs + 1, sizeof(*im->addrs));
 			im->addrs[im->naddrs++] = a;
 		}
@@ -403,15 +408,20 @@ static const struct fde *inside_fde(const struct image *im, taddr_t a)
 /* An address taken in code is a function (a pointer an IFUNC resolver returns, a callback) if
  * it is aligned like one and does not fall inside the code of a function's FDE. Inside an FDE
  * that is no function's (glibc's signal trampoline __restore_rt sits one byte into a
- * signal-frame FDE) it still is one. */
+ * signal-frame FDE) it still is one. Never inside a decoded instruction: a constant that
+ * happens to match (libcurl's mov $0x10900, in the middle of register_tm_clones's
+ * sub %rdi,%rsi, which has no FDE) would get a breakpoint that turns the instruction into
+ * another (sub %rcx,%rsp). */
 static void find_taken(struct image *im)
 {
 	if (im->nfdes)
 		qsort(im->fdes, im->nfdes, sizeof(*im->fdes), fde_cmp);
+	if (im->ninsides)
+		qsort(im->insides, im->ninsides, sizeof(*im->insides), addr_cmp);
 	for (size_t i = 0; i < im->naddrs; i++) {
 		taddr_t a = im->addrs[i];
 		const struct fde *f = inside_fde(im, a);
-		if (!(a & 15) && (!f || !f->fn))
+		if (!(a & 15) && (!f || !f->fn) && !in_sorted(im->insides, im->ninsides, a))
 			found(im, a, NULL);   /* at an FDE start too: a cold fragment's address is never taken */
 	}
 }
@@ -525,7 +535,7 @@ static void find_go(struct image *im)
 void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 			void (*add)(taddr_t addr, const char *name, void *arg), void *arg)
 {
-	struct image im = { .e = e, .st = st, .add = add, .arg = arg };
+	struct image im = { .e = e, .st = st, .add = add, .arg = arg, .absolute = eh->e_type == ET_EXEC };
 	im.raw = elf_rawfile(e, &im.rawlen);
 	if (!im.raw)
 		return;
@@ -552,6 +562,7 @@ void discover_functions(Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 	free(im.jmps);
 	free(im.bounds);
 	free(im.addrs);
+	free(im.insides);
 	free(im.fdes);
 	free(im.calls);
 	free(im.jccs);

@@ -64,6 +64,9 @@ static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e
 		if (!pad)
 			no_fallthrough = zi.mnemonic == ZYDIS_MNEMONIC_RET || zi.mnemonic == ZYDIS_MNEMONIC_JMP ||
 					 zi.mnemonic == ZYDIS_MNEMONIC_UD2 || zi.mnemonic == ZYDIS_MNEMONIC_HLT;
+		taddr_t aligned = ((vaddr + off) | 15) + 1;   /* at most one: an instruction is <= 15 bytes */
+		if (aligned < vaddr + off + zi.length)
+			fn(aligned, REF_INSIDE, arg);
 		if (!may_refer(&zi) ||
 		    ZYAN_FAILED(ZydisDecoderDecodeOperands(decoder(), &ctx, &zi, ops, zi.operand_count))) {
 			off += zi.length;
@@ -83,7 +86,7 @@ static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e
 			fn(target, REF_ADDR, arg);
 		else if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 			 ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[1].size >= 32)
-			fn(ops[1].imm.value.u, REF_ADDR, arg);
+			fn(ops[1].imm.value.u, REF_IMM, arg);
 		off += zi.length;
 	}
 	e->no_fallthrough = no_fallthrough;

@@ -8,10 +8,14 @@
 enum code_ref {
 	REF_CALL,       /* call rel32 */
 	REF_JCC,        /* conditional jump */
-	REF_ADDR,       /* an address taken: lea x(%rip), or mov $imm32 (a function pointer?) */
+	REF_ADDR,       /* an address taken: lea x(%rip) (a function pointer?) */
+	REF_IMM,        /* mov $imm32 or $imm64: an address taken only in position-dependent code,
+			 * where it is written at link time; elsewhere a constant */
 	REF_JMP,        /* unconditional direct jump */
 	REF_BOUNDARY,   /* a 16-byte aligned address that nothing falls through to (the code before
 			 * it ends in ret, jmp, ud2... then only padding): where functions start */
+	REF_INSIDE,     /* a 16-byte aligned address strictly inside a decoded instruction: no
+			 * function starts there, whatever constant or pointer names it */
 };
 
 /* Decodes code (len bytes at address vaddr) linearly and calls fn with every code reference
