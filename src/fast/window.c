@@ -43,9 +43,12 @@ static void add_unsure(struct build *b, taddr_t lo, taddr_t hi)
 	m->unsure[m->nunsure++] = (struct range){ lo, hi };
 }
 
+/* Every reference is a place control may arrive, but for the two that only describe layout: a
+ * boundary (where a function may start) and an address inside an instruction. An immediate
+ * stays one, even in position-independent code: the checker would rather refuse a window. */
 static void on_ref(taddr_t target, enum code_ref ref, void *arg)
 {
-	if (ref != REF_BOUNDARY)
+	if (ref != REF_BOUNDARY && ref != REF_INSIDE)
 		add_target(arg, target);
 }
 
