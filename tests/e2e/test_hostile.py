@@ -29,9 +29,9 @@ def cleanup():
     STARTED.clear()
 
 
-def start(*args, user=None):
-    """Starts hostile with args (as user, if given) and waits until it is ready."""
-    cmd = [HOSTILE, *args]
+def start(*args, user=None, exe=HOSTILE):
+    """Starts hostile (or its copy exe) with args (as user, if given) and waits until it is ready."""
+    cmd = [exe, *args]
     if user:
         cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -140,14 +140,24 @@ def test_loader_list_cannot_name_the_files_we_open(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     os.chmod(tmp_path, 0o755)
-    p = start("lname", str(secret), str(fifo), user=65534)
+    # The user must reach the program: a copy beside its library (rpath $ORIGIN) in a directory
+    # anyone can enter, wherever the tree was cloned (mktemp -d makes a 0700 directory).
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name in ("hostile", "libfnt.so"):
+        shutil.copy(os.path.join(PROGS, "libcalls", name), bindir / name)
+    os.chmod(bindir, 0o755)
+    for parent in [tmp_path, *tmp_path.parents]:
+        if not os.stat(parent).st_mode & 0o001:
+            os.chmod(parent, os.stat(parent).st_mode | 0o011)   # pytest's own tmp dirs: 0700
+    p = start("lname", str(secret), str(fifo), user=65534, exe=str(bindir / "hostile"))
     f = attach(p.pid, tmp_path / "t", "-i", "lib_api", "-i", "plug_*", "--debug=elf,bp")
     rc, out, err = work(p, 2)
     assert rc == 0 and out == EXPECTED, (rc, out, err)
     assert f.wait(timeout=60) == 0
     ferr = messages(f, debug=True)
     assert str(secret) not in ferr and str(fifo) not in ferr, ferr
-    assert os.path.join(PROGS, "libcalls", "libfnt.so") in ferr   # traced as the file mapped
+    assert str(bindir / "libfnt.so") in ferr   # traced as the file mapped
     assert (tmp_path / "t").read_text().splitlines() == ["lib_api();", "lib_api();"]
 
 
