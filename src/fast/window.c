@@ -494,12 +494,20 @@ static enum fast_why classify(const ZydisDecodedInstruction *zi, const ZydisDeco
 	}
 }
 
-enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+/* Empties w for a window at addr. Returns the code section that holds addr, or NULL if addr is
+ * not in code whose bytes the image has. */
+static const struct fast_sec *window_begin(const struct fast_map *m, taddr_t addr, struct fast_window *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->addr = addr;
 	const struct fast_sec *s = fast_image_sec(m->im, addr);
-	if (!s || !s->exec || !s->bytes)
+	return s && s->exec && s->bytes ? s : NULL;
+}
+
+enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	const struct fast_sec *s = window_begin(m, addr, w);
+	if (!s)
 		return FAST_NO_CODE;
 	taddr_t send = s->addr + s->size;
 	/* The function holding addr bounds the instructions; the next function bounds padding. */
@@ -553,10 +561,8 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 
 enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w)
 {
-	memset(w, 0, sizeof(*w));
-	w->addr = addr;
-	const struct fast_sec *s = fast_image_sec(m->im, addr);
-	if (!s || !s->exec || !s->bytes)
+	const struct fast_sec *s = window_begin(m, addr, w);
+	if (!s)
 		return FAST_NO_CODE;
 	taddr_t send = s->addr + s->size;
 	size_t avail = send - addr < INSN_MAX ? (size_t)(send - addr) : INSN_MAX;
