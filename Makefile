@@ -14,7 +14,9 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_GNU_SOURCE 
 LDLIBS += $(shell pkg-config --libs $(PKGS)) $(ZYDIS_LIBS) -liberty -pthread
 
 SRCS := $(wildcard src/*.c src/*/*.c src/*/*/*.c)
-OBJS := $(SRCS:%.c=build/%.o)
+# Data built into fntrace with .incbin (src/args/protos_data.S: the prototype list).
+ASM_SRCS := $(wildcard src/*/*.S)
+OBJS := $(SRCS:%.c=build/%.o) $(ASM_SRCS:%.S=build/%.o)
 LIB_OBJS := $(filter-out build/src/main.o,$(OBJS))
 
 all: fntrace
@@ -25,6 +27,13 @@ fntrace: $(OBJS)
 build/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+
+# .incbin is no #include: the compiler's -MMD does not see the file it reads.
+build/src/args/protos_data.o build/san/src/args/protos_data.o: src/args/protos.list
 
 -include $(OBJS:.o=.d)
 

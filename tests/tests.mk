@@ -11,7 +11,7 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
 UNIT_TESTS := insn scan symtab symcache callstack view_common stacks funcs addrmap tracefile seccomp \
-	      fast_window fast_tramp fast_clock
+	      fast_window fast_tramp fast_clock args_proto args_format args_dwarf
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
@@ -32,6 +32,14 @@ unit_objs_fast_window := build/src/fast/window.o build/src/fast/lsda.o build/src
 unit_objs_fast_tramp  := build/src/fast/tramp.o build/src/fast/reloc.o $(unit_objs_fast_window) \
 			$(UNIT_DIR)/fast_funcs.o
 unit_objs_fast_clock  := build/src/fast/clock.o build/src/util/util.o
+ARGS_CORE := build/src/args/proto.o build/src/args/abi.o build/src/args/flags.o build/src/args/text.o \
+	     build/src/util/util.o
+unit_objs_args_proto  := build/src/args/protolist.o build/src/args/protos_data.o build/src/args/spec.o \
+			build/src/args/format.o $(ARGS_CORE)
+unit_objs_args_format := build/src/args/format.o build/src/args/protolist.o build/src/args/protos_data.o \
+			$(ARGS_CORE)
+unit_objs_args_dwarf  := build/src/args/dwarf.o build/src/elf/debuginfo.o build/src/args/format.o $(ARGS_CORE) \
+			$(UNIT_DIR)/args_capture.o
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/test_%)
 
@@ -77,6 +85,27 @@ $(UNIT_FIX)/fast_eh: tests/unit/fixtures/fast_eh.cpp
 $(UNIT_DIR)/fast_funcs.o: tests/unit/fixtures/fast_funcs.S
 	@mkdir -p $(@D)
 	$(CC) -c -o $@ $<
+$(UNIT_DIR)/args_capture.o: tests/unit/fixtures/args_capture.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
+
+# Programs test_args_dwarf reads prototypes from, C and C++ at -O0 and -O2, with their nm listings;
+# each also stripped, with its debug file under debugroot/.build-id/ as Debian installs them.
+ARGS_FIXTURES := $(foreach p,args args_cpp,$(foreach o,O0 O2,$(UNIT_FIX)/$(p)-$(o)))
+UNIT_FIXTURES += $(ARGS_FIXTURES)
+define args_fixture
+	@mkdir -p $(@D)
+	$(1) -g -$* -o $@ $<
+	$(NM) --defined-only $@ > $@.nm
+	strip -o $@.stripped $@
+	objcopy --only-keep-debug $@ $@.debug
+	id=$$(readelf -n $@ | sed -n 's/.*Build ID: //p'); d=$(UNIT_FIX)/debugroot/.build-id/$$(echo $$id | cut -c1-2); \
+	mkdir -p $$d && cp $@.debug $$d/$$(echo $$id | cut -c3-).debug
+endef
+$(UNIT_FIX)/args-%: tests/unit/fixtures/args.c tests/tests.mk
+	$(call args_fixture,$(CC))
+$(UNIT_FIX)/args_cpp-%: tests/unit/fixtures/args_cpp.cpp tests/tests.mk
+	$(call args_fixture,$(CXX))
 
 check-unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
@@ -90,9 +119,10 @@ clean: clean-unit
 
 .PHONY: unit check-unit clean-unit
 
-# The tests of the parsers of untrusted input (ELF files, trace files, seccomp filters) run once more, built with
+# The tests of the parsers of untrusted input (ELF files, trace files, seccomp filters, -A/-R specs,
+# the program's strings) run once more, built with
 # ASan and UBSan: undefined behaviour on a malformed file is a bug even where it shows no symptom.
-SAN_TESTS := symtab tracefile stacks seccomp
+SAN_TESTS := symtab tracefile stacks seccomp args_proto args_format
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_DIR := $(UNIT_DIR)/san
 SAN_BINS := $(SAN_TESTS:%=$(SAN_DIR)/test_%)
@@ -100,6 +130,10 @@ SAN_BINS := $(SAN_TESTS:%=$(SAN_DIR)/test_%)
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+build/san/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
 
 $(foreach t,$(SAN_TESTS),$(eval $(SAN_DIR)/test_$(t): $(unit_objs_$(t):build/%=build/san/%)))
 
