@@ -95,16 +95,16 @@ ARGS_FIXTURES := $(foreach p,args args_cpp,$(foreach o,O0 O2,$(UNIT_FIX)/$(p)-$(
 UNIT_FIXTURES += $(ARGS_FIXTURES)
 define args_fixture
 	@mkdir -p $(@D)
-	$(1) -g -$* -o $@ $<
+	$(1) -g -$* -o $@ $< tests/unit/fixtures/args_stub.S
 	$(NM) --defined-only $@ > $@.nm
 	strip -o $@.stripped $@
 	objcopy --only-keep-debug $@ $@.debug
 	id=$$(readelf -n $@ | sed -n 's/.*Build ID: //p'); d=$(UNIT_FIX)/debugroot/.build-id/$$(echo $$id | cut -c1-2); \
 	mkdir -p $$d && cp $@.debug $$d/$$(echo $$id | cut -c3-).debug
 endef
-$(UNIT_FIX)/args-%: tests/unit/fixtures/args.c tests/tests.mk
+$(UNIT_FIX)/args-%: tests/unit/fixtures/args.c tests/unit/fixtures/args_stub.S tests/tests.mk
 	$(call args_fixture,$(CC))
-$(UNIT_FIX)/args_cpp-%: tests/unit/fixtures/args_cpp.cpp tests/tests.mk
+$(UNIT_FIX)/args_cpp-%: tests/unit/fixtures/args_cpp.cpp tests/unit/fixtures/args_stub.S tests/tests.mk
 	$(call args_fixture,$(CXX))
 
 check-unit: $(UNIT_BINS) $(UNIT_FIXTURES)

@@ -81,7 +81,9 @@ static void build_index(struct args_dwarf *d)
 	size_t hsize;
 	while (dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		Dwarf_Die cu;
-		if (dwarf_offdie(d->dw, off + hsize, &cu))
+		/* An assembler's CU names its functions and nothing of their parameters (glibc's
+		 * system call stubs): no prototype is better than an empty one. */
+		if (dwarf_offdie(d->dw, off + hsize, &cu) && dwarf_srclang(&cu) != DW_LANG_Mips_Assembler)
 			index_children(d, &cu);
 		off = next;
 	}
@@ -359,6 +361,10 @@ static bool aggregate_type(Dwarf_Die *t, struct arg_type *ty)
 		by_ref = not_trivially_copyable(t);
 	} else {
 		classify_at(t, 0, ty->cls, &by_ref, 0);
+		/* No member said anything: an empty C++ class (passed in nothing since GCC 8), or
+		 * an aggregate whose members DWARF left out (glibc's transparent unions). */
+		if (ty->cls[0] == CLASS_NONE && ty->cls[1] == CLASS_NONE)
+			return false;
 	}
 	abi_classify_finish(ty->cls, (unsigned)size);
 	ty->by_ref = by_ref;

@@ -93,6 +93,12 @@ static void test_c_prototypes(void **state)
 		assert_non_null(pr);
 		assert_true(pr->variadic);
 		proto_free(pr);
+		/* no prototype rather than a wrong one: an assembler's function, an aggregate of
+		 * which DWARF says nothing (the values after it could not be placed) */
+		uint64_t stub = nm_addr(fx, "args_asm_stub");
+		assert_true(stub != 0);
+		assert_null(args_dwarf_proto(d, "args_asm_stub", stub));
+		assert_null(args_dwarf_proto(d, "take_empty", nm_addr(fx, "take_empty")));
 		assert_null(args_dwarf_proto(d, "no_such_function", 0));
 		assert_null(args_dwarf_proto(d, "x", 1));
 		args_dwarf_close(d);
@@ -122,6 +128,7 @@ static void test_cpp_prototypes(void **state)
 		assert_non_null(pr);
 		assert_string_equal(pr->params[0].name, "this");
 		proto_free(pr);
+		assert_null(args_dwarf_proto(d, "args_asm_stub", nm_addr(fx, "args_asm_stub")));
 		args_dwarf_close(d);
 	}
 }
