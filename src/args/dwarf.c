@@ -150,12 +150,6 @@ size_t args_dwarf_count(const struct args_dwarf *d)
 
 static bool type_of(Dwarf_Die *die, struct arg_type *ty);
 
-static void free_type(struct arg_type *ty)
-{
-	for (size_t i = 0; i < ty->nenums; i++)
-		free(ty->enums[i].name);
-	free(ty->enums);
-}
 
 static Dwarf_Word size_of(Dwarf_Die *die)
 {
@@ -294,7 +288,7 @@ static void classify_array(Dwarf_Die *type, uint64_t off, enum arg_class cls[2],
 	struct arg_type scalar = { 0 };
 	bool is_scalar = type_of(&et, &scalar) && scalar.kind != ARG_STRUCT;
 	esize = is_scalar ? scalar.size : size_of(&et);
-	free_type(&scalar);
+	arg_type_free(&scalar);
 	if (!total) {
 		Dwarf_Die sub;
 		Dwarf_Attribute a;

@@ -3,6 +3,7 @@
  * never disagree with the system's. */
 #include "flags.h"
 
+#include "proto.h"
 #include "text.h"
 #include "../util/util.h"
 
@@ -169,17 +170,9 @@ static void format_signal(int64_t v, struct text *t)
 		text_printf(t, "%" PRId64, v);
 }
 
-static int64_t sign_extend(uint64_t v, unsigned size)
-{
-	if (size >= 8 || size == 0)
-		return (int64_t)v;
-	unsigned shift = 64 - 8 * size;
-	return (int64_t)(v << shift) >> shift;
-}
-
 void flagset_format(const struct flagset *fs, uint64_t v, unsigned size, struct text *t)
 {
-	int64_t s = sign_extend(v, size);
+	int64_t s = arg_sign_extend(v, size);
 	if (size && size < 8)
 		v &= (UINT64_C(1) << (8 * size)) - 1;
 	switch (fs->how) {

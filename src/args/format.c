@@ -151,11 +151,7 @@ static uint64_t load_u(const struct arg_value *v, unsigned size)
 
 static int64_t load_s(const struct arg_value *v, unsigned size)
 {
-	uint64_t u = load_u(v, size);
-	if (size >= 8 || !size)
-		return (int64_t)u;
-	unsigned shift = 64 - 8 * size;
-	return (int64_t)(u << shift) >> shift;
+	return arg_sign_extend(load_u(v, size), size);
 }
 
 static void format_int(const struct arg_type *ty, const struct arg_value *v, struct text *t)

@@ -49,7 +49,7 @@ struct proto *proto_dup(const struct proto *pr)
 	return d;
 }
 
-static void free_enums(struct arg_type *ty)
+void arg_type_free(struct arg_type *ty)
 {
 	for (size_t i = 0; i < ty->nenums; i++)
 		free(ty->enums[i].name);
@@ -60,14 +60,22 @@ void proto_free(struct proto *pr)
 {
 	if (!pr)
 		return;
-	free_enums(&pr->ret);
+	arg_type_free(&pr->ret);
 	for (size_t i = 0; i < pr->nparams; i++) {
 		free(pr->params[i].name);
-		free_enums(&pr->params[i].type);
+		arg_type_free(&pr->params[i].type);
 	}
 	free(pr->params);
 	free(pr->name);
 	free(pr);
+}
+
+int64_t arg_sign_extend(uint64_t v, unsigned size)
+{
+	if (size >= 8 || size == 0)
+		return (int64_t)v;
+	unsigned shift = 64 - 8 * size;
+	return (int64_t)(v << shift) >> shift;
 }
 
 struct arg_type arg_type_int(enum arg_kind kind, unsigned size)

@@ -75,6 +75,11 @@ void proto_add_param(struct proto *pr, const char *name, const struct arg_type *
 struct proto *proto_dup(const struct proto *pr);
 void proto_free(struct proto *pr);
 
+/* Frees what a type owns (its enumerators): for a type never added to a prototype. */
+void arg_type_free(struct arg_type *ty);
+/* The value of the low size bytes of v as a signed integer (size 0 or 8 and up: v itself). */
+int64_t arg_sign_extend(uint64_t v, unsigned size);
+
 /* Common types, for the parsers and tests. */
 struct arg_type arg_type_int(enum arg_kind kind, unsigned size);
 struct arg_type arg_type_ptr(enum arg_kind kind);
