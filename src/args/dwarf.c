@@ -180,6 +180,16 @@ static bool is_char_type(Dwarf_Die *t)
 	return enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char;
 }
 
+/* Whether a (peeled) type is libstdc++'s std::string (std::__cxx11::basic_string<char, ...>),
+ * whose characters a pointer or reference to it can show. */
+static bool is_std_string(Dwarf_Die *t)
+{
+	int tag = dwarf_tag(t);
+	const char *name = dwarf_diename(t);
+	return (tag == DW_TAG_class_type || tag == DW_TAG_structure_type) && name &&
+	       !strncmp(name, "basic_string<char,", 18);
+}
+
 static enum arg_class merge(enum arg_class a, enum arg_class b)
 {
 	if (a == b || b == CLASS_NONE)
@@ -442,6 +452,8 @@ static bool type_of(Dwarf_Die *t, struct arg_type *ty)
 			*ty = arg_type_ptr(ARG_PTR);    /* void * */
 		else if (is_char_type(&pointee))
 			*ty = arg_type_ptr(ARG_STRING);
+		else if (is_std_string(&pointee))
+			*ty = arg_type_ptr(ARG_STDSTRING);
 		else if (dwarf_tag(&pointee) == DW_TAG_subroutine_type)
 			*ty = arg_type_ptr(ARG_FUNCPTR);
 		else
@@ -449,6 +461,8 @@ static bool type_of(Dwarf_Die *t, struct arg_type *ty)
 		return true;
 	case DW_TAG_reference_type:
 	case DW_TAG_rvalue_reference_type:
+		*ty = arg_type_ptr(ref_type(t, &pointee) && is_std_string(&pointee) ? ARG_STDSTRING : ARG_PTR);
+		return true;
 	case DW_TAG_unspecified_type:   /* std::nullptr_t */
 		*ty = arg_type_ptr(ARG_PTR);
 		return true;

@@ -117,13 +117,22 @@ static void test_cpp_prototypes(void **state)
 		check(d, fx, "_Z15take_nontrivial8WithDtori", "int32 take_nontrivial(struct4{INTEGER,byref} w, int32 after)");
 		check(d, fx, "_Z8set_mode4Modeb", "int32 set_mode(enum8{3} m, bool on)");
 		check(d, fx, "_ZN3geo5scaleEdf", "double scale(double x, float f)");
+		check(d, fx, "_Z8name_lenRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEPS5_",
+		      "uint64 name_len(std::string * name, std::string * other)");
+		assert_true(args_dwarf_count(d) >= 8);
 		/* the enum class's enumerators, by name */
 		struct proto *pr = args_dwarf_proto(d, "_Z8set_mode4Modeb", 0);     /* by linkage name */
 		assert_non_null(pr);
 		assert_int_equal(pr->params[0].type.nenums, 3);
 		assert_string_equal(pr->params[0].type.enums[2].name, "Auto");
 		assert_int_equal(pr->params[0].type.enums[2].value, 7);
+		/* a copy owns its own names */
+		struct proto *copy = proto_dup(pr);
 		proto_free(pr);
+		assert_string_equal(copy->name, "set_mode");
+		assert_string_equal(copy->params[0].type.enums[1].name, "On");
+		assert_string_equal(copy->params[1].name, "on");
+		proto_free(copy);
 		pr = args_dwarf_proto(d, "area", 0);                                /* by DWARF name */
 		assert_non_null(pr);
 		assert_string_equal(pr->params[0].name, "this");

@@ -181,6 +181,36 @@ static void test_strings_bounded(void **state)
 	assert_string_at(0x7000 - 4, 32, "\"ok\"");
 }
 
+/* libstdc++'s std::string: the characters' address, then the length; the length is the
+ * program's word, so it bounds nothing but the display */
+static void test_std_string(void **state)
+{
+	(void)state;
+	struct args_input in = input();
+	static const char chars[] = "a std::string\n with more than thirty-two bytes";
+	uint64_t ok[2] = { 0x1000, 13 }, cut[2] = { 0x1000, sizeof(chars) - 1 };
+	uint64_t hostile[2] = { 0x1000, UINT64_C(1) << 40 }, dangling[2] = { 0xbad000, 4 };
+	map(0x1000, chars, sizeof(chars));
+	map(0x2000, ok, sizeof(ok));
+	map(0x3000, cut, sizeof(cut));
+	map(0x4000, hostile, sizeof(hostile));
+	map(0x5000, dangling, sizeof(dangling));
+	struct arg_type ty = arg_type_ptr(ARG_STDSTRING);
+	const uint64_t addrs[] = { 0x2000, 0x3000, 0x4000, 0x5000, 0xdead0, 0 };
+	struct text t = { 0 };
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		struct arg_value v = { .ok = true };
+		memcpy(v.bytes, &addrs[i], 8);
+		bytes_read = 0;
+		args_format_value(&ty, &v, &in, &t);
+		assert_true(bytes_read <= 16 + ARGS_STRSIZE_DEFAULT);
+		text_puts(&t, "|");
+	}
+	assert_string_equal(text_str(&t), "\"a std::string\"|\"a std::string\\n with more than th\"...|"
+			    "\"a std::string\\n with more than th\"...|0x5000|0xdead0|NULL|");
+	text_free(&t);
+}
+
 /* ---- integers, flags, pointers ---- */
 
 static void test_libc_entries(void **state)
@@ -400,6 +430,10 @@ static void test_locator(void **state)
 	assert_int_equal(ret.reg[1], ABI_RDX);
 	assert_int_equal(abi_return(&ld).reg[0], ABI_ST0);
 	assert_int_equal(abi_return(&void_ty).where, WHERE_NONE);
+	assert_string_equal(abi_reg_name(ABI_XMM0 + 3), "xmm3");
+	assert_string_equal(abi_reg_name(ABI_R8), "r8");
+	assert_int_equal(abi_reg_by_name("rcx"), ABI_RCX);
+	assert_int_equal(abi_reg_by_name("xmm8"), ABI_NOREG);
 	/* a C++ object passed by hidden reference: its address in the next integer register */
 	struct arg_type byref = { .kind = ARG_STRUCT, .size = 4, .align = 4, .cls = { CLASS_INTEGER }, .by_ref = true };
 	abi_begin(&c, &void_ty);
@@ -552,6 +586,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_escaping, setup),
 		cmocka_unit_test_setup(test_strings_bounded, setup),
+		cmocka_unit_test_setup(test_std_string, setup),
 		cmocka_unit_test_setup(test_libc_entries, setup),
 		cmocka_unit_test_setup(test_flagsets, setup),
 		cmocka_unit_test_setup(test_scalar_kinds, setup),

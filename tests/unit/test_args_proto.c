@@ -3,10 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/user.h>
 
 #include "unit.h"
 #include "args/protolist.h"
 #include "args/spec.h"
+#include "args/text.h"
+
+/* Memory of this process: the strings and stacks of test_spec_values. */
+static size_t self_read(void *rctx, taddr_t addr, void *buf, size_t len)
+{
+	(void)rctx;
+	memcpy(buf, (const void *)(uintptr_t)addr, len);
+	return len;
+}
 
 static char *describe(const struct proto *pr)
 {
@@ -185,6 +195,32 @@ static void test_specs(void **state)
 	args_spec_free(&sp);
 }
 
+/* A spec's slots read and shown: uftrace's argN count integer registers and fpargN SSE ones,
+ * each on its own, whatever the prototype. */
+static void test_spec_values(void **state)
+{
+	(void)state;
+	static struct user_regs_struct gp;
+	static struct user_fpregs_struct fp;
+	static const char text[] = "root:x:0:0:root:/root:/bin/bash";
+	static uint64_t stack[3] = { 0x401000, 0, 0xfffffffffffffffe };
+	gp.rdi = (uint64_t)(uintptr_t)text;
+	gp.rsi = 0xfff;
+	gp.rdx = 0x1234567880;
+	gp.rsp = (uint64_t)(uintptr_t)stack;
+	double d = 0.125;
+	memcpy(&fp.xmm_space[4], &d, 8);        /* xmm1 */
+	struct args_input in = { { &gp, &fp }, self_read, NULL, 8, false, NULL, NULL };
+	char err[256];
+	struct args_spec sp;
+	assert_true(args_spec_parse("parse@arg1/s,arg2/x,arg3/i8,fparg2,arg2/u16,arg3%stack+2", &sp, err, sizeof(err)));
+	struct text t = { 0 };
+	args_format_slots(sp.slots, sp.nslots, &in, &t);
+	assert_string_equal(text_str(&t), "\"root:x:0\"..., 0xfff, -128, 0.125, 4095, -2");
+	text_free(&t);
+	args_spec_free(&sp);
+}
+
 static void test_bad_specs(void **state)
 {
 	(void)state;
@@ -237,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_builtin_list),
 		cmocka_unit_test(test_list_syntax),
 		cmocka_unit_test(test_specs),
+		cmocka_unit_test(test_spec_values),
 		cmocka_unit_test(test_bad_specs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
