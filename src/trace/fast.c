@@ -83,7 +83,7 @@ static void take_starts(const struct symtab *st, struct starts *s)
 		close(fd);
 }
 
-static struct fmap *fmap_get(const struct module *m)
+static struct fmap *fmap_find(const struct module *m)
 {
 	struct stat sb;
 	if (stat(m->st->path, &sb))
@@ -116,6 +116,17 @@ static struct fmap *fmap_get(const struct module *m)
 	return f->ok ? f : NULL;
 }
 
+/* The map of m's file. Looked up once per module, not once per function: a stat() each time
+ * was 7% of planting 100,000 functions. */
+static struct fmap *fmap_get(struct module *m)
+{
+	if (!m->fmap_tried) {
+		m->fmap = fmap_find(m);
+		m->fmap_tried = true;
+	}
+	return m->fmap;
+}
+
 /* ---- per process ---- */
 
 enum patch_kind {
@@ -142,6 +153,28 @@ struct patch {
 
 struct region {
 	taddr_t base, used;
+	uint8_t *stage;              /* while staging: STAGE_CHUNK bytes of the region from written
+				      * on, zeroed where no trampoline went; else NULL */
+	taddr_t written;             /* bytes up to here are in the program */
+};
+
+/* A few bytes of the program's code to replace: a window's jmp, or a redirected call. */
+struct code_write {
+	taddr_t at;
+	uint8_t b[FAST_JMP_LEN];
+};
+
+/* The writes of one module's planting, made at its end in a few large ones: trampolines in one
+ * write per region, the jmps in spans of text, the table of return sites in runs of pages. One
+ * pwrite per patch, then one pread and one pwrite per site, were most of the system time of
+ * planting python3's 54,000 windows. Nothing staged runs before the flush: the program is
+ * stopped while its modules are planted. */
+struct stage {
+	bool on;
+	struct code_write *code;
+	size_t ncode, capcode;
+	taddr_t *sites;
+	size_t nsites, capsites;
 };
 
 /* A thread's block of records. */
@@ -183,7 +216,7 @@ struct fast_proc {
 	size_t nfree, capfree;
 	bool off;                    /* could not be set up: int3 only in this process */
 	struct fcount count;         /* of the module being planted */
-	size_t flushed;              /* patches written to memory so far */
+	struct stage stage;          /* its writes, while it is planted */
 };
 
 static struct fast_clock clk;
@@ -277,7 +310,7 @@ static struct region *region_near(struct task *t, struct fast_proc *fp, taddr_t 
 	p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
 	p->scr[p->nscr++] = (struct scratch){ base, REGION_SIZE, REGION_SIZE };
 	fp->regs = xrealloc(fp->regs, (fp->nregs + 1) * sizeof(*fp->regs));
-	fp->regs[fp->nregs] = (struct region){ base, 0 };
+	fp->regs[fp->nregs] = (struct region){ .base = base };
 	DEBUG(DBG_FAST, "pid %d: trampolines at %#" PRIx64 " for %#" PRIx64, p->pid, base, at);
 	return &fp->regs[fp->nregs++];
 }
@@ -298,23 +331,154 @@ static bool window_free(struct proc *p, struct fast_proc *fp, taddr_t at, size_t
 	return true;
 }
 
-/* Puts a value in the table of known return sites. */
+/* Which slot of its bucket (slot, two words) ret goes in: 0 or 1, or -1 if it is there already
+ * or the bucket is full. */
+static int bucket_slot(struct proc *p, struct fast_proc *fp, const taddr_t *slot, taddr_t ret)
+{
+	if (slot[0] == ret || slot[1] == ret)
+		return -1;
+	int i = !slot[0] ? 0 : !slot[1] ? 1 : -1;
+	if (i < 0)
+		DEBUG(DBG_FAST, "pid %d: return site %#" PRIx64 ": its bucket is full (%#" PRIx64 " %#" PRIx64 " at %#" PRIx64 "); calls back to it trap", p->pid, ret, slot[0], slot[1], fp->sites + fast_sites_slot(ret, SITES_BITS) * 8);
+	return i;
+}
+
+/* Puts a value in the table of known return sites (staged while a module is planted). */
 static void sites_put(struct proc *p, struct fast_proc *fp, taddr_t ret)
 {
 	if (!fp->sites)
 		return;
+	if (fp->stage.on) {
+		xgrow(&fp->stage.sites, &fp->stage.capsites, fp->stage.nsites + 1, sizeof(*fp->stage.sites));
+		fp->stage.sites[fp->stage.nsites++] = ret;
+		return;
+	}
 	uint64_t k = fast_sites_slot(ret, SITES_BITS);
 	taddr_t slot[2];
 	if (proc_read_raw(p, fp->sites + k * sizeof(taddr_t), slot, sizeof(slot)))
 		return;
-	if (slot[0] == ret || slot[1] == ret)
-		return;
-	int i = !slot[0] ? 0 : !slot[1] ? 1 : -1;
-	if (i < 0) {
-		DEBUG(DBG_FAST, "pid %d: return site %#" PRIx64 ": its bucket is full (%#" PRIx64 " %#" PRIx64 " at %#" PRIx64 "); calls back to it trap", p->pid, ret, slot[0], slot[1], fp->sites + k * 8);
-		return;
+	int i = bucket_slot(p, fp, slot, ret);
+	if (i >= 0)
+		proc_write(p, fp->sites + (k + (uint64_t)i) * sizeof(taddr_t), &ret, sizeof(ret));
+}
+
+#define STAGE_CHUNK (64u << 10)   /* trampolines staged per region before they are written */
+
+/* Writes what r has staged. Returns 0 or -1. */
+static int flush_region(struct proc *p, struct region *r)
+{
+	int ret = r->stage && r->used > r->written ? proc_write(p, r->base + r->written, r->stage, r->used - r->written) : 0;
+	free(r->stage);
+	r->stage = NULL;
+	r->written = r->used;
+	return ret;
+}
+
+/* Puts a trampoline's code at tramp (the region's first free byte), in region r: staged, or
+ * written now. Trampolines may be written before the jmps that lead to them, never after, so a
+ * full chunk is written at once and the memory staging takes stays small. Returns 0 or -1. */
+static int write_tramp(struct proc *p, struct fast_proc *fp, struct region *r, taddr_t tramp, const uint8_t *code,
+		       size_t len)
+{
+	if (!fp->stage.on)
+		return proc_write(p, tramp, code, len);
+	if (r->stage && tramp + len - (r->base + r->written) > STAGE_CHUNK && flush_region(p, r))
+		return -1;
+	if (!r->stage)
+		r->stage = xcalloc(1, STAGE_CHUNK);
+	memcpy(r->stage + (tramp - (r->base + r->written)), code, len);
+	return 0;
+}
+
+/* Replaces FAST_JMP_LEN bytes of code at at: staged, or written now. Returns 0 or -1. */
+static int write_code(struct proc *p, struct fast_proc *fp, taddr_t at, const uint8_t *b)
+{
+	if (!fp->stage.on)
+		return proc_write(p, at, b, FAST_JMP_LEN);
+	struct stage *sg = &fp->stage;
+	xgrow(&sg->code, &sg->capcode, sg->ncode + 1, sizeof(*sg->code));
+	sg->code[sg->ncode].at = at;
+	memcpy(sg->code[sg->ncode++].b, b, FAST_JMP_LEN);
+	return 0;
+}
+
+static int code_write_cmp(const void *pa, const void *pb)
+{
+	const struct code_write *a = pa, *b = pb;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+#define SPAN_GAP 4096u          /* staged code writes closer than this share one write */
+#define SPAN_MAX (1u << 20)     /* and one write covers at most this much text */
+
+/* Writes the staged code: each span of nearby writes read, changed and written back whole
+ * (with whatever else is there, our int3s included, as it was). */
+static void flush_code(struct proc *p, struct stage *sg)
+{
+	if (sg->ncode)
+		qsort(sg->code, sg->ncode, sizeof(*sg->code), code_write_cmp);
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	for (size_t i = 0, j; i < sg->ncode; i = j) {
+		taddr_t lo = sg->code[i].at, hi = lo + FAST_JMP_LEN;
+		for (j = i + 1; j < sg->ncode && sg->code[j].at < hi + SPAN_GAP && sg->code[j].at + FAST_JMP_LEN - lo <= SPAN_MAX; j++)
+			if (sg->code[j].at + FAST_JMP_LEN > hi)
+				hi = sg->code[j].at + FAST_JMP_LEN;
+		xgrow(&buf, &cap, hi - lo, 1);
+		bool whole = !proc_read_raw(p, lo, buf, hi - lo);
+		for (size_t k = i; k < j; k++) {
+			if (whole)
+				memcpy(buf + (sg->code[k].at - lo), sg->code[k].b, FAST_JMP_LEN);
+			else   /* (a span across unmapped memory: one at a time) */
+				proc_write(p, sg->code[k].at, sg->code[k].b, FAST_JMP_LEN);
+		}
+		if (whole)
+			proc_write(p, lo, buf, hi - lo);
 	}
-	proc_write(p, fp->sites + (k + (uint64_t)i) * sizeof(taddr_t), &ret, sizeof(ret));
+	free(buf);
+	sg->ncode = 0;
+}
+
+/* Puts the staged return sites in the table: read whole, filled, and written back where it
+ * changed, in runs of pages. */
+static void flush_sites(struct proc *p, struct fast_proc *fp)
+{
+	struct stage *sg = &fp->stage;
+	size_t size = sizeof(taddr_t) << SITES_BITS, page = 4096;
+	if (!sg->nsites || !fp->sites)
+		return;
+	taddr_t *table = xmalloc(size);
+	bool *dirty = xcalloc(size / page, sizeof(*dirty));
+	if (proc_read_raw(p, fp->sites, table, size))
+		goto out;
+	for (size_t i = 0; i < sg->nsites; i++) {
+		uint64_t k = fast_sites_slot(sg->sites[i], SITES_BITS);
+		int s = bucket_slot(p, fp, &table[k], sg->sites[i]);
+		if (s < 0)
+			continue;
+		table[k + (uint64_t)s] = sg->sites[i];
+		dirty[(k + (uint64_t)s) * sizeof(taddr_t) / page] = true;
+	}
+	for (size_t i = 0, j; i < size / page; i = j + 1) {
+		for (j = i; j < size / page && dirty[j]; j++)
+			;
+		if (j > i)
+			proc_write(p, fp->sites + i * page, (uint8_t *)table + i * page, (j - i) * page);
+	}
+out:
+	free(table);
+	free(dirty);
+	sg->nsites = 0;
+}
+
+/* Makes the staged writes: trampolines first, then the table of sites, then the jmps that lead
+ * to them. */
+static void flush_stage(struct proc *p, struct fast_proc *fp)
+{
+	for (size_t i = 0; i < fp->nregs; i++)
+		flush_region(p, &fp->regs[i]);
+	flush_sites(p, fp);
+	flush_code(p, &fp->stage);
 }
 
 /* Makes and writes the trampoline for a window at runtime address at of module m. Returns the
@@ -349,7 +513,7 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	}
 	uint8_t code[FAST_TRAMP_MAX];
 	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) || !fast_tramp_jump(at, pa->tramp, pa->jmp) ||
-	    proc_write(p, pa->tramp, code, pa->info.len) || proc_write(p, at, pa->jmp, sizeof(pa->jmp))) {
+	    write_tramp(p, fp, r, pa->tramp, code, pa->info.len) || write_code(p, fp, at, pa->jmp)) {
 		*why = WHY_NO_ROOM;
 		free(pa);
 		return NULL;
@@ -477,7 +641,8 @@ static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp
 		cfg.from_hi = t->p->mods[0]->text.hi;
 	}
 	uint8_t code[FAST_TRAMP_MAX];
-	if (!fast_tramp_build(&cfg, &pa->w, pa->at, code, &pa->info) || proc_write(t->p, pa->tramp, code, pa->info.len)) {
+	if (!fast_tramp_build(&cfg, &pa->w, pa->at, code, &pa->info) ||
+	    write_tramp(t->p, fp, r, pa->tramp, code, pa->info.len)) {
 		free(pa);
 		return NULL;
 	}
@@ -527,7 +692,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	int64_t d = (int64_t)(rp->tramp - (c + FAST_JMP_LEN));
 	int32_t d32 = (int32_t)d;
 	memcpy(pa->jmp + 1, &d32, 4);
-	if (d != d32 || proc_write(cs->t->p, c, pa->jmp, FAST_JMP_LEN)) {
+	if (d != d32 || write_code(cs->t->p, fp, c, pa->jmp)) {
 		free(pa);
 		return;
 	}
@@ -559,6 +724,16 @@ static void print_counts(const struct proc *p, const struct module *m, const str
 	DEBUG(DBG_FAST, "%s", buf);
 }
 
+void fast_module_begin(struct task *t, struct module *m)
+{
+	struct fast_proc *fp = trace_opts.fast && !is_loader(m) ? fp_init(t) : NULL;
+	if (!fp)
+		return;
+	fp->stage.on = true;
+	for (size_t i = 0; i < fp->nregs; i++)
+		fp->regs[i].written = fp->regs[i].used;
+}
+
 void fast_module_done(struct task *t, struct module *m)
 {
 	struct fast_proc *fp = trace_opts.fast ? fp_of(t->p) : NULL;
@@ -575,6 +750,9 @@ void fast_module_done(struct task *t, struct module *m)
 		struct calls cs = { t, fp, m, fm, trace_opts.returns };
 		fast_map_each_call(&fm->map, plant_call, &cs);
 	}
+	if (fp->stage.on)
+		flush_stage(t->p, fp);
+	fp->stage.on = false;
 	if (fp->count.entries || fp->count.entries_int3 || fp->count.sites || fp->count.sites_int3)
 		print_counts(t->p, m, &fp->count);
 	memset(&fp->count, 0, sizeof(fp->count));
@@ -1044,6 +1222,8 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 	if (pp->nregs)
 		memcpy(fp->regs, pp->regs, pp->nregs * sizeof(*fp->regs));
 	fp->nregs = pp->nregs;
+	for (size_t i = 0; i < fp->nregs; i++)
+		fp->regs[i].stage = NULL;   /* (nothing is staged at a fork: planting is done) */
 	/* The child's one thread is a copy of the forking one, its block too, with the parent's
 	 * records in it: they are the parent's (drained at this stop), so the copy starts empty. */
 	struct fthread *pt = addrmap_get(&pp->threads, (taddr_t)parent_tid);
@@ -1089,7 +1269,11 @@ void fast_free(struct proc *p)
 	addrmap_each(&fp->threads, free_patch_val, NULL);
 	addrmap_free(&fp->threads);
 	free(fp->sorted);
+	for (size_t i = 0; i < fp->nregs; i++)
+		free(fp->regs[i].stage);
 	free(fp->regs);
+	free(fp->stage.code);
+	free(fp->stage.sites);
 	free(fp->free_blocks);
 	free(fp);
 	p->fast = NULL;

@@ -103,6 +103,7 @@ static void add(struct task *t, struct module *m)
 	p->mods = xrealloc(p->mods, (p->nmods + 1) * sizeof(*p->mods));
 	p->mods[p->nmods++] = m;
 	uint64_t t0 = util_now_ns();
+	fast_module_begin(t, m);
 	size_t planted = bp_plant_module(t, m);
 	fast_module_done(t, m);
 	DEBUG(DBG_BP, "pid %d: %s: %zu entry breakpoints planted in %.1f ms (%zu functions read in %.1f ms)",

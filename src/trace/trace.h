@@ -67,6 +67,9 @@ struct module {
 	bool traced;                 /* -l matched: every function traced, as name@name */
 	struct range text;           /* runtime extent of its executable segments */
 	uint64_t read_ns;            /* time taken to read its functions (--debug=bp) */
+	struct fmap *fmap;           /* the fast path's map of its file (fast.c), once looked up:
+				      * the file of a module does not change */
+	bool fmap_tried;
 };
 
 /* An address space: its modules, breakpoints and scratch. Usually one process; a vfork child
@@ -308,7 +311,10 @@ struct stop;
  * chose) with a jmp to a trampoline. Returns false if it stays on int3 (then the caller plants
  * it). */
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name);
-/* After a module's entries: patches its return sites, says what went where (--debug=fast). */
+/* Before m's functions are planted: the fast path's writes are staged until fast_module_done. */
+void fast_module_begin(struct task *t, struct module *m);
+/* After a module's entries: patches its return sites, makes the staged writes, says what went
+ * where (--debug=fast). */
 void fast_module_done(struct task *t, struct module *m);
 /* Drains t's records before its stop s is handled; returns true if s was the fast path's own
  * (a trampoline's trap or fault), handled and resumed. */
