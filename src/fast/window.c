@@ -24,7 +24,9 @@ static ZydisDecoder *decoder(void)
 /* The map being built. */
 struct build {
 	struct fast_map *m;
-	size_t tcap, ucap;
+	size_t tcap, ucap, ccap;
+	bool low_code;   /* code at an address a sign-extended imm8 can name (below 128, or in
+			  * the top 128 bytes): every immediate's operands are decoded */
 };
 
 static void add_target(struct build *b, taddr_t t)
@@ -80,11 +82,13 @@ static bool writes(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand 
 	return false;
 }
 
-/* One decoded instruction of a function body, kept for the jump-table patterns. */
+/* One decoded instruction of a function body, kept for the jump-table patterns. Its operands
+ * are decoded only where something reads them (see decode_func); ops is zero otherwise. */
 struct dec {
 	taddr_t addr;
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	bool has_ops;
 };
 
 /* Reads the table of int32 offsets from base at table (gcc and clang, PIC): every entry whose
@@ -206,10 +210,46 @@ struct table_site {
 	taddr_t lo, hi, fn_lo, fn_hi;
 };
 
-/* Decodes one function from its start (where decoding is in step): its direct branch targets,
- * taken code addresses, and indirect jumps. Returns the end of what it decoded. */
-static taddr_t decode_func(struct build *b, taddr_t lo, taddr_t hi, struct table_site **ts, size_t *nts,
-			   size_t *tscap)
+/* Whether the operands of zi can name a code address, as decode_func reads them: a relative
+ * branch, an immediate that can hold an address, a rip-relative or absolute memory operand, an
+ * indirect jmp. Most instructions are none of these, and decoding operands costs about as much
+ * as decoding the instruction. */
+static bool needs_operands(const struct build *b, const ZydisDecodedInstruction *zi)
+{
+	if (zi->mnemonic == ZYDIS_MNEMONIC_JMP || (zi->attributes & ZYDIS_ATTRIB_IS_RELATIVE))
+		return true;
+	for (int i = 0; i < 2; i++)
+		if (zi->raw.imm[i].size >= 16 || (zi->raw.imm[i].size && b->low_code))
+			return true;   /* (an imm8, sign-extended, names 0..127 or the top 128 bytes) */
+	if (!(zi->attributes & ZYDIS_ATTRIB_HAS_MODRM))
+		return zi->raw.disp.size != 0;   /* mov moffs */
+	if (zi->raw.modrm.mod != 0)
+		return false;
+	return zi->raw.modrm.rm == 5 ||   /* rip-relative */
+	       (zi->raw.modrm.rm == 4 && (zi->attributes & ZYDIS_ATTRIB_HAS_SIB) && (zi->raw.sib.base & 7) == 5);
+}
+
+/* Decodes the operands of d[from..to) that were not (an indirect jmp's look back). */
+static void decode_operands(struct dec *d, size_t from, size_t to, const uint8_t *code, taddr_t lo, taddr_t hi)
+{
+	for (size_t i = from; i < to; i++)
+		if (!d[i].has_ops)
+			d[i].has_ops = ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder(), code + (d[i].addr - lo), hi - d[i].addr,
+									   &d[i].zi, d[i].ops));
+}
+
+static void add_call(struct build *b, taddr_t at, uint8_t len, size_t func)
+{
+	struct fast_map *m = b->m;
+	xgrow(&m->calls, &b->ccap, m->ncalls + 1, sizeof(*m->calls));
+	m->calls[m->ncalls++] = (struct fast_call){ at, (uint32_t)func, len };
+}
+
+/* Decodes function number func, [lo, hi), from its start (where decoding is in step): its direct
+ * branch targets, taken code addresses, calls, and indirect jumps. Returns the end of what it
+ * decoded. */
+static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi, struct table_site **ts,
+			   size_t *nts, size_t *tscap)
 {
 	const uint8_t *code = fast_image_bytes(b->m->im, lo, hi - lo);
 	if (!code)
@@ -224,13 +264,23 @@ static taddr_t decode_func(struct build *b, taddr_t lo, taddr_t hi, struct table
 			d = xrealloc(d, cap * sizeof(*d));
 		}
 		struct dec *c = &d[n];
+		ZydisDecoderContext ctx;
 		c->addr = a;
-		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), code + (a - lo), hi - a, &c->zi, c->ops))) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), &ctx, code + (a - lo), hi - a, &c->zi))) {
 			unresolved = true;   /* data in code, or out of step: we cannot see past it */
 			break;
 		}
+		c->has_ops = needs_operands(b, &c->zi);
+		if (c->has_ops && ZYAN_FAILED(ZydisDecoderDecodeOperands(decoder(), &ctx, &c->zi, c->ops, c->zi.operand_count))) {
+			unresolved = true;
+			break;
+		}
 		n++;
+		if (c->zi.meta.category == ZYDIS_CATEGORY_CALL)
+			add_call(b, a, c->zi.length, func);
 		a += c->zi.length;
+		if (!c->has_ops)
+			continue;
 		ZyanU64 t;
 		for (unsigned i = 0; i < c->zi.operand_count_visible; i++) {
 			const ZydisDecodedOperand *op = &c->ops[i];
@@ -262,7 +312,8 @@ static taddr_t decode_func(struct build *b, taddr_t lo, taddr_t hi, struct table
 			lea_at = c->addr;
 		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			continue;   /* jmp *off(%reg): a pointer in memory, which the map has from data */
-		} else if (jump_source(d, n - 1, reg64(op->reg.value), &js)) {
+		} else if (decode_operands(d, n - 1 > 3 * LOOKBACK ? n - 1 - 3 * LOOKBACK : 0, n - 1, code, lo, hi),
+			   jump_source(d, n - 1, reg64(op->reg.value), &js)) {
 			if (js.pointer)
 				continue;
 			got = read_rel_table(b, js.table, js.base);
@@ -281,12 +332,6 @@ static taddr_t decode_func(struct build *b, taddr_t lo, taddr_t hi, struct table
 	if (unresolved)
 		add_unsure(b, lo, hi);
 	return a;
-}
-
-static int taddr_cmp(const void *pa, const void *pb)
-{
-	taddr_t a = *(const taddr_t *)pa, b = *(const taddr_t *)pb;
-	return a < b ? -1 : a > b;
 }
 
 static int func_cmp(const void *pa, const void *pb)
@@ -367,9 +412,11 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	/* Each function from its start, in step. */
 	struct table_site *ts = NULL;
 	size_t nts = 0, tscap = 0;
+	for (size_t i = 0; i < im->nsecs; i++)
+		b.low_code |= im->secs[i].exec && (im->secs[i].addr < 128 || im->secs[i].addr + im->secs[i].size > (taddr_t)-128);
 	for (size_t i = 0; i < m->nstarts; i++)
 		if (m->ext[i].hi > m->ext[i].lo)
-			decode_func(&b, m->ext[i].lo, m->ext[i].hi, &ts, &nts, &tscap);
+			decode_func(&b, i, m->ext[i].lo, m->ext[i].hi, &ts, &nts, &tscap);
 
 	/* Data that holds code addresses: relocated pointers, and aligned words of the file's data
 	 * that look like code addresses (non-PIC tables of labels, function pointers). */
@@ -389,13 +436,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	struct lsda_out lo = { on_pad, on_unsure, &b };
 	lsda_pads(im, &lo);
 
-	if (m->ntargets)
-		qsort(m->targets, m->ntargets, sizeof(*m->targets), taddr_cmp);
-	size_t u = 0;
-	for (size_t i = 0; i < m->ntargets; i++)
-		if (!u || m->targets[u - 1] != m->targets[i])
-			m->targets[u++] = m->targets[i];
-	m->ntargets = u;
+	m->ntargets = util_sort_unique(m->targets, m->ntargets);
 
 	/* A table read from a lea that a branch can skip may be the wrong table. */
 	for (size_t i = 0; i < nts; i++)
@@ -408,6 +449,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 
 void fast_map_free(struct fast_map *m)
 {
+	free(m->calls);
 	free(m->targets);
 	free(m->unsure);
 	free(m->starts);
@@ -595,17 +637,9 @@ const char *fast_why_name(enum fast_why why)
 void fast_map_each_call(const struct fast_map *m,
 			void (*fn)(taddr_t call, const uint8_t *bytes, unsigned len, taddr_t end, void *arg), void *arg)
 {
-	for (size_t i = 0; i < m->nstarts; i++) {
-		taddr_t lo = m->ext[i].lo, hi = m->ext[i].hi;
-		const uint8_t *code = hi > lo ? fast_image_bytes(m->im, lo, hi - lo) : NULL;
-		for (taddr_t a = lo; code && a < hi;) {
-			ZydisDecodedInstruction zi;
-			if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), NULL, code + (a - lo), hi - a, &zi)))
-				break;
-			if (zi.meta.category == ZYDIS_CATEGORY_CALL)
-				fn(a, code + (a - lo), zi.length, hi, arg);
-			a += zi.length;
-		}
+	for (size_t i = 0; i < m->ncalls; i++) {
+		const struct fast_call *c = &m->calls[i];
+		fn(c->at, fast_image_bytes(m->im, c->at, c->len), c->len, m->ext[c->func].hi, arg);
 	}
 }
 

@@ -66,6 +66,13 @@ struct fast_window {
 	uint8_t bytes[FAST_WIN_MAX];  /* the original bytes */
 };
 
+/* A call instruction, as decoding its function from the start found it. */
+struct fast_call {
+	taddr_t at;
+	uint32_t func;          /* the function (index into starts) it was found in */
+	uint8_t len;
+};
+
 /* What a module's code says about where control can arrive. */
 struct fast_map {
 	const struct fast_image *im;
@@ -76,6 +83,8 @@ struct fast_map {
 	taddr_t *starts;        /* function starts, sorted */
 	size_t nstarts;
 	struct range *ext;      /* per start: its extent as decoded */
+	struct fast_call *calls;   /* every call of every function, in the order of starts */
+	size_t ncalls;
 	size_t npads, ntables, nunresolved;   /* landing pads, jump tables read, indirect jumps not */
 };
 

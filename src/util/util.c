@@ -66,6 +66,42 @@ void xgrow(void *vp, size_t *cap, size_t need, size_t elsz)
 	*cap = ncap;
 }
 
+size_t util_sort_unique(uint64_t *v, size_t n)
+{
+	if (n < 2)
+		return n;
+	/* Digits of 16 bits, least significant first; a digit all values share needs no pass. */
+	uint64_t same = ~0ull, first = v[0];
+	for (size_t i = 1; i < n; i++)
+		same &= ~(v[i] ^ first);
+	uint64_t *tmp = xmalloc(n * sizeof(*tmp)), *src = v, *dst = tmp;
+	size_t *count = xmalloc(65536 * sizeof(*count));
+	for (unsigned shift = 0; shift < 64; shift += 16) {
+		if (((same >> shift) & 0xffff) == 0xffff)
+			continue;
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & 0xffff]++;
+		for (size_t d = 0, sum = 0; d < 65536; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || v[u - 1] != src[i])
+			v[u++] = src[i];
+	free(tmp);
+	free(count);
+	return u;
+}
+
 /* Copies s to out (outlen > 0) with what could drive a terminal escaped as \xNN: control bytes,
  * DEL, C1 controls and bytes that are no valid UTF-8. Valid UTF-8 text is kept as it is. */
 void util_escape(const char *s, char *out, size_t outlen)

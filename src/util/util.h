@@ -19,6 +19,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 /* Grows *v (of *cap elements of size elsz) so that it holds at least need elements. */
 void xgrow(void *vp, size_t *cap, size_t need, size_t elsz);
+/* Sorts v[0..n) in increasing order and drops repeated values. Returns the new count. A radix
+ * sort: the maps of big files sort hundreds of thousands of addresses, where qsort's calls to a
+ * comparison were a tenth of start-up. */
+size_t util_sort_unique(uint64_t *v, size_t n);
 
 /* The program name used as the prefix of every message ("fntrace"). */
 extern const char *util_progname;
