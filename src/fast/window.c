@@ -45,13 +45,34 @@ static void add_unsure(struct build *b, taddr_t lo, taddr_t hi)
 	m->unsure[m->nunsure++] = (struct range){ lo, hi };
 }
 
-/* Every reference is a place control may arrive, but for the two that only describe layout: a
- * boundary (where a function may start) and an address inside an instruction. An immediate
- * stays one, even in position-independent code: the checker would rather refuse a window. */
+/* The linear scan of the whole code, after the functions were decoded from their starts. */
+struct linear {
+	struct build *b;
+	const taddr_t *dend;   /* per start: where decoding it from there stopped */
+	size_t next;           /* the first start not below the scan's last address */
+};
+
+/* Every reference is a place control may arrive (the scan reports no boundaries and insides,
+ * which only describe layout). An immediate stays one, even in position-independent code: the
+ * checker would rather refuse a window. */
 static void on_ref(taddr_t target, enum code_ref ref, void *arg)
 {
-	if (ref != REF_BOUNDARY && ref != REF_INSIDE)
-		add_target(arg, target);
+	struct linear *l = arg;
+	add_target(l->b, target);
+}
+
+/* The scan, arriving at a function's start, would decode what decode_func decoded from there,
+ * instruction for instruction (the same bytes from the same address), and find a subset of its
+ * targets (relative branches, rip-relative lea, mov of an immediate): it goes on where that
+ * decoding stopped. Where it is out of step with every start it decodes on its own, as before.
+ * The scan's addresses only grow, so one cursor finds the starts. */
+static taddr_t skip_decoded(taddr_t a, void *arg)
+{
+	struct linear *l = arg;
+	const struct fast_map *m = l->b->m;
+	while (l->next < m->nstarts && m->starts[l->next] < a)
+		l->next++;
+	return l->next < m->nstarts && m->starts[l->next] == a ? l->dend[l->next] : a;
 }
 
 static void on_pad(taddr_t pad, void *arg)
@@ -404,19 +425,24 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	}
 	free(fs);
 
-	/* The whole code, decoded linearly as discovery does: it sees code no symbol covers. */
-	for (size_t i = 0; i < im->nsecs; i++)
-		if (im->secs[i].exec && im->secs[i].bytes)
-			scan_calls(im->secs[i].bytes, im->secs[i].size, im->secs[i].addr, on_ref, &b);
 
 	/* Each function from its start, in step. */
 	struct table_site *ts = NULL;
 	size_t nts = 0, tscap = 0;
 	for (size_t i = 0; i < im->nsecs; i++)
 		b.low_code |= im->secs[i].exec && (im->secs[i].addr < 128 || im->secs[i].addr + im->secs[i].size > (taddr_t)-128);
+	taddr_t *dend = xmalloc((m->nstarts + 1) * sizeof(*dend));
 	for (size_t i = 0; i < m->nstarts; i++)
-		if (m->ext[i].hi > m->ext[i].lo)
-			decode_func(&b, i, m->ext[i].lo, m->ext[i].hi, &ts, &nts, &tscap);
+		dend[i] = m->ext[i].hi > m->ext[i].lo ? decode_func(&b, i, m->ext[i].lo, m->ext[i].hi, &ts, &nts, &tscap)
+						      : m->ext[i].lo;
+
+	/* The whole code, decoded linearly as discovery does: it sees code no symbol covers, and
+	 * code decoded out of step. */
+	struct linear lin = { &b, dend, 0 };
+	for (size_t i = 0; i < im->nsecs; i++)   /* (sorted by address, as the cursor needs) */
+		if (im->secs[i].exec && im->secs[i].bytes)
+			scan_calls_skipping(im->secs[i].bytes, im->secs[i].size, im->secs[i].addr, skip_decoded, on_ref, &lin);
+	free(dend);
 
 	/* Data that holds code addresses: relocated pointers, and aligned words of the file's data
 	 * that look like code addresses (non-PIC tables of labels, function pointers). */

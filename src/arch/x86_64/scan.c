@@ -38,6 +38,8 @@ struct edges {
 	taddr_t first;         /* out: the first instruction that is no padding, if no undecodable
 				* byte came before it; 0 if none */
 	bool pads_only;        /* out: nothing but padding: the state passes through unchanged */
+	taddr_t (*skip)(taddr_t at, void *arg);   /* in, if set: where to go on from at (see
+						   * scan_calls_skipping); no boundaries then */
 };
 
 static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e,
@@ -49,6 +51,13 @@ static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e
 	bool no_fallthrough = e->no_fallthrough, clean = true;
 	e->first = 0;
 	for (size_t off = 0; off < len;) {
+		if (e->skip) {
+			taddr_t to = e->skip(vaddr + off, arg);
+			if (to > vaddr + off) {
+				off = to - vaddr;
+				continue;
+			}
+		}
 		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), &ctx, code + off, len - off, &zi))) {
 			off++;
 			no_fallthrough = clean = false;
@@ -59,13 +68,13 @@ static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e
 			e->first = vaddr + off;
 			clean = false;
 		}
-		if (no_fallthrough && !pad && !((vaddr + off) & 15))
+		if (no_fallthrough && !pad && !((vaddr + off) & 15) && !e->skip)
 			fn(vaddr + off, REF_BOUNDARY, arg);
 		if (!pad)
 			no_fallthrough = zi.mnemonic == ZYDIS_MNEMONIC_RET || zi.mnemonic == ZYDIS_MNEMONIC_JMP ||
 					 zi.mnemonic == ZYDIS_MNEMONIC_UD2 || zi.mnemonic == ZYDIS_MNEMONIC_HLT;
 		taddr_t aligned = ((vaddr + off) | 15) + 1;   /* at most one: an instruction is <= 15 bytes */
-		if (aligned < vaddr + off + zi.length)
+		if (aligned < vaddr + off + zi.length && !e->skip)
 			fn(aligned, REF_INSIDE, arg);
 		if (!may_refer(&zi) ||
 		    ZYAN_FAILED(ZydisDecoderDecodeOperands(decoder(), &ctx, &zi, ops, zi.operand_count))) {
@@ -97,6 +106,13 @@ void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
 		void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg)
 {
 	struct edges e = { .no_fallthrough = true };   /* nothing before the first instruction */
+	scan(code, len, vaddr, &e, fn, arg);
+}
+
+void scan_calls_skipping(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t (*skip)(taddr_t at, void *arg),
+			 void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg)
+{
+	struct edges e = { .no_fallthrough = true, .skip = skip };
 	scan(code, len, vaddr, &e, fn, arg);
 }
 

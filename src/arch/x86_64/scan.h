@@ -23,6 +23,13 @@ enum code_ref {
 void scan_calls(const uint8_t *code, size_t len, taddr_t vaddr,
 		void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg);
 
+/* The same, for a caller that has decoded some runs of the code itself: wherever decoding is
+ * about to decode the instruction at an address a, it goes on at skip(a, arg) instead if that is
+ * later (the run from a, decoded as scan_calls would have: the references there are the caller's
+ * to find). Boundaries and insides, which depend on what came before, are not reported. */
+void scan_calls_skipping(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t (*skip)(taddr_t at, void *arg),
+			 void (*fn)(taddr_t target, enum code_ref ref, void *arg), void *arg);
+
 /* The same, decoded in parts on every CPU: the code is cut at splits (sorted addresses where an
  * instruction is known to start, such as function symbols). fn is called from the calling
  * thread, in order, with what scan_calls would report, except that decoding is in step at every
