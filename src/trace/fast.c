@@ -767,19 +767,9 @@ static int tramp_cmp(const void *a, const void *b)
 	return x->tramp < y->tramp ? -1 : x->tramp > y->tramp;
 }
 
-/* The patch whose trampoline holds pc, or NULL. */
-static struct patch *patch_at_pc(struct fast_proc *fp, taddr_t pc)
+/* The index in fp->sorted of the first patch whose trampoline starts after pc. */
+static size_t sorted_after(const struct fast_proc *fp, taddr_t pc)
 {
-	if (fp->nsorted != fp->n) {
-		fp->sorted = xrealloc(fp->sorted, (fp->n + 1) * sizeof(*fp->sorted));
-		size_t k = 0;
-		for (size_t i = 0; i < fp->n; i++)
-			if (fp->v[i]->kind != PATCH_CALL)
-				fp->sorted[k++] = fp->v[i];
-		qsort(fp->sorted, k, sizeof(*fp->sorted), tramp_cmp);
-		fp->nsorted = fp->n;
-		fp->nsortedv = k;
-	}
 	size_t lo = 0, hi = fp->nsortedv;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -788,6 +778,44 @@ static struct patch *patch_at_pc(struct fast_proc *fp, taddr_t pc)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+#define INSERT_MAX 64   /* patches added since the last sort that are inserted one by one */
+
+/* Brings fp->sorted up to date with fp->v. A few new patches (sites learnt at miss traps) are
+ * inserted in place: sorting python3's 54,000 patches again after each was most of the cost of
+ * a miss trap. */
+static void sort_patches(struct fast_proc *fp)
+{
+	if (fp->nsorted == fp->n)
+		return;
+	fp->sorted = xrealloc(fp->sorted, (fp->n + 1) * sizeof(*fp->sorted));
+	if (!fp->nsorted || fp->n - fp->nsorted > INSERT_MAX) {
+		size_t k = 0;
+		for (size_t i = 0; i < fp->n; i++)
+			if (fp->v[i]->kind != PATCH_CALL)
+				fp->sorted[k++] = fp->v[i];
+		qsort(fp->sorted, k, sizeof(*fp->sorted), tramp_cmp);
+		fp->nsortedv = k;
+	} else {
+		for (size_t i = fp->nsorted; i < fp->n; i++) {
+			if (fp->v[i]->kind == PATCH_CALL)
+				continue;
+			size_t at = sorted_after(fp, fp->v[i]->tramp);
+			memmove(fp->sorted + at + 1, fp->sorted + at, (fp->nsortedv - at) * sizeof(*fp->sorted));
+			fp->sorted[at] = fp->v[i];
+			fp->nsortedv++;
+		}
+	}
+	fp->nsorted = fp->n;
+}
+
+/* The patch whose trampoline holds pc, or NULL. */
+static struct patch *patch_at_pc(struct fast_proc *fp, taddr_t pc)
+{
+	sort_patches(fp);
+	size_t lo = sorted_after(fp, pc);
 	struct patch *pa = lo ? fp->sorted[lo - 1] : NULL;
 	return pa && pc < pa->tramp + pa->info.len ? pa : NULL;
 }
@@ -1124,6 +1152,8 @@ void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
 	struct fast_proc *fp = fp_of(p);
 	for (size_t i = 0; fp && i < fp->n; i++) {
 		const struct patch *pa = fp->v[i];
+		if (pa->at + FAST_JMP_LEN <= addr || pa->at >= addr + len)
+			continue;   /* (most are other modules': a compare, not five lookups) */
 		for (size_t k = 0; k < FAST_JMP_LEN; k++)
 			if (pa->at + k >= addr && pa->at + k < addr + len && addrmap_get(&fp->bytes, pa->at + k))
 				buf[pa->at + k - addr] = pa->jmp[k];
