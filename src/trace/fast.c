@@ -144,6 +144,8 @@ struct patch {
 	uint8_t jmp[FAST_JMP_LEN];   /* what replaced the window's first bytes */
 	bool redirect;               /* PATCH_ENTRY of a function whose entry stays int3: only its
 				      * redirected calls come here; nothing at at is ours */
+	bool replaced;               /* jmp is in the program's code at at, over w.bytes (not a
+				      * redirect, not given back after a fault, not unloaded) */
 	bool active;                 /* PATCH_SITE: a reported call returns here, so its records
 				      * count, as an int3 here would since that call (the
 				      * breakpoints plant a return site when they first see it) */
@@ -203,7 +205,6 @@ struct fast_proc {
 	struct patch **v;            /* id -> patch, in the order they were made */
 	size_t n, cap;
 	struct addrmap at;           /* window address -> patch */
-	struct addrmap bytes;        /* each byte our jmps replaced -> its original value + 1 */
 	struct addrmap redir;        /* function -> its redirect patch */
 	struct patch **sorted;       /* by trampoline, for lookups by pc (no PATCH_CALL) */
 	size_t nsorted;              /* fp->n when sorted was made */
@@ -519,8 +520,7 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 		return NULL;
 	}
 	r->used += (pa->info.len + 15) & ~15u;
-	for (size_t i = 0; i < FAST_JMP_LEN; i++)
-		addrmap_put(&fp->bytes, at + i, (void *)(uintptr_t)(pa->w.bytes[i] + 1u));
+	pa->replaced = true;
 	addrmap_put(&fp->at, at, pa);
 	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
 	fp->v[fp->n++] = pa;
@@ -596,6 +596,20 @@ struct calls {
 	const struct fmap *fm;
 	bool sites;   /* patch return sites (a return at least is tracked) */
 };
+
+/* The patch whose jmp (or redirected call) replaced the program's byte at addr, or NULL. The
+ * replaced bytes of two patches never overlap, and a patch's start is in fp->at: a lookup of the
+ * five addresses where it can start, rather than a table of every byte (16 MiB for 100,000
+ * patches). */
+static struct patch *replaced_at(const struct fast_proc *fp, taddr_t addr)
+{
+	for (size_t k = 0; k < FAST_JMP_LEN; k++) {
+		struct patch *pa = addrmap_get(&fp->at, addr - k);
+		if (pa && pa->replaced && addr < pa->at + FAST_JMP_LEN)
+			return pa;
+	}
+	return NULL;
+}
 
 /* Whether addr lies inside a window (its instructions run relocated, not there). */
 static bool in_window(struct fast_proc *fp, taddr_t addr)
@@ -676,7 +690,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	int32_t rel;
 	memcpy(&rel, b + 1, 4);
 	struct bp *bp = addrmap_get(&cs->t->p->bps, c + FAST_JMP_LEN + (taddr_t)(int64_t)rel);
-	if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || addrmap_get(&fp->bytes, c))
+	if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || replaced_at(fp, c))
 		return;
 	struct patch *rp = redirect_of(cs->t, fp, bp, c);
 	if (!rp)
@@ -696,8 +710,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 		free(pa);
 		return;
 	}
-	for (size_t k = 0; k < FAST_JMP_LEN; k++)
-		addrmap_put(&fp->bytes, c + k, (void *)(uintptr_t)(b[k] + 1u));
+	pa->replaced = true;
 	addrmap_put(&fp->at, c, pa);
 	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
 	fp->v[fp->n++] = pa;
@@ -1102,10 +1115,9 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 				r.rip = pa->at + pa->w.insn[i].off;
 				break;
 			}
-		if (!pa->redirect) {
+		if (pa->replaced) {
 			proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
-			for (size_t i = 0; i < FAST_JMP_LEN; i++)
-				addrmap_del(&fp->bytes, pa->at + i);
+			pa->replaced = false;
 		}
 		DEBUG(DBG_FAST, "tid %d: signal %d in the relocated code of %#" PRIx64 ": window restored", t->tid,
 		      s->sig, pa->at);
@@ -1117,16 +1129,26 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 	return false;
 }
 
+/* Puts into buf, a copy of [addr, addr+len), either the jmps of the patches there (jmp) or the
+ * program's own bytes (!jmp), where those replaced them. */
+static void each_replaced(const struct fast_proc *fp, taddr_t addr, uint8_t *buf, size_t len, bool jmp)
+{
+	if (!fp || !fp->at.n)
+		return;
+	/* (a patch that starts up to FAST_JMP_LEN - 1 bytes before addr reaches into buf) */
+	for (taddr_t a = addr >= FAST_JMP_LEN - 1 ? addr - (FAST_JMP_LEN - 1) : 0; a < addr + len; a++) {
+		const struct patch *pa = addrmap_get(&fp->at, a);
+		if (!pa || !pa->replaced)
+			continue;
+		for (size_t k = 0; k < FAST_JMP_LEN; k++)
+			if (a + k >= addr && a + k < addr + len)
+				buf[a + k - addr] = jmp ? pa->jmp[k] : pa->w.bytes[k];
+	}
+}
+
 void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
 {
-	struct fast_proc *fp = fp_of(p);
-	if (!fp || !fp->bytes.n)
-		return;
-	for (size_t i = 0; i < len; i++) {
-		uintptr_t v = (uintptr_t)addrmap_get(&fp->bytes, addr + i);
-		if (v)
-			((uint8_t *)buf)[i] = (uint8_t)(v - 1);
-	}
+	each_replaced(fp_of(p), addr, buf, len, false);
 }
 
 void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
@@ -1140,9 +1162,7 @@ void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 			addrmap_del(&fp->at, pa->at);
 		if (addrmap_get(&fp->redir, pa->at) == pa)
 			addrmap_del(&fp->redir, pa->at);
-		if (!pa->redirect)
-			for (size_t k = 0; k < FAST_JMP_LEN; k++)
-				addrmap_del(&fp->bytes, pa->at + k);
+		pa->replaced = false;
 		pa->at = 0;   /* its trampoline stays mapped, unused; its id stays taken */
 	}
 }
@@ -1152,10 +1172,10 @@ void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
 	struct fast_proc *fp = fp_of(p);
 	for (size_t i = 0; fp && i < fp->n; i++) {
 		const struct patch *pa = fp->v[i];
-		if (pa->at + FAST_JMP_LEN <= addr || pa->at >= addr + len)
-			continue;   /* (most are other modules': a compare, not five lookups) */
+		if (!pa->replaced || pa->at + FAST_JMP_LEN <= addr || pa->at >= addr + len)
+			continue;   /* (most are other modules') */
 		for (size_t k = 0; k < FAST_JMP_LEN; k++)
-			if (pa->at + k >= addr && pa->at + k < addr + len && addrmap_get(&fp->bytes, pa->at + k))
+			if (pa->at + k >= addr && pa->at + k < addr + len)
 				buf[pa->at + k - addr] = pa->jmp[k];
 	}
 }
@@ -1163,7 +1183,7 @@ void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
 bool fast_owns(struct proc *p, taddr_t addr)
 {
 	struct fast_proc *fp = fp_of(p);
-	return fp && (addrmap_get(&fp->bytes, addr) || addrmap_get(&fp->at, addr));
+	return fp && (replaced_at(fp, addr) || addrmap_get(&fp->at, addr));
 }
 
 bool fast_activate_site(struct proc *p, taddr_t addr)
@@ -1174,7 +1194,7 @@ bool fast_activate_site(struct proc *p, taddr_t addr)
 		pa->active = true;
 		return true;
 	}
-	return pa || (fp && addrmap_get(&fp->bytes, addr));
+	return pa || (fp && replaced_at(fp, addr));
 }
 
 void fast_note_site(struct proc *p, taddr_t addr)
@@ -1184,17 +1204,12 @@ void fast_note_site(struct proc *p, taddr_t addr)
 		sites_put(p, fp, addr);
 }
 
-static void restore_one(taddr_t key, void *val, void *arg)
-{
-	uint8_t b = (uint8_t)((uintptr_t)val - 1);
-	proc_write(arg, key, &b, 1);
-}
-
 void fast_restore_all(struct proc *p, struct proc *in)
 {
 	struct fast_proc *fp = fp_of(p);
-	if (fp)
-		addrmap_each(&fp->bytes, restore_one, in);
+	for (size_t i = 0; fp && i < fp->n; i++)
+		if (fp->v[i]->replaced)
+			proc_write(in, fp->v[i]->at, fp->v[i]->w.bytes, FAST_JMP_LEN);
 }
 
 /* Clears a thread's TLS slot and its spill word at detach. */
@@ -1240,9 +1255,6 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 		*pa = *pp->v[i];
 		xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
 		fp->v[fp->n++] = pa;
-		if (addrmap_get(&pp->bytes, pa->at))
-			for (size_t k = 0; k < FAST_JMP_LEN; k++)
-				addrmap_put(&fp->bytes, pa->at + k, addrmap_get(&pp->bytes, pa->at + k));
 		if (addrmap_get(&pp->at, pa->at) == pp->v[i])
 			addrmap_put(&fp->at, pa->at, pa);
 		if (pa->redirect)
@@ -1295,7 +1307,6 @@ void fast_free(struct proc *p)
 	free(fp->v);
 	addrmap_free(&fp->at);
 	addrmap_free(&fp->redir);
-	addrmap_free(&fp->bytes);
 	addrmap_each(&fp->threads, free_patch_val, NULL);
 	addrmap_free(&fp->threads);
 	free(fp->sorted);
