@@ -11,7 +11,7 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
 UNIT_TESTS := insn scan symtab symcache callstack view_common stacks funcs addrmap tracefile seccomp \
-	      fast_window fast_tramp fast_clock args_proto args_format args_dwarf
+	      fast_window fast_tramp fast_clock args_proto args_format args_dwarf util
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
@@ -40,6 +40,7 @@ unit_objs_args_format := build/src/args/format.o build/src/args/protolist.o buil
 			$(ARGS_CORE)
 unit_objs_args_dwarf  := build/src/args/dwarf.o build/src/elf/debuginfo.o build/src/args/format.o $(ARGS_CORE) \
 			$(UNIT_DIR)/args_capture.o
+unit_objs_util        := build/src/util/util.o
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/test_%)
 

@@ -1,9 +1,18 @@
 /* test_fast_window: the window checker on hand-made hazards (fixtures/fast_hazards.S, linked as
  * PIE and not), and the LSDA reader on what g++ writes. */
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <Zydis/Zydis.h>
 
 #include "unit.h"
+#include "arch/x86_64/scan.h"
+#include "elf/discover.h"
 #include "elf/symtab.h"
 #include "fast/image.h"
 #include "fast/lsda.h"
@@ -184,6 +193,134 @@ static void test_lsda_garbage(void **state)
 	fix_close(f);
 }
 
+/* What a plain linear scan of the code finds, for the map's check below. */
+struct found {
+	const struct fast_image *im;
+	taddr_t *v;
+	size_t n, cap;
+};
+
+static void keep_ref(taddr_t target, enum code_ref ref, void *arg)
+{
+	struct found *fd = arg;
+	if (ref == REF_BOUNDARY || ref == REF_INSIDE || !fast_image_in_code(fd->im, target))
+		return;
+	xgrow(&fd->v, &fd->cap, fd->n + 1, sizeof(*fd->v));
+	fd->v[fd->n++] = target;
+}
+
+static void add_start(taddr_t addr, const char *name, void *arg)
+{
+	struct symtab *st = arg;
+	(void)name;
+	st->funcs = xrealloc(st->funcs, (st->nfuncs + 1) * sizeof(*st->funcs));
+	st->funcs[st->nfuncs++] = (struct func){ .addr = addr };
+}
+
+/* Each call fast_map_each_call reports, in order: what decoding every function from its start
+ * finds (the map keeps the calls its own decoding saw instead of decoding again). */
+struct calls {
+	const struct fast_map *m;
+	size_t next, func;   /* calls checked; the function the reference decoding is in */
+	taddr_t at, end;     /* the last call it found there (0: none yet), its function's end */
+	bool failed;
+};
+
+/* The next call decoding the functions from their starts finds after the one at c->at. */
+static bool next_call(struct calls *c)
+{
+	static ZydisDecoder dec;
+	static bool ready;
+	if (!ready)
+		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ready = true;
+	const struct fast_map *m = c->m;
+	for (; c->func < m->nstarts; c->func++, c->at = 0) {
+		taddr_t lo = m->ext[c->func].lo, hi = m->ext[c->func].hi;
+		const uint8_t *code = hi > lo ? fast_image_bytes(m->im, lo, hi - lo) : NULL;
+		ZydisDecodedInstruction zi;
+		for (taddr_t a = lo; code && a < hi; a += zi.length) {
+			if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, NULL, code + (a - lo), hi - a, &zi)))
+				break;
+			if (zi.meta.category == ZYDIS_CATEGORY_CALL && (!c->at || a > c->at)) {
+				c->at = a;
+				c->end = hi;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void check_call(taddr_t call, const uint8_t *bytes, unsigned len, taddr_t end, void *arg)
+{
+	struct calls *c = arg;
+	(void)bytes;
+	(void)len;
+	if (!next_call(c) || c->at != call || c->end != end)
+		c->failed = true;
+	c->next++;
+}
+
+/* The map of a real file holds every target a plain linear scan finds (the map's own scan skips
+ * what it decoded from function starts), and its calls are those a decoding from every start
+ * finds. libc: stripped, its local functions from discovery, as trace/fast.c takes them; at
+ * least min of each. */
+static void map_complete(const char *path, size_t min)
+{
+	struct symtab st;
+	struct fast_image im;
+	struct fast_map m;
+	char err[256];
+	assert_int_equal(symtab_load(path, &st, err, sizeof(err)), 0);
+	assert_int_equal(fast_image_load(path, &im, err, sizeof(err)), 0);
+	struct symtab starts = { .nfuncs = 0 };
+	for (size_t i = 0; i < st.nfuncs; i++)
+		add_start(st.funcs[i].addr, NULL, &starts);
+	if (st.stripped) {
+		int fd = open(path, O_RDONLY);
+		Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		GElf_Ehdr eh;
+		assert_non_null(gelf_getehdr(e, &eh));
+		discover_functions(e, &eh, &st, add_start, &starts);
+		elf_end(e);
+		close(fd);
+	}
+	fast_map_build(&m, &im, starts.funcs, starts.nfuncs);
+	struct found fd = { .im = &im };
+	for (size_t i = 0; i < im.nsecs; i++)
+		if (im.secs[i].exec && im.secs[i].bytes)
+			scan_calls(im.secs[i].bytes, im.secs[i].size, im.secs[i].addr, keep_ref, &fd);
+	assert_true(fd.n >= min);
+	for (size_t i = 0; i < fd.n; i++)
+		if (!fast_map_target_in(&m, fd.v[i] - 1, fd.v[i] + 1))
+			fail_msg("%s: %#" PRIx64 ", found by a linear scan, is not in the map", path, fd.v[i]);
+	struct calls c = { .m = &m };
+	fast_map_each_call(&m, check_call, &c);
+	assert_false(c.failed);
+	assert_false(next_call(&c));   /* none left out */
+	assert_true(c.next >= min);
+	free(fd.v);
+	free(starts.funcs);
+	fast_map_free(&m);
+	fast_image_free(&im);
+	symtab_free(&st);
+}
+
+static void test_map_libc(void **state)
+{
+	(void)state;
+	map_complete("/lib/x86_64-linux-gnu/libc.so.6", 1000);
+}
+
+static void test_map_fixture(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", UNIT_FIXTURES, "fast_hazards-pie");
+	map_complete(path, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_hazards_pie),
 		cmocka_unit_test(test_gxx_pads),
 		cmocka_unit_test(test_lsda_garbage),
+		cmocka_unit_test(test_map_libc),
+		cmocka_unit_test(test_map_fixture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
