@@ -1,0 +1,64 @@
+#!/usr/bin/python3
+"""Start-up cost of fntrace, in one run for two builds (the one in the tree and --before PATH):
+planting bench/manyfuncs.py's 100,000 functions on both paths (--flat), and the fast path's
+start-up on real programs doing next to nothing (python3, sort, gawk), with the untraced time.
+Per case: best wall time of 3 runs, the CPU time (user + system, fntrace and the program) of
+that run, and the highest peak RSS (fntrace's, GNU time's %M).
+Usage: bench/startup.py [--before PATH]"""
+import os
+import subprocess
+import sys
+
+from benchlib import BUILD, FNTRACE, HERE, REPEAT, sh
+
+BEFORE = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
+
+
+def build():
+    os.makedirs(BUILD, exist_ok=True)
+    if not os.path.exists(f"{BUILD}/manyfuncs"):
+        sh(f"/usr/bin/python3 {HERE}/manyfuncs.py 100000 > {BUILD}/manyfuncs.c")
+        sh(f"cc -O0 -o {BUILD}/manyfuncs {BUILD}/manyfuncs.c")
+
+
+def run(cmd):
+    """(wall s, cpu s, peak RSS KiB) of one run, measured by GNU time."""
+    out = os.path.join(BUILD, "startup-time.txt")
+    subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", out, *cmd], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    with open(out) as f:
+        e, u, s, m = f.read().split()[-4:]
+    return float(e), float(u) + float(s), int(m)
+
+
+def best(cmd):
+    runs = [run(cmd) for _ in range(REPEAT)]
+    wall = min(runs)
+    return wall[0], wall[1], max(r[2] for r in runs)
+
+
+CASES = [
+    ("manyfuncs, 100,000 functions, --no-fast --flat", ["--no-fast", "--flat"], [f"{BUILD}/manyfuncs"]),
+    ("manyfuncs, 100,000 functions, --fast --flat", ["--fast", "--flat"], [f"{BUILD}/manyfuncs"]),
+    ("python3 -S -c pass, --fast -c", ["--fast", "-c"], ["/usr/bin/python3", "-S", "-c", "pass"]),
+    ("sort -n /dev/null, --fast -c", ["--fast", "-c"], ["/usr/bin/sort", "-n", "/dev/null"]),
+    ("gawk 'BEGIN{}', --fast -c", ["--fast", "-c"], ["/usr/bin/gawk", "BEGIN{}"]),
+]
+
+
+def main():
+    build()
+    builds = [("before", BEFORE)] if BEFORE else []
+    builds.append(("after" if BEFORE else "this build", FNTRACE))
+    print("| case | untraced | " + " | ".join(f"{n}: wall, CPU, peak RSS" for n, _ in builds) + " |")
+    print("|---|---|" + "---|" * len(builds))
+    for name, opts, cmd in CASES:
+        base = f"{best(cmd)[0] * 1e3:.0f} ms" if "manyfuncs" not in name else "-"
+        cells = []
+        for _, fntrace in builds:
+            w, c, m = best([fntrace, *opts, "-o", "/dev/null", *cmd])
+            cells.append(f"{w * 1e3:,.0f} ms, {c * 1e3:,.0f} ms, {m / 1024:.1f} MiB")
+        print(f"| {name} | {base} | " + " | ".join(cells) + " |")
+
+
+main()
