@@ -19,22 +19,35 @@ struct fstat {
 	uint64_t first;        /* order of first call */
 };
 
+/* One function in one thread: where its totals go, and how many of its calls the thread has
+ * open (a recursive call's nested calls count once in Total). One hash lookup at an entry, none
+ * at the exit, which finds it in its frame: -c is fed every call of the fast path. */
+struct tfn {
+	struct fstat *s;       /* of the thread's group (a reused tid may be another process's) */
+	uint32_t active;
+};
+
 struct sframe {
-	struct fstat *s;
+	struct tfn *f;
+	struct fstat *s;       /* f->s when the call began */
 	uint64_t child;        /* time spent in callees so far */
 };
 
 struct sthread {
+	int32_t tid;
 	struct sframe *v;
 	size_t n, cap;
-	struct addrmap active; /* fn -> open frames of it in this thread, as a count cast to a pointer */
+	struct addrmap fns;    /* fn -> struct tfn, once the thread called it */
+	uint32_t last_fn;      /* the latest entry's, whose tfn is last (loops call one function) */
+	struct tfn *last;
 };
 
 struct summary {
 	char **ends;             /* how processes ended, printed after the table */
 	size_t nends;
-	struct addrmap stats;    /* (tid << 32 | fn) -> struct fstat */
+	struct addrmap stats;    /* (group << 32 | fn) -> struct fstat */
 	struct addrmap threads;  /* tid -> struct sthread */
+	struct sthread *last;    /* the thread of the latest event: threads' events come in runs */
 	uint64_t nseen;
 };
 
@@ -62,23 +75,31 @@ static struct fstat *stat_of(struct view *o, const struct event *ev)
 
 static struct sthread *thread_of(struct summary *sm, int32_t tid)
 {
+	if (sm->last && sm->last->tid == tid)
+		return sm->last;
 	struct sthread *t = addrmap_get(&sm->threads, (taddr_t)(uint32_t)tid);
 	if (!t) {
 		t = xcalloc(1, sizeof(*t));
+		t->tid = tid;
 		addrmap_put(&sm->threads, (taddr_t)(uint32_t)tid, t);
 	}
-	return t;
+	return sm->last = t;
 }
 
-/* Adds d to the number of open frames of fn in t; returns the new number. */
-static uintptr_t active_add(struct sthread *t, uint32_t fn, int d)
+/* What thread t keeps of ev's function, with the totals of ev's group. */
+static struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event *ev)
 {
-	uintptr_t n = (uintptr_t)addrmap_get(&t->active, fn) + (uintptr_t)(intptr_t)d;
-	if (n)
-		addrmap_put(&t->active, fn, (void *)n);
-	else
-		addrmap_del(&t->active, fn);
-	return n;
+	struct tfn *f = t->last && t->last_fn == ev->fn ? t->last : addrmap_get(&t->fns, ev->fn);
+	if (!f) {
+		f = xcalloc(1, sizeof(*f));
+		addrmap_put(&t->fns, ev->fn, f);
+	}
+	t->last_fn = ev->fn;
+	t->last = f;
+	int32_t group = o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
+	if (!f->s || f->s->group != group)
+		f->s = stat_of(o, ev);
+	return f;
 }
 
 static void summary_event(struct view *o, const struct event *ev)
@@ -99,15 +120,16 @@ static void summary_event(struct view *o, const struct event *ev)
 		return;
 	struct sthread *t = thread_of(sm, ev->tid);
 	if (ev->kind == EV_ENTRY) {
+		struct tfn *f = tfn_of(o, t, ev);
 		xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
-		t->v[t->n++] = (struct sframe){ stat_of(o, ev), 0 };
-		active_add(t, ev->fn, 1);
+		t->v[t->n++] = (struct sframe){ f, f->s, 0 };
+		f->active++;
 		return;
 	}
 	if (!t->n)
 		return;
-	struct sframe f = t->v[--t->n];
-	struct fstat *s = f.s;
+	struct sframe fr = t->v[--t->n];
+	struct fstat *s = fr.s;
 	uint64_t d = ev->ts - ev->t0;
 	s->calls++;
 	s->sum += d;
@@ -115,8 +137,8 @@ static void summary_event(struct view *o, const struct event *ev)
 		s->min = d;
 	if (d > s->max)
 		s->max = d;
-	s->self += d > f.child ? d - f.child : 0;
-	if (!active_add(t, s->fn, -1))
+	s->self += d > fr.child ? d - fr.child : 0;
+	if (!--fr.f->active)
 		s->total += d;
 	if (t->n)
 		t->v[t->n - 1].child += d;
@@ -182,12 +204,20 @@ static void header(FILE *fp)
 		"===========", "===========", "===========", "====================");
 }
 
+static void free_val(taddr_t key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(val);
+}
+
 static void free_thread(taddr_t key, void *val, void *arg)
 {
 	struct sthread *t = val;
 	(void)key;
 	(void)arg;
-	addrmap_free(&t->active);
+	addrmap_each(&t->fns, free_val, NULL);
+	addrmap_free(&t->fns);
 	free(t->v);
 	free(t);
 }
