@@ -388,14 +388,25 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 	return bp;
 }
 
+static taddr_t *site_seen(struct proc *p, taddr_t addr)
+{
+	return &p->sites_seen[(addr * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctz(PROC_SITES_SEEN))];
+}
+
 void bp_ensure_retsite(struct task *t, taddr_t addr)
 {
+	taddr_t *seen = site_seen(t->p, addr);
+	if (*seen == addr)
+		return;   /* a site already, and sites stay until forgotten */
 	struct bp *bp = addrmap_get(&t->p->bps, addr);
-	if ((bp && bp->retsite) || fast_activate_site(t->p, addr))
+	if ((bp && bp->retsite) || fast_activate_site(t->p, addr)) {
+		*seen = addr;
 		return;
+	}
 	if ((bp = bp_at(t, addr))) {
 		bp->retsite = true;
 		fast_note_site(t->p, addr);
+		*seen = addr;
 	}
 }
 
@@ -423,6 +434,7 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 	for (size_t i = 0; i < f.n; i++)
 		free(addrmap_del(&p->bps, f.v[i]));
 	free(f.v);
+	memset(p->sites_seen, 0, sizeof(p->sites_seen));
 	fast_forget_range(p, lo, hi);
 }
 
@@ -519,6 +531,7 @@ void bp_free_all(struct proc *p)
 {
 	addrmap_each(&p->bps, free_bp, NULL);
 	addrmap_free(&p->bps);
+	memset(p->sites_seen, 0, sizeof(p->sites_seen));
 }
 
 /* Finds the breakpoint whose slot holds rip, at its start or at its jump back. */

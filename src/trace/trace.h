@@ -74,6 +74,8 @@ struct module {
 
 /* An address space: its modules, breakpoints and scratch. Usually one process; a vfork child
  * shares its parent's until it execs. */
+#define PROC_SITES_SEEN 256   /* a power of two */
+
 struct proc {
 	pid_t pid;                   /* the process whose memory this is */
 	int memfd;                   /* /proc/PID/mem, reopened at exec */
@@ -93,6 +95,10 @@ struct proc {
 				      * entry point, which no thread runs again; 0: a task's pc */
 	struct ksigaction trap_act;  /* the program's SIGTRAP action, as it set it (sigtrap.c) */
 	int ntasks;
+	/* Return addresses bp_ensure_retsite has made sites of, by a hash of the address (0:
+	 * none): a reported call's return address is nearly always one seen before, and the fast
+	 * path reports calls by the million. Emptied when sites are forgotten. */
+	taddr_t sites_seen[PROC_SITES_SEEN];
 };
 
 enum task_role {
