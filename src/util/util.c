@@ -54,11 +54,9 @@ char *xstrdup(const char *s)
 	return p;
 }
 
-void xgrow(void *vp, size_t *cap, size_t need, size_t elsz)
+void xgrow_slow(void *vp, size_t *cap, size_t need, size_t elsz)
 {
 	void **v = vp;
-	if (need <= *cap)
-		return;
 	size_t ncap = *cap ? *cap : 16;
 	while (ncap < need)
 		ncap *= 2;

@@ -17,8 +17,14 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
-/* Grows *v (of *cap elements of size elsz) so that it holds at least need elements. */
-void xgrow(void *vp, size_t *cap, size_t need, size_t elsz);
+/* Grows *v (of *cap elements of size elsz) so that it holds at least need elements. Inline,
+ * since the call stacks push through it at every traced call and it seldom has to grow. */
+void xgrow_slow(void *vp, size_t *cap, size_t need, size_t elsz);
+static inline void xgrow(void *vp, size_t *cap, size_t need, size_t elsz)
+{
+	if (need > *cap)
+		xgrow_slow(vp, cap, need, elsz);
+}
 /* Sorts v[0..n) in increasing order and drops repeated values. Returns the new count. A radix
  * sort: the maps of big files sort hundreds of thousands of addresses, where qsort's calls to a
  * comparison were a tenth of start-up. */

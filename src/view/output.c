@@ -196,10 +196,9 @@ static int create_separate(const char *path, int32_t pid)
 	}
 }
 
-static struct view *stream_of(int32_t pid)
+/* The view of process pid, made at its first event. */
+static struct view *separate_of(int32_t pid)
 {
-	if (shared)
-		return shared;
 	struct view *o = addrmap_get(&by_pid, (taddr_t)(uint32_t)pid);
 	if (o)
 		return o;
@@ -247,7 +246,7 @@ static void close_one(struct view *o)
 
 void view_event(const struct event *ev)
 {
-	struct view *o = stream_of(ev->pid);
+	struct view *o = shared ? shared : separate_of(ev->pid);   /* (one test per event) */
 	if (!o->fp) {
 		if (ev->kind == EV_PROC_EXIT && !shared)
 			close_one(addrmap_del(&by_pid, (taddr_t)(uint32_t)ev->pid));
