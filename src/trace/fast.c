@@ -29,7 +29,8 @@
 #include <unistd.h>
 
 #define REGION_SIZE (1u << 20)        /* trampolines, mapped r-x near the code they serve */
-#define BLOCK_SIZE (64u << 10)        /* one thread's records, then a guard page */
+#define BLOCK_SIZE (256u << 10)       /* one thread's records (8,192), then a guard page: a stop
+				      * per 4,096 calls */
 #define GUARD_SIZE 4096u
 #define SITES_BITS 18                 /* the table of known return sites: 2 MiB */
 #define STEP_MAX 64                   /* single-steps to leave a trampoline (it has no loop) */
@@ -913,11 +914,12 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 	}
 }
 
-/* Feeds t's records to its call stack, oldest first, and empties its block. */
-/* Copies t's records out of its block and empties it. Returns them (*n of them; the caller
- * frees), or NULL if there are none. */
+/* Copies t's records out of its block and empties it. Returns them (*n of them), or NULL if
+ * there are none. They stay valid until the next call: one buffer serves every block, since
+ * they are fed before the next is taken. */
 static struct fast_rec *take_block(struct task *t, struct fthread *ft, size_t *n)
 {
+	static struct fast_rec *buf;
 	struct proc *p = t->p;
 	uint64_t cur;
 	taddr_t first = ft->block + FAST_BLOCK_HDR;
@@ -927,14 +929,13 @@ static struct fast_rec *take_block(struct task *t, struct fthread *ft, size_t *n
 	if (cur > ft->block + BLOCK_SIZE || (cur - first) % sizeof(struct fast_rec))
 		cur = ft->block + BLOCK_SIZE;   /* not ours to trust: read what the block holds */
 	size_t len = cur - first;
-	struct fast_rec *recs = xmalloc(len);
-	if (proc_read_raw(p, first, recs, len)) {
-		free(recs);
+	if (!buf)
+		buf = xmalloc(BLOCK_SIZE);
+	if (proc_read_raw(p, first, buf, len))
 		return NULL;
-	}
 	proc_write(p, ft->block, &first, sizeof(first));
-	*n = len / sizeof(*recs);
-	return recs;
+	*n = len / sizeof(*buf);
+	return buf;
 }
 
 /* Feeds records of t, oldest first, to its call stack. */
@@ -959,7 +960,6 @@ static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, uint
 	size_t n;
 	struct fast_rec *recs = take_block(t, ft, &n);
 	feed(t, fp, ft, recs, n, now);
-	free(recs);
 }
 
 /* A trampoline that could not record (no TLS yet, no block, a vfork child on its parent's): its
@@ -1049,12 +1049,10 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 			ptrace(PTRACE_CONT, t->tid, 0, 0);
 			feed(t, fp, ft, recs, nrecs, s->ts);
-			free(recs);
 			return true;
 		}
 	}
 	feed(t, fp, ft, recs, nrecs, s->ts);
-	free(recs);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);
 		return false;
