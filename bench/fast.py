@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The fast path's benchmarks, in one run: ns per traced call (entry and exit recorded) with
---fast, with the breakpoints (--no-fast), and with `uftrace record` on the same program built
-with -pg, with 1 and 8 threads; coverage (--debug=fast) on real -O2 binaries; traced time over
+--fast (-c, -q -w FILE and the graph), with the breakpoints (--no-fast), and with `uftrace
+record` on the same program built with -pg, with 1 and 8 threads; coverage (--debug=fast) on real -O2 binaries; traced time over
 untraced time on real Debian programs, both paths; start-up with 100,000 functions.
 Usage: bench/fast.py [--quick]"""
 import os
@@ -28,24 +28,34 @@ def build():
         sh(f"cc -O0 -o {BUILD}/manyfuncs {BUILD}/manyfuncs.c")
 
 
+# What fntrace does with the records, each measured: -c (the summary's tables), -q -w FILE
+# (records written to a trace file, nothing printed: what `uftrace record` does), and the graph
+# printed to /dev/null (every call formatted as text).
+MODES = [("-c", ["-c", "-o", "/dev/null"]), ("-q -w", ["-q", "-w", os.path.join(BUILD, "tcalls.ft")]),
+         ("graph", ["-o", "/dev/null"])]
+
+
 def per_call(threads):
     n = 1000000 if QUICK else 4000000
     n_int3 = n // 20
     prog = f"{BUILD}/tcalls"
-    base, _, _ = best([prog, str(n), str(threads)])
     base_i, _, _ = best([prog, str(n_int3), str(threads)])
-    start, _, _ = best([FNTRACE, "--fast", "-c", "-o", "/dev/null", prog, "1", str(threads)])
-    fast, rss, _ = best([FNTRACE, "--fast", "-c", "-o", "/dev/null", prog, str(n), str(threads)])
+    row = {"threads": threads}
+    for name, opts in MODES:
+        # the same command with N = 1 as the baseline: start-up (the C library's map) is not
+        # counted per call
+        start, _, _ = best([FNTRACE, "--fast", *opts, prog, "1", str(threads)])
+        fast, rss, _ = best([FNTRACE, "--fast", *opts, prog, str(n), str(threads)])
+        row[name] = (fast - start) / (n * threads) * 1e9
+        row["rss"] = max(row.get("rss", 0), rss)
     int3, _, _ = best([FNTRACE, "--no-fast", "-c", "-o", "/dev/null", prog, str(n_int3), str(threads)])
-    calls = n * threads
-    row = {"threads": threads, "fast": (fast - start) / calls * 1e9, "int3": (int3 - base_i) / (n_int3 * threads) * 1e9,
-           "rss": rss}
+    row["int3"] = (int3 - base_i) / (n_int3 * threads) * 1e9
     if shutil.which("uftrace"):
         d = tempfile.mkdtemp(prefix="uftrace-", dir=BUILD)
         pg_base, _, _ = best([f"{BUILD}/tcalls-pg", str(n), str(threads)])
         uf, _, _ = best(["uftrace", "record", "-d", d, f"{BUILD}/tcalls-pg", str(n), str(threads)])
         shutil.rmtree(d, ignore_errors=True)
-        row["uftrace"] = (uf - pg_base) / calls * 1e9
+        row["uftrace"] = (uf - pg_base) / (n * threads) * 1e9
     return row
 
 
@@ -77,14 +87,20 @@ def real(cmd, libs=(), small=None):
     return plain, fast, splain, int3
 
 
+# gawk on a real script: counts of every word, the most frequent first
+WORDS = '{ for (i = 1; i <= NF; i++) n[$i]++ } END { for (w in n) if (n[w] > 100) print n[w], w }'
+
+
 def main():
     build()
-    print("| threads | --fast ns/call | int3 ns/call | uftrace record (-pg) ns/call | peak RSS (--fast) |")
-    print("|---|---|---|---|---|")
+    print("| threads | --fast -c | --fast -q -w | --fast graph | --no-fast -c | uftrace record (-pg) | "
+          "peak RSS (--fast) |")
+    print("|---|---|---|---|---|---|---|")
     for t in [1, 8]:
         r = per_call(t)
         uf = f"{r['uftrace']:,.0f}" if "uftrace" in r else "not installed"
-        print(f"| {t} | {r['fast']:,.0f} | {r['int3']:,.0f} | {uf} | {r['rss'] / 1024:.1f} MiB |")
+        print(f"| {t} | {r['-c']:,.0f} | {r['-q -w']:,.0f} | {r['graph']:,.0f} | {r['int3']:,.0f} | {uf} | "
+              f"{r['rss'] / 1024:.1f} MiB |", flush=True)
     print()
     data = os.path.join(BUILD, "numbers")
     small = os.path.join(BUILD, "numbers-small")
@@ -107,6 +123,8 @@ def main():
         ("sort -nr (1 MB; small: 20 KB)", ["/usr/bin/sort", "-nr", data], (), ["/usr/bin/sort", "-nr", small]),
         ("bzip2 -kf -l 'libbz2*' (120 KB; small: 10 KB)", ["/usr/bin/bzip2", "-kf", text], ["libbz2*"],
          ["/usr/bin/bzip2", "-kf", stext]),
+        ("gawk, word counts (100 KB; small: 10 KB)", ["/usr/bin/gawk", WORDS, text], (),
+         ["/usr/bin/gawk", WORDS, stext]),
         ("python3 -S -c 'sum(i*i for i in range(10**5))', its own functions",
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**5))"], (),
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**3))"]),
