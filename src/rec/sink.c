@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 static void (*consumer)(const struct event *ev);
-static void (*on_idle)(void);
+static void (*on_idle)(bool pending);
 static unsigned depth_limit;
 static bool recording;
 
@@ -16,15 +16,15 @@ void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 	depth_limit = max_depth;
 }
 
-void sink_on_idle(void (*fn)(void))
+void sink_on_idle(void (*fn)(bool pending))
 {
 	on_idle = fn;
 }
 
-void sink_idle(void)
+void sink_idle(bool pending)
 {
 	if (on_idle)
-		on_idle();
+		on_idle(pending);
 }
 
 void sink_record(const char *path)

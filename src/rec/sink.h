@@ -2,15 +2,19 @@
 #ifndef FNTRACE_SINK_H
 #define FNTRACE_SINK_H
 
+#include <stdbool.h>
+
 #include "event.h"
 
 /* Sends events to fn (NULL: to no formatter), dropping entries and exits nested deeper than
  * max_depth (0: no limit). */
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth);
-/* Calls fn whenever sink_idle() is called (NULL: nothing). */
-void sink_on_idle(void (*fn)(void));
-/* The tracer is about to wait for the program: what is held in buffers should reach its reader. */
-void sink_idle(void);
+/* Calls fn whenever sink_idle() is called, with its argument (NULL: nothing). */
+void sink_on_idle(void (*fn)(bool pending));
+/* The tracer is about to wait for the program: what is held in buffers should reach its reader.
+ * pending: the program may make events without a stop (the fast path's records), which the
+ * tracer reads when its wait ends: it should end in time for them to be shown. */
+void sink_idle(bool pending);
 /* Also writes every event, unfiltered, to the trace file path (tracefile.h). Dies if path cannot
  * be created. */
 void sink_record(const char *path);

@@ -34,6 +34,7 @@
 #define GUARD_SIZE 4096u
 #define SITES_BITS 18                 /* the table of known return sites: 2 MiB */
 #define STEP_MAX 64                   /* single-steps to leave a trampoline (it has no loop) */
+#define IDLE_NS 10000000ull           /* running threads' records are read this often at most */
 
 /* ---- the maps of the files, read once, shared by every process that maps them ---- */
 
@@ -184,6 +185,8 @@ struct stage {
 struct fthread {
 	taddr_t block;               /* 0: none yet */
 	taddr_t fs_base;             /* where its TLS slot is */
+	taddr_t fed;                 /* the records below this were fed while the thread ran (0:
+				      * none); its block is emptied only while it is stopped */
 	uint64_t last_ts;            /* records are stamped no earlier than this */
 };
 
@@ -914,10 +917,13 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 	}
 }
 
-/* Copies t's records out of its block and empties it. Returns them (*n of them), or NULL if
- * there are none. They stay valid until the next call: one buffer serves every block, since
- * they are fed before the next is taken. */
-static struct fast_rec *take_block(struct task *t, struct fthread *ft, size_t *n)
+/* Copies out of t's block the records not fed yet. With empty (t is stopped), the block is
+ * emptied too; else t may be running and writing the next record: the block is left as it is
+ * and how far it was read is remembered. A trampoline stores the record, then cur (and x86
+ * keeps stores in order), so every record below the cur we read is whole. Returns the records
+ * (*n of them), or NULL if there are none. They stay valid until the next call: one buffer
+ * serves every block, since they are fed before the next is taken. */
+static struct fast_rec *take_block(struct task *t, struct fthread *ft, bool empty, size_t *n)
 {
 	static struct fast_rec *buf;
 	struct proc *p = t->p;
@@ -928,14 +934,20 @@ static struct fast_rec *take_block(struct task *t, struct fthread *ft, size_t *n
 		return NULL;
 	if (cur > ft->block + BLOCK_SIZE || (cur - first) % sizeof(struct fast_rec))
 		cur = ft->block + BLOCK_SIZE;   /* not ours to trust: read what the block holds */
-	size_t len = cur - first;
+	taddr_t from = ft->fed > first && ft->fed <= cur ? ft->fed : first;
+	size_t len = cur - from;
 	if (!buf)
 		buf = xmalloc(BLOCK_SIZE);
-	if (proc_read_raw(p, first, buf, len))
+	if (len && proc_read_raw(p, from, buf, len))
 		return NULL;
-	proc_write(p, ft->block, &first, sizeof(first));
+	if (empty) {
+		proc_write(p, ft->block, &first, sizeof(first));
+		ft->fed = 0;
+	} else {
+		ft->fed = cur;
+	}
 	*n = len / sizeof(*buf);
-	return buf;
+	return *n ? buf : NULL;
 }
 
 /* Feeds records of t, oldest first, to its call stack. */
@@ -955,11 +967,41 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	}
 }
 
-static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, uint64_t now)
+/* Feeds t's new records to its call stack; with empty (t is stopped), empties its block. */
+static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, bool empty, uint64_t now)
 {
 	size_t n;
-	struct fast_rec *recs = take_block(t, ft, &n);
+	struct fast_rec *recs = take_block(t, ft, empty, &n);
 	feed(t, fp, ft, recs, n, now);
+}
+
+/* What fast_idle does for each task. */
+struct idle {
+	uint64_t now;
+	bool due;       /* drain now (else only count the blocks) */
+	bool blocks;    /* some thread has a block */
+};
+
+static void idle_task(struct task *t, void *arg)
+{
+	struct idle *id = arg;
+	struct fast_proc *fp = fp_of(t->p);
+	struct fthread *ft = fp && !fp->off ? addrmap_get(&fp->threads, (taddr_t)t->tid) : NULL;
+	if (!ft || !ft->block || t->role != ROLE_TRACED)
+		return;
+	id->blocks = true;
+	if (id->due)
+		drain(t, fp, ft, false, id->now);
+}
+
+bool fast_idle(uint64_t now)
+{
+	static uint64_t last;
+	struct idle id = { now, now - last >= IDLE_NS, false };
+	if (id.due)
+		last = now;
+	task_each(idle_task, &id);
+	return id.blocks;
 }
 
 /* A trampoline that could not record (no TLS yet, no block, a vfork child on its parent's): its
@@ -1037,7 +1079,7 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		return false;
 	}
 	size_t nrecs = 0;
-	struct fast_rec *recs = ft ? take_block(t, ft, &nrecs) : NULL;
+	struct fast_rec *recs = ft ? take_block(t, ft, true, &nrecs) : NULL;
 	if (recs && s->kind == STOP_SIGNAL && s->sig == SIGSEGV) {
 		/* A full block, most likely: the thread goes on at once, and its records are read
 		 * meanwhile (before any later stop of it is handled: this is the tracer's one
@@ -1227,7 +1269,7 @@ void fast_detach_task(struct task *t)
 		return;
 	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)t->tid);
 	if (ft)
-		drain(t, fp, ft, util_now_ns());
+		drain(t, fp, ft, true, util_now_ns());
 	struct user_regs_struct r;
 	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && patch_at_pc(fp, r.rip))
 		step_out(t, fp, &r);
@@ -1271,6 +1313,7 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 		struct fthread *ct = thread_of(fp, child_tid);
 		*ct = *pt;
 		ct->last_ts = 0;
+		ct->fed = 0;
 		uint64_t first = ct->block + FAST_BLOCK_HDR;
 		proc_write(child, ct->block, &first, sizeof(first));
 	}

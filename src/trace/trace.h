@@ -325,6 +325,11 @@ void fast_module_done(struct task *t, struct module *m);
 /* Drains t's records before its stop s is handled; returns true if s was the fast path's own
  * (a trampoline's trap or fault), handled and resumed. */
 bool fast_on_stop(struct task *t, const struct stop *s);
+/* The tracer is about to wait: the records that threads wrote while running are fed to their
+ * call stacks, if they were last read 10 ms ago or more, so that live output keeps up with a
+ * program that runs without stops. Returns whether some thread has a block (records may come
+ * without any stop: the wait should end in time to read them). */
+bool fast_idle(uint64_t now);
 /* Puts the program's bytes back where buf, a copy of [addr, addr+len), holds our jmps. */
 void fast_hide(struct proc *p, taddr_t addr, void *buf, size_t len);
 /* Forgets the patches in [lo, hi) without touching memory (a library unloaded). */

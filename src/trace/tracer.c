@@ -664,7 +664,9 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 
 	struct stop s;
 	while (task_count() && !stop_requested) {
-		sink_idle();   /* about to wait: the lines so far go to their reader */
+		/* about to wait: the lines so far go to their reader, with the records written
+		 * since the last stops */
+		sink_idle(fast_idle(util_now_ns()));
 		stop_next(&s);
 		if (s.kind == STOP_NONE)
 			break;

@@ -267,19 +267,27 @@ void view_event(const struct event *ev)
 	}
 }
 
-void view_idle(void)
+/* Arms the alarm to end the tracer's wait in ns, unless it is armed already. */
+static void alarm_in(uint64_t ns)
 {
-	if (!ndirty)
+	if (timer_armed)
 		return;
+	struct itimerval it = { .it_value = { .tv_sec = 0, .tv_usec = (suseconds_t)(ns / 1000 + 1) } };
+	timer_armed = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void view_idle(bool pending)
+{
+	if (!ndirty) {
+		if (pending)
+			alarm_in(FLUSH_NS);   /* to read what the program records meanwhile */
+		return;
+	}
 	uint64_t now = util_now_ns();
 	if (now - last_flush < FLUSH_NS) {
 		/* Written a moment ago: the alarm ends the wait in time to write the rest. */
-		if (!timer_armed) {
-			uint64_t left = FLUSH_NS - (now - last_flush);
-			struct itimerval it = { .it_value = { .tv_sec = 0, .tv_usec = (suseconds_t)(left / 1000 + 1) } };
-			timer_armed = 1;
-			setitimer(ITIMER_REAL, &it, NULL);
-		}
+		alarm_in(FLUSH_NS - (now - last_flush));
 		return;
 	}
 	for (size_t i = 0; i < ndirty; i++) {
@@ -288,6 +296,8 @@ void view_idle(void)
 	}
 	ndirty = 0;
 	last_flush = now;
+	if (pending)
+		alarm_in(FLUSH_NS);
 }
 
 static void close_each(taddr_t key, void *val, void *arg)

@@ -58,8 +58,9 @@ void view_open(const struct view_config *cfg);
  * created at its first event and closed after its end. */
 void view_event(const struct event *ev);
 /* The tracer is about to wait: output held in buffers is written, unless some was written less
- * than 20 ms ago; then an alarm (SIGALRM) ends the wait when it is time. */
-void view_idle(void);
+ * than 20 ms ago; then an alarm (SIGALRM) ends the wait when it is time. With pending (events
+ * may come without a stop), the alarm ends the wait within 20 ms even if nothing is held. */
+void view_idle(bool pending);
 /* Finishes and closes every stream. Returns false if some output could not be written (each
  * loss is reported, with its cause and how much was lost). */
 bool view_close(void);
