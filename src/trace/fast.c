@@ -553,8 +553,9 @@ static bool drain_point(const char *name)
 
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
 {
-	if (!trace_opts.fast || is_loader(m) || drain_point(f->name))
-		return false;   /* the loader's functions (its hook among them) stay int3 */
+	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name))
+		return false;   /* the loader's functions (its hook among them) stay int3, and so do
+				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) */
 	struct fast_proc *fp = fp_init(t);
 	if (!fp)
 		return false;
@@ -696,6 +697,8 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	struct bp *bp = addrmap_get(&cs->t->p->bps, c + FAST_JMP_LEN + (taddr_t)(int64_t)rel);
 	if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || replaced_at(fp, c))
 		return;
+	if (bp->sigwatch || drain_point(bp->name))
+		return;   /* its stop is what matters (the redirect would skip it), not only its record */
 	struct patch *rp = redirect_of(cs->t, fp, bp, c);
 	if (!rp)
 		return;
