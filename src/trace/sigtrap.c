@@ -116,6 +116,9 @@ void sigtrap_on_syscall(struct task *t)
 	long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si);
 	if (n <= 0)
 		return;
+	if (t->watch_sp && si.stack_pointer > t->watch_sp)
+		t->watch_sp = 0;   /* the watched function returned where the fast path records it, with
+				    * no trap: its changes are done, the program's own calls follow */
 	if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
 		t->act_pending = false;
 		t->sys_nr = (int)si.entry.nr;
