@@ -11,11 +11,20 @@ FNTRACE = os.path.join(ROOT, "fntrace")
 PROGS = os.path.join(ROOT, "tests", "build", "progs")
 GOLDEN = os.path.join(ROOT, "tests", "e2e", "golden")
 
+# make check runs the suite twice: on the default path (the fast path where it applies, int3
+# elsewhere), then with FNTRACE_FAST=0, the int3 path alone. The second pass repeats only what
+# can differ: tests marked onepath choose their path themselves (--fast, --no-fast) and are not
+# run again, and the matrix of builds is smaller (every compiler, link mode and -O level, half
+# of the -fcf-protection choices): the int3 path's stepping over a first instruction is what
+# code generation changes for it, and 32 builds already meet every prologue the 64 have.
+INT3_PASS = os.environ.get("FNTRACE_FAST") == "0"
+
 CCS = ["gcc", "clang"]
 LINKS = ["nopie", "pie", "static", "spie"]
 OPTS = ["O0", "O1", "O2", "O3"]
 CFS = ["cf", "nocf"]
-VARIANTS = [f"{c}-{l}-{o}-{f}" for c in CCS for l in LINKS for o in OPTS for f in CFS]
+VARIANTS = [f"{c}-{l}-{o}-{f}" for c in CCS for l in LINKS for o in OPTS for f in CFS
+            if not INT3_PASS or (f == "cf") == (OPTS.index(o) % 2 == LINKS.index(l) % 2)]
 # A smaller set for tests whose subject is not code generation: every link mode and both
 # compilers, at -O0 and -O2, with endbr64 prologues in half of them.
 SOME_VARIANTS = ["gcc-nopie-O0-nocf", "gcc-pie-O2-cf", "gcc-static-O2-nocf", "gcc-spie-O0-cf",
@@ -23,6 +32,23 @@ SOME_VARIANTS = ["gcc-nopie-O0-nocf", "gcc-pie-O2-cf", "gcc-static-O2-nocf", "gc
 
 DUR = re.compile(r"^ *\d+(\.\d+)? (ns|us|ms| s) (?=\[)")
 TID = re.compile(r"\[ *\d+\]")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "onepath: the test chooses the fast or the int3 path itself "
+                            "(not run again in the int3 pass, FNTRACE_FAST=0)")
+    config.addinivalue_line("markers", "serial: not run alongside other tests (make check runs these "
+                            "after the parallel ones)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not INT3_PASS:
+        return
+    kept = [i for i in items if not i.get_closest_marker("onepath")]
+    dropped = [i for i in items if i.get_closest_marker("onepath")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def prog(variant, name):
