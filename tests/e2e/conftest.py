@@ -133,11 +133,11 @@ class Terminal:
     def send(self, *keys):
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
-    def wait_for(self, seen, required=True):
-        """Waits up to 5 s until seen (text, or a function of the screen) is on the screen."""
+    def wait_for(self, seen, required=True, seconds=5):
+        """Waits up to seconds until seen (text, or a function of the screen) is on the screen."""
         import time
         test = seen if callable(seen) else (lambda s: seen in s)
-        for _ in range(100):
+        for _ in range(int(seconds * 20)):
             if test(self.screen()):
                 return
             time.sleep(0.05)

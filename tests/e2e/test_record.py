@@ -475,7 +475,9 @@ def quiet_browser(c):
 @pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (scripts/deps.sh installs it)")
 def test_svg_in_headless_chromium(tmp_path, weird):
     svg = tmp_path / "flame.svg"
-    r = fntrace(["--format=svg", "-o", str(svg), *WEIRD_OPTS, weird])
+    # Weighed by calls: by time, a leaf recorded in-process takes tens of ns of a run of
+    # hundreds of us, too narrow a frame to be drawn.
+    r = fntrace(["--format=svg", "--weight=calls", "-o", str(svg), *WEIRD_OPTS, weird])
     assert r.returncode == 0
     url = "file://" + str(svg)
     shot = tmp_path / "flame.png"
