@@ -49,9 +49,13 @@ examples/abc: examples/abc.c
 example: fntrace examples/abc
 	./fntrace examples/abc
 
-# The whole test suite: unit tests, then end-to-end tests (the last line is pytest's summary).
+# The whole test suite: unit tests, then the end-to-end tests twice, two at a time (pytest-xdist):
+# on the default path (the fast path where it applies), then on the int3 path alone
+# (FNTRACE_FAST=0: a smaller matrix of builds, and no test that chooses its path itself).
+E2E_JOBS ?= 2
 check: fntrace $(SAN_FNTRACE) test-progs check-unit
-	$(PYTEST) -q -p no:cacheprovider tests/e2e
+	$(PYTEST) -q -p no:cacheprovider -n $(E2E_JOBS) tests/e2e
+	FNTRACE_FAST=0 $(PYTEST) -q -p no:cacheprovider -n $(E2E_JOBS) tests/e2e
 
 install: fntrace
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)

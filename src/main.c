@@ -77,9 +77,11 @@ int main(int argc, char **argv)
 	trace_opts.libcalls = !o.no_libcalls;
 	trace_opts.demangle = !o.no_demangle;
 	debuginfo_set_path(o.debuginfo_path);
-	/* FNTRACE_FAST=1 makes --fast the default, for running the test suite both ways until it is */
+	/* The fast path is the default. FNTRACE_FAST=0 forces int3 as --no-fast does, for running the
+	 * test suite on both paths. -p stays on int3 until the fast path can attach (--fast with -p
+	 * is refused). */
 	const char *fast_env = getenv("FNTRACE_FAST");
-	trace_opts.fast = (o.fast || (fast_env && !strcmp(fast_env, "1"))) && !o.no_fast && !o.npids;
+	trace_opts.fast = (o.fast || !fast_env || strcmp(fast_env, "0")) && !o.no_fast && !o.npids;
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

@@ -10,6 +10,9 @@ import pytest
 
 from conftest import SOME_VARIANTS, prog, run, untraced
 
+# Every test here chooses its path (--fast, --no-fast): the int3 pass does not run them again.
+pytestmark = pytest.mark.onepath
+
 PROGS = ["fasthaz", "mutual", "tail", "longjmp", "throw", "exitdeep", "kinds", "fib"]
 SUMMARY = re.compile(r"^\s*\d+(?:\.\d+)? (?:ns|us|ms| s)\s+\d+(?:\.\d+)? (?:ns|us|ms| s)\s+(\d+)\s.*\s(\S+)$")
 
