@@ -1120,10 +1120,16 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		return false;
 	taddr_t off = (s->kind == STOP_TRAP ? r.rip - 1 : r.rip) - pa->tramp;
 	if (s->kind == STOP_TRAP && off == pa->info.miss_trap && pa->info.miss_trap) {
+		/* Our int3, as a breakpoint's: the program's SIGTRAP pending while blocked was
+		 * dequeued in its place and goes back, and its syscalls stay followed if they were. */
+		sigtrap_trap_seen(t);
 		uint64_t ret;
 		if (!proc_read_raw(t->p, r.rsp, &ret, sizeof(ret)))
 			learn_site(t, fp, ret);
-		ptrace(PTRACE_CONT, t->tid, 0, 0);
+		int sig = sigtrap_after_trap(t, r.rsp) ? SIGTRAP : 0;
+		if (sig)
+			t->resumed_rip = r.rip;   /* (it becomes pending again: blocked) */
+		ptrace(t->sysmon ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, sig);
 		return true;
 	}
 	if (s->kind == STOP_SIGNAL && s->sig == SIGSEGV && (off == pa->info.tls_store || off == pa->info.block_store)) {

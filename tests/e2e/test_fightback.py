@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, INT3_PASS, PROGS, run, untraced
+from conftest import FNTRACE, PROGS, run, untraced
 
 FIGHT = os.path.join(PROGS, "fightback")
 SIGTRAP_BUILDS = ["O0", "O2", "cf", "static"]
@@ -17,12 +17,6 @@ SELFMOD_BUILDS = ["O2", "nopie", "static"]
 # the C library's signal functions but the ones fntrace watches), entries only, each once, and
 # with its children (spawn: a vfork child has signal actions of its own).
 HOW = [[], ["--no-libcalls"], ["-i", "work"], ["--flat"], ["--once"], ["-f"]]
-# Known to fail on the fast path (not yet understood): a SIGTRAP the program raised while
-# blocking it is lost at -O0 and in the static build (the handler never runs), and the static
-# build's handler mode dies of SIGTRAP, where library calls are traced.
-FAST_SIGTRAP_BUGS = {("O0", "block", ""), ("O0", "block", "-f"), ("static", "block", ""),
-                     ("static", "block", "-f"), ("static", "block", "--no-libcalls"), ("static", "handler", ""),
-                     ("static", "handler", "-f"), ("static", "handler", "--no-libcalls")}
 
 
 def fight(name):
@@ -35,10 +29,7 @@ def fight(name):
 @pytest.mark.parametrize("how", HOW, ids=lambda h: " ".join(h) or "graph")
 @pytest.mark.parametrize("mode", ["ign", "block", "handler", "spawn"])
 @pytest.mark.parametrize("build", SIGTRAP_BUILDS)
-def test_sigtrap_as_untraced(request, tmp_path, build, mode, how):
-    if not INT3_PASS and (build, mode, " ".join(how)) in FAST_SIGTRAP_BUGS:
-        request.applymarker(pytest.mark.xfail(reason="fast path: the program's own SIGTRAP (see FAST_SIGTRAP_BUGS)",
-                                              strict=True))
+def test_sigtrap_as_untraced(tmp_path, build, mode, how):
     path = fight(f"sigtrap-{build}")
     plain = untraced(path, [mode])
     assert plain.returncode == 0, plain.stdout + plain.stderr
