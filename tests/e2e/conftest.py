@@ -37,8 +37,6 @@ TID = re.compile(r"\[ *\d+\]")
 def pytest_configure(config):
     config.addinivalue_line("markers", "onepath: the test chooses the fast or the int3 path itself "
                             "(not run again in the int3 pass, FNTRACE_FAST=0)")
-    config.addinivalue_line("markers", "serial: not run alongside other tests (make check runs these "
-                            "after the parallel ones)")
 
 
 def pytest_collection_modifyitems(config, items):
