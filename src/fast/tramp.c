@@ -124,6 +124,7 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		EMIT(&c, TLS_BLOCK_LOAD);
 	}
 
+	info->cursor = (uint16_t)c.n;
 	EMIT(&c, 0x48, 0x8b, 0x09);                           /* mov (%rcx),%rcx: the record */
 	if (entry) {
 		if (!have_ret)

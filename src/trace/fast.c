@@ -1020,6 +1020,28 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 	}
 }
 
+/* Whether t's block may be emptied at stop s. A thread stopped inside a trampoline between
+ * its load of the block's cursor and the write of the cursor + 32 (an asynchronous signal, an
+ * interrupt) would write that back over the emptied block, and the records taken now would be
+ * taken again at its next drain, with its order lost. At a signal it is stepped out first (the
+ * signal is then delivered outside, as it must be anyway); at any other stop its records are
+ * left for later. The full block's fault, at the first store, is where rcx is set back. */
+static bool settled(struct task *t, struct fast_proc *fp, const struct stop *s)
+{
+	struct user_regs_struct r;
+	if (s->kind == STOP_TRAP || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return true;   /* (a trampoline's int3 comes before its cursor's load) */
+	struct patch *pa = patch_at_pc(fp, r.rip);
+	taddr_t off = pa ? r.rip - pa->tramp : 0;
+	if (!pa || off <= pa->info.cursor || off >= pa->info.reloc ||
+	    (s->kind == STOP_SIGNAL && s->sig == SIGSEGV && off == pa->info.rec_store))
+		return true;
+	if (s->kind != STOP_SIGNAL)
+		return false;
+	step_out(t, fp, &r);
+	return true;
+}
+
 bool fast_on_stop(struct task *t, const struct stop *s)
 {
 	struct fast_proc *fp = fp_of(t->p);
@@ -1036,6 +1058,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		}
 		return false;
 	}
+	if (ft && ft->block && !settled(t, fp, s))
+		return false;   /* its records wait for its next stop */
 	size_t nrecs = 0;
 	struct fast_rec *recs = ft ? take_block(t, ft, &nrecs) : NULL;
 	if (recs && s->kind == STOP_SIGNAL && s->sig == SIGSEGV) {
@@ -1226,11 +1250,11 @@ void fast_detach_task(struct task *t)
 	if (!fp || fp->off)
 		return;
 	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)t->tid);
-	if (ft)
-		drain(t, fp, ft, util_now_ns());
 	struct user_regs_struct r;
 	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && patch_at_pc(fp, r.rip))
-		step_out(t, fp, &r);
+		step_out(t, fp, &r);   /* first: a record being written is finished, then drained */
+	if (ft)
+		drain(t, fp, ft, util_now_ns());
 }
 
 void fast_detach_proc(struct proc *p)
