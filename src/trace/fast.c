@@ -1020,6 +1020,69 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 	}
 }
 
+/* Whether s is a fault of the relocated instructions of pa's trampoline, off into it. */
+static bool fault_in_copy(const struct stop *s, const struct patch *pa, taddr_t off)
+{
+	return s->kind == STOP_SIGNAL && off >= pa->info.reloc &&
+	       (s->sig == SIGSEGV || s->sig == SIGBUS || s->sig == SIGILL || s->sig == SIGFPE);
+}
+
+/* Which of pa's displaced instructions the copy at off into its trampoline is part of. */
+static unsigned copy_index(const struct patch *pa, taddr_t off)
+{
+	unsigned i = pa->w.n - 1;
+	while (i > 0 && off < pa->info.reloc + (taddr_t)pa->info.insn_off[i])
+		i--;
+	return i;
+}
+
+/* Whether t faulted in the copy of an entry's first instruction, rec being the last record of
+ * its block: the entry of that call. The fault is reported where the jmp (or the int3, for a
+ * redirect) is, so the call's entry is taken again when the handler returns there; this record
+ * is dropped, or the call would count twice. */
+static bool refaulting_entry(struct task *t, struct fast_proc *fp, const struct stop *s, const struct fast_rec *rec)
+{
+	struct user_regs_struct r;
+	if (s->kind != STOP_SIGNAL || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return false;
+	struct patch *pa = patch_at_pc(fp, r.rip);
+	return pa && pa->kind == PATCH_ENTRY && fault_in_copy(s, pa, r.rip - pa->tramp) &&
+	       copy_index(pa, r.rip - pa->tramp) == 0 && rec->kind == FAST_REC_ENTRY && rec->id < fp->n &&
+	       fp->v[rec->id] == pa;
+}
+
+/* The fault of a relocated instruction, off into pa's trampoline, moved to the original
+ * instruction. At the window's first, the jmp stays: the handler may return there and run the
+ * whole trampoline again. Further in, the window gets its bytes back (the handler may return
+ * into it), and its function's entry or its return site goes on with an int3. */
+static void report_at_original(struct task *t, struct fast_proc *fp, struct patch *pa, taddr_t off,
+			       struct user_regs_struct *r)
+{
+	unsigned i = copy_index(pa, off);
+	r->rip = pa->at + pa->w.insn[i].off;
+	ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	if (i == 0 || !pa->replaced)
+		return;
+	proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
+	pa->replaced = false;
+	if (addrmap_get(&fp->at, pa->at) == pa)
+		addrmap_del(&fp->at, pa->at);
+	DEBUG(DBG_FAST, "tid %d: a fault in the relocated code of %#" PRIx64 ": window restored, int3 there", t->tid,
+	      pa->at);
+	if (pa->kind == PATCH_SITE) {
+		if (pa->active)
+			bp_ensure_retsite(t, pa->at);
+		return;
+	}
+	struct bp *bp = bp_at(t, pa->bp.addr);
+	if (bp) {
+		bp->entry = true;
+		bp->name = pa->bp.name;
+		bp->fn = bp_fn(&pa->bp);   /* the same function in the views */
+		bp->libcall = pa->bp.libcall;
+	}
+}
+
 /* Whether t's block may be emptied at stop s. A thread stopped inside a trampoline between
  * its load of the block's cursor and the write of the cursor + 32 (an asynchronous signal, an
  * interrupt) would write that back over the emptied block, and the records taken now would be
@@ -1076,6 +1139,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 			return true;
 		}
 	}
+	if (recs && refaulting_entry(t, fp, s, &recs[nrecs - 1]))
+		nrecs--;
 	feed(t, fp, ft, recs, nrecs, s->ts);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);
@@ -1128,22 +1193,10 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		return true;
 	}
 	/* Any other signal: not delivered in here. A fault of a relocated instruction is the
-	 * program's own, reported at the original instruction, whose window gets its bytes back
-	 * (the handler may return there); anything else waits until the task is out. */
-	if (s->kind == STOP_SIGNAL && off >= pa->info.reloc &&
-	    (s->sig == SIGSEGV || s->sig == SIGBUS || s->sig == SIGILL || s->sig == SIGFPE)) {
-		for (unsigned i = pa->w.n; i-- > 0;)
-			if (off >= pa->info.reloc + pa->info.insn_off[i]) {
-				r.rip = pa->at + pa->w.insn[i].off;
-				break;
-			}
-		if (pa->replaced) {
-			proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
-			pa->replaced = false;
-		}
-		DEBUG(DBG_FAST, "tid %d: signal %d in the relocated code of %#" PRIx64 ": window restored", t->tid,
-		      s->sig, pa->at);
-		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+	 * program's own, reported at the original instruction; anything else waits until the
+	 * task is out. */
+	if (fault_in_copy(s, pa, off)) {
+		report_at_original(t, fp, pa, off, &r);
 		return false;
 	}
 	if (s->kind == STOP_SIGNAL)
