@@ -43,6 +43,7 @@ struct fast_tramp_info {
 			       * meaning (the old cursor + 32 is written over the emptied one) */
 	uint16_t rec_store;   /* the first store into the record: faults when the buffer is full;
 			       * rcx then holds the record's address */
+	uint16_t tsc;         /* the rdtsc: faults where the kernel forbids it (seccomp strict) */
 	uint16_t reloc;       /* where the relocated instructions start */
 	uint8_t insn_off[FAST_WIN_INSNS];   /* each displaced instruction's copy, from reloc */
 };

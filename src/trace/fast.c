@@ -185,6 +185,7 @@ struct fthread {
 	taddr_t block;               /* 0: none yet */
 	taddr_t fs_base;             /* where its TLS slot is */
 	uint64_t last_ts;            /* records are stamped no earlier than this */
+	bool no_tsc;                 /* its rdtsc faults: we run it (said once) */
 };
 
 /* Why an entry or a site stays int3: the window checker's reasons, and these. */
@@ -1083,6 +1084,32 @@ static void report_at_original(struct task *t, struct fast_proc *fp, struct patc
 	}
 }
 
+/* A fault of a trampoline's rdtsc, which the kernel forbids to this thread (seccomp's strict
+ * mode turns it off, and so does prctl(PR_SET_TSC)): the rdtsc is run here, one stop per
+ * record, and the thread goes on. Its block is left alone: it holds the cursor. */
+static bool run_rdtsc(struct task *t, struct fast_proc *fp, struct fthread *ft, const struct stop *s)
+{
+	struct user_regs_struct r;
+	if (s->kind != STOP_SIGNAL || s->sig != SIGSEGV || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return false;
+	struct patch *pa = patch_at_pc(fp, r.rip);
+	if (!pa || r.rip - pa->tramp != pa->info.tsc)
+		return false;
+	if (ft && !ft->no_tsc)
+		DEBUG(DBG_FAST, "tid %d: rdtsc faults in the program (seccomp strict mode, or PR_SET_TSC): each "
+		      "record stops", t->tid);
+	if (ft)
+		ft->no_tsc = true;
+	uint64_t tsc, ns;
+	fast_clock_sample(&tsc, &ns);
+	r.rax = (uint32_t)tsc;
+	r.rdx = tsc >> 32;
+	r.rip += 2;
+	ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+	ptrace(PTRACE_CONT, t->tid, 0, 0);
+	return true;
+}
+
 /* Whether t's block may be emptied at stop s. A thread stopped inside a trampoline between
  * its load of the block's cursor and the write of the cursor + 32 (an asynchronous signal, an
  * interrupt) would write that back over the emptied block, and the records taken now would be
@@ -1121,6 +1148,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		}
 		return false;
 	}
+	if (run_rdtsc(t, fp, ft, s))
+		return true;
 	if (ft && ft->block && !settled(t, fp, s))
 		return false;   /* its records wait for its next stop */
 	size_t nrecs = 0;
