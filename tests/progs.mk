@@ -137,11 +137,12 @@ $(T_CRASHDIR)/midinsn-pie: tests/progs/midinsn.S
 T_ALL_PROGS += $(T_CRASHDIR)/midinsn-nopie $(T_CRASHDIR)/midinsn-pie
 
 # The fast path's hazards (tests/e2e/test_fast_hazards.py): signals and faults checked from their
-# handlers, exceptions and return addresses, non-local jumps and coroutines, a timed sleep and a
-# dlopen loop (dynamic only), in a few variants (each link mode, both compilers, endbr64 or not), the first one
-# stripped too; and a static musl program, which stays on int3.
+# handlers, exceptions and return addresses, non-local jumps and coroutines, int3 and fast
+# functions calling each other, a timed sleep and a dlopen loop (dynamic only), in a few variants
+# (each link mode, both compilers, endbr64 or not), the first one stripped too; and a static
+# musl program, which stays on int3.
 T_HAZDIR := $(T_BIN)/hazard
-T_HAZ_PROGS := sigpc eh ctx sleep10 dlloop
+T_HAZ_PROGS := sigpc eh ctx mixed sleep10 dlloop
 T_HAZ_VARIANTS := gcc-pie-O2-cf clang-nopie-O0-nocf gcc-static-O2-nocf clang-spie-O1-cf
 define t_haz_rule
 $(T_HAZDIR)/$(1)/$(2): $(wildcard tests/progs/hazard/$(2).c tests/progs/hazard/$(2).cc) tests/progs/hazard/own.h tests/progs/t.h

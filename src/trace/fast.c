@@ -900,6 +900,14 @@ static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft,
 	return true;
 }
 
+/* The entry an entry record is a call of. A redirect's function also has its int3 (its other
+ * callers stop there): both must be one function, under one id, in the views. */
+static struct bp *entry_bp(struct proc *p, struct patch *pa)
+{
+	struct bp *bp = pa->redirect ? addrmap_get(&p->bps, pa->bp.addr) : NULL;
+	return bp && bp->entry ? bp : &pa->bp;
+}
+
 /* What one record says, fed to the call stack as the breakpoint at its place would. */
 static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
 {
@@ -909,7 +917,7 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 	if (rec->kind == FAST_REC_ENTRY && pa->kind == PATCH_ENTRY) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
-		trace_entry(t, &pa->bp, rec->sp, rec->ret, true, ts);
+		trace_entry(t, entry_bp(t->p, pa), rec->sp, rec->ret, true, ts);
 	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
 		callstack_observe(&t->cs, rec->sp, ts);
 	}

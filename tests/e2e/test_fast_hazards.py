@@ -86,6 +86,23 @@ def test_exceptions_jumps_and_coroutines_same_as_int3(tmp_path, variant, name):
     assert own(f.trace) == own(i.trace)
 
 
+@pytest.mark.parametrize("variant", STRIPPED_TOO)
+def test_int3_and_fast_functions_mixed(tmp_path, variant):
+    # t_mx_loop stays on int3 (a loop back into its first bytes); it is called directly (calls
+    # redirected to a trampoline) and through a pointer (its int3): one function in every view,
+    # its events in the int3 path's order.
+    path = haz(variant, "mixed")
+    own_fns = ["-i", "sub_*", "-i", "main"] if variant.endswith("stripped") else OWN
+    f, i = both([*own_fns, path], tmp_path)
+    assert (f.rc, f.stdout) == (0, "sum 32\n")
+    same(f.norm, i.norm)
+    f, i = both(["-c", *own_fns, path], tmp_path)
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
+    if not variant.endswith("stripped"):
+        assert re.search(r"t_mx_loop at 0x[0-9a-f]+: int3 \(branch target inside\)", f.stderr)
+        assert counts(f.trace)["t_mx_loop"] == 16
+
+
 DURATION = re.compile(r"^ *(\d+\.\d+) (us|ms) \[ *\d+\] \| t_sleep10\(\);$")
 
 
