@@ -142,7 +142,7 @@ T_ALL_PROGS += $(T_CRASHDIR)/midinsn-nopie $(T_CRASHDIR)/midinsn-pie
 # (each link mode, both compilers, endbr64 or not), the first one stripped too; and a static
 # musl program, which stays on int3.
 T_HAZDIR := $(T_BIN)/hazard
-T_HAZ_PROGS := sigpc eh ctx mixed sleep10 dlloop
+T_HAZ_PROGS := sigpc eh ctx mixed churn sleep10 dlloop
 T_HAZ_VARIANTS := gcc-pie-O2-cf clang-nopie-O0-nocf gcc-static-O2-nocf clang-spie-O1-cf
 define t_haz_rule
 $(T_HAZDIR)/$(1)/$(2): $(wildcard tests/progs/hazard/$(2).c tests/progs/hazard/$(2).cc) tests/progs/hazard/own.h tests/progs/t.h

@@ -103,6 +103,19 @@ def test_int3_and_fast_functions_mixed(tmp_path, variant):
         assert counts(f.trace)["t_mx_loop"] == 16
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_threads_created_and_destroyed_in_a_loop(tmp_path, variant):
+    # 100 rounds of 4 threads: later ones get the TCBs (glibc's stack cache) of dead ones, and
+    # their blocks; every call counted once.
+    path = haz(variant, "churn")
+    r = run(["--fast", "-c", "-i", "t_ch_*", path, "100", "3000"], tmp_path)
+    assert (r.rc, r.stdout) == (0, "1200000\n")
+    assert (counts(r.trace)["t_ch_thread"], counts(r.trace)["t_ch_work"]) == (400, 1200000)
+    f, i = both(["-c", "-i", "t_ch_*", path, "20", "10"], tmp_path)
+    assert (f.rc, f.stdout) == (0, "800\n") == (i.rc, i.stdout)
+    assert summary_counts(f.trace) == summary_counts(i.trace)
+
+
 DURATION = re.compile(r"^ *(\d+\.\d+) (us|ms) \[ *\d+\] \| t_sleep10\(\);$")
 
 
