@@ -1015,9 +1015,9 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 {
 	for (int i = 0; i < STEP_MAX && patch_at_pc(fp, r->rip); i++) {
 		struct stop s;
-		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
+		stop_step(&s, t->tid);
+		if (s.kind == STOP_NONE)
 			return;
-		stop_wait(&s, t->tid);
 		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
 			stop_requeue(&s);
 			return;

@@ -3,6 +3,7 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -124,4 +125,20 @@ const char *stop_kind_name(enum stop_kind k)
 		"exited", "killed", "none", "interrupted", "exit-event",
 	};
 	return k <= STOP_EXIT_EVENT ? names[k] : "?";
+}
+
+void stop_step(struct stop *s, pid_t tid)
+{
+	uint64_t mask, all = ~(uint64_t)0;
+	memset(s, 0, sizeof(*s));
+	s->kind = STOP_NONE;
+	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(mask), &mask))
+		return;
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(all), &all) || ptrace(PTRACE_SINGLESTEP, tid, 0, 0)) {
+		ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask);
+		return;
+	}
+	stop_wait(s, tid);
+	if (s->kind != STOP_EXITED && s->kind != STOP_KILLED)
+		ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask);
 }
