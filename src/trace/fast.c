@@ -1127,8 +1127,9 @@ static bool run_rdtsc(struct task *t, struct fast_proc *fp, struct fthread *ft, 
 static bool settled(struct task *t, struct fast_proc *fp, const struct stop *s)
 {
 	struct user_regs_struct r;
-	if (s->kind == STOP_TRAP || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
-		return true;   /* (a trampoline's int3 comes before its cursor's load) */
+	if (s->kind == STOP_TRAP || s->kind == STOP_EXIT_EVENT || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return true;   /* (a trampoline's int3 comes before its cursor's load; an exiting
+				* thread writes nothing more) */
 	struct patch *pa = patch_at_pc(fp, r.rip);
 	taddr_t off = pa ? r.rip - pa->tramp : 0;
 	if (!pa || off <= pa->info.cursor || off >= pa->info.reloc ||
