@@ -100,10 +100,9 @@ def test_exceptions_jumps_and_coroutines_same_as_int3(tmp_path, variant, name):
     assert (f.rc, f.stdout) == (0, expect.stdout)
     assert fast_used(f.stderr) > 0
     same(f.norm, i.norm)
-    f, i = both(["-c", path], tmp_path)
+    f, i = both(["-c", *own_fns, path], tmp_path)
     assert (f.rc, f.stdout) == (0, expect.stdout)
-    own = lambda t: [(n, c) for n, c in summary_counts(t) if n.startswith("t_") or n == "main"]
-    assert own(f.trace) == own(i.trace)
+    assert summary_counts(f.trace) == summary_counts(i.trace) != []
 
 
 @pytest.mark.parametrize("variant", STRIPPED_TOO)
