@@ -136,7 +136,30 @@ $(T_CRASHDIR)/midinsn-pie: tests/progs/midinsn.S
 	@strip -o $@ $@.full && rm $@.full
 T_ALL_PROGS += $(T_CRASHDIR)/midinsn-nopie $(T_CRASHDIR)/midinsn-pie
 
+# The fast path's hazards (tests/e2e/test_fast_hazards.py): signals and faults checked from their
+# handlers, exceptions and return addresses, non-local jumps and coroutines, int3 and fast
+# functions calling each other, a timed sleep and a dlopen loop (dynamic only), in a few variants
+# (each link mode, both compilers, endbr64 or not), the first one stripped too; and a static
+# musl program, which stays on int3.
+T_HAZDIR := $(T_BIN)/hazard
+T_HAZ_PROGS := sigpc eh ctx mixed churn sleep10 dlloop
+T_HAZ_VARIANTS := gcc-pie-O2-cf clang-nopie-O0-nocf gcc-static-O2-nocf clang-spie-O1-cf
+define t_haz_rule
+$(T_HAZDIR)/$(1)/$(2): $(wildcard tests/progs/hazard/$(2).c tests/progs/hazard/$(2).cc) tests/progs/hazard/own.h tests/progs/t.h
+	@mkdir -p $$(dir $$@)
+	@$(if $(filter eh,$(2)),$(t_cxx_$(3)),$(3)) -g -$(5) $(t_link_$(4)) $(t_cf_$(6)) -pthread -w -o $$@ $$< -ldl
+T_ALL_PROGS += $(T_HAZDIR)/$(1)/$(2)
+endef
+$(foreach v,$(T_HAZ_VARIANTS),$(foreach p,$(if $(filter static spie,$(word 2,$(subst -, ,$(v)))),$(filter-out dlloop,$(T_HAZ_PROGS)),$(T_HAZ_PROGS)),\
+	$(eval $(call t_haz_rule,$(v),$(p),$(word 1,$(subst -, ,$(v))),$(word 2,$(subst -, ,$(v))),$(word 3,$(subst -, ,$(v))),$(word 4,$(subst -, ,$(v)))))))
+$(foreach p,$(T_HAZ_PROGS),$(eval $(call t_strip_rule,hazard/gcc-pie-O2-cf,$(p))))
+$(T_HAZDIR)/musl-static/sleep10: tests/progs/hazard/sleep10.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@if command -v musl-gcc >/dev/null; then musl-gcc -static -O2 -g -w -o $@ $<; else echo "no musl-gcc: $@ not built"; fi
+T_ALL_PROGS += $(T_HAZDIR)/musl-static/sleep10
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs
+
 

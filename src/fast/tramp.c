@@ -124,6 +124,7 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		EMIT(&c, TLS_BLOCK_LOAD);
 	}
 
+	info->cursor = (uint16_t)c.n;
 	EMIT(&c, 0x48, 0x8b, 0x09);                           /* mov (%rcx),%rcx: the record */
 	if (entry) {
 		if (!have_ret)
@@ -139,6 +140,7 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	emit32(&c, cfg->id);
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, kind));                /* movl $kind,28(%rcx) */
 	emit32(&c, entry ? FAST_REC_ENTRY : FAST_REC_SITE);
+	info->tsc = (uint16_t)c.n;
 	EMIT(&c, 0x0f, 0x31);                                                 /* rdtsc */
 	EMIT(&c, 0x89, 0x01);                                                 /* mov %eax,(%rcx) */
 	EMIT(&c, 0x89, 0x51, offsetof(struct fast_rec, tsc_hi));              /* mov %edx,4(%rcx) */

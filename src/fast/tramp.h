@@ -38,8 +38,12 @@ struct fast_tramp_info {
 	uint16_t tls_store;   /* the first instruction: faults if the thread has no TLS yet */
 	uint16_t block_store; /* faults (address 8) if the thread has no block */
 	uint16_t miss_trap;   /* the int3 run when the return address is no known site (0: none) */
+	uint16_t cursor;      /* the load of the block's cursor: from there until the cursor is
+			       * written back, emptying the block would lose that write's
+			       * meaning (the old cursor + 32 is written over the emptied one) */
 	uint16_t rec_store;   /* the first store into the record: faults when the buffer is full;
 			       * rcx then holds the record's address */
+	uint16_t tsc;         /* the rdtsc: faults where the kernel forbids it (seccomp strict) */
 	uint16_t reloc;       /* where the relocated instructions start */
 	uint8_t insn_off[FAST_WIN_INSNS];   /* each displaced instruction's copy, from reloc */
 };

@@ -188,6 +188,7 @@ struct fthread {
 	taddr_t fed;                 /* the records below this were fed while the thread ran (0:
 				      * none); its block is emptied only while it is stopped */
 	uint64_t last_ts;            /* records are stamped no earlier than this */
+	bool no_tsc;                 /* its rdtsc faults: we run it (said once) */
 };
 
 /* Why an entry or a site stays int3: the window checker's reasons, and these. */
@@ -905,6 +906,14 @@ static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft,
 	return true;
 }
 
+/* The entry an entry record is a call of. A redirect's function also has its int3 (its other
+ * callers stop there): both must be one function, under one id, in the views. */
+static struct bp *entry_bp(struct proc *p, struct patch *pa)
+{
+	struct bp *bp = pa->redirect ? addrmap_get(&p->bps, pa->bp.addr) : NULL;
+	return bp && bp->entry ? bp : &pa->bp;
+}
+
 /* What one record says, fed to the call stack as the breakpoint at its place would. */
 static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
 {
@@ -914,7 +923,7 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 	if (rec->kind == FAST_REC_ENTRY && pa->kind == PATCH_ENTRY) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
-		trace_entry(t, &pa->bp, rec->sp, rec->ret, true, ts);
+		trace_entry(t, entry_bp(t->p, pa), rec->sp, rec->ret, true, ts);
 	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
 		callstack_observe(&t->cs, rec->sp, ts);
 	}
@@ -1051,9 +1060,9 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 {
 	for (int i = 0; i < STEP_MAX && patch_at_pc(fp, r->rip); i++) {
 		struct stop s;
-		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
+		stop_step(&s, t->tid);
+		if (s.kind == STOP_NONE)
 			return;
-		stop_wait(&s, t->tid);
 		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
 			stop_requeue(&s);
 			return;
@@ -1063,6 +1072,118 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
 			return;
 	}
+}
+
+/* Whether s is a fault of the relocated instructions of pa's trampoline, off into it. */
+static bool fault_in_copy(const struct stop *s, const struct patch *pa, taddr_t off)
+{
+	return s->kind == STOP_SIGNAL && off >= pa->info.reloc &&
+	       (s->sig == SIGSEGV || s->sig == SIGBUS || s->sig == SIGILL || s->sig == SIGFPE);
+}
+
+/* Which of pa's displaced instructions the copy at off into its trampoline is part of. */
+static unsigned copy_index(const struct patch *pa, taddr_t off)
+{
+	unsigned i = pa->w.n - 1;
+	while (i > 0 && off < pa->info.reloc + (taddr_t)pa->info.insn_off[i])
+		i--;
+	return i;
+}
+
+/* Whether t faulted in the copy of an entry's first instruction, rec being the last record of
+ * its block: the entry of that call. The fault is reported where the jmp (or the int3, for a
+ * redirect) is, so the call's entry is taken again when the handler returns there; this record
+ * is dropped, or the call would count twice. */
+static bool refaulting_entry(struct task *t, struct fast_proc *fp, const struct stop *s, const struct fast_rec *rec)
+{
+	struct user_regs_struct r;
+	if (s->kind != STOP_SIGNAL || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return false;
+	struct patch *pa = patch_at_pc(fp, r.rip);
+	return pa && pa->kind == PATCH_ENTRY && fault_in_copy(s, pa, r.rip - pa->tramp) &&
+	       copy_index(pa, r.rip - pa->tramp) == 0 && rec->kind == FAST_REC_ENTRY && rec->id < fp->n &&
+	       fp->v[rec->id] == pa;
+}
+
+/* The fault of a relocated instruction, off into pa's trampoline, moved to the original
+ * instruction. At the window's first, the jmp stays: the handler may return there and run the
+ * whole trampoline again. Further in, the window gets its bytes back (the handler may return
+ * into it), and its function's entry or its return site goes on with an int3. */
+static void report_at_original(struct task *t, struct fast_proc *fp, struct patch *pa, taddr_t off,
+			       struct user_regs_struct *r)
+{
+	unsigned i = copy_index(pa, off);
+	r->rip = pa->at + pa->w.insn[i].off;
+	ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	if (i == 0 || !pa->replaced)
+		return;
+	proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
+	pa->replaced = false;
+	if (addrmap_get(&fp->at, pa->at) == pa)
+		addrmap_del(&fp->at, pa->at);
+	DEBUG(DBG_FAST, "tid %d: a fault in the relocated code of %#" PRIx64 ": window restored, int3 there", t->tid,
+	      pa->at);
+	if (pa->kind == PATCH_SITE) {
+		if (pa->active)
+			bp_ensure_retsite(t, pa->at);
+		return;
+	}
+	struct bp *bp = bp_at(t, pa->bp.addr);
+	if (bp) {
+		bp->entry = true;
+		bp->name = pa->bp.name;
+		bp->fn = bp_fn(&pa->bp);   /* the same function in the views */
+		bp->libcall = pa->bp.libcall;
+	}
+}
+
+/* A fault of a trampoline's rdtsc, which the kernel forbids to this thread (seccomp's strict
+ * mode turns it off, and so does prctl(PR_SET_TSC)): the rdtsc is run here, one stop per
+ * record, and the thread goes on. Its block is left alone: it holds the cursor. */
+static bool run_rdtsc(struct task *t, struct fast_proc *fp, struct fthread *ft, const struct stop *s)
+{
+	struct user_regs_struct r;
+	if (s->kind != STOP_SIGNAL || s->sig != SIGSEGV || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return false;
+	struct patch *pa = patch_at_pc(fp, r.rip);
+	if (!pa || r.rip - pa->tramp != pa->info.tsc)
+		return false;
+	if (ft && !ft->no_tsc)
+		DEBUG(DBG_FAST, "tid %d: rdtsc faults in the program (seccomp strict mode, or PR_SET_TSC): each "
+		      "record stops", t->tid);
+	if (ft)
+		ft->no_tsc = true;
+	uint64_t tsc, ns;
+	fast_clock_sample(&tsc, &ns);
+	r.rax = (uint32_t)tsc;
+	r.rdx = tsc >> 32;
+	r.rip += 2;
+	ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+	ptrace(PTRACE_CONT, t->tid, 0, 0);
+	return true;
+}
+
+/* Whether t's block may be emptied at stop s. A thread stopped inside a trampoline between
+ * its load of the block's cursor and the write of the cursor + 32 (an asynchronous signal, an
+ * interrupt) would write that back over the emptied block, and the records taken now would be
+ * taken again at its next drain, with its order lost. At a signal it is stepped out first (the
+ * signal is then delivered outside, as it must be anyway); at any other stop its records are
+ * left for later. The full block's fault, at the first store, is where rcx is set back. */
+static bool settled(struct task *t, struct fast_proc *fp, const struct stop *s)
+{
+	struct user_regs_struct r;
+	if (s->kind == STOP_TRAP || s->kind == STOP_EXIT_EVENT || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return true;   /* (a trampoline's int3 comes before its cursor's load; an exiting
+				* thread writes nothing more) */
+	struct patch *pa = patch_at_pc(fp, r.rip);
+	taddr_t off = pa ? r.rip - pa->tramp : 0;
+	if (!pa || off <= pa->info.cursor || off >= pa->info.reloc ||
+	    (s->kind == STOP_SIGNAL && s->sig == SIGSEGV && off == pa->info.rec_store))
+		return true;
+	if (s->kind != STOP_SIGNAL)
+		return false;
+	step_out(t, fp, &r);
+	return true;
 }
 
 bool fast_on_stop(struct task *t, const struct stop *s)
@@ -1081,6 +1202,10 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		}
 		return false;
 	}
+	if (run_rdtsc(t, fp, ft, s))
+		return true;
+	if (ft && ft->block && !settled(t, fp, s))
+		return false;   /* its records wait for its next stop */
 	size_t nrecs = 0;
 	struct fast_rec *recs = ft ? take_block(t, ft, true, &nrecs) : NULL;
 	if (recs && s->kind == STOP_SIGNAL && s->sig == SIGSEGV) {
@@ -1097,6 +1222,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 			return true;
 		}
 	}
+	if (recs && refaulting_entry(t, fp, s, &recs[nrecs - 1]))
+		nrecs--;
 	feed(t, fp, ft, recs, nrecs, s->ts);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);
@@ -1155,22 +1282,10 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		return true;
 	}
 	/* Any other signal: not delivered in here. A fault of a relocated instruction is the
-	 * program's own, reported at the original instruction, whose window gets its bytes back
-	 * (the handler may return there); anything else waits until the task is out. */
-	if (s->kind == STOP_SIGNAL && off >= pa->info.reloc &&
-	    (s->sig == SIGSEGV || s->sig == SIGBUS || s->sig == SIGILL || s->sig == SIGFPE)) {
-		for (unsigned i = pa->w.n; i-- > 0;)
-			if (off >= pa->info.reloc + pa->info.insn_off[i]) {
-				r.rip = pa->at + pa->w.insn[i].off;
-				break;
-			}
-		if (pa->replaced) {
-			proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
-			pa->replaced = false;
-		}
-		DEBUG(DBG_FAST, "tid %d: signal %d in the relocated code of %#" PRIx64 ": window restored", t->tid,
-		      s->sig, pa->at);
-		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+	 * program's own, reported at the original instruction; anything else waits until the
+	 * task is out. */
+	if (fault_in_copy(s, pa, off)) {
+		report_at_original(t, fp, pa, off, &r);
 		return false;
 	}
 	if (s->kind == STOP_SIGNAL)
@@ -1277,11 +1392,11 @@ void fast_detach_task(struct task *t)
 	if (!fp || fp->off)
 		return;
 	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)t->tid);
-	if (ft)
-		drain(t, fp, ft, true, util_now_ns());
 	struct user_regs_struct r;
 	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && patch_at_pc(fp, r.rip))
-		step_out(t, fp, &r);
+		step_out(t, fp, &r);   /* first: a record being written is finished, then drained */
+	if (ft)
+		drain(t, fp, ft, true, util_now_ns());
 }
 
 void fast_detach_proc(struct proc *p)

@@ -3,6 +3,7 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -124,4 +125,28 @@ const char *stop_kind_name(enum stop_kind k)
 		"exited", "killed", "none", "interrupted", "exit-event",
 	};
 	return k <= STOP_EXIT_EVENT ? names[k] : "?";
+}
+
+#define SIGBIT(sig) ((uint64_t)1 << ((sig) - 1))
+
+void stop_step(struct stop *s, pid_t tid)
+{
+	/* Not the signals the kernel forces (the step's own SIGTRAP, a fault of the instruction,
+	 * seccomp's SIGSYS): forced while blocked, a signal gets its default action back, and the
+	 * program would lose its handler. Those the program blocks stay blocked, as before. */
+	const uint64_t forced = SIGBIT(SIGTRAP) | SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) |
+				SIGBIT(SIGFPE) | SIGBIT(SIGSYS);
+	uint64_t mask, quiet;
+	memset(s, 0, sizeof(*s));
+	s->kind = STOP_NONE;
+	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(mask), &mask))
+		return;
+	quiet = mask | ~forced;
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(quiet), &quiet) || ptrace(PTRACE_SINGLESTEP, tid, 0, 0)) {
+		ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask);
+		return;
+	}
+	stop_wait(s, tid);
+	if (s->kind != STOP_EXITED && s->kind != STOP_KILLED)
+		ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask);
 }

@@ -44,6 +44,11 @@ bool stop_poll(struct stop *s);
 /* Puts back a stop that stop_wait returned but its caller cannot handle (the end of a task we
  * were running code in), for stop_next or stop_poll to return. */
 void stop_requeue(const struct stop *s);
+/* Single-steps task tid once with every asynchronous signal blocked, and waits for that
+ * stop (in *s; STOP_NONE if it could not be stepped). A signal already pending (two timers
+ * that fired together) would otherwise stop it before the instruction, at every try; it stays
+ * pending for the program, delivered after. A fault of the instruction still stops it. */
+void stop_step(struct stop *s, pid_t tid);
 const char *stop_kind_name(enum stop_kind k);
 
 #endif

@@ -46,9 +46,9 @@ static void leave_slot(struct task *t)
 		return;
 	for (int tries = 0; before && tries < 8; tries++) {
 		struct stop s;
-		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0))
+		stop_step(&s, t->tid);
+		if (s.kind == STOP_NONE)
 			return;
-		stop_wait(&s, t->tid);
 		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
 			stop_requeue(&s);   /* its end is for the stop loop to handle */
 			return;
