@@ -327,3 +327,14 @@ def test_a_truncated_file_is_analysed_up_to_its_cut(tmp_path):
     assert r.returncode == 1
     assert "main" in r.stdout
     assert r.stderr.count("\n") == 1 and "truncated at byte" in r.stderr
+
+
+def test_graph_finds_a_library_function_by_its_bare_name(tmp_path):
+    b = run_b(tmp_path)
+    r = fntrace(["-r", b, "--graph", "new"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "# new@libnew.so.1: callers above, callees below (->)"
+    assert r.stdout.splitlines()[3:] == [
+        "  50.000 us    50.000 us           1      main",
+        "  50.000 us    50.000 us           1  new@libnew.so.1",
+    ]
