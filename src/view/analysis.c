@@ -260,6 +260,12 @@ static void add_edge(taddr_t key, void *val, void *arg)
 	es->v[es->n++] = e;
 }
 
+static void sort_edges(struct edges *es)
+{
+	if (es->n)   /* es->v is NULL without edges, and qsort takes no NULL */
+		qsort(es->v, es->n, sizeof(*es->v), by_total);
+}
+
 static void graph_line(FILE *fp, uint64_t total, uint64_t self, uint64_t calls, const char *indent, const char *name)
 {
 	char t[32], s[32];
@@ -277,8 +283,8 @@ static void graph_of(FILE *fp, struct profile *pf, struct pfunc **all, size_t na
 	for (size_t i = 0; i < nall; i++)
 		addrmap_each(&all[i]->callees, add_edge, &in);
 	addrmap_each(&f->callees, add_edge, &out);
-	qsort(in.v, in.n, sizeof(*in.v), by_total);
-	qsort(out.v, out.n, sizeof(*out.v), by_total);
+	sort_edges(&in);
+	sort_edges(&out);
 	fprintf(fp, "%11s  %11s  %10s  %s\n", "Total", "Self", "Calls", "Function");
 	fprintf(fp, "%11s  %11s  %10s  %s\n", "===========", "===========", "==========", "====================");
 	for (size_t i = 0; i < in.n; i++)
