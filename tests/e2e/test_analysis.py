@@ -338,3 +338,20 @@ def test_graph_finds_a_library_function_by_its_bare_name(tmp_path):
         "  50.000 us    50.000 us           1      main",
         "  50.000 us    50.000 us           1  new@libnew.so.1",
     ]
+
+
+def test_under_asan_and_ubsan(tmp_path):
+    """build/san/fntrace (ASan, UBSan), which make check builds: a report ends it with a message."""
+    san = os.path.join(os.path.dirname(FNTRACE), "build", "san", "fntrace")
+    if not os.path.exists(san):
+        pytest.fail(f"{san} is missing: run 'make build/san/fntrace'")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="print_stacktrace=1")
+    a, b = run_a(tmp_path), run_b(tmp_path)
+    real = str(tmp_path / "real.ft")
+    assert fntrace(["-q", "-w", real, prog(P, "threads"), "calls", "3"]).returncode == 0
+    for args in [["-r", a, "-c", "--diff", b], ["-r", real, "-c", "--diff", a, "-s", "calls"],
+                 ["-r", b, "--graph", "*"], ["-r", real, "--graph", "*"], ["-r", real, "--info"],
+                 ["-r", a, "--info"]]:
+        r = subprocess.run([san, *args], capture_output=True, text=True, timeout=120, env=env)
+        assert (r.returncode, r.stderr) == (0, ""), args
+        assert r.stdout == fntrace(args).stdout
