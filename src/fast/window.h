@@ -85,7 +85,10 @@ struct fast_map {
 	struct range *ext;      /* per start: its extent as decoded */
 	struct fast_call *calls;   /* every call of every function, in the order of starts */
 	size_t ncalls;
-	size_t npads, ntables, nunresolved;   /* landing pads, jump tables read, indirect jumps not */
+	size_t npads, ntables;  /* landing pads, jump tables read */
+	taddr_t *unresolved;    /* indirect jumps whose targets are not known, and those reading a
+				 * table from a lea a branch may skip; in decoding order */
+	size_t nunresolved;
 };
 
 /* Builds the map of im from its code, data, relocations and exception tables. funcs are the

@@ -100,6 +100,12 @@ static void hazards(const char *name)
 	assert_int_equal(w.insn[w.n - 1].target, sym(f, "hz_ret"));
 	EXPECT(f, "hz_stack_call", 6, FAST_STACK_CALL);
 
+	/* Indirect jumps: where the register's value comes from. */
+	EXPECT(f, "hz_tail_arg", 6, FAST_OK);
+	EXPECT(f, "hz_tail_computed", 6, FAST_UNSURE);
+	EXPECT(f, "hz_pointer_joined", 6, FAST_UNSURE);
+	EXPECT(f, "hz_table_hoisted", 6, FAST_TARGET);
+
 	assert_true(f->m.ntables >= 3);
 	assert_true(f->m.npads >= 1);
 	assert_true(f->m.nunresolved >= 1);
