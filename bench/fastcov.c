@@ -15,7 +15,8 @@ struct cov {
 	const struct fast_map *m;
 	uint8_t *taken;              /* per byte of code: covered by a window already */
 	taddr_t lo, hi;              /* what taken covers */
-	size_t n[2], ok[2], why[2][FAST_NWHY + 1];
+	taddr_t win_lo, win_hi;      /* the window a hole is looked for */
+	size_t n[2], ok[2], why[2][FAST_NWHY + 1], shortjmp[2];
 	bool verbose;
 };
 
@@ -45,6 +46,32 @@ static bool take(struct cov *c, taddr_t at, size_t len)
 	return true;
 }
 
+static bool slot_free(taddr_t h, void *arg)
+{
+	struct cov *c = arg;
+	if (h < c->lo || h + FAST_JMP_LEN > c->hi || (h < c->win_hi && h + FAST_JMP_LEN > c->win_lo))
+		return false;
+	for (size_t i = 0; i < FAST_JMP_LEN; i++)
+		if (c->taken[h - c->lo + i])
+			return false;
+	return true;
+}
+
+/* A window for a jmp rel8 to a slot in a hole, as fntrace tries when the 5-byte one is refused. */
+static bool check_short(struct cov *c, taddr_t at)
+{
+	struct fast_window w;
+	if (fast_window_short(c->m, at, &w) != FAST_OK)
+		return false;
+	c->win_lo = at;
+	c->win_hi = at + w.len;
+	taddr_t h = fast_map_hole(c->m, at, slot_free, c);
+	if (!h || !take(c, at, w.len))
+		return false;
+	take(c, h, FAST_JMP_LEN);
+	return true;
+}
+
 static void check(struct cov *c, int kind, taddr_t at)
 {
 	struct fast_window w;
@@ -52,6 +79,10 @@ static void check(struct cov *c, int kind, taddr_t at)
 	int k = why;
 	if (why == FAST_OK && !take(c, at, w.len))
 		k = WHY_TAKEN;
+	if (k != FAST_OK && check_short(c, at)) {
+		c->shortjmp[kind]++;
+		k = FAST_OK;
+	}
 	c->n[kind]++;
 	c->why[kind][k]++;
 	if (k == FAST_OK) {
@@ -87,16 +118,16 @@ static void report(const char *path, const struct cov *c)
 	static const char *const kinds[2] = { "entries", "return sites" };
 	printf("%s:\n", path);
 	for (int k = 0; k < 2; k++) {
-		printf("  %s: %zu of %zu (%.2f%%)", kinds[k], c->ok[k], c->n[k],
-		       c->n[k] ? 100.0 * (double)c->ok[k] / (double)c->n[k] : 0.0);
+		printf("  %s: %zu of %zu (%.2f%%, %zu by a jmp rel8 to a hole)", kinds[k], c->ok[k], c->n[k],
+		       c->n[k] ? 100.0 * (double)c->ok[k] / (double)c->n[k] : 0.0, c->shortjmp[k]);
 		for (int r = 1; r <= FAST_NWHY; r++)
 			if (c->why[k][r])
 				printf("; %s %zu", r == WHY_TAKEN ? "window taken" : fast_why_name((enum fast_why)r),
 				       c->why[k][r]);
 		printf("\n");
 	}
-	printf("  map: %zu targets, %zu jump tables, %zu landing pads, %zu indirect jumps unresolved\n",
-	       c->m->ntargets, c->m->ntables, c->m->npads, c->m->nunresolved);
+	printf("  map: %zu targets, %zu jump tables, %zu landing pads, %zu indirect jumps unresolved, %zu holes\n",
+	       c->m->ntargets, c->m->ntables, c->m->npads, c->m->nunresolved, c->m->nholes);
 }
 
 static int cover(const char *path, bool verbose)

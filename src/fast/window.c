@@ -27,6 +27,8 @@ struct build {
 	size_t tcap, ucap, ccap, rcap;
 	bool low_code;   /* code at an address a sign-extended imm8 can name (below 128, or in
 			  * the top 128 bytes): every immediate's operands are decoded */
+	struct hole *holes;   /* candidates, checked once every target is known */
+	size_t nholes, hcap;
 };
 
 static void add_target(struct build *b, taddr_t t)
@@ -470,10 +472,64 @@ static void add_call(struct build *b, taddr_t at, uint8_t len, size_t func)
 	m->calls[m->ncalls++] = (struct fast_call){ at, (uint32_t)func, len };
 }
 
+static bool is_stop(const ZydisDecodedInstruction *zi)
+{
+	return zi->meta.category == ZYDIS_CATEGORY_RET || zi->meta.category == ZYDIS_CATEGORY_UNCOND_BR;
+}
+
+static bool is_pad(const ZydisDecodedInstruction *zi)
+{
+	return zi->mnemonic == ZYDIS_MNEMONIC_NOP || zi->mnemonic == ZYDIS_MNEMONIC_INT3;
+}
+
+/* Where the padding (nops, int3) from a stops, before hi. */
+static taddr_t pad_end(const struct fast_image *im, taddr_t a, taddr_t hi)
+{
+	while (a < hi) {
+		const struct fast_sec *s = fast_image_sec(im, a);
+		ZydisDecodedInstruction zi;
+		if (!s || !s->bytes || ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), NULL, s->bytes + (a - s->addr),
+										      s->addr + s->size - a < hi - a ?
+										      s->addr + s->size - a : hi - a, &zi)) ||
+		    !is_pad(&zi))
+			break;
+		a += zi.length;
+	}
+	return a;
+}
+
+static void add_hole(struct build *b, taddr_t lo, taddr_t hi, bool trailing)
+{
+	if (hi - lo < FAST_JMP_LEN)
+		return;
+	xgrow(&b->holes, &b->hcap, b->nholes + 1, sizeof(*b->holes));
+	b->holes[b->nholes++] = (struct hole){ lo, hi, trailing };
+}
+
+/* The padding after each ret or jmp of a function (no fall-through reaches it), and the
+ * padding after its last instruction up to the next function (next). */
+static void find_holes(struct build *b, const struct func_dec *fd, taddr_t end, taddr_t next)
+{
+	for (size_t k = 0; k < fd->n; k++) {
+		if (!is_stop(&fd->d[k].zi))
+			continue;
+		size_t j = k + 1;
+		while (j < fd->n && is_pad(&fd->d[j].zi))
+			j++;
+		taddr_t lo = fd->d[k].addr + fd->d[k].zi.length;
+		if (j < fd->n) {
+			add_hole(b, lo, fd->d[j].addr, false);
+			continue;
+		}
+		taddr_t hi = pad_end(b->m->im, end, next);
+		add_hole(b, lo, hi, hi == next);
+	}
+}
+
 /* Decodes function number func, [lo, hi), from its start (where decoding is in step): its direct
- * branch targets, taken code addresses, calls, and indirect jumps. Returns the end of what it
- * decoded. */
-static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi, struct table_site **ts,
+ * branch targets, taken code addresses, calls, indirect jumps, and the holes after its rets and
+ * jmps (next: where the next function starts). Returns the end of what it decoded. */
+static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi, taddr_t next, struct table_site **ts,
 			   size_t *nts, size_t *tscap)
 {
 	const uint8_t *code = fast_image_bytes(b->m->im, lo, hi - lo);
@@ -513,6 +569,7 @@ static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi,
 			unresolved = true;
 			add_unresolved(b, fd.d[k].addr);
 		}
+	find_holes(b, &fd, a, a == hi ? next : a);
 	free(fd.d);
 	if (unresolved)
 		add_unsure(b, lo, hi);
@@ -560,6 +617,31 @@ bool fast_map_unsure(const struct fast_map *m, taddr_t addr)
 	return false;
 }
 
+static int hole_cmp(const void *pa, const void *pb)
+{
+	const struct hole *a = pa, *b = pb;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* The candidate holes that nothing can reach: no target in them (no branch, table entry,
+ * landing pad or taken address), and, inside a function, code whose targets are all known.
+ * Padding up to the next function is kept even in unsure code: compilers pad before a label,
+ * never after the last one, and a computed jump goes to a label. */
+static void keep_holes(struct build *b)
+{
+	struct fast_map *m = b->m;
+	m->holes = b->holes;
+	m->nholes = 0;
+	for (size_t i = 0; i < b->nholes; i++) {
+		struct hole h = b->holes[i];
+		if (fast_map_target_in(m, h.lo - 1, h.hi) || (!h.trailing && fast_map_unsure(m, h.lo)))
+			continue;
+		m->holes[m->nholes++] = h;
+	}
+	if (m->nholes)
+		qsort(m->holes, m->nholes, sizeof(*m->holes), hole_cmp);
+}
+
 void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
 {
 	memset(m, 0, sizeof(*m));
@@ -599,9 +681,16 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	for (size_t i = 0; i < im->nsecs; i++)
 		b.low_code |= im->secs[i].exec && (im->secs[i].addr < 128 || im->secs[i].addr + im->secs[i].size > (taddr_t)-128);
 	taddr_t *dend = xmalloc((m->nstarts + 1) * sizeof(*dend));
-	for (size_t i = 0; i < m->nstarts; i++)
-		dend[i] = m->ext[i].hi > m->ext[i].lo ? decode_func(&b, i, m->ext[i].lo, m->ext[i].hi, &ts, &nts, &tscap)
+	for (size_t i = 0; i < m->nstarts; i++) {
+		const struct fast_sec *s = fast_image_sec(im, m->ext[i].lo);
+		taddr_t next = i + 1 < m->nstarts ? m->starts[i + 1] : m->ext[i].hi;
+		if (s && next > s->addr + s->size)
+			next = s->addr + s->size;
+		if (next < m->ext[i].hi)
+			next = m->ext[i].hi;
+		dend[i] = m->ext[i].hi > m->ext[i].lo ? decode_func(&b, i, m->ext[i].lo, m->ext[i].hi, next, &ts, &nts, &tscap)
 						      : m->ext[i].lo;
+	}
 
 	/* The whole code, decoded linearly as discovery does: it sees code no symbol covers, and
 	 * code decoded out of step. */
@@ -640,11 +729,37 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	free(ts);
 	if (m->nunsure)   /* (qsort wants a pointer, even for nothing) */
 		qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
+	keep_holes(&b);
+}
+
+taddr_t fast_map_hole(const struct fast_map *m, taddr_t from, bool (*usable)(taddr_t slot, void *arg), void *arg)
+{
+	taddr_t lo = from + FAST_JMP8_LEN - 128, hi = from + FAST_JMP8_LEN + 127;   /* what rel8 reaches */
+	size_t a = 0, z = m->nholes;
+	while (a < z) {   /* the first hole that ends after lo */
+		size_t mid = a + (z - a) / 2;
+		if (m->holes[mid].hi <= lo)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	/* The nearest slot: the jump stays in the code's own cache lines. */
+	taddr_t best = 0, dbest = ~(taddr_t)0;
+	for (size_t i = a; i < m->nholes && m->holes[i].lo <= hi; i++)
+		for (taddr_t h = m->holes[i].lo > lo ? m->holes[i].lo : lo; h <= hi && h + FAST_JMP_LEN <= m->holes[i].hi; h++) {
+			taddr_t d = h > from ? h - from : from - h;
+			if (d < dbest && usable(h, arg)) {
+				best = h;
+				dbest = d;
+			}
+		}
+	return best;
 }
 
 void fast_map_free(struct fast_map *m)
 {
 	free(m->calls);
+	free(m->holes);
 	free(m->targets);
 	free(m->unsure);
 	free(m->starts);
@@ -742,7 +857,8 @@ static const struct fast_sec *window_begin(const struct fast_map *m, taddr_t add
 	return s && s->exec && s->bytes ? s : NULL;
 }
 
-enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+/* The window of whole instructions at addr that covers need bytes. */
+static enum fast_why window_cover(const struct fast_map *m, taddr_t addr, unsigned need, struct fast_window *w)
 {
 	const struct fast_sec *s = window_begin(m, addr, w);
 	if (!s)
@@ -757,7 +873,7 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 
 	unsigned cov = 0;
 	bool stopped = false;
-	while (cov < FAST_JMP_LEN) {
+	while (cov < need) {
 		taddr_t a = addr + cov;
 		taddr_t lim = stopped ? next : fhi;
 		if (a >= lim)
@@ -783,7 +899,7 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 			stopped = fi->stop;
 		}
 		cov += zi.length;
-		if ((fi->op == FOP_CALL || fi->op == FOP_CALL_IND) && cov < FAST_JMP_LEN)
+		if ((fi->op == FOP_CALL || fi->op == FOP_CALL_IND) && cov < need)
 			return FAST_CALL_INSIDE;
 	}
 	w->len = (uint8_t)cov;
@@ -795,6 +911,16 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 	if (w->n > 1 && fast_map_unsure(m, addr))
 		return FAST_UNSURE;
 	return FAST_OK;
+}
+
+enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	return window_cover(m, addr, FAST_JMP_LEN, w);
+}
+
+enum fast_why fast_window_short(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	return window_cover(m, addr, FAST_JMP8_LEN, w);
 }
 
 enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w)
