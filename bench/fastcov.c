@@ -93,8 +93,19 @@ static void check(struct cov *c, int kind, taddr_t at)
 		return;
 	taddr_t off;
 	const char *fn = func_name(c->st, at, &off);
-	printf("%s %#lx %s+%#lx: %s\n", kind == ENTRY ? "entry" : "site", (unsigned long)at, fn,
+	printf("%s %#lx %s+%#lx: %s", kind == ENTRY ? "entry" : "site", (unsigned long)at, fn,
 	       (unsigned long)off, k == WHY_TAKEN ? "window taken" : fast_why_name(why));
+	size_t lo = 0, hi = c->m->ntargets;   /* the first target after at */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->m->targets[mid] <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (why == FAST_TARGET && lo < c->m->ntargets)
+		printf(" (%#lx)", (unsigned long)c->m->targets[lo]);
+	printf("\n");
 }
 
 static void on_call(taddr_t call, const uint8_t *bytes, unsigned len, taddr_t end, void *arg)
