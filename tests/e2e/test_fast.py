@@ -2,6 +2,7 @@
 function's entry or a return site can take a jump, and breakpoints everywhere else. Whatever
 path each call takes, every view must say what the breakpoints alone say (durations aside), and
 the program must compute what it computes untraced."""
+import json
 import os
 import re
 import subprocess
@@ -202,3 +203,33 @@ def test_64_threads_exact_counts(tmp_path, variant):
         r = run(["--fast", "-c", path, "2000"], tmp_path)
         assert (r.rc, r.stdout) == (0, "128000\n")
         assert dict(summary_counts(r.trace))["t_hammer"] == 128000
+
+
+def backwards(jsonl):
+    """The first event of a thread stamped before that thread's previous one, or None."""
+    last = {}
+    for line in jsonl.splitlines():
+        e = json.loads(line)
+        if "ts" not in e or "tid" not in e:
+            continue
+        if e["ts"] < last.get(e["tid"], (0, None))[0]:
+            return last[e["tid"]][1], e
+        last[e["tid"]] = (e["ts"], e)
+    return None
+
+
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O3-nocf"])
+def test_thread_times_never_go_back(tmp_path, variant):
+    # Each thread's first call is taken at a stop, by the tracer's clock, before the thread has a
+    # block; the next are records, by the TSC converted later. A record could convert to before
+    # the stop (the chrome export then nested the thread's calls wrongly, and speedscope failed
+    # on it now and then): every event of a thread must be no earlier than the one before. How
+    # far the conversion errs depends on the machine's load, so the program runs several times.
+    ft = tmp_path / "t.ft"
+    for _ in range(6):
+        r = run(["--fast", "-w", str(ft), "-i", "t_*", "-i", "main",
+                 prog(variant, "threads"), "calls", "30"], tmp_path)
+        assert r.rc == 0 and "sum 240" in r.stdout, r.stderr
+        j = run(["-r", str(ft), "--format=json", "-o", str(tmp_path / "t.jsonl")], tmp_path, to_file=False)
+        assert j.rc == 0, j.stderr
+        assert backwards((tmp_path / "t.jsonl").read_text()) is None
