@@ -226,7 +226,7 @@ def test_thread_times_never_go_back(tmp_path, variant):
     # on it now and then): every event of a thread must be no earlier than the one before. How
     # far the conversion errs depends on the machine's load, so the program runs several times.
     ft = tmp_path / "t.ft"
-    for _ in range(6):
+    for _ in range(3):
         r = run(["--fast", "-w", str(ft), "-i", "t_*", "-i", "main",
                  prog(variant, "threads"), "calls", "30"], tmp_path)
         assert r.rc == 0 and "sum 240" in r.stdout, r.stderr
