@@ -5,7 +5,7 @@ MANDIR ?= $(PREFIX)/share/man/man1
 VERSION := 0.1.0
 
 CC ?= cc
-PKGS := libelf libdw
+PKGS := libelf libdw ncursesw
 # Zydis ships no pkg-config file on Debian 12: fall back to plain -l flags.
 ZYDIS_LIBS := $(shell pkg-config --libs zydis 2>/dev/null || echo -lZydis -lZycore)
 CFLAGS ?= -O2 -g
