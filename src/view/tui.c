@@ -423,7 +423,7 @@ static const char *screen_name(void)
 static void draw(void)
 {
 	erase();
-	put_line(0, A_REVERSE, " fntrace %s: %s", tui.a->read, screen_name());
+	put_line(0, A_REVERSE, " %s - fntrace %s", screen_name(), tui.a->read);
 	draw_titles();
 	int h = body_height();
 	if (tui.screen == SCR_HELP) {

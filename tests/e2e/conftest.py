@@ -110,12 +110,12 @@ class Terminal:
     """A tmux session with a real tty, where a test types as a person would. Use with `with`;
     the session is killed on the way out."""
 
-    def __init__(self, name, command, height=20):
+    def __init__(self, name, command, height=20, width=80):
         import shutil
         if not shutil.which("tmux"):
             pytest.skip("tmux not installed")
         self.name = name
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", str(height), command],
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
                        check=True)
 
     def __enter__(self):
