@@ -255,8 +255,16 @@ static void draw_graph_row(int y, size_t i, bool selected)
 	view_fmt_duration(c->total, total);
 	const char *mark = !c->child ? "  " : c->folded ? "+ " : "- ";
 	const char *name = c->group ? group_label(c, label, sizeof(label)) : funcs_name(c->fn);
-	put_line(y, selected ? A_REVERSE : A_NORMAL, "%11s  %10" PRIu64 "  %*s%s%s", total, c->calls,
-		 2 * c->depth, "", mark, name);
+	/* Deep calls (a recursion) would push their names off the screen: past the room, the
+	 * indentation stops growing and the depth is written out instead. */
+	int indent = 2 * c->depth, room = COLS - 25 - 32 > 16 ? COLS - 25 - 32 : 16;
+	char deep[16] = "";
+	if (indent > room) {
+		indent = room;
+		snprintf(deep, sizeof(deep), "[%u] ", c->depth);
+	}
+	put_line(y, selected ? A_REVERSE : A_NORMAL, "%11s  %10" PRIu64 "  %*s%s%s%s", total, c->calls, indent, "",
+		 deep, mark, name);
 }
 
 static bool wide_summary(void)
@@ -351,7 +359,7 @@ static void draw_func_row(int y, size_t i, bool selected)
 	case FROW_PATH: {
 		const struct ctnode *c = &tui.ct.v[r->node];
 		view_fmt_duration(c->total, t);
-		path_text(r->node, path, sizeof(path), COLS - 40);
+		path_text(r->node, path, sizeof(path), COLS - 38);   /* what the columns leave */
 		put_line(y, attr, "%11s  %11s  %10" PRIu64 "  %s", t, "", c->calls, path);
 		break;
 	}

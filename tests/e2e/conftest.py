@@ -115,21 +115,26 @@ class Terminal:
         if not shutil.which("tmux"):
             pytest.skip("tmux not installed")
         self.name = name
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
-                       check=True)
+        # A tmux server of its own (-L): the shared one exits with its last session, and a session
+        # started meanwhile, by this test or by another run on the machine, would fail.
+        r = self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
+        assert r.returncode == 0, r.stderr
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.name, *args], capture_output=True, text=True)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        self.tmux("kill-server")
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
-                              text=True).stdout
+        return self.tmux("capture-pane", "-p", "-t", self.name).stdout
 
     def send(self, *keys):
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        r = self.tmux("send-keys", "-t", self.name, *keys)
+        assert r.returncode == 0, r.stderr
 
     def wait_for(self, seen, required=True, seconds=5):
         """Waits up to seconds until seen (text, or a function of the screen) is on the screen."""

@@ -56,8 +56,7 @@ class Tui(Terminal):
 
     def selected(self):
         """The row under the cursor (in reverse video), or None."""
-        out = subprocess.run(["tmux", "capture-pane", "-e", "-p", "-t", self.name], capture_output=True,
-                             text=True).stdout.split("\n")
+        out = self.tmux("capture-pane", "-e", "-p", "-t", self.name).stdout.split("\n")
         for i, line in enumerate(out[2:], 2):
             if REVERSE.search(line):
                 return self.lines()[i].rstrip()
@@ -233,10 +232,9 @@ def test_help_and_quit_restore_the_terminal(tmp_path):
     assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()
 
 
-def pane_child(session):
+def pane_child(t):
     """The pid of the process the pane's shell runs (fntrace)."""
-    shell = subprocess.run(["tmux", "display", "-p", "-t", session, "#{pane_pid}"], capture_output=True,
-                           text=True).stdout.strip()
+    shell = t.tmux("display", "-p", "-t", t.name, "#{pane_pid}").stdout.strip()
     for pid in os.listdir("/proc"):
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -250,11 +248,11 @@ def pane_child(session):
 
 def test_sigterm_and_resize_restore_and_redraw(tmp_path):
     with Tui(tmp_path, f"-r {known_file(tmp_path)} --tui", stty=True) as t:
-        subprocess.run(["tmux", "resize-window", "-t", t.name, "-x", "60", "-y", "8"], check=True)
+        assert t.tmux("resize-window", "-t", t.name, "-x", "60", "-y", "8").returncode == 0
         t.wait_for(lambda s: len(s.rstrip("\n").split("\n")) == 8 and "thread 101" not in s)
         assert t.body() == GRAPH[:5]
         assert t.lines()[-1] == "Enter: fold  f: function  c: summary  /: search  ?: help  q: quit"[:59]   # not the last cell
-        pid = pane_child(t.name)
+        pid = pane_child(t)
         assert pid
         os.kill(pid, signal.SIGTERM)
         t.wait_for(f"rc={128 + signal.SIGTERM}")
@@ -305,3 +303,23 @@ def test_without_a_terminal_it_says_so(tmp_path):
                   f"{FNTRACE} -r {f} --tui > {tmp_path}/out; echo rc=$?; sleep 60") as t:
         t.wait_for("rc=")
         assert "fntrace: --tui needs a terminal: the standard output is not one\nrc=1" in t.screen()
+
+
+def test_under_asan_and_ubsan(tmp_path):
+    """build/san/fntrace (ASan, UBSan, leaks too), which make check builds, through every screen; a
+    report would end it with a status other than 0, its message kept in a file."""
+    san = os.path.join(os.path.dirname(FNTRACE), "build", "san", "fntrace")
+    if not os.path.exists(san):
+        pytest.fail(f"{san} is missing: run 'make build/san/fntrace'")
+    real = tmp_path / "real.ft"
+    r = subprocess.run([FNTRACE, "-q", "-w", str(real), prog("gcc-pie-O2-cf", "threads"), "calls", "3"],
+                       capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 0
+    for i, f in enumerate([known_file(tmp_path), str(real)]):
+        cmd = (f"UBSAN_OPTIONS=print_stacktrace=1 {san} -r {f} --tui 2> {tmp_path}/err; echo rc=$?; sleep 60")
+        with Terminal(f"fntrace-tui-san{i}-{tmp_path.name}", cmd, width=100) as t:
+            t.wait_for("Function", seconds=20)
+            t.send("j", "Enter", "x", "e", "/", "t_", "Enter", "n", "N", "p", "p", "End", "f", "j", "Enter",
+                   "End", "Enter", "c", "s", "s", "S", "Enter", "Home", "Enter", "b", "b", "?", "j", "q")
+            t.wait_for("rc=", seconds=20)
+            assert "rc=0" in t.screen(), (tmp_path / "err").read_text()
