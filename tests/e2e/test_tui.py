@@ -323,3 +323,16 @@ def test_under_asan_and_ubsan(tmp_path):
                    "End", "Enter", "c", "s", "s", "S", "Enter", "Home", "Enter", "b", "b", "?", "j", "q")
             t.wait_for("rc=", seconds=20)
             assert "rc=0" in t.screen(), (tmp_path / "err").read_text()
+
+
+def test_the_summary_is_the_c_table(tmp_path):
+    """The same rows as -r FILE -c, in the same order, on a real run with threads."""
+    ft = tmp_path / "t.ft"
+    r = subprocess.run([FNTRACE, "-q", "-w", str(ft), "-i", "t_*", "-i", "main", prog("gcc-pie-O2-cf", "threads"),
+                        "calls", "2"], capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 0
+    table = subprocess.run([FNTRACE, "-r", str(ft), "-c", "-s", "calls"], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL).stdout.splitlines()[2:]
+    assert 2 < len(table) < 30
+    with Tui(tmp_path, f"-r {ft} --tui", height=40, width=120) as t:
+        t.keys("c", "s", "s", expect=table)
