@@ -23,7 +23,17 @@
 #include <string.h>
 #include <unistd.h>
 
-enum tui_screen { SCR_GRAPH, SCR_SUMMARY, SCR_FUNC, SCR_HELP };
+enum tui_screen { SCR_GRAPH, SCR_SUMMARY, SCR_FUNC, SCR_CALLS, SCR_HELP };
+
+/* One call of the function the calls screen lists. */
+struct tcall {
+	uint64_t start, duration;   /* start: ns since the first event of the file */
+	int32_t tid;
+	uint16_t depth;
+};
+
+/* The calls screen keeps at most this many calls (32 bytes each), the first ones. */
+#define CALLS_MAX 200000
 
 /* The summary's columns, in the order 's' goes through them. */
 enum column { COL_TOTAL, COL_SELF, COL_CALLS, COL_AVG, COL_MIN, COL_MAX, COL_NAME, NCOLUMNS };
@@ -53,7 +63,13 @@ static struct tui {
 	enum tui_screen screen;
 	enum tui_screen origin;       /* the graph or the summary: where the function screen goes back to */
 	enum tui_screen before_help;
-	struct list graph, summary, func;
+	struct list graph, summary, func, calls;
+	struct tcall *callv;      /* the calls screen's rows, by start time */
+	size_t capcalls;
+	uint64_t ncalls;          /* the calls of its function in the file, listed or not */
+	uint64_t first_ts;        /* of the file's first event: calls' starts are counted from it */
+	bool seen_first;
+	const char *calls_of;     /* the interned name of that function */
 	struct frow *frows;
 	size_t capfrows;
 	const struct pfunc *history[HISTORY_MAX];   /* the function screens on the way, the last shown */
@@ -82,26 +98,69 @@ static void into_tree(const struct event *ev)
 	calltree_event(&tui.ct, ev);
 }
 
-/* Builds the call tree again with the other grouping. The file was read whole once: its warnings,
- * if any, were said then, and would now land in the middle of the screen. */
-static void regroup(void)
+/* Reads the file again into fn. It was read whole once: its warnings, if any, were said then, and
+ * would now land in the middle of the screen. */
+static void replay_quietly(void (*fn)(const struct event *ev))
 {
-	bool by_process = !tui.ct.by_process;
-	calltree_free(&tui.ct);
-	calltree_init(&tui.ct, by_process);
 	int saved = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (saved >= 0 && null >= 0)
 		dup2(null, 2);
-	analysis_replay(tui.a, tui.a->read, into_tree, NULL);
+	analysis_replay(tui.a, tui.a->read, fn, NULL);
 	if (saved >= 0) {
 		dup2(saved, 2);
 		close(saved);
 	}
 	if (null >= 0)
 		close(null);
+}
+
+/* Builds the call tree again with the other grouping. */
+static void regroup(void)
+{
+	bool by_process = !tui.ct.by_process;
+	calltree_free(&tui.ct);
+	calltree_init(&tui.ct, by_process);
+	replay_quietly(into_tree);
 	calltree_rows(&tui.ct);
 	tui.graph = (struct list){ tui.ct.nrows, 0, 0 };
 	snprintf(tui.msg, sizeof(tui.msg), "the call graph per %s", by_process ? "process" : "thread");
+}
+
+static void into_calls(const struct event *ev)
+{
+	if (!tui.seen_first) {
+		tui.first_ts = ev->ts;
+		tui.seen_first = true;
+	}
+	if (ev->kind != EV_EXIT || funcs_name(ev->fn) != tui.calls_of)
+		return;
+	if (tui.ncalls++ >= CALLS_MAX)
+		return;
+	xgrow(&tui.callv, &tui.capcalls, tui.calls.n + 1, sizeof(*tui.callv));
+	tui.callv[tui.calls.n++] = (struct tcall){ ev->t0 - tui.first_ts, ev->ts - ev->t0, ev->tid, ev->depth };
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const struct tcall *x = pa, *y = pb;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Opens the calls screen of f: the file is read again for them, only when asked (a big trace
+ * holds millions). */
+static void list_calls(const struct pfunc *f)
+{
+	tui.calls_of = f->name;
+	tui.calls = (struct list){ 0 };
+	tui.ncalls = 0;
+	tui.seen_first = false;
+	replay_quietly(into_calls);
+	if (tui.calls.n)
+		qsort(tui.callv, tui.calls.n, sizeof(*tui.callv), by_start);
+	if (tui.ncalls > tui.calls.n)
+		snprintf(tui.msg, sizeof(tui.msg), "the first %zu calls of %" PRIu64 " (by their return)", tui.calls.n,
+			 tui.ncalls);
+	tui.screen = SCR_CALLS;
 }
 
 /* ---- the summary's order ---- */
@@ -366,6 +425,16 @@ static void draw_func_row(int y, size_t i, bool selected)
 	}
 }
 
+static void draw_calls_row(int y, size_t i, bool selected)
+{
+	const struct tcall *c = &tui.callv[i];
+	char start[32], d[32];
+	view_fmt_duration(c->start, start);
+	view_fmt_duration(c->duration, d);
+	put_line(y, selected ? A_REVERSE : A_NORMAL, "%11s  %11s  %10d  %5u  %s", start, d, c->tid, c->depth,
+		 tui.calls_of);
+}
+
 static const char *const help_lines[] = {
 	"Keys, on every screen:",
 	"  Up Down j k PgUp PgDn Home End   move",
@@ -379,7 +448,8 @@ static const char *const help_lines[] = {
 	"The summary:",
 	"  s S  sort by the next (previous) column    Enter f  the function's screen",
 	"A function's screen: its callers, itself, its callees (->), its call paths:",
-	"  Enter  that function, or the path in the graph    b Backspace Left  back",
+	"  Enter  that function, or the path in the graph    l  its calls one by one",
+	"  b Backspace Left  back",
 	"",
 	"Any key closes this help.",
 };
@@ -396,6 +466,9 @@ static void draw_titles(void)
 	case SCR_FUNC:
 		put_line(1, A_BOLD, "%11s  %11s  %10s  %s", "Total", "Self", "Calls", "Function");
 		break;
+	case SCR_CALLS:
+		put_line(1, A_BOLD, "%11s  %11s  %10s  %5s  %s", "Start", "Duration", "TID", "Depth", "Function");
+		break;
 	case SCR_HELP:
 		put_line(1, A_BOLD, "%s", "Help");
 		break;
@@ -407,7 +480,8 @@ static const char *status_hint(void)
 	switch (tui.screen) {
 	case SCR_GRAPH: return "Enter: fold  f: function  c: summary  /: search  ?: help  q: quit";
 	case SCR_SUMMARY: return "s: sort  Enter: function  /: search  ?: help  q: quit";
-	case SCR_FUNC: return "Enter: go there  b: back  /: search  ?: help  q: quit";
+	case SCR_FUNC: return "Enter: go there  l: its calls  b: back  /: search  ?: help  q: quit";
+	case SCR_CALLS: return "b: back  g: graph  c: summary  ?: help  q: quit";
 	default: return "";
 	}
 }
@@ -424,8 +498,18 @@ static void draw_status(void)
 
 static const char *screen_name(void)
 {
-	static const char *const names[] = { "call graph", "summary", "function", "help" };
+	static const char *const names[] = { "call graph", "summary", "function", "calls", "help" };
 	return names[tui.screen];
+}
+
+static struct list *list_of_screen(void)
+{
+	switch (tui.screen) {
+	case SCR_GRAPH: return &tui.graph;
+	case SCR_SUMMARY: return &tui.summary;
+	case SCR_CALLS: return &tui.calls;
+	default: return &tui.func;
+	}
 }
 
 static void draw(void)
@@ -438,9 +522,10 @@ static void draw(void)
 		for (int y = 0; y < h && y < (int)(sizeof(help_lines) / sizeof(*help_lines)); y++)
 			put_line(2 + y, A_NORMAL, "%s", help_lines[y]);
 	} else {
-		struct list *l = tui.screen == SCR_GRAPH ? &tui.graph : tui.screen == SCR_SUMMARY ? &tui.summary : &tui.func;
+		struct list *l = list_of_screen();
 		void (*row)(int, size_t, bool) = tui.screen == SCR_GRAPH ? draw_graph_row
-			: tui.screen == SCR_SUMMARY ? draw_summary_row : draw_func_row;
+			: tui.screen == SCR_SUMMARY ? draw_summary_row : tui.screen == SCR_FUNC ? draw_func_row
+			: draw_calls_row;
 		keep_visible(l);
 		for (int y = 0; y < h && l->top + (size_t)y < l->n; y++)
 			row(2 + y, l->top + (size_t)y, l->top + (size_t)y == l->cur);
@@ -662,10 +747,19 @@ static void func_key(int ch)
 			tui.screen = SCR_GRAPH;
 		}
 		break;
+	case 'l':
+		list_calls(tui.history[tui.nhistory - 1]);
+		break;
 	case 'b': case KEY_BACKSPACE: case 127: case 8: case KEY_LEFT: case 27:
 		go_back();
 		break;
 	}
+}
+
+static void calls_key(int ch)
+{
+	if (ch == 'b' || ch == KEY_BACKSPACE || ch == 127 || ch == 8 || ch == KEY_LEFT || ch == 27)
+		tui.screen = SCR_FUNC;
 }
 
 /* Handles one key; false when it is time to quit. */
@@ -678,8 +772,7 @@ static bool key(int ch)
 		tui.screen = tui.before_help;
 		return true;
 	}
-	struct list *l = tui.screen == SCR_GRAPH ? &tui.graph : tui.screen == SCR_SUMMARY ? &tui.summary : &tui.func;
-	if (move_key(l, ch))
+	if (move_key(list_of_screen(), ch))
 		return true;
 	switch (ch) {
 	case '?': case 'h':
@@ -707,8 +800,10 @@ static bool key(int ch)
 		graph_key(ch);
 	else if (tui.screen == SCR_SUMMARY)
 		summary_key(ch);
-	else
+	else if (tui.screen == SCR_FUNC)
 		func_key(ch);
+	else
+		calls_key(ch);
 	return true;
 }
 
@@ -773,6 +868,7 @@ int tui_run(const struct analysis *a)
 	}
 	free(tui.funcs);
 	free(tui.frows);
+	free(tui.callv);
 	calltree_free(&tui.ct);
 	profile_free(tui.pf);
 	return 0;

@@ -336,3 +336,18 @@ def test_the_summary_is_the_c_table(tmp_path):
     assert 2 < len(table) < 30
     with Tui(tmp_path, f"-r {ft} --tui", height=40, width=120) as t:
         t.keys("c", "s", "s", expect=table)
+
+
+def test_calls_screen_lists_each_call(tmp_path):
+    with Tui(tmp_path, f"-r {known_file(tmp_path)} --tui") as t:
+        t.keys("c", "f", "l", expect=[
+            " 100.000 us   500.000 us         100      2  work",
+            "   1.000 ms   600.000 us         101      1  work",
+        ])
+        assert t.lines()[0].startswith(" calls - ")
+        assert t.lines()[1] == "      Start     Duration         TID  Depth  Function"
+        t.keys("j")
+        assert t.selected() == "   1.000 ms   600.000 us         101      1  work"
+        t.keys("b")
+        assert t.lines()[0].startswith(" function - ")
+        assert t.selected() == "   1.100 ms   700.000 us           2  work"
