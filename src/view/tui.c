@@ -813,10 +813,11 @@ static void catch_quit_signals(void)
 {
 	/* Ours, not ncurses's: it leaves SIGINT and SIGTERM alone when they are not SIG_DFL. No
 	 * SA_RESTART: the signal ends getch()'s wait, and the loop restores the terminal. */
-	struct sigaction sa = { .sa_handler = on_quit_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_quit_signal }, old;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler != SIG_IGN)   /* nohup's stays */
+			sigaction(sigs[i], &sa, NULL);
 }
 
 static void load(const struct analysis *a)

@@ -246,7 +246,8 @@ def pane_child(t):
     return None
 
 
-def test_sigterm_and_resize_restore_and_redraw(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_signal_restores_the_terminal_and_a_resize_redraws(tmp_path, sig):
     with Tui(tmp_path, f"-r {known_file(tmp_path)} --tui", stty=True) as t:
         assert t.tmux("resize-window", "-t", t.name, "-x", "60", "-y", "8").returncode == 0
         t.wait_for(lambda s: len(s.rstrip("\n").split("\n")) == 8 and "thread 101" not in s)
@@ -254,8 +255,8 @@ def test_sigterm_and_resize_restore_and_redraw(tmp_path):
         assert t.lines()[-1] == "Enter: fold  f: function  c: summary  /: search  ?: help  q: quit"[:59]   # not the last cell
         pid = pane_child(t)
         assert pid
-        os.kill(pid, signal.SIGTERM)
-        t.wait_for(f"rc={128 + signal.SIGTERM}")
+        os.kill(pid, sig)
+        t.wait_for(f"rc={128 + sig}")
         assert "fntrace" not in t.screen()
         t.wait_for(lambda s: (tmp_path / "after").exists() and (tmp_path / "after").stat().st_size)
     assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()
