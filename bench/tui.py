@@ -26,7 +26,11 @@ def tui_once(path):
         if os.path.exists(out) and os.path.getsize(out):
             break
         time.sleep(0.05)
+    path = subprocess.run(["tmux", "-L", sock, "display", "-p", "#{socket_path}"], capture_output=True,
+                          text=True).stdout.strip()
     subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+    if path and os.path.exists(path):   # tmux leaves it behind
+        os.unlink(path)
     with open(out) as f:
         wall, rss = f.read().split()[-2:]
     return float(wall), int(rss)

@@ -115,19 +115,24 @@ class Terminal:
         if not shutil.which("tmux"):
             pytest.skip("tmux not installed")
         self.name = name
-        # A tmux server of its own (-L): the shared one exits with its last session, and a session
-        # started meanwhile, by this test or by another run on the machine, would fail.
+        # A tmux server of its own (-L), named for this run too: the shared one exits with its last
+        # session, and a session started meanwhile, by this test or another run on the machine
+        # (whose test of the same name has the same session name), would fail.
+        self.socket = f"{name}-{os.getpid()}"
         r = self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
         assert r.returncode == 0, r.stderr
 
     def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.name, *args], capture_output=True, text=True)
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
+        socket = self.tmux("display", "-p", "#{socket_path}").stdout.strip()
         self.tmux("kill-server")
+        if socket and os.path.exists(socket):   # tmux leaves it behind
+            os.unlink(socket)
 
     def screen(self):
         return self.tmux("capture-pane", "-p", "-t", self.name).stdout
