@@ -1,5 +1,7 @@
 /* options: parse the command line, check PROGRAM, print help and version. */
 #include "options.h"
+#include "../args/format.h"
+#include "../args/spec.h"
 #include "../elf/symtab.h"
 #include "../util/util.h"
 
@@ -18,7 +20,7 @@
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
-       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI };
+       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_STRSIZE };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -68,6 +70,16 @@ static const char usage_text[] =
 "                        folded and unfolded, the summary sorted by any column,\n"
 "                        a function's callers, callees and call paths, search\n"
 "                        (? shows the keys)\n"
+"\n"
+"Arguments and return values:\n"
+"  -a, --auto-args       show the arguments and return value of every function\n"
+"                        whose prototype is known: from DWARF (-g, or a debug\n"
+"                        file), else from the C library list fntrace ships\n"
+"  -A, --argument SPEC   show the arguments SPEC names, uftrace's syntax:\n"
+"                        FUNC@arg1/s,arg2/x,fparg1 (FUNC a glob; FUNC alone: its\n"
+"                        known prototype); repeatable\n"
+"  -R, --retval SPEC     the same for return values: FUNC@retval/x, or FUNC\n"
+"      --strsize N       show at most N bytes of a string (default 32), then ...\n"
 "\n"
 "Processes:\n"
 "  -f, --follow-forks    trace child processes too (fork, vfork, clone, exec);\n"
@@ -207,6 +219,19 @@ static char *resolve_program(const char *prog)
 	}
 	symtab_free(&st);
 	return path;
+}
+
+/* -A or -R SPEC, parsed now: a script written for uftrace learns at once what fntrace does not
+ * take. */
+static void parse_spec(struct args_spec **v, size_t *n, const char *option, const char *arg)
+{
+	char err[256];
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	if (!args_spec_parse(arg, &(*v)[*n], err, sizeof(err))) {
+		fprintf(stderr, "%s: %s %s (see fntrace --help)\n", util_progname, option, err);
+		exit(1);
+	}
+	(*n)++;
 }
 
 static void parse_pids(struct options *o, const char *arg)
@@ -435,6 +460,9 @@ static void check_read_options(const struct options *o, bool program)
 	if (o->fast || o->no_fast)
 		usage_error("-r/--read and %s cannot be used together (a file is read, nothing traced)",
 			    o->fast ? "--fast" : "--no-fast");
+	if (o->auto_args || o->narg_specs || o->nret_specs)
+		usage_error("-r/--read and %s cannot be used together (the file has the values as traced)",
+			    o->auto_args ? "-a/--auto-args" : o->narg_specs ? "-A/--argument" : "-R/--retval");
 }
 
 void options_parse(int argc, char **argv, struct options *o)
@@ -469,6 +497,10 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH },
 		{ "fast",    no_argument,       NULL, OPT_FAST },
 		{ "no-fast", no_argument,       NULL, OPT_NO_FAST },
+		{ "auto-args", no_argument,     NULL, 'a' },
+		{ "argument", required_argument, NULL, 'A' },
+		{ "retval",  required_argument, NULL, 'R' },
+		{ "strsize", required_argument, NULL, OPT_STRSIZE },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -478,8 +510,9 @@ void options_parse(int argc, char **argv, struct options *o)
 	int c;
 	memset(o, 0, sizeof(*o));
 	o->format = VIEW_GRAPH;
+	o->strsize = ARGS_STRSIZE_DEFAULT;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:s:w:r:qaA:R:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -582,6 +615,24 @@ void options_parse(int argc, char **argv, struct options *o)
 			check_debuginfo_path(optarg);
 			o->debuginfo_path = optarg;
 			break;
+		case 'a':
+			o->auto_args = true;
+			break;
+		case 'A':
+			parse_spec(&o->arg_specs, &o->narg_specs, "-A/--argument", optarg);
+			break;
+		case 'R':
+			parse_spec(&o->ret_specs, &o->nret_specs, "-R/--retval", optarg);
+			break;
+		case OPT_STRSIZE: {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 || v > 65536)
+				usage_error("--strsize: '%s' is not a length from 0 to 65536", optarg);
+			o->strsize = (unsigned)v;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);

@@ -3,7 +3,10 @@
 #define FNTRACE_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "../view/view.h"
+
+struct args_spec;
 
 struct options {
 	const char *output;       /* -o FILE, or NULL for stderr */
@@ -30,6 +33,12 @@ struct options {
 	bool info;                /* --info: with -r, what the file holds */
 	bool tui;                 /* --tui: with -r, the interactive view */
 	bool quiet;               /* -q: no formatter */
+	bool auto_args;           /* -a: the arguments and return value of every known prototype */
+	struct args_spec *arg_specs;  /* -A SPEC..., parsed (src/args/spec.h) */
+	size_t narg_specs;
+	struct args_spec *ret_specs;  /* -R SPEC... */
+	size_t nret_specs;
+	unsigned strsize;         /* --strsize N: bytes of a string shown (32 by default) */
 	int *pids;                /* -p PID...: attach instead of starting PROGRAM */
 	int npids;
 	char **argv;              /* PROGRAM [ARGS...] */

@@ -1,0 +1,219 @@
+/* choose: one decision per traced function, made at its first call and kept by function id. */
+#include "choose.h"
+
+#include "dwarf.h"
+#include "protolist.h"
+#include "../util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct args_config *cfg;
+
+struct entry {
+	bool decided;
+	bool shown;                 /* choice holds something to show */
+	struct args_choice choice;
+	struct proto *owned;        /* a DWARF prototype, freed with the entry */
+};
+static struct entry *tab;       /* by function id */
+static size_t ntab;
+
+/* One DWARF reader per file, opened at its first function asked for (NULL when it has none). */
+struct dfile {
+	char *path;
+	struct args_dwarf *d;
+};
+static struct dfile *dfiles;
+static size_t ndfiles;
+
+static bool *arg_used, *ret_used;   /* per spec: it matched a function */
+
+void args_configure(const struct args_config *c)
+{
+	cfg = c;
+	free(arg_used);
+	free(ret_used);
+	arg_used = xcalloc(c->nargspecs + 1, sizeof(*arg_used));
+	ret_used = xcalloc(c->nretspecs + 1, sizeof(*ret_used));
+}
+
+bool args_enabled(void)
+{
+	return cfg && (cfg->automatic || cfg->nargspecs || cfg->nretspecs);
+}
+
+unsigned args_strsize(void)
+{
+	return cfg ? cfg->strsize : 32;
+}
+
+/* The name a prototype is known by: the shown name without a library's "@soname". */
+static void base_name(const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s", name);
+	char *at = strchr(out, '@');
+	if (at && at != out)
+		*at = '\0';
+}
+
+static bool spec_matches(const struct args_spec *sp, const char *name, const char *base)
+{
+	return args_spec_matches(sp, name) || args_spec_matches(sp, base);
+}
+
+/* The first spec of v that names the function, or NULL; it is marked used. */
+static const struct args_spec *first_match(const struct args_spec *v, size_t n, bool *used,
+					   const char *name, const char *base)
+{
+	for (size_t i = 0; i < n; i++)
+		if (spec_matches(&v[i], name, base)) {
+			used[i] = true;
+			return &v[i];
+		}
+	return NULL;
+}
+
+/* A gcc clone's ABI may differ from its source's: DWARF and the list describe the source. */
+static bool is_clone(const char *sym)
+{
+	static const char *const marks[] = { ".isra.", ".constprop.", ".part.", ".cold" };
+	for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++)
+		if (strstr(sym, marks[i]))
+			return true;
+	return false;
+}
+
+static struct args_dwarf *dwarf_of(const char *path, const char *realname)
+{
+	for (size_t i = 0; i < ndfiles; i++)
+		if (!strcmp(dfiles[i].path, path))
+			return dfiles[i].d;
+	dfiles = xrealloc(dfiles, (ndfiles + 1) * sizeof(*dfiles));
+	dfiles[ndfiles].path = xstrdup(path);
+	dfiles[ndfiles].d = args_dwarf_open(path, realname ? realname : path);
+	return dfiles[ndfiles++].d;
+}
+
+/* The prototype DWARF or the list gives, or NULL; *owned is set to what the caller frees. */
+static const struct proto *known_proto(const struct args_site *site, const char *base, struct proto **owned)
+{
+	const char *sym = site->sym ? site->sym : site->name;
+	*owned = NULL;
+	if (is_clone(sym))
+		return NULL;
+	const struct proto *listed = protolist_find(protolist_builtin(), base);
+	if (listed && site->in_library)
+		return listed;
+	if (site->dwarf_ok && site->path) {
+		struct args_dwarf *d = dwarf_of(site->path, site->realname);
+		if (d && (*owned = args_dwarf_proto(d, NULL, site->addr)))
+			return *owned;
+	}
+	return listed;
+}
+
+static bool type_is_fp(const struct arg_type *ty)
+{
+	return ty->kind == ARG_FLOAT || (ty->kind == ARG_STRUCT && (ty->cls[0] == CLASS_SSE || ty->cls[1] == CLASS_SSE));
+}
+
+static bool needs_fp(const struct args_choice *c)
+{
+	if (c->ret && type_is_fp(c->ret_type))
+		return true;
+	if (!c->args)
+		return false;
+	if (c->slots) {
+		for (size_t i = 0; i < c->nslots; i++)
+			if (type_is_fp(&c->slots[i].type))
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < c->pr->nparams; i++)
+		if (type_is_fp(&c->pr->params[i].type))
+			return true;
+	return c->pr->printf_fmt >= 0;   /* a %f names a value in xmm */
+}
+
+static void decide(struct entry *e, const struct args_site *site)
+{
+	char base[512];
+	base_name(site->name, base, sizeof(base));
+	const struct args_spec *as = first_match(cfg->argspecs, cfg->nargspecs, arg_used, site->name, base);
+	const struct args_spec *rs = first_match(cfg->retspecs, cfg->nretspecs, ret_used, site->name, base);
+	bool want_args = cfg->automatic || (as && as->automatic);
+	bool want_ret = cfg->automatic || (rs && rs->automatic);
+	const struct proto *pr = NULL;
+	if (want_args || want_ret)
+		pr = known_proto(site, base, &e->owned);
+	struct args_choice *c = &e->choice;
+	c->pr = pr;
+	if (as && as->nslots) {              /* a manual spec suppresses the prototype's arguments */
+		c->slots = as->slots;
+		c->nslots = as->nslots;
+		c->args = true;
+	} else {
+		c->args = want_args && pr;
+	}
+	const struct args_spec *explicit_ret = rs && rs->has_ret ? rs : as && as->has_ret ? as : NULL;
+	if (explicit_ret) {
+		c->ret = true;
+		c->ret_type = &explicit_ret->ret;
+	} else if (want_ret && pr && pr->ret.kind != ARG_VOID) {
+		c->ret = true;
+		c->ret_type = &pr->ret;
+		c->ret_errno = pr->ret_errno;
+	}
+	c->fp = needs_fp(c);
+	c->names = e->owned && c->pr == e->owned;
+	e->shown = c->args || c->ret;
+}
+
+const struct args_choice *args_choose(uint32_t fn, const struct args_site *site)
+{
+	if (!args_enabled())
+		return NULL;
+	if (fn >= ntab) {
+		size_t n = fn + 1 > 2 * ntab ? fn + 1 : 2 * ntab;
+		tab = xrealloc(tab, n * sizeof(*tab));
+		memset(tab + ntab, 0, (n - ntab) * sizeof(*tab));
+		ntab = n;
+	}
+	struct entry *e = &tab[fn];
+	if (!e->decided && !site)
+		return NULL;
+	if (!e->decided) {
+		e->decided = true;
+		decide(e, site);
+	}
+	return e->shown ? &e->choice : NULL;
+}
+
+void args_warn_unused(void)
+{
+	for (size_t i = 0; cfg && i < cfg->nargspecs; i++)
+		if (!arg_used[i])
+			warn_msg("-A/--argument '%s' matched no function", cfg->argspecs[i].glob);
+	for (size_t i = 0; cfg && i < cfg->nretspecs; i++)
+		if (!ret_used[i])
+			warn_msg("-R/--retval '%s' matched no function", cfg->retspecs[i].glob);
+}
+
+void args_reset(void)
+{
+	for (size_t i = 0; i < ntab; i++)
+		proto_free(tab[i].owned);
+	free(tab);
+	tab = NULL;
+	ntab = 0;
+	for (size_t i = 0; i < ndfiles; i++) {
+		free(dfiles[i].path);
+		if (dfiles[i].d)
+			args_dwarf_close(dfiles[i].d);
+	}
+	free(dfiles);
+	dfiles = NULL;
+	ndfiles = 0;
+}

@@ -1,0 +1,65 @@
+/* choose: which values fntrace shows for each traced function, and from where: the first -A or
+ * -R spec that names it, else (under -a, or a spec of the function's name alone) its DWARF, else
+ * the shipped list by name (first, for a library's function), else nothing. Decided once per function, at its first call, so that
+ * tracing without values costs one test of args_enabled(). */
+#ifndef FNTRACE_ARGS_CHOOSE_H
+#define FNTRACE_ARGS_CHOOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "spec.h"
+
+struct args_config {
+	bool automatic;                  /* -a */
+	struct args_spec *argspecs;      /* -A, in the order given; the caller keeps them */
+	size_t nargspecs;
+	struct args_spec *retspecs;      /* -R */
+	size_t nretspecs;
+	unsigned strsize;
+};
+
+/* What is shown of one function's calls. */
+struct args_choice {
+	const struct proto *pr;          /* the prototype, or NULL (then only spec slots) */
+	const struct arg_slot *slots;    /* a -A spec's values, shown instead of pr's parameters */
+	size_t nslots;
+	bool args;                       /* arguments are shown: pr's parameters, or the slots */
+	bool ret;                        /* the return value is shown, of type *ret_type */
+	const struct arg_type *ret_type;
+	bool ret_errno;                  /* -1 is an error (the list's [errno]) */
+	bool fp;                         /* a value needs the floating-point registers */
+	bool names;                      /* "len=31": DWARF's prototypes; the list's show values
+					  * only, as strace does */
+};
+
+/* Keeps cfg (not copied: it must outlive the trace). */
+void args_configure(const struct args_config *cfg);
+/* Whether any option asked for values. */
+bool args_enabled(void);
+unsigned args_strsize(void);
+
+/* Where a function is, for choosing its prototype. */
+struct args_site {
+	const char *name;       /* as shown: "open", "f@libfoo.so.1", "S::get() const" */
+	const char *sym;        /* its symbol (mangled), or NULL */
+	const char *path;       /* the ELF file holding it, or NULL */
+	const char *realname;   /* that file's name as the program knows it (for .gnu_debuglink) */
+	uint64_t addr;          /* its link-time address in that file */
+	bool dwarf_ok;          /* false at an IFUNC's symbol: its DWARF is the resolver's */
+	bool in_library;        /* in a shared library: the shipped list, where it has the name,
+				 * knows more than DWARF (flags by name, printf's values, errno) */
+};
+
+/* The choice for function id fn, made at its first call from site (used only then; NULL asks
+ * for a choice already made). NULL when nothing is shown for it. Owned by this module; valid
+ * until args_reset(). */
+const struct args_choice *args_choose(uint32_t fn, const struct args_site *site);
+/* Names each spec whose glob matched no function, with warn_msg. */
+void args_warn_unused(void);
+/* Frees every choice, prototype and DWARF handle. */
+void args_reset(void);
+
+#endif
