@@ -1,4 +1,5 @@
 /* fntrace: parse options, pick the mode, run it; nothing else. */
+#include "args/choose.h"
 #include "cli/options.h"
 #include "elf/buildid.h"
 #include "elf/debuginfo.h"
@@ -113,12 +114,21 @@ int main(int argc, char **argv)
 	 * is refused). */
 	const char *fast_env = getenv("FNTRACE_FAST");
 	trace_opts.fast = (o.fast || !fast_env || strcmp(fast_env, "0")) && !o.no_fast && !o.npids;
+	static struct args_config ac;
+	ac = (struct args_config){ o.auto_args, o.arg_specs, o.narg_specs, o.ret_specs, o.nret_specs, o.strsize };
+	args_configure(&ac);
+	/* Values are read while the thread is stopped at its int3s: the fast path's trampolines
+	 * record no registers yet (see doc/internals.md). */
+	if (args_enabled())
+		trace_opts.fast = false;
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);
 	warn_unused(o.include, "-i/--include", tf ? "function in the trace file" : "function");
 	warn_unused(o.exclude, "-x/--exclude", tf ? "function in the trace file" : "function");
 	warn_unused(o.libs, "-l/--lib", "library the program loaded");
+	if (!tf)
+		args_warn_unused();
 	bool complete = sink_finish() == 0;
 	if (!o.quiet)
 		complete = view_close() && complete;

@@ -13,13 +13,19 @@ static uint64_t stamp(struct callstack *cs, uint64_t ts)
 	return ts;
 }
 
-static void emit_exit(struct callstack *cs, uint64_t ts)
+static void emit_exit_value(struct callstack *cs, uint64_t ts, const char *value)
 {
 	struct frame *f = &cs->v[cs->n - 1];
 	struct event ev = { .ts = ts, .t0 = f->ts, .pid = cs->pid, .tid = cs->tid, .fn = f->fn,
-			    .kind = EV_EXIT, .depth = (uint16_t)(cs->n > 0xffff ? 0xffff : cs->n) };
+			    .kind = EV_EXIT, .depth = (uint16_t)(cs->n > 0xffff ? 0xffff : cs->n),
+			    .args = value };
 	cs->n--;
 	sink_event(&ev);
+}
+
+static void emit_exit(struct callstack *cs, uint64_t ts)
+{
+	emit_exit_value(cs, ts, NULL);
 }
 
 void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts)
@@ -29,24 +35,50 @@ void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts)
 		emit_exit(cs, ts);
 }
 
-void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts)
+void callstack_return(struct callstack *cs, taddr_t sp, taddr_t site, uint64_t ts,
+		      char *(*value)(void *vctx, uint32_t fn), void *vctx)
+{
+	ts = stamp(cs, ts);
+	while (cs->n && cs->v[cs->n - 1].sp < sp) {
+		const struct frame *f = &cs->v[cs->n - 1];
+		/* A frame left otherwise (longjmp, a throw, a tail call's caller seen late) has no
+		 * value of its own here. A tail call's frames share sp and ret: rax is the value of
+		 * each. */
+		char *text = f->want_ret && f->ret == site && f->sp + 8 == sp ? value(vctx, f->fn) : NULL;
+		emit_exit_value(cs, ts, text);
+		free(text);
+	}
+}
+
+void callstack_enter_args(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts,
+			  const char *args, bool want_ret)
 {
 	ts = stamp(cs, ts);
 	callstack_observe(cs, sp, ts);
 	while (cs->n && cs->v[cs->n - 1].sp == sp && cs->v[cs->n - 1].ret != ret)
 		emit_exit(cs, ts);
 	xgrow(&cs->v, &cs->cap, cs->n + 1, sizeof(*cs->v));
-	cs->v[cs->n++] = (struct frame){ fn, sp, ret, ts };
+	cs->v[cs->n++] = (struct frame){ fn, sp, ret, ts, want_ret };
 	struct event ev = { .ts = ts, .pid = cs->pid, .tid = cs->tid, .fn = fn, .kind = EV_ENTRY,
-			    .depth = (uint16_t)(cs->n > 0xffff ? 0xffff : cs->n) };
+			    .depth = (uint16_t)(cs->n > 0xffff ? 0xffff : cs->n), .args = args };
+	sink_event(&ev);
+}
+
+void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts)
+{
+	callstack_enter_args(cs, fn, sp, ret, ts, NULL, false);
+}
+
+void callstack_entry_only_args(struct callstack *cs, uint32_t fn, uint64_t ts, const char *args)
+{
+	ts = stamp(cs, ts);
+	struct event ev = { .ts = ts, .pid = cs->pid, .tid = cs->tid, .fn = fn, .kind = EV_ENTRY, .args = args };
 	sink_event(&ev);
 }
 
 void callstack_entry_only(struct callstack *cs, uint32_t fn, uint64_t ts)
 {
-	ts = stamp(cs, ts);
-	struct event ev = { .ts = ts, .pid = cs->pid, .tid = cs->tid, .fn = fn, .kind = EV_ENTRY };
-	sink_event(&ev);
+	callstack_entry_only_args(cs, fn, ts, NULL);
 }
 
 void callstack_close_all(struct callstack *cs, uint64_t ts)

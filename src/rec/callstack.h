@@ -11,6 +11,8 @@
 #ifndef FNTRACE_CALLSTACK_H
 #define FNTRACE_CALLSTACK_H
 
+#include <stdbool.h>
+
 #include "../util/util.h"
 
 struct frame {
@@ -18,6 +20,7 @@ struct frame {
 	taddr_t sp;     /* rsp at entry: the frame is left once rsp rises above it */
 	taddr_t ret;    /* the return address at sp: tells a tail call from a later sibling call */
 	uint64_t ts;    /* entry time */
+	bool want_ret;  /* its return value is shown (args/choose.h): read at its return site */
 };
 
 struct callstack {
@@ -33,8 +36,19 @@ void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts);
  * after closing the frames this entry proves were left. An open frame with the same sp is the
  * caller of a tail call if its return address is the same, and a finished sibling if not. */
 void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts);
+/* callstack_enter, the entry carrying args (its text, or NULL; the caller keeps it); want_ret:
+ * the frame's return value is asked for at its return (callstack_return). */
+void callstack_enter_args(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts,
+			  const char *args, bool want_ret);
+/* callstack_observe at a stop on return site `site` with rsp = sp: each closed frame that asked
+ * for its value and returns exactly here (its return address is site, and sp is just above it)
+ * gets value(vctx, fn) on its exit: a malloc'd text or NULL, freed after the event. */
+void callstack_return(struct callstack *cs, taddr_t sp, taddr_t site, uint64_t ts,
+		      char *(*value)(void *vctx, uint32_t fn), void *vctx);
 /* Emits EV_ENTRY (depth 0) without opening a frame: for outputs that need no exits. */
 void callstack_entry_only(struct callstack *cs, uint32_t fn, uint64_t ts);
+/* The same, carrying args (or NULL). */
+void callstack_entry_only_args(struct callstack *cs, uint32_t fn, uint64_t ts, const char *args);
 /* Closes every open frame at ts. */
 void callstack_close_all(struct callstack *cs, uint64_t ts);
 void callstack_free(struct callstack *cs);

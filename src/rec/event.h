@@ -21,6 +21,11 @@ struct event {
 	uint32_t fn;     /* function id (funcs.h) */
 	uint16_t kind;
 	uint16_t depth;  /* 1 for the outermost call of the thread */
+	/* EV_ENTRY: the arguments as text ("3, \"abc\"", no parentheses); EV_EXIT: the return
+	 * value ("-1 ENOENT (No such file or directory)"); NULL when none was asked for or could
+	 * be read. Already escaped: safe to print. Valid only while the event is handled: a view
+	 * that keeps the event copies it. */
+	const char *args;
 };
 
 /* Where events go: the sink filters and hands them to the formatter. */

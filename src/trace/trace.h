@@ -356,6 +356,14 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 void fast_vfork(struct task *t, bool done);
 void fast_free(struct proc *p);
 
+/* values.c: arguments and return values (src/args/ decides which and prints them). */
+/* The arguments of a call of bp's function fn, read at its entry stop (registers r): a malloc'd
+ * text, "" for none, or NULL when none are shown. *want_ret: its return value is shown. */
+char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct user_regs_struct *r,
+		   bool *want_ret);
+/* The return value of fn, read at its return site (registers r): a malloc'd text, or NULL. */
+char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r);
+
 /* tracer.c */
 /* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is
  * gone or fntrace is told to stop. Returns the wait status of the program (0 after a detach). */

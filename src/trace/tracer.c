@@ -1,6 +1,7 @@
 /* tracer: the stop loop. Each stop goes to the handler of its kind; each handler has one job. */
 #include "trace.h"
 #include "stop.h"
+#include "../args/choose.h"
 #include "../rec/event.h"
 #include "../rec/funcs.h"
 #include "../rec/names.h"
@@ -193,7 +194,9 @@ static bool go_restart(struct task *t, struct bp *bp, taddr_t sp, taddr_t ret)
 	return c.found;
 }
 
-void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts)
+/* trace_entry; at a stop, r holds the registers the arguments are read from (NULL: none are). */
+static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts,
+			 const struct user_regs_struct *r)
 {
 	struct proc *p = t->p;
 	bool report = bp->entry;
@@ -210,17 +213,52 @@ void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool h
 		report = false;
 	if (!report)
 		return;
+	bool want_ret = false;
+	char *args = NULL;
+	if (r && args_enabled()) {
+		args = values_entry(t, bp, bp_fn(bp), r, &want_ret);
+		ts = util_now_ns();   /* the call starts after our reading (a file's DWARF, at first) */
+	}
 	if (trace_opts.returns) {
-		callstack_enter(&t->cs, bp_fn(bp), sp, ret, ts);
+		callstack_enter_args(&t->cs, bp_fn(bp), sp, ret, ts, args, want_ret);
 		if (have_ret)
 			bp_ensure_retsite(t, ret);
 	} else {
-		callstack_entry_only(&t->cs, bp_fn(bp), ts);
+		callstack_entry_only_args(&t->cs, bp_fn(bp), ts, args);
 	}
+	free(args);
 	if (trace_opts.once) {
 		bp->entry = false;
 		if (!bp->retsite && !bp->sigwatch)
 			bp_unplant(p, bp);
+	}
+}
+
+void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts)
+{
+	report_entry(t, bp, sp, ret, have_ret, ts, NULL);
+}
+
+struct return_regs {
+	struct task *t;
+	const struct user_regs_struct *r;
+};
+
+static char *return_value(void *vctx, uint32_t fn)
+{
+	struct return_regs *rr = vctx;
+	return values_return(rr->t, fn, rr->r);
+}
+
+/* The frames this stop proves were left are closed; at a return site, those returning here
+ * with a value asked for get it from the registers. */
+static void observe(struct task *t, const struct bp *bp, const struct user_regs_struct *r, uint64_t ts)
+{
+	if (bp->retsite && args_enabled()) {
+		struct return_regs rr = { t, r };
+		callstack_return(&t->cs, r->rsp, bp->addr, ts, return_value, &rr);
+	} else {
+		callstack_observe(&t->cs, r->rsp, ts);
 	}
 }
 
@@ -255,7 +293,7 @@ static void on_trap(struct task *t, const struct stop *s)
 		uint64_t ret = 0;
 		bool have_ret = false;
 		if (trace_opts.returns)
-			callstack_observe(&t->cs, r.rsp, s->ts);
+			observe(t, bp, &r, s->ts);
 		if (bp->entry && (trace_opts.returns || bp->libcall)) {
 			/* with the code bp_check_code compares, in the same system call */
 			size_t n = bp_code_len(bp);
@@ -264,7 +302,7 @@ static void on_trap(struct task *t, const struct stop *s)
 			have_code = have_ret && n;
 		}
 		if (bp->entry)
-			trace_entry(t, bp, r.rsp, ret, have_ret, start);
+			report_entry(t, bp, r.rsp, ret, have_ret, start, &r);
 	}
 	bp_check_code(t, bp, have_code ? code : NULL);   /* the program may have changed it (a JIT...) */
 	struct user_regs_struct before = r;

@@ -41,7 +41,7 @@ static void flat_event(struct view *o, const struct event *ev)
 		break;
 	case EV_ENTRY:
 		prefix(o, ev->tid);
-		fprintf(o->fp, "%s();\n", funcs_name(ev->fn));
+		fprintf(o->fp, "%s(%s);\n", funcs_name(ev->fn), ev->args ? ev->args : "");
 		break;
 	case EV_SIGNAL:
 		prefix(o, ev->tid);

@@ -6,12 +6,13 @@
 #include "../rec/funcs.h"
 #include "../util/addrmap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct gthread {
 	bool pending;          /* an entry not yet printed */
-	struct event entry;    /* that entry */
+	struct event entry;    /* that entry; its args are a copy, owned here */
 };
 
 struct graph {
@@ -85,11 +86,60 @@ static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const c
 	fputc_unlocked('\n', fp);
 }
 
+/* "(ARGS)" then tail, and " = VALUE" before it when ret is not NULL, into buf (malloc'd when
+ * what it holds does not fit; freed with end_text). args and ret are already escaped. */
+static const char *call_text(char *buf, size_t len, const char *args, const char *ret, const char *tail)
+{
+	if (!args && !ret)
+		return NULL;
+	size_t need = strlen(args ? args : "") + strlen(ret ? ret : "") + strlen(tail) + 8;
+	char *out = need <= len ? buf : xmalloc(need);
+	snprintf(out, need, "(%s)%s%s%s", args ? args : "", ret ? " = " : "", ret ? ret : "", tail);
+	return out;
+}
+
+static void end_text(const char *text, const char *buf)
+{
+	if (text != buf)
+		free((char *)text);
+}
+
 static void flush_pending(struct view *o, struct gthread *t)
 {
-	if (t->pending)
-		line(o->fp, "", t->entry.tid, t->entry.depth, "", funcs_name(t->entry.fn), "() {");
+	if (t->pending) {
+		char buf[256];
+		const char *post = call_text(buf, sizeof(buf), t->entry.args, NULL, " {");
+		line(o->fp, "", t->entry.tid, t->entry.depth, "", funcs_name(t->entry.fn), post ? post : "() {");
+		end_text(post, buf);
+	}
+	free((char *)t->entry.args);
+	t->entry.args = NULL;
 	t->pending = false;
+}
+
+/* The exit of a call: a leaf "name(ARGS) = VALUE;", or the end of its block "} = VALUE; / * name". */
+static void exit_line(struct view *o, struct gthread *t, const struct event *ev, const char *dur)
+{
+	char buf[256];
+	if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
+		const char *post = call_text(buf, sizeof(buf), t->entry.args ? t->entry.args : "", ev->args, ";");
+		line(o->fp, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), post ? post : "();");
+		end_text(post, buf);
+		free((char *)t->entry.args);
+		t->entry.args = NULL;
+		t->pending = false;
+		return;
+	}
+	flush_pending(o, t);
+	if (!ev->args) {
+		line(o->fp, dur, ev->tid, ev->depth, "} /* ", funcs_name(ev->fn), " */");
+		return;
+	}
+	size_t need = strlen(ev->args) + 16;
+	char *pre = need <= sizeof(buf) ? buf : xmalloc(need);
+	snprintf(pre, need, "} = %s; /* ", ev->args);
+	line(o->fp, dur, ev->tid, ev->depth, pre, funcs_name(ev->fn), " */");
+	end_text(pre, buf);
 }
 
 static void graph_event(struct view *o, const struct event *ev)
@@ -105,16 +155,12 @@ static void graph_event(struct view *o, const struct event *ev)
 		flush_pending(o, t);
 		t->pending = true;
 		t->entry = *ev;
+		if (ev->args)
+			t->entry.args = xstrdup(ev->args);
 		break;
 	case EV_EXIT:
 		view_fmt_duration(ev->ts - ev->t0, dur);
-		if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
-			t->pending = false;
-			line(o->fp, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), "();");
-		} else {
-			flush_pending(o, t);
-			line(o->fp, dur, ev->tid, ev->depth, "} /* ", funcs_name(ev->fn), " */");
-		}
+		exit_line(o, t, ev, dur);
 		break;
 	case EV_SIGNAL:
 		/* Inside the innermost open call: the handler's calls nest here too. */

@@ -1,0 +1,94 @@
+/* values: the arguments and return values of traced calls, read from a stopped thread: its
+ * registers (those of the stop, and the floating-point ones only when a value needs them) and
+ * its memory, through reads that hide our breakpoints and never go past what is shown. What
+ * the values are and how they print is src/args/. */
+#include "trace.h"
+#include "../args/choose.h"
+#include "../args/format.h"
+#include "../args/text.h"
+#include "../rec/funcs.h"
+
+#include <sys/ptrace.h>
+#include <sys/user.h>
+
+#define PAGE 4096u
+
+/* args_read_fn over the program's memory: page by page, so a string that ends just before an
+ * unmapped page is still read, and nothing past the first unreadable page is asked for. */
+static size_t read_mem(void *rctx, taddr_t addr, void *buf, size_t len)
+{
+	struct proc *p = rctx;
+	size_t done = 0;
+	while (done < len) {
+		size_t n = PAGE - (size_t)((addr + done) % PAGE);
+		if (n > len - done)
+			n = len - done;
+		if (proc_read(p, addr + done, (uint8_t *)buf + done, n))
+			break;
+		done += n;
+	}
+	return done;
+}
+
+/* The function of bp where the args module can find its prototype. */
+static const struct args_choice *choice_of(struct task *t, const struct bp *bp, uint32_t fn)
+{
+	struct args_site site = { .name = bp->name ? bp->name : funcs_name(fn), .dwarf_ok = true };
+	struct module *m = modules_find(t->p, bp->addr);
+	if (m) {
+		const struct func *f = symtab_at(m->st, bp->addr - m->bias);
+		site.sym = f ? f->name : NULL;
+		site.path = m->path;
+		site.realname = m->path;
+		site.addr = bp->addr - m->bias;
+		site.in_library = !m->exe;
+		/* An IFUNC's symbol is its resolver: DWARF there describes the resolver. */
+		for (size_t i = 0; i < m->st->nifuncs; i++)
+			site.dwarf_ok &= m->st->ifuncs[i].addr != site.addr;
+	}
+	return args_choose(fn, &site);
+}
+
+/* The registers values are read from; the floating-point ones read into *fp when needed. */
+static struct args_input input_of(struct task *t, const struct args_choice *c, const struct user_regs_struct *r,
+				  struct user_fpregs_struct *fp)
+{
+	struct args_input in = { .regs = { r, NULL }, .read = read_mem, .rctx = t->p, .strsize = args_strsize(),
+				 .names = c->names };
+	if (c->fp && ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) == 0)
+		in.regs.fp = fp;
+	return in;
+}
+
+char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct user_regs_struct *r,
+		   bool *want_ret)
+{
+	const struct args_choice *c = choice_of(t, bp, fn);
+	*want_ret = c && c->ret;
+	if (!c || !c->args)
+		return NULL;
+	struct user_fpregs_struct fp;
+	struct args_input in = input_of(t, c, r, &fp);
+	struct text tx = { 0 };
+	if (c->slots)
+		args_format_slots(c->slots, c->nslots, &in, &tx);
+	else
+		args_format_entry(c->pr, &in, &tx);
+	return text_take(&tx);   /* no arguments: "", not NULL */
+}
+
+char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r)
+{
+	const struct args_choice *c = args_choose(fn, NULL);   /* decided at the entry */
+	if (!c || !c->ret)
+		return NULL;
+	struct user_fpregs_struct fp;
+	struct args_input in = input_of(t, c, r, &fp);
+	struct text tx = { 0 };
+	args_format_return(c->ret_type, c->ret_errno, 0, &in, &tx);
+	if (!tx.len) {
+		text_free(&tx);
+		return NULL;
+	}
+	return text_take(&tx);
+}
