@@ -86,6 +86,9 @@ int main(int argc, char **argv)
 	oc.path = o.output;
 	oc.separately = o.separately;
 	oc.replay = o.read != NULL;
+	static struct args_config ac;
+	ac = (struct args_config){ o.auto_args, o.arg_specs, o.narg_specs, o.ret_specs, o.nret_specs, o.strsize };
+	args_configure(&ac);
 	char err[512];
 	struct tracefile *tf = NULL;
 	if (o.read && !(tf = tracefile_open(o.read, err, sizeof(err))))
@@ -96,7 +99,7 @@ int main(int argc, char **argv)
 	}
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write) {
-		sink_record(o.write);
+		sink_record(o.write, args_enabled());
 		record_program(&o);
 	}
 
@@ -114,9 +117,6 @@ int main(int argc, char **argv)
 	 * is refused). */
 	const char *fast_env = getenv("FNTRACE_FAST");
 	trace_opts.fast = (o.fast || !fast_env || strcmp(fast_env, "0")) && !o.no_fast && !o.npids;
-	static struct args_config ac;
-	ac = (struct args_config){ o.auto_args, o.arg_specs, o.narg_specs, o.ret_specs, o.nret_specs, o.strsize };
-	args_configure(&ac);
 	/* Values are read while the thread is stopped at its int3s: the fast path's trampolines
 	 * record no registers yet (see doc/internals.md). */
 	if (args_enabled())

@@ -27,9 +27,9 @@ void sink_idle(bool pending)
 		on_idle(pending);
 }
 
-void sink_record(const char *path)
+void sink_record(const char *path, bool values)
 {
-	tracefile_write_start(path);
+	tracefile_write_start(path, values);
 	recording = true;
 }
 

@@ -15,9 +15,9 @@ void sink_on_idle(void (*fn)(bool pending));
  * pending: the program may make events without a stop (the fast path's records), which the
  * tracer reads when its wait ends: it should end in time for them to be shown. */
 void sink_idle(bool pending);
-/* Also writes every event, unfiltered, to the trace file path (tracefile.h). Dies if path cannot
- * be created. */
-void sink_record(const char *path);
+/* Also writes every event, unfiltered, to the trace file path (tracefile.h), of the version that
+ * holds values if events will carry them. Dies if path cannot be created. */
+void sink_record(const char *path, bool values);
 /* Ends the trace file, if one is written. Returns 0, or -1 if it could not be written whole. */
 int sink_finish(void);
 

@@ -37,6 +37,7 @@ enum {
 	REC_SIGNAL = 0x03,        /* signal, dt */
 	REC_PROC_EXIT = 0x04,     /* pid, status, dt */
 	REC_THREAD_START = 0x05,  /* dt */
+	REC_VALUES = 0x06,        /* len, text: the next event's arguments or return value (v2) */
 	REC_THREAD = 0x10,        /* tid - previous tid (signed), pid (0: the previous one's) */
 	REC_FUNC = 0x11,          /* addr, len, name */
 	REC_PROC_NAME = 0x12,     /* pid, len, name */
@@ -211,7 +212,7 @@ static uint32_t w_func(uint32_t fn)
 	return w->file_id[fn] - 1;
 }
 
-void tracefile_write_start(const char *path)
+void tracefile_write_start(const char *path, bool values)
 {
 	w = xcalloc(1, sizeof(*w));
 	w->path = xstrdup(path);
@@ -220,13 +221,26 @@ void tracefile_write_start(const char *path)
 		die_errno("cannot create trace file %s", path);
 	uint8_t *p = w_room(HEADER_SIZE);
 	memcpy(p, magic, sizeof(magic));
-	p[8] = TRACEFILE_VERSION & 0xff;
-	p[9] = TRACEFILE_VERSION >> 8;
+	unsigned version = values ? TRACEFILE_VERSION : 1;
+	p[8] = version & 0xff;
+	p[9] = (uint8_t)(version >> 8);
 	p[10] = p[11] = 0;
 	w_done(p + HEADER_SIZE);
 	w_extension(REC_WRITER, FNTRACE_VERSION, strlen(FNTRACE_VERSION));
 	w_date();
 	names_listen(w_name);
+}
+
+/* The values record of the event written next: its text, cut at the names' limit. */
+static void w_values(const char *text)
+{
+	size_t len = strlen(text);
+	if (len > NAME_LIMIT)
+		len = NAME_LIMIT;
+	uint8_t *p = w_room(MAX_FIXED);
+	*p++ = REC_VALUES;
+	w_done(put_varint(p, len));
+	w_bytes(text, len);
 }
 
 void tracefile_write_event(const struct event *ev)
@@ -243,6 +257,8 @@ void tracefile_write_event(const struct event *ev)
 		w->pid = ev->pid;
 		w->tid = ev->tid;
 	}
+	if (ev->args && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT))
+		w_values(ev->args);
 	p = w_room(MAX_FIXED);
 	switch (ev->kind) {
 	case EV_ENTRY:
@@ -334,6 +350,7 @@ struct tracefile {
 	char *err;
 	size_t errlen;
 	struct tracefile_meta meta;
+	char *values;             /* a values record's text, for the event that follows it */
 };
 
 /* Makes want bytes from pos available, or as many as the file still has. Returns how many are. */
@@ -450,6 +467,7 @@ void tracefile_close(struct tracefile *tf)
 	free(tf->meta.program);
 	free(tf->meta.build_id);
 	free(tf->meta.writer);
+	free(tf->values);
 	free(tf->buf);
 	free(tf->path);
 	free(tf);
@@ -474,6 +492,31 @@ static char *unescape(const uint8_t *s, size_t len)
 }
 
 /* Reads a varint of an extension's payload at *p, before end. Returns false if it is cut short. */
+/* A values record's text as it may be printed: fntrace wrote it escaped, but a file can hold
+ * anything; a byte that would drive a terminal (no printable ASCII, no printable UTF-8
+ * character) becomes \xNN. */
+static char *printable(const uint8_t *s, size_t len)
+{
+	char *in = xmalloc(len + 1), *out = xmalloc(4 * len + 1), *o = out;
+	memcpy(in, s, len);
+	in[len] = '\0';
+	for (size_t i = 0; i < len;) {
+		size_t n = (uint8_t)in[i] >= 0x80 ? util_utf8_char(in + i) : 0;
+		if (n) {
+			memcpy(o, in + i, n);
+			o += n;
+			i += n;
+		} else if ((uint8_t)in[i] < 0x20 || (uint8_t)in[i] >= 0x7f) {
+			o += sprintf(o, "\\x%02x", (uint8_t)in[i++]);
+		} else {
+			*o++ = in[i++];
+		}
+	}
+	*o = '\0';
+	free(in);
+	return out;
+}
+
 static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	*v = 0;
@@ -595,6 +638,7 @@ static int send(struct tracefile *tf, uint8_t tag, const uint64_t *f)
 		return fail(tf, "corrupt at byte %" PRIu64 ": an event before any thread", offset(tf));
 	ev.pid = t->pid;
 	ev.tid = t->tid;
+	ev.args = tag == REC_ENTRY || tag == REC_EXIT ? tf->values : NULL;
 	switch (tag) {
 	case REC_ENTRY:
 		if (f[0] >= tf->nfn)
@@ -641,7 +685,7 @@ static int send(struct tracefile *tf, uint8_t tag, const uint64_t *f)
 static int nfields(uint8_t tag)
 {
 	switch (tag) {
-	case REC_EXIT: case REC_THREAD_START:
+	case REC_EXIT: case REC_THREAD_START: case REC_VALUES:
 		return 1;
 	case REC_ENTRY: case REC_SIGNAL: case REC_THREAD: case REC_FUNC: case REC_PROC_NAME:
 	case REC_THREAD_NAME:
@@ -683,7 +727,10 @@ static int record(struct tracefile *tf)
 	}
 	size_t used = (size_t)(p - (tf->buf + tf->pos)), len = 0;
 	const uint8_t *name = NULL;
-	if (tag == REC_FUNC || tag == REC_PROC_NAME || tag == REC_THREAD_NAME || tag >= REC_EXTENSION) {
+	if (tag == REC_VALUES && tf->meta.version < 2)
+		return fail(tf, "corrupt at byte %" PRIu64 ": unknown record type %#x", offset(tf), tag);
+	if (tag == REC_FUNC || tag == REC_PROC_NAME || tag == REC_THREAD_NAME || tag == REC_VALUES ||
+	    tag >= REC_EXTENSION) {
 		if (f[n - 1] > NAME_LIMIT)
 			return fail(tf, "corrupt at byte %" PRIu64 ": a name of %" PRIu64 " bytes", offset(tf), f[n - 1]);
 		len = (size_t)f[n - 1];
@@ -723,6 +770,11 @@ static int record(struct tracefile *tf)
 		r = 1;
 		break;
 	}
+	case REC_VALUES:
+		free(tf->values);
+		tf->values = printable(name, len);
+		r = 1;
+		break;
 	case REC_COMMAND: {
 		char *cmd = unescape(name, len);
 		names_command(cmd);
@@ -742,9 +794,11 @@ static int record(struct tracefile *tf)
 			tf->meta.first_ts = tf->ts;
 		if (tf->ts > tf->tmax)
 			tf->tmax = tf->ts;
-		if (send(tf, tag, f))
+		r = send(tf, tag, f) ? -1 : 1;
+		free(tf->values);   /* a values record is for the one event after it */
+		tf->values = NULL;
+		if (r < 0)
 			return -1;
-		r = 1;
 		break;
 	}
 	tf->pos += used + len;

@@ -8,12 +8,14 @@
 #include <stdint.h>
 #include "event.h"
 
-#define TRACEFILE_VERSION 1
+#define TRACEFILE_VERSION 2   /* 2: values records (arguments and return values) */
 
 /* Writing: one file per run. */
 /* Creates path and writes the header; from now on names set through names.h are written as
- * they are set. Dies with a message if path cannot be created. */
-void tracefile_write_start(const char *path);
+ * they are set. Dies with a message if path cannot be created. values: events will carry
+ * arguments or return values: the file is of version 2; without, of version 1, which older
+ * readers read too. */
+void tracefile_write_start(const char *path, bool values);
 /* Writes ev, after the definitions of any functions registered since the last call. A write
  * error is reported once and ends the writing; tracing goes on. */
 void tracefile_write_event(const struct event *ev);

@@ -16,18 +16,30 @@
  * written to round-trip still rounds to the same nanosecond, as Perfetto reads it.
  *
  * Signals are thread instants ("I": Chrome's trace engine knows no "i"), process ends process
- * instants; process and thread names come last as "M" metadata events (a track with no name
+ * instants; a call's arguments and return value (-a, -A, -R) are its "args", {"args":"1, 2",
+ * "retval":"3"}, the arguments kept per thread and depth from the entry; process and thread
+ * names come last as "M" metadata events (a track with no name
  * known is named by its id), and the traced command as otherData. */
 #include "view.h"
 #include "../rec/funcs.h"
 #include "../rec/names.h"
 
+#include "../util/addrmap.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* A thread's arguments of its open calls, by depth (only once some call had any). */
+struct cargs {
+	char **v;
+	size_t n;
+};
 
 struct chrome {
 	struct view_ids ids;
 	bool any;                /* an event was written: the next needs a comma */
+	struct addrmap args;     /* tid -> struct cargs */
 };
 
 static void chrome_init(struct view *o)
@@ -60,6 +72,61 @@ static void start(struct view *o, const char *ph, int32_t pid, int32_t tid)
 	c->any = true;
 }
 
+/* Keeps the arguments of an entry at depth d until its exit. */
+static void keep_args(struct chrome *c, const struct event *ev)
+{
+	struct cargs *ca = addrmap_get(&c->args, (taddr_t)(uint32_t)ev->tid);
+	if (!ev->depth || (!ev->args && !ca))
+		return;
+	if (!ca) {
+		ca = xcalloc(1, sizeof(*ca));
+		addrmap_put(&c->args, (taddr_t)(uint32_t)ev->tid, ca);
+	}
+	if (ca->n < ev->depth) {
+		ca->v = xrealloc(ca->v, ev->depth * sizeof(*ca->v));
+		memset(ca->v + ca->n, 0, (ev->depth - ca->n) * sizeof(*ca->v));
+		ca->n = ev->depth;
+	}
+	free(ca->v[ev->depth - 1]);
+	ca->v[ev->depth - 1] = ev->args ? xstrdup(ev->args) : NULL;
+}
+
+/* The arguments kept for the call this exit ends, handed over (NULL if none). */
+static char *take_args(struct chrome *c, const struct event *ev)
+{
+	struct cargs *ca = addrmap_get(&c->args, (taddr_t)(uint32_t)ev->tid);
+	if (!ca || !ev->depth || ev->depth > ca->n)
+		return NULL;
+	char *a = ca->v[ev->depth - 1];
+	ca->v[ev->depth - 1] = NULL;
+	return a;
+}
+
+static void free_cargs(taddr_t key, void *val, void *arg)
+{
+	struct cargs *ca = val;
+	for (size_t i = 0; i < ca->n; i++)
+		free(ca->v[i]);
+	free(ca->v);
+	free(ca);
+}
+
+static void call_args(FILE *fp, const char *args, const char *ret)
+{
+	if (!args && !ret)
+		return;
+	fputs(",\"args\":{", fp);
+	if (args) {
+		fputs("\"args\":", fp);
+		view_json_str(fp, args);
+	}
+	if (ret) {
+		fputs(args ? ",\"retval\":" : "\"retval\":", fp);
+		view_json_str(fp, ret);
+	}
+	fputc('}', fp);
+}
+
 static void call(struct view *o, const struct event *ev)
 {
 	char ts[32], end[32], dur[48];
@@ -77,6 +144,9 @@ static void call(struct view *o, const struct event *ev)
 	start(o, "X", ev->pid, ev->tid);
 	fprintf(o->fp, ",\"ts\":%s,\"dur\":%s,\"cat\":\"call\",\"name\":", ts, dur);
 	view_json_str(o->fp, funcs_name(ev->fn));
+	char *args = take_args(o->state, ev);
+	call_args(o->fp, args, ev->args);
+	free(args);
 	fputc('}', o->fp);
 }
 
@@ -87,6 +157,9 @@ static void chrome_event(struct view *o, const struct event *ev)
 	view_ids_note(&((struct chrome *)o->state)->ids, ev);
 	us_text(ts, ev->ts);
 	switch (ev->kind) {
+	case EV_ENTRY:
+		keep_args(o->state, ev);
+		break;
 	case EV_EXIT:
 		call(o, ev);
 		break;
@@ -128,6 +201,8 @@ static void chrome_finish(struct view *o)
 		fputc(',', o->fp);
 	}
 	fputs("\"tracer\":\"fntrace\",\"clock\":\"CLOCK_MONOTONIC\"}}\n", o->fp);
+	addrmap_each(&c->args, free_cargs, NULL);
+	addrmap_free(&c->args);
 	free(c);
 }
 

@@ -1,7 +1,7 @@
 /* view/json: one JSON object per event, one per line, for scripts (--format=json).
  *
- * {"type":"entry","ts":T,"pid":P,"tid":T,"depth":D,"fn":"name","addr":"0x401136"}
- * {"type":"exit",...,"fn":"name","dur":NS}  {"type":"signal",...,"signal":"SIGUSR1","signo":10}
+ * {"type":"entry","ts":T,"pid":P,"tid":T,"depth":D,"fn":"name","addr":"0x401136"[,"args":"1, \"a\""]}
+ * {"type":"exit",...,"fn":"name","dur":NS[,"retval":"0"]}  (args and retval with -a, -A, -R)  {"type":"signal",...,"signal":"SIGUSR1","signo":10}
  * {"type":"thread_start",...}  {"type":"process_end","ts":T,"pid":P,"status":S,"how":"exited with 0"}
  * and, at the end, {"type":"process","pid":P,"name":"abc"} and {"type":"thread",...} lines.
  * Times are ns on CLOCK_MONOTONIC. */
@@ -38,9 +38,14 @@ static void json_event(struct view *o, const struct event *ev)
 		fprintf(fp, ",\"depth\":%u,\"fn\":", ev->depth);
 		view_json_str(fp, funcs_name(ev->fn));
 		if (ev->kind == EV_ENTRY)
-			fprintf(fp, ",\"addr\":\"%#" PRIx64 "\"}\n", funcs_addr(ev->fn));
+			fprintf(fp, ",\"addr\":\"%#" PRIx64 "\"", funcs_addr(ev->fn));
 		else
-			fprintf(fp, ",\"dur\":%" PRIu64 "}\n", ev->ts - ev->t0);
+			fprintf(fp, ",\"dur\":%" PRIu64, ev->ts - ev->t0);
+		if (ev->args) {
+			fputs(ev->kind == EV_ENTRY ? ",\"args\":" : ",\"retval\":", fp);
+			view_json_str(fp, ev->args);
+		}
+		fputs("}\n", fp);
 		break;
 	case EV_SIGNAL:
 		head(o, "signal", ev);

@@ -612,9 +612,9 @@ def test_tracer_killed_mid_run(tmp_path):
 def test_future_version_and_corrupt_files(tmp_path, good):
     ft, data = good
     future = tmp_path / "future.ft"
-    future.write_bytes(data[:8] + bytes([2, 0]) + data[10:])
+    future.write_bytes(data[:8] + bytes([3, 0]) + data[10:])
     r = fntrace(["-r", str(future)])
-    one_line_error(r, future, "trace file format version 2 is newer than this fntrace reads (1)")
+    one_line_error(r, future, "trace file format version 3 is newer than this fntrace reads (2)")
     assert r.stderr.count("\n") == 1   # nothing printed before it
 
     for name, content, what in [

@@ -141,7 +141,7 @@ static void write_file(const char *p, const struct gen *g, bool end)
 		free(written_names[i]);
 		written_names[i] = xstrdup(funcs_name((uint32_t)i));
 	}
-	tracefile_write_start(p);
+	tracefile_write_start(p, false);
 	names_process(100, "main prog");
 	names_thread(100, "main prog");
 	for (size_t i = 0; i < g->n; i++) {
@@ -377,8 +377,8 @@ static void expect_error(const void *bytes, size_t len, int want_r, const char *
 
 static void test_errors(void **state)
 {
-	static const uint8_t future[] = { 'F', 'N', 'T', 'R', 'A', 'C', 'E', 0, 2, 0, 0, 0, 0x1f };
-	expect_error(future, sizeof(future), -2, "format version 2 is newer than this fntrace reads (1)");
+	static const uint8_t future[] = { 'F', 'N', 'T', 'R', 'A', 'C', 'E', 0, 3, 0, 0, 0, 0x1f };
+	expect_error(future, sizeof(future), -2, "format version 3 is newer than this fntrace reads (2)");
 	static const uint8_t far_future[] = { 'F', 'N', 'T', 'R', 'A', 'C', 'E', 0, 0, 1, 0, 0 };
 	expect_error(far_future, sizeof(far_future), -2, "version 256 is newer");
 	expect_error("\x7f" "ELF\2\1\1\0\0\0\0\0\0\0\0\0", 16, -2, ": not an fntrace trace file");
@@ -438,7 +438,7 @@ static void test_filter(void **state)
 	for (unsigned i = 4; i-- > 0;)
 		add(&g, (struct event){ .ts = 30 + i, .t0 = 10 + i, .pid = 1, .tid = 1, .fn = order[i],
 				       .kind = EV_EXIT, .depth = (uint16_t)(i + 1) });
-	tracefile_write_start(path);
+	tracefile_write_start(path, false);
 	for (size_t i = 0; i < g.n; i++)
 		tracefile_write_event(&g.v[i]);
 	assert_int_equal(tracefile_write_end(), 0);
