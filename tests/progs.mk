@@ -159,8 +159,24 @@ $(T_HAZDIR)/musl-static/sleep10: tests/progs/hazard/sleep10.c tests/progs/t.h
 	@if command -v musl-gcc >/dev/null; then musl-gcc -static -O2 -g -w -o $@ $<; else echo "no musl-gcc: $@ not built"; fi
 T_ALL_PROGS += $(T_HAZDIR)/musl-static/sleep10
 
+# Arguments and return values (tests/e2e/test_args.py): with DWARF at -O0 and -O2 by both
+# compilers, and without -g (only -A/-R specs name values there); the C++ program at -O0, -O2.
+T_ARGSDIR := $(T_BIN)/args
+$(T_ARGSDIR)/%-g: tests/progs/args.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@$(word 1,$(subst -, ,$*)) -g -$(word 2,$(subst -, ,$*)) -fno-builtin -Itests/progs -w -o $@ $<
+$(T_ARGSDIR)/%-nog: tests/progs/args.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@$(word 1,$(subst -, ,$*)) -$(word 2,$(subst -, ,$*)) -fno-builtin -Itests/progs -w -o $@ $<
+$(T_ARGSDIR)/cxx-%: tests/progs/argscxx.cc tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@g++ -g -$* -Itests/progs -w -o $@ $<
+T_ALL_PROGS += $(foreach v,gcc-O0 gcc-O2 clang-O0 clang-O2,$(T_ARGSDIR)/$(v)-g) $(T_ARGSDIR)/gcc-O2-nog \
+	$(T_ARGSDIR)/cxx-O0 $(T_ARGSDIR)/cxx-O2
+
 test-progs: $(T_ALL_PROGS)
 
 .PHONY: test-progs
+
 
 

@@ -94,6 +94,8 @@ struct proc {
 	taddr_t inject_at;           /* where code is run before there is scratch: the program's
 				      * entry point, which no thread runs again; 0: a task's pc */
 	struct ksigaction trap_act;  /* the program's SIGTRAP action, as it set it (sigtrap.c) */
+	int64_t errno_tpoff;         /* errno's offset from fs_base (values.c), once looked up */
+	uint8_t errno_tried;         /* 1: looked up, 2: found */
 	int ntasks;
 	/* Return addresses bp_ensure_retsite has made sites of, by a hash of the address (0:
 	 * none): a reported call's return address is nearly always one seen before, and the fast

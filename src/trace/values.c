@@ -8,6 +8,7 @@
 #include "../args/text.h"
 #include "../rec/funcs.h"
 
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 
@@ -77,6 +78,47 @@ char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struc
 	return text_take(&tx);   /* no arguments: "", not NULL */
 }
 
+/* glibc's __errno_location is `mov GOT(%rip),%rax; add %fs:0,%rax; ret`: the GOT slot holds
+ * errno's offset from the thread pointer, which the loader wrote there (TPOFF64). Found once per
+ * process; false when the C library is not glibc's or not laid out so. */
+static bool errno_offset(struct proc *p, int64_t *off)
+{
+	if (!p->errno_tried) {
+		p->errno_tried = true;
+		for (size_t m = 0; m < p->nmods; m++) {
+			const struct symtab *st = p->mods[m]->st;
+			for (size_t i = 0; i < st->nfuncs; i++) {
+				if (strcmp(st->funcs[i].name, "__errno_location"))
+					continue;
+				taddr_t a = st->funcs[i].addr + p->mods[m]->bias;
+				uint8_t code[11];
+				int32_t disp;
+				if (proc_read(p, a, code, sizeof(code)))
+					break;
+				size_t at = memcmp(code, "\xf3\x0f\x1e\xfa", 4) ? 0 : 4;   /* endbr64 */
+				if (memcmp(code + at, "\x48\x8b\x05", 3))
+					break;
+				memcpy(&disp, code + at + 3, 4);
+				if (proc_read(p, a + at + 7 + (taddr_t)(int64_t)disp, &p->errno_tpoff, 8) == 0)
+					p->errno_tried = 2;
+				break;
+			}
+		}
+	}
+	*off = p->errno_tpoff;
+	return p->errno_tried == 2;
+}
+
+/* errno in t, read at a return: 0 if it cannot be read. */
+static int read_errno(struct task *t, const struct user_regs_struct *r)
+{
+	int64_t off;
+	int e = 0;
+	if (!errno_offset(t->p, &off) || proc_read(t->p, r->fs_base + (taddr_t)off, &e, sizeof(e)))
+		return 0;
+	return e;
+}
+
 char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r)
 {
 	const struct args_choice *c = args_choose(fn, NULL);   /* decided at the entry */
@@ -85,7 +127,9 @@ char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *
 	struct user_fpregs_struct fp;
 	struct args_input in = input_of(t, c, r, &fp);
 	struct text tx = { 0 };
-	args_format_return(c->ret_type, c->ret_errno, 0, &in, &tx);
+	int64_t v = arg_sign_extend(r->rax, c->ret_type->size);
+	int errnum = c->ret_errno && v == -1 ? read_errno(t, r) : 0;
+	args_format_return(c->ret_type, c->ret_errno, errnum, &in, &tx);
 	if (!tx.len) {
 		text_free(&tx);
 		return NULL;

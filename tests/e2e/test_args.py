@@ -1,0 +1,265 @@
+"""Arguments and return values (-a, -A, -R, --strsize): own functions with DWARF at -O0 and -O2
+and without it, C++, library calls with the shipped prototypes, a library's separate debug file,
+hostile and long strings, every view and the trace file's round trip."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import PROGS, normalize, prog, run, untraced
+
+ARGS = os.path.join(PROGS, "args")
+WITH_G = ["gcc-O0-g", "gcc-O2-g", "clang-O0-g", "clang-O2-g"]
+OWN = ["-i", "t_*"]
+
+
+def lines_of(trace):
+    """The trace's lines without the duration and TID columns."""
+    return [l.split("| ", 1)[1].strip() for l in trace.splitlines() if "| " in l]
+
+
+@pytest.mark.parametrize("variant", WITH_G)
+def test_own_functions_from_dwarf(variant, tmp_path):
+    r = run(["-a", *OWN, os.path.join(ARGS, variant)], tmp_path)
+    assert r.rc == 0, r.stderr
+    got = lines_of(r.trace)
+    for want in [
+        "t_ints(a=1, b=-2, c=3, d=4) = 6;",
+        "t_seven(a=1, b=2, c=3, d=4, e=5, f=6, g=7) = 28;",      # g is on the stack
+        "t_colour(c=GREEN, loud=true) = \"GREEN\";",             # enum, bool, char * return
+        "t_mix(f=1.5, d=2.25, i=3) = 6.75;",                     # xmm0, xmm1 and rdi
+        "t_pair(p={...}) = 42;",                                 # a struct by value
+        "t_make(x=3) = {...};",                                  # a struct returned
+        "t_str(s=\"tab\\there \\33[31mred\\33[0m\") = 21;",      # escaped, never raw
+        "t_str(s=\"a string much longer than thirty\"...) = 60;",  # cut at 32 bytes
+        "t_files(path=\"/etc/hostname\") = -1;",
+    ]:
+        assert want in got, f"{want!r} not in {got}"
+    assert "\x1b" not in r.trace
+
+
+def test_without_dwarf_only_specs_show_values(tmp_path):
+    exe = os.path.join(ARGS, "gcc-O2-nog")
+    r = run(["-a", *OWN, exe], tmp_path)
+    assert r.rc == 0
+    assert "t_ints();" in lines_of(r.trace)                       # no prototype: no values
+    r = run(["-A", "t_ints@arg1,arg2/x,arg3/u", "-R", "t_ints@retval/d32", "-A", "t_str@arg1/s",
+             "-A", "t_seven@arg7", "-R", "t_mix@retval/f", "-A", "t_mix@fparg1/32,fparg2,arg1",
+             *OWN, exe], tmp_path)
+    got = lines_of(r.trace)
+    assert "t_ints(1, 0xfffffffffffffffe, 3) = 6;" in got
+    assert "t_seven(7);" in got
+    assert "t_mix(1.5, 2.25, 3) = 6.75;" in got
+    assert 't_str("tab\\there \\33[31mred\\33[0m");' in got
+    assert "t_colour();" in got                                   # named by no spec
+
+
+@pytest.mark.parametrize("opt", ["O0", "O2"])
+def test_cxx_this_reference_enum_class_bool_double(opt, tmp_path):
+    r = run(["-a", "-i", "Counter*", os.path.join(ARGS, f"cxx-{opt}")], tmp_path)
+    assert r.rc == 0 and r.stdout == "24 6\n"
+    got = lines_of(r.trace)
+    add = [l for l in got if l.startswith("Counter::add(")]
+    assert len(add) == 1 and re.fullmatch(
+        r"Counter::add\(this=0x[0-9a-f]+, n=2, by=0x[0-9a-f]+, m=Fast, twice=true\) = 24;", add[0]), got
+    assert any(re.fullmatch(r"Counter::ratio\(this=0x[0-9a-f]+, d=4\) = 6;", l) for l in got), got
+
+
+LIBC = ["-i", "open", "-i", "read", "-i", "write", "-i", "close", "-i", "strlen", "-i", "strcmp",
+        "-i", "memcpy", "-i", "malloc", "-i", "free", "-i", "fopen", "-i", "getenv"]
+
+
+def test_library_calls_with_shipped_prototypes(tmp_path):
+    data = tmp_path / "data.txt"
+    data.write_text("hello\n")
+    env = dict(os.environ, FNTRACE_ARGS_ENV="set\x1b[2J")
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    r = run(["-a", "--strsize", "256", *LIBC, exe, str(data)], tmp_path, env=env)
+    assert r.rc == 0
+    assert r.stdout == untraced(exe, [str(data)]).stdout.replace("(unset)", "set\x1b[2J")
+    got = lines_of(r.trace)
+    fd = [l for l in got if l.startswith(f'open("{data}"')]
+    assert fd == [f'open("{data}", O_RDONLY|O_CLOEXEC) = 3;'], got
+    assert any(re.fullmatch(r"read\(3, 0x[0-9a-f]+, 16\) = 6;", l) for l in got), got
+    assert "close(3) = 0;" in got
+    assert any(re.fullmatch(r"write\(1, 0x[0-9a-f]+, 6\) = 6;", l) for l in got), got
+    assert 'open("/nonexistent/fntrace-args", O_RDONLY) = -1 ENOENT (No such file or directory);' in got
+    assert 'strlen("tab\\there \\33[31mred\\33[0m") = 21;' in got
+    assert 'strcmp("copied", "copied") = 0;' in got
+    mal = [re.fullmatch(r"malloc\(24\) = (0x[0-9a-f]+);", l) for l in got]
+    ptr = [m.group(1) for m in mal if m]
+    assert len(ptr) == 1
+    assert f"memcpy({ptr[0]}, " in "\n".join(got)
+    assert f"free({ptr[0]});" in got                              # the pointer malloc returned
+    assert any(re.fullmatch(r'fopen\("/dev/null", "r"\) = 0x[0-9a-f]+;', l) for l in got), got
+    assert 'getenv("FNTRACE_ARGS_ENV") = "set\\33[2J";' in got
+    assert "\x1b" not in r.trace
+
+
+def test_strsize_cuts_strings(tmp_path):
+    r = run(["--strsize", "5", "-A", "t_str@arg1/s", *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path)
+    got = lines_of(r.trace)
+    assert 't_str("tab\\th"...);' in got and 't_str("a str"...);' in got
+    r = run(["--strsize", "0", "-A", "t_str@arg1/s", *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path)
+    assert 't_str(""...);' in lines_of(r.trace)
+
+
+def test_printf_values_and_flat(tmp_path):
+    r = run(["--flat", "-a", "-i", "printf", "-i", "t_ints", os.path.join(ARGS, "gcc-O0-g")], tmp_path)
+    got = r.trace.splitlines()
+    assert "t_ints(a=1, b=-2, c=3, d=4);" in got                  # --flat: no return values
+    assert 'printf("%d %ld %s %g %ld %d %g\\n", 6, 28, "GREEN", 6.75, 42, 3, 1.5);' in got
+
+
+def test_no_values_asked_changes_nothing(tmp_path):
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    plain = run([*OWN, exe], tmp_path)
+    assert "t_ints();" in lines_of(plain.trace)
+    assert "=" not in "".join(l for l in lines_of(plain.trace))
+    # -c: the same functions and calls (its columns: total, self, calls, avg, min, max, name)
+    calls = lambda t: sorted((l.split()[-1], l.split()[4]) for l in t.splitlines() if l.split()[-1].startswith("t_"))
+    s1 = run(["-c", *OWN, exe], tmp_path)
+    s2 = run(["-c", "-a", *OWN, exe], tmp_path)
+    assert calls(s1.trace) == calls(s2.trace) and len(calls(s1.trace)) == 9
+
+
+@pytest.mark.onepath
+def test_fast_and_int3_paths_show_the_same(tmp_path):
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    fast = run(["--fast", "-a", *OWN, *LIBC, exe], tmp_path)
+    slow = run(["--no-fast", "-a", *OWN, *LIBC, exe], tmp_path)
+    assert fast.rc == slow.rc == 0
+    strip = lambda t: re.sub(r"0x[0-9a-f]+", "ADDR", normalize(t))
+    assert strip(fast.trace) == strip(slow.trace)
+
+
+def build_id(path):
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True).stdout
+    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
+
+
+def test_stripped_library_debug_file_by_build_id(tmp_path):
+    """libdbgdemo.so is stripped; its debug file, under DIR/.build-id/xx/yyyy.debug, gives the
+    parameters' names and types."""
+    d = os.path.join(PROGS, "debuginfo")
+    lib = os.path.join(d, "libdbgdemo.so")
+    bid = build_id(lib)
+    dest = tmp_path / "dbg" / ".build-id" / bid[:2]
+    dest.mkdir(parents=True)
+    shutil.copy(os.path.join(d, "keep", "libdbgdemo.so.debug"), dest / f"{bid[2:]}.debug")
+    r = run(["-a", "-l", "libdbg*", "-i", "dbg_*", f"--debuginfo-path={tmp_path / 'dbg'}",
+             os.path.join(d, "dbgdemo")], tmp_path)
+    got = lines_of(r.trace)
+    assert got == ["dbg_api@libdbgdemo.so(x=20) {", "dbg_plus_one@libdbgdemo.so(x=20) {",
+                   "dbg_twice@libdbgdemo.so(x=20) = 40;", "} = 41; /* dbg_plus_one@libdbgdemo.so */",
+                   "} = 41; /* dbg_api@libdbgdemo.so */"], got
+    r = run(["-a", "-l", "libdbg*", "-i", "dbg_*", f"--debuginfo-path={tmp_path}",
+             os.path.join(d, "dbgdemo")], tmp_path)
+    assert lines_of(r.trace) == ["dbg_api@libdbgdemo.so();"]      # no debug file there: no values
+
+
+@pytest.mark.parametrize("fmt", ["graph", "flat", "json", "chrome", "summary"])
+def test_write_read_round_trip(fmt, tmp_path):
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    ft = tmp_path / "t.ft"
+    live = run(["-a", *OWN, *LIBC, f"--format={fmt}", "-w", str(ft), exe], tmp_path)
+    assert live.rc == 0
+    assert ft.read_bytes()[8:10] == b"\x02\x00"
+    back = run(["-r", str(ft), f"--format={fmt}"], tmp_path)
+    assert back.rc == 0, back.stderr
+    if fmt in ("graph", "flat"):
+        assert normalize(back.trace) == normalize(live.trace)
+        assert "t_ints(a=1, b=-2, c=3, d=4)" in back.trace
+    elif fmt == "json":
+        ev = [json.loads(l) for l in back.trace.splitlines()]
+        ent = [e for e in ev if e["type"] == "entry" and e["fn"] == "t_ints"]
+        ext = [e for e in ev if e["type"] == "exit" and e["fn"] == "t_ints"]
+        assert ent[0]["args"] == "a=1, b=-2, c=3, d=4" and ext[0]["retval"] == "6"
+        assert [e.get("args") for e in ev] == [e.get("args") for e in map(json.loads, live.trace.splitlines())]
+    elif fmt == "chrome":
+        doc = json.loads(back.trace)
+        x = [e for e in doc["traceEvents"] if e.get("name") == "t_seven"]
+        assert x[0]["args"] == {"args": "a=1, b=2, c=3, d=4, e=5, f=6, g=7", "retval": "28"}
+    else:
+        assert normalize(back.trace).count("t_ints") == 1
+
+
+def test_old_trace_file_without_values_still_reads(tmp_path):
+    """A file of format version 1, as fntrace wrote it before values: read as it was."""
+    fixture = os.path.join(os.path.dirname(__file__), "golden", "args-v1.ft")
+    data = open(fixture, "rb").read()
+    assert data[8:10] == b"\x01\x00"
+    r = run(["-r", fixture], tmp_path)
+    assert r.rc == 0, r.stderr
+    with open(os.path.join(os.path.dirname(__file__), "golden", "args-v1.txt")) as f:
+        assert normalize(r.trace) == f.read()
+
+
+def test_plain_write_stays_version_1(tmp_path):
+    ft = tmp_path / "t.ft"
+    r = run(["-q", "-w", str(ft), *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path, to_file=False)
+    assert r.rc == 0 and ft.read_bytes()[8:10] == b"\x01\x00"
+
+
+def test_values_record_in_version_1_is_corrupt(tmp_path):
+    ft = tmp_path / "t.ft"
+    run(["-q", "-a", "-w", str(ft), *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path, to_file=False)
+    data = bytearray(ft.read_bytes())
+    data[8] = 1
+    bad = tmp_path / "bad.ft"
+    bad.write_bytes(bytes(data))
+    r = run(["-r", str(bad)], tmp_path)
+    assert r.rc == 1 and "unknown record type 0x6" in r.stderr
+
+
+def test_hostile_values_in_a_file_are_escaped(tmp_path):
+    ft = tmp_path / "t.ft"
+    run(["-q", "-A", "t_str@arg1/s", "-w", str(ft), *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path,
+        to_file=False)
+    data = ft.read_bytes()
+    at = data.index(b'"tab\\t')
+    evil = data[:at] + b'"\x1b[1m\x07' + data[at + 6:]                   # same length
+    bad = tmp_path / "evil.ft"
+    bad.write_bytes(evil)
+    r = run(["-r", str(bad)], tmp_path)
+    assert r.rc == 0 and "\x1b" not in r.trace and "\x07" not in r.trace
+    assert '"\\x1b[1m\\x07here' in r.trace
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["-A", "f@arg0"], "-A/--argument 'arg0': arguments count from 1"),
+    (["-R", "f@retval/q"], "-R/--retval 'retval/q': unknown format 'q'"),
+    (["-A", "@arg1"], "-A/--argument '@arg1': no function before '@'"),
+    (["--strsize", "-1"], "--strsize: '-1' is not a length from 0 to 65536"),
+    (["--strsize", "x"], "--strsize: 'x' is not a length"),
+])
+def test_bad_options_are_one_line_errors(args, msg, tmp_path):
+    r = run([*args, os.path.join(ARGS, "gcc-O2-g")], tmp_path, to_file=False)
+    assert r.rc == 1 and msg in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_read_refuses_value_options(tmp_path):
+    r = run(["-r", str(tmp_path / "x.ft"), "-a"], tmp_path, to_file=False)
+    assert r.rc == 1 and "-r/--read and -a/--auto-args cannot be used together" in r.stderr
+
+
+def test_unmatched_spec_is_reported(tmp_path):
+    r = run(["-A", "no_such_fn@arg1", *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path)
+    assert r.rc == 0 and "-A/--argument 'no_such_fn' matched no function" in r.stderr
+
+
+@pytest.mark.parametrize("cmd", [["ls", "/usr"], ["cat", "/etc/passwd"], ["python3", "-c", "pass"],
+                                 ["sort", "/etc/passwd"]])
+def test_real_programs_run_unchanged(cmd, tmp_path):
+    path = shutil.which(cmd[0], path="/usr/bin:/bin")
+    if not path:
+        pytest.skip(f"{cmd[0]} not installed")
+    lib = ["-l", "libc.so.6"] if cmd[0] != "python3" else []
+    r = run(["-a", *lib, path, *cmd[1:]], tmp_path, timeout=300)
+    u = untraced(path, cmd[1:])
+    assert (r.rc, r.stdout, r.stderr) == (u.returncode, u.stdout, u.stderr)
+    assert re.search(r"\w\(.+\) = ", r.trace)
+    assert "\x1b" not in r.trace
