@@ -117,10 +117,8 @@ int main(int argc, char **argv)
 	 * is refused). */
 	const char *fast_env = getenv("FNTRACE_FAST");
 	trace_opts.fast = (o.fast || !fast_env || strcmp(fast_env, "0")) && !o.no_fast && !o.npids;
-	/* Values are read while the thread is stopped at its int3s: the fast path's trampolines
-	 * record no registers yet (see doc/internals.md). */
-	if (args_enabled())
-		trace_opts.fast = false;
+	/* Values the fast path's records cannot hold (a double, errno) are read at int3 stops. */
+	trace_opts.fast &= args_fast_ok();
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

@@ -1,6 +1,7 @@
 /* choose: one decision per traced function, made at its first call and kept by function id. */
 #include "choose.h"
 
+#include "abi.h"
 #include "dwarf.h"
 #include "protolist.h"
 #include "../util/util.h"
@@ -63,13 +64,14 @@ static bool spec_matches(const struct args_spec *sp, const char *name, const cha
 	return args_spec_matches(sp, name) || args_spec_matches(sp, base);
 }
 
-/* The first spec of v that names the function, or NULL; it is marked used. */
+/* The first spec of v that names the function, or NULL; it is marked used if used. */
 static const struct args_spec *first_match(const struct args_spec *v, size_t n, bool *used,
 					   const char *name, const char *base)
 {
 	for (size_t i = 0; i < n; i++)
 		if (spec_matches(&v[i], name, base)) {
-			used[i] = true;
+			if (used)
+				used[i] = true;
 			return &v[i];
 		}
 	return NULL;
@@ -137,12 +139,12 @@ static bool needs_fp(const struct args_choice *c)
 	return c->pr->printf_fmt >= 0;   /* a %f names a value in xmm */
 }
 
-static void decide(struct entry *e, const struct args_site *site)
+static void decide(struct entry *e, const struct args_site *site, bool mark)
 {
 	char base[512];
 	base_name(site->name, base, sizeof(base));
-	const struct args_spec *as = first_match(cfg->argspecs, cfg->nargspecs, arg_used, site->name, base);
-	const struct args_spec *rs = first_match(cfg->retspecs, cfg->nretspecs, ret_used, site->name, base);
+	const struct args_spec *as = first_match(cfg->argspecs, cfg->nargspecs, mark ? arg_used : NULL, site->name, base);
+	const struct args_spec *rs = first_match(cfg->retspecs, cfg->nretspecs, mark ? ret_used : NULL, site->name, base);
 	bool want_args = cfg->automatic || (as && as->automatic);
 	bool want_ret = cfg->automatic || (rs && rs->automatic);
 	const struct proto *pr = NULL;
@@ -186,9 +188,45 @@ const struct args_choice *args_choose(uint32_t fn, const struct args_site *site)
 		return NULL;
 	if (!e->decided) {
 		e->decided = true;
-		decide(e, site);
+		decide(e, site, true);
 	}
 	return e->shown ? &e->choice : NULL;
+}
+
+/* Whether a spec's return value is one the ABI returns in rax. */
+static bool spec_ret_in_rax(const struct args_spec *sp)
+{
+	if (sp->automatic && !sp->has_ret)
+		return false;   /* -R FUNC: the prototype's type, not known yet */
+	if (!sp->has_ret)
+		return true;
+	struct arg_loc loc = abi_return(&sp->ret);
+	return loc.where == WHERE_REGS && loc.reg[0] == ABI_RAX && loc.reg[1] == ABI_NOREG;
+}
+
+bool args_fast_ok(void)
+{
+	if (!args_enabled())
+		return true;
+	if (cfg->automatic)
+		return false;
+	for (size_t i = 0; i < cfg->nretspecs; i++)
+		if (!spec_ret_in_rax(&cfg->retspecs[i]))
+			return false;
+	for (size_t i = 0; i < cfg->nargspecs; i++)
+		if (cfg->argspecs[i].has_ret && !spec_ret_in_rax(&cfg->argspecs[i]))
+			return false;
+	return true;
+}
+
+bool args_wanted(const struct args_site *site)
+{
+	if (!args_enabled())
+		return false;
+	struct entry e = { 0 };
+	decide(&e, site, false);   /* a spec is used by a call, not by a function planted */
+	proto_free(e.owned);
+	return e.shown;
 }
 
 void args_warn_unused(void)

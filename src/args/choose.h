@@ -57,6 +57,14 @@ struct args_site {
  * for a choice already made). NULL when nothing is shown for it. Owned by this module; valid
  * until args_reset(). */
 const struct args_choice *args_choose(uint32_t fn, const struct args_site *site);
+/* Whether the fast path can show every value asked for: arguments are read at int3 entries
+ * either way, but its return-site records keep rax alone, so a return value of a type known only
+ * at tracing time (-a, -R FUNC: it may be a double, or -1 with errno) or one outside rax (a -R
+ * retval/f) needs the int3 path. */
+bool args_fast_ok(void);
+/* Whether values would be shown for the function at site: asked at planting, before the
+ * function has an id (the fast path leaves such a function's entry to its int3). */
+bool args_wanted(const struct args_site *site);
 /* Names each spec whose glob matched no function, with warn_msg. */
 void args_warn_unused(void);
 /* Frees every choice, prototype and DWARF handle. */

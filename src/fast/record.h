@@ -16,7 +16,8 @@
 struct fast_rec {
 	uint32_t tsc_lo, tsc_hi;   /* rdtsc at the entry or the return */
 	uint64_t sp;               /* rsp: at entry it points at the return address */
-	uint64_t ret;              /* FAST_REC_ENTRY: the return address */
+	uint64_t ret;              /* FAST_REC_ENTRY: the return address; FAST_REC_SITE: rax, the
+				    * value returned (-a, -A, -R show it) */
 	uint32_t id;               /* FAST_REC_ENTRY: the entry's id; FAST_REC_SITE: the site's */
 	uint32_t kind;             /* enum fast_rec_kind */
 };

@@ -135,6 +135,8 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	} else {
 		info->rec_store = (uint16_t)c.n;
 		EMIT(&c, 0x48, 0x89, 0x61, offsetof(struct fast_rec, sp));
+		EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_rec, ret));   /* mov %rax,16(%rcx): the
+									       * value returned */
 	}
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, id));                  /* movl $id,24(%rcx) */
 	emit32(&c, cfg->id);

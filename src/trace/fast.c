@@ -659,9 +659,11 @@ static bool drain_point(const char *name)
 
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
 {
-	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name))
+	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name) ||
+	    values_wanted(m, f, a, name))
 		return false;   /* the loader's functions (its hook among them) stay int3, and so do
-				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) */
+				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) and
+				 * those whose arguments are read at their entry stop (values.c) */
 	struct fast_proc *fp = fp_init(t);
 	if (!fp)
 		return false;
@@ -797,8 +799,9 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	struct bp *bp = addrmap_get(&cs->t->p->bps, c + FAST_JMP_LEN + (taddr_t)(int64_t)rel);
 	if (!bp || !bp->entry || !bp->planted || in_window(fp, c) || replaced_at(fp, c))
 		return;
-	if (bp->sigwatch || drain_point(bp->name))
-		return;   /* its stop is what matters (the redirect would skip it), not only its record */
+	if (bp->sigwatch || drain_point(bp->name) || values_wanted_bp(cs->t->p, bp))
+		return;   /* its stop is what matters (the redirect would skip it), not only its record:
+			   * a watch, a drain, the values read there */
 	struct patch *rp = redirect_of(cs->t, fp, bp, c);
 	if (!rp)
 		return;
@@ -1032,7 +1035,7 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 			callstack_observe(&t->cs, rec->sp, ts);
 		trace_entry(t, entry_bp(t->p, pa), rec->sp, rec->ret, true, ts);
 	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
-		callstack_observe(&t->cs, rec->sp, ts);
+		trace_return(t, pa->at, rec->sp, rec->ret, ts);
 	}
 }
 
@@ -1138,6 +1141,8 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 			rec.id = (uint32_t)i;
 	if (pa->kind == PATCH_ENTRY && proc_read_raw(p, r->rsp, &rec.ret, sizeof(rec.ret)))
 		rec.ret = 0;
+	if (pa->kind == PATCH_SITE)
+		rec.ret = r->rax;
 	take_record(t, fp, &rec, ts);
 	r->rip = pa->tramp + pa->info.reloc;
 	ptrace(PTRACE_SETREGS, t->tid, 0, r);

@@ -363,8 +363,15 @@ void fast_free(struct proc *p);
  * text, "" for none, or NULL when none are shown. *want_ret: its return value is shown. */
 char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct user_regs_struct *r,
 		   bool *want_ret);
-/* The return value of fn, read at its return site (registers r): a malloc'd text, or NULL. */
-char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r);
+/* Whether a function (f of m, entry at a, shown as name) has values to show: then its entry
+ * stays an int3, where they can be read. */
+bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name);
+/* The same for the entry breakpoint bp. */
+bool values_wanted_bp(struct proc *p, const struct bp *bp);
+/* The return value of fn, read at its return site (registers r): a malloc'd text, or NULL.
+ * rax_only: r holds rax alone (a fast path record): a value elsewhere (xmm0, rdx) shows as "?",
+ * and errno is not read (it would be read later than the return). */
+char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r, bool rax_only);
 
 /* tracer.c */
 /* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is
@@ -374,6 +381,10 @@ int trace_run(char **argv, const char *path, const int *pids, int npids);
  * address is ret if have_ret, unless the rules for library calls say it is none; plants its
  * return site. The breakpoints and the fast path's records both come here. */
 void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts);
+/* Closes the frames a return to site, seen with rsp = sp, proves were left, as a return site's
+ * stop does; the fast path's site records come here, with rax (the only register they keep)
+ * for the values asked for. */
+void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64_t ts);
 /* Loads the image a task's proc runs and plants its breakpoints. */
 void trace_load_image(struct task *t);
 

@@ -242,12 +242,24 @@ void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool h
 struct return_regs {
 	struct task *t;
 	const struct user_regs_struct *r;
+	bool rax_only;
 };
 
 static char *return_value(void *vctx, uint32_t fn)
 {
 	struct return_regs *rr = vctx;
-	return values_return(rr->t, fn, rr->r);
+	return values_return(rr->t, fn, rr->r, rr->rax_only);
+}
+
+void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64_t ts)
+{
+	if (!args_enabled()) {
+		callstack_observe(&t->cs, sp, ts);
+		return;
+	}
+	struct user_regs_struct r = { .rax = rax, .rsp = sp };
+	struct return_regs rr = { t, &r, true };
+	callstack_return(&t->cs, sp, site, ts, return_value, &rr);
 }
 
 /* The frames this stop proves were left are closed; at a return site, those returning here
@@ -255,7 +267,7 @@ static char *return_value(void *vctx, uint32_t fn)
 static void observe(struct task *t, const struct bp *bp, const struct user_regs_struct *r, uint64_t ts)
 {
 	if (bp->retsite && args_enabled()) {
-		struct return_regs rr = { t, r };
+		struct return_regs rr = { t, r, false };
 		callstack_return(&t->cs, r->rsp, bp->addr, ts, return_value, &rr);
 	} else {
 		callstack_observe(&t->cs, r->rsp, ts);

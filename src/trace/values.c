@@ -31,11 +31,11 @@ static size_t read_mem(void *rctx, taddr_t addr, void *buf, size_t len)
 	return done;
 }
 
-/* The function of bp where the args module can find its prototype. */
-static const struct args_choice *choice_of(struct task *t, const struct bp *bp, uint32_t fn)
+/* The function of bp as the args module looks it up. */
+static struct args_site site_of(struct proc *p, const struct bp *bp, const char *name)
 {
-	struct args_site site = { .name = bp->name ? bp->name : funcs_name(fn), .dwarf_ok = true };
-	struct module *m = modules_find(t->p, bp->addr);
+	struct args_site site = { .name = name, .dwarf_ok = true };
+	struct module *m = modules_find(p, bp->addr);
 	if (m) {
 		const struct func *f = symtab_at(m->st, bp->addr - m->bias);
 		site.sym = f ? f->name : NULL;
@@ -47,16 +47,40 @@ static const struct args_choice *choice_of(struct task *t, const struct bp *bp, 
 		for (size_t i = 0; i < m->st->nifuncs; i++)
 			site.dwarf_ok &= m->st->ifuncs[i].addr != site.addr;
 	}
+	return site;
+}
+
+static const struct args_choice *choice_of(struct task *t, const struct bp *bp, uint32_t fn)
+{
+	struct args_site site = site_of(t->p, bp, bp->name ? bp->name : funcs_name(fn));
 	return args_choose(fn, &site);
 }
 
+bool values_wanted_bp(struct proc *p, const struct bp *bp)
+{
+	if (!args_enabled() || !bp->name)
+		return false;
+	struct args_site site = site_of(p, bp, bp->name);
+	return args_wanted(&site);
+}
+
+bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name)
+{
+	struct args_site site = { .name = name, .sym = f->name, .path = m->path, .realname = m->path,
+				  .addr = a - m->bias, .dwarf_ok = true, .in_library = !m->exe };
+	for (size_t i = 0; i < m->st->nifuncs; i++)
+		site.dwarf_ok &= m->st->ifuncs[i].addr != site.addr;
+	return args_wanted(&site);
+}
+
 /* The registers values are read from; the floating-point ones read into *fp when needed. */
+/* stopped: t is stopped where r was read, so its floating-point registers are those of r. */
 static struct args_input input_of(struct task *t, const struct args_choice *c, const struct user_regs_struct *r,
-				  struct user_fpregs_struct *fp)
+				  struct user_fpregs_struct *fp, bool stopped)
 {
 	struct args_input in = { .regs = { r, NULL }, .read = read_mem, .rctx = t->p, .strsize = args_strsize(),
 				 .names = c->names };
-	if (c->fp && ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) == 0)
+	if (stopped && c->fp && ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) == 0)
 		in.regs.fp = fp;
 	return in;
 }
@@ -69,7 +93,7 @@ char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struc
 	if (!c || !c->args)
 		return NULL;
 	struct user_fpregs_struct fp;
-	struct args_input in = input_of(t, c, r, &fp);
+	struct args_input in = input_of(t, c, r, &fp, true);
 	struct text tx = { 0 };
 	if (c->slots)
 		args_format_slots(c->slots, c->nslots, &in, &tx);
@@ -119,16 +143,25 @@ static int read_errno(struct task *t, const struct user_regs_struct *r)
 	return e;
 }
 
-char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r)
+/* Whether the ABI returns a value of type ty in rax alone (or its address, in memory). */
+static bool in_rax(const struct arg_type *ty)
+{
+	struct arg_loc loc = abi_return(ty);
+	return loc.where == WHERE_REF || (loc.where == WHERE_REGS && loc.reg[0] == ABI_RAX && loc.reg[1] == ABI_NOREG);
+}
+
+char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r, bool rax_only)
 {
 	const struct args_choice *c = args_choose(fn, NULL);   /* decided at the entry */
 	if (!c || !c->ret)
 		return NULL;
+	if (rax_only && !in_rax(c->ret_type) && c->ret_type->kind != ARG_STRUCT)
+		return xstrdup("?");   /* in xmm0, or rax and rdx: not in the record */
 	struct user_fpregs_struct fp;
-	struct args_input in = input_of(t, c, r, &fp);
+	struct args_input in = input_of(t, c, r, &fp, !rax_only);
 	struct text tx = { 0 };
 	int64_t v = arg_sign_extend(r->rax, c->ret_type->size);
-	int errnum = c->ret_errno && v == -1 ? read_errno(t, r) : 0;
+	int errnum = c->ret_errno && v == -1 && !rax_only ? read_errno(t, r) : 0;
 	args_format_return(c->ret_type, c->ret_errno, errnum, &in, &tx);
 	if (!tx.len) {
 		text_free(&tx);
