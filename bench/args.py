@@ -1,0 +1,44 @@
+#!/usr/bin/python3
+"""The cost of arguments and return values, in one run: ns per call of bench/argcalls.c (a call
+of strlen and of an own function leaf(int) each iteration) traced plainly, with -a, and with
+manual -A/-R specs, on the int3 path and on the fast path, and ltrace -e strlen on the same
+program. Cost per call = (time for N - time for 1) / calls. Usage: bench/args.py [--quick]"""
+import os
+import sys
+
+from benchlib import BUILD, FNTRACE, HERE, ROOT, best, sh
+
+QUICK = "--quick" in sys.argv
+PROG = os.path.join(BUILD, "argcalls")
+SPEC = ["-A", "leaf@arg1", "-R", "leaf@retval/d32", "-A", "strlen@arg1/s"]
+RUNS = [
+    ("int3, plain", ["--no-fast", "-o", "/dev/null"]),
+    ("int3, -a", ["--no-fast", "-a", "-o", "/dev/null"]),
+    ("int3, -A/-R specs", ["--no-fast", *SPEC, "-o", "/dev/null"]),
+    ("fast, plain", ["--fast", "-o", "/dev/null"]),
+    ("fast, -A/-R specs", ["--fast", *SPEC, "-o", "/dev/null"]),
+]
+
+
+def per_call(cmd, n, calls_per_iter):
+    one, _, _ = best([*cmd, PROG, "1"])
+    t, _, _ = best([*cmd, PROG, str(n)])
+    return (t - one) / (n * calls_per_iter) * 1e9
+
+
+def main():
+    os.makedirs(BUILD, exist_ok=True)
+    sh(f"make -s -C {ROOT} fntrace")
+    sh(f"cc -O2 -fno-builtin -o {PROG} {HERE}/argcalls.c")
+    n = 5000 if QUICK else 20000
+    print("| run | ns per traced call |")
+    print("|---|---|")
+    for name, opts in RUNS:
+        # fast, plain records every call in-process: many more iterations to measure it
+        m = n * 50 if name == "fast, plain" else n
+        print(f"| fntrace {name} | {per_call([FNTRACE, *opts], m, 2):,.0f} |")
+    print(f"| ltrace -e strlen (strlen's calls only) | "
+          f"{per_call(['ltrace', '-e', 'strlen', '-o', '/dev/null'], n, 1):,.0f} |")
+
+
+main()
