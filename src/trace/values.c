@@ -31,28 +31,29 @@ static size_t read_mem(void *rctx, taddr_t addr, void *buf, size_t len)
 	return done;
 }
 
-/* The function of bp as the args module looks it up. */
-static struct args_site site_of(struct proc *p, const struct bp *bp, const char *name)
+/* The function at runtime address a of module m (NULL: none known), shown as name, whose symbol
+ * is sym (NULL: the one at a), as the args module looks it up. */
+static struct args_site site_in(struct module *m, taddr_t a, const char *sym, const char *name)
 {
-	struct args_site site = { .name = name, .dwarf_ok = true };
-	struct module *m = modules_find(p, bp->addr);
-	if (m) {
-		const struct func *f = symtab_at(m->st, bp->addr - m->bias);
-		site.sym = f ? f->name : NULL;
-		site.path = m->path;
-		site.realname = m->path;
-		site.addr = bp->addr - m->bias;
-		site.in_library = !m->exe;
-		/* An IFUNC's symbol is its resolver: DWARF there describes the resolver. */
-		for (size_t i = 0; i < m->st->nifuncs; i++)
-			site.dwarf_ok &= m->st->ifuncs[i].addr != site.addr;
-	}
+	struct args_site site = { .name = name, .sym = sym, .dwarf_ok = true };
+	if (!m)
+		return site;
+	const struct func *f = sym ? NULL : symtab_at(m->st, a - m->bias);
+	if (f)
+		site.sym = f->name;
+	site.path = site.realname = m->path;
+	site.addr = a - m->bias;
+	site.in_library = !m->exe;
+	/* An IFUNC's symbol is its resolver: DWARF there describes the resolver. */
+	for (size_t i = 0; i < m->st->nifuncs; i++)
+		site.dwarf_ok &= m->st->ifuncs[i].addr != site.addr;
 	return site;
 }
 
 static const struct args_choice *choice_of(struct task *t, const struct bp *bp, uint32_t fn)
 {
-	struct args_site site = site_of(t->p, bp, bp->name ? bp->name : funcs_name(fn));
+	struct args_site site = site_in(modules_find(t->p, bp->addr), bp->addr, NULL,
+					bp->name ? bp->name : funcs_name(fn));
 	return args_choose(fn, &site);
 }
 
@@ -60,16 +61,15 @@ bool values_wanted_bp(struct proc *p, const struct bp *bp)
 {
 	if (!args_enabled() || !bp->name)
 		return false;
-	struct args_site site = site_of(p, bp, bp->name);
+	struct args_site site = site_in(modules_find(p, bp->addr), bp->addr, NULL, bp->name);
 	return args_wanted(&site);
 }
 
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name)
 {
-	struct args_site site = { .name = name, .sym = f->name, .path = m->path, .realname = m->path,
-				  .addr = a - m->bias, .dwarf_ok = true, .in_library = !m->exe };
-	for (size_t i = 0; i < m->st->nifuncs; i++)
-		site.dwarf_ok &= m->st->ifuncs[i].addr != site.addr;
+	if (!args_enabled())
+		return false;
+	struct args_site site = site_in(m, a, f->name, name);
 	return args_wanted(&site);
 }
 
