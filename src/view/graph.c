@@ -122,7 +122,7 @@ static void exit_line(struct view *o, struct gthread *t, const struct event *ev,
 {
 	char buf[256];
 	if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
-		const char *post = call_text(buf, sizeof(buf), t->entry.args ? t->entry.args : "", ev->args, ";");
+		const char *post = call_text(buf, sizeof(buf), t->entry.args, ev->args, ";");
 		line(o->fp, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), post ? post : "();");
 		end_text(post, buf);
 		free((char *)t->entry.args);
