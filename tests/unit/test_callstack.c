@@ -1,4 +1,5 @@
 /* test_callstack: the return-tracking rule, with a recording sink_event in place of rec/sink.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,16 +9,23 @@
 
 static struct event *evs;
 static size_t nev, capev;
+static char *texts[16];   /* the args of the first events, copied: the caller frees its own */
 
 /* The sink the module under test calls: record everything. */
 void sink_event(const struct event *ev)
 {
 	xgrow(&evs, &capev, nev + 1, sizeof(*evs));
+	if (nev < 16)
+		texts[nev] = ev->args ? xstrdup(ev->args) : NULL;
 	evs[nev++] = *ev;
 }
 
 static int reset(void **state)
 {
+	for (size_t i = 0; i < 16; i++) {
+		free(texts[i]);
+		texts[i] = NULL;
+	}
 	nev = 0;
 	return 0;
 }
@@ -297,6 +305,53 @@ static void test_time_never_goes_back(void **state)
 	callstack_free(&cs);
 }
 
+/* The value a test's return site gives: the function's id as text, and a count of the asks. */
+static int asked;
+
+static char *value_of(void *vctx, uint32_t fn)
+{
+	char buf[16];
+	asked++;
+	snprintf(buf, sizeof(buf), "%s%u", (const char *)vctx, fn);
+	return xstrdup(buf);
+}
+
+static void test_return_values(void **state)
+{
+	struct callstack cs = new_cs();
+	asked = 0;
+	callstack_enter_args(&cs, 1, SP0, 0x401000, 1, "a", true);
+	callstack_enter_args(&cs, 2, SP0 - 0x20, 0x401100, 2, NULL, true);
+	callstack_enter_args(&cs, 3, SP0 - 0x40, 0x401200, 3, NULL, false);   /* no value asked */
+	/* 3 and 2 left together (a longjmp, seen at 2's caller's return site): 2's value is not
+	 * here, the site is not where 2 returns; then 1 returns at its own site. */
+	callstack_return(&cs, SP0 - 0x8, 0x401999, 4, value_of, "r");
+	callstack_return(&cs, SP0 + 8, 0x401000, 5, value_of, "r");
+	assert_int_equal(nev, 6);
+	assert_string_equal(texts[0], "a");
+	assert_null(texts[1]);
+	EXIT(3, 3, 3, 4, 3);
+	assert_null(texts[3]);
+	EXIT(4, 2, 2, 4, 2);
+	assert_null(texts[4]);
+	EXIT(5, 1, 1, 5, 1);
+	assert_string_equal(texts[5], "r1");
+	assert_int_equal(asked, 1);
+	callstack_free(&cs);
+}
+
+static void test_tail_call_shares_the_value(void **state)
+{
+	struct callstack cs = new_cs();
+	callstack_enter_args(&cs, 1, SP0, 0x401000, 1, "", true);
+	callstack_enter_args(&cs, 2, SP0, 0x401000, 2, "", true);   /* 1 tail-calls 2 */
+	callstack_return(&cs, SP0 + 8, 0x401000, 3, value_of, "v");
+	assert_int_equal(nev, 4);
+	assert_string_equal(texts[2], "v2");
+	assert_string_equal(texts[3], "v1");
+	callstack_free(&cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +365,8 @@ int main(void)
 		cmocka_unit_test_setup(test_deep, reset),
 		cmocka_unit_test_setup(test_random_well_nested, reset),
 		cmocka_unit_test_setup(test_time_never_goes_back, reset),
+		cmocka_unit_test_setup(test_return_values, reset),
+		cmocka_unit_test_setup(test_tail_call_shares_the_value, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, release);
 }
