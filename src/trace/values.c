@@ -6,8 +6,11 @@
 #include "../args/choose.h"
 #include "../args/format.h"
 #include "../args/text.h"
+#include "../elf/demangle.h"
 #include "../rec/funcs.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -74,12 +77,27 @@ bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char
 }
 
 /* The registers values are read from; the floating-point ones read into *fp when needed. */
+/* The name of the function starting at addr, as the trace names it (demangled unless
+ * --no-demangle), for a function pointer: &t_cmp. Valid until the next call. */
+static const char *symbolize(void *sctx, taddr_t addr)
+{
+	static char name[256];
+	struct module *m = modules_find(sctx, addr);
+	const struct func *f = m ? symtab_at(m->st, addr - m->bias) : NULL;
+	if (!f)
+		return NULL;
+	char *dem = trace_opts.demangle ? demangle(f->name) : NULL;
+	snprintf(name, sizeof(name), "%s", dem ? dem : f->name);
+	free(dem);
+	return name;
+}
+
 /* stopped: t is stopped where r was read, so its floating-point registers are those of r. */
 static struct args_input input_of(struct task *t, const struct args_choice *c, const struct user_regs_struct *r,
 				  struct user_fpregs_struct *fp, bool stopped)
 {
 	struct args_input in = { .regs = { r, NULL }, .read = read_mem, .rctx = t->p, .strsize = args_strsize(),
-				 .names = c->names };
+				 .names = c->names, .symbolize = symbolize, .sctx = t->p };
 	if (stopped && c->fp && ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) == 0)
 		in.regs.fp = fp;
 	return in;

@@ -285,3 +285,9 @@ def test_real_programs_run_unchanged(cmd, tmp_path):
     assert (r.rc, r.stdout, r.stderr) == (u.returncode, u.stdout, u.stderr)
     assert re.search(r"\w\(.+\) = ", r.trace)
     assert "\x1b" not in r.trace
+
+
+def test_function_pointer_is_named(tmp_path):
+    r = run(["-a", "-i", "qsort", os.path.join(PROGS, "libcalls", "gcc-lazy")], tmp_path)
+    assert r.rc == 0
+    assert any(re.fullmatch(r"qsort\(0x[0-9a-f]+, 3, 4, &t_cmp\);", l) for l in lines_of(r.trace)), r.trace
