@@ -99,7 +99,8 @@ int main(int argc, char **argv)
 	}
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write) {
-		sink_record(o.write, args_enabled());
+		/* -r FILE -w OTHER keeps the values FILE has */
+		sink_record(o.write, args_enabled() || (tf && tracefile_meta(tf)->version >= 2));
 		record_program(&o);
 	}
 

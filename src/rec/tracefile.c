@@ -83,6 +83,7 @@ static struct writer {
 	uint32_t nfuncs;          /* functions written */
 	bool failed;
 	bool warned_kind;
+	bool values;              /* version 2: values records may be written */
 	uint8_t buf[1 << 16];
 } *w;
 
@@ -222,6 +223,7 @@ void tracefile_write_start(const char *path, bool values)
 	uint8_t *p = w_room(HEADER_SIZE);
 	memcpy(p, magic, sizeof(magic));
 	unsigned version = values ? TRACEFILE_VERSION : 1;
+	w->values = values;
 	p[8] = version & 0xff;
 	p[9] = (uint8_t)(version >> 8);
 	p[10] = p[11] = 0;
@@ -257,7 +259,7 @@ void tracefile_write_event(const struct event *ev)
 		w->pid = ev->pid;
 		w->tid = ev->tid;
 	}
-	if (ev->args && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT))
+	if (ev->args && w->values && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT))
 		w_values(ev->args);
 	p = w_room(MAX_FIXED);
 	switch (ev->kind) {

@@ -291,3 +291,13 @@ def test_function_pointer_is_named(tmp_path):
     r = run(["-a", "-i", "qsort", os.path.join(PROGS, "libcalls", "gcc-lazy")], tmp_path)
     assert r.rc == 0
     assert any(re.fullmatch(r"qsort\(0x[0-9a-f]+, 3, 4, &t_cmp\);", l) for l in lines_of(r.trace)), r.trace
+
+
+def test_rewriting_a_file_keeps_its_values(tmp_path):
+    """-r FILE -w OTHER: OTHER is of version 2 too, with the values of the calls left."""
+    ft, other = tmp_path / "t.ft", tmp_path / "o.ft"
+    run(["-q", "-a", "-w", str(ft), *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path, to_file=False)
+    r = run(["-q", "-r", str(ft), "-i", "t_ints", "-w", str(other)], tmp_path, to_file=False)
+    assert r.rc == 0 and other.read_bytes()[8:10] == b"\x02\x00"
+    back = run(["-r", str(other)], tmp_path)
+    assert lines_of(back.trace) == ["t_ints(a=1, b=-2, c=3, d=4) = 6;"]
