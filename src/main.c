@@ -5,6 +5,7 @@
 #include "view/analysis.h"
 #include "view/tui.h"
 #include "view/view.h"
+#include "rec/filter.h"
 #include "rec/sink.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
@@ -25,6 +26,26 @@ static void warn_unused(char **globs, const char *option, const char *what)
 	size_t i = 0;
 	for (const char *g; (g = glob_unused(globs, &i));)
 		warn_msg("%s '%s' matched no %s", option, g, what);
+}
+
+/* The -i globs, with the -F and -N ones added: the filters need their functions traced
+ * whatever -i leaves out. NULL (trace everything) without -i. */
+static char **traced_globs(const struct options *o)
+{
+	if (!o->include)
+		return NULL;
+	char **lists[] = { o->include, o->filter, o->notrace };
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (char **g = lists[i]; g && *g; g++)
+			n++;
+	char **v = xmalloc((n + 1) * sizeof(*v));
+	n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (char **g = lists[i]; g && *g; g++)
+			v[n++] = *g;
+	v[n] = NULL;
+	return v;
 }
 
 /* Ends fntrace the way the program ended: same exit status, or death by the same signal. */
@@ -93,16 +114,19 @@ int main(int argc, char **argv)
 		view_open(&oc);
 		sink_on_idle(view_idle);
 	}
+	filter_setup(o.filter, o.notrace);
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write) {
 		sink_record(o.write);
 		record_program(&o);
 	}
 
-	trace_opts.include = o.include;
+	char **traced = traced_globs(&o);
+	trace_opts.include = traced;
 	trace_opts.exclude = o.exclude;
 	trace_opts.once = o.once;
-	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write;   /* a file has every view */
+	/* A file has every view; the filters need the exits to know where a subtree ends. */
+	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write || filter_active();
 	trace_opts.follow = o.follow;
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;
@@ -114,10 +138,12 @@ int main(int argc, char **argv)
 	const char *fast_env = getenv("FNTRACE_FAST");
 	trace_opts.fast = (o.fast || !fast_env || strcmp(fast_env, "0")) && !o.no_fast && !o.npids;
 
-	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
+	int status = tf ? tracefile_replay(tf, traced, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);
 	warn_unused(o.include, "-i/--include", tf ? "function in the trace file" : "function");
 	warn_unused(o.exclude, "-x/--exclude", tf ? "function in the trace file" : "function");
+	warn_unused(o.filter, "-F/--filter", tf ? "function called in the trace file" : "function called");
+	warn_unused(o.notrace, "-N/--notrace", tf ? "function called in the trace file" : "function called");
 	warn_unused(o.libs, "-l/--lib", "library the program loaded");
 	bool complete = sink_finish() == 0;
 	if (!o.quiet)

@@ -79,7 +79,12 @@ static const char usage_text[] =
 "Filters:\n"
 "  -i, --include GLOB    trace only functions whose name matches GLOB (repeatable)\n"
 "  -x, --exclude GLOB    never trace functions matching GLOB (repeatable)\n"
-"  -D, --depth N         show calls nested at most N deep\n"
+"  -F, --filter GLOB     show only the calls made inside functions matching GLOB,\n"
+"                        those functions included (repeatable)\n"
+"  -N, --notrace GLOB    hide the functions matching GLOB and every call made\n"
+"                        inside them (repeatable)\n"
+"  -D, --depth N         show calls nested at most N deep (under -F: counted from\n"
+"                        the -F function, at depth 1)\n"
 "  -l, --lib GLOB        also trace every function inside shared libraries whose\n"
 "                        file name or soname matches GLOB, as name@soname\n"
 "                        (repeatable; -l '*' for all)\n"
@@ -334,6 +339,8 @@ static void check_analysis_options(const struct options *o, bool format_given)
 		usage_error("%s and -q/--quiet cannot be used together", what);
 	if (o->sort && !o->diff)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
+	if (o->filter || o->notrace)
+		usage_error("%s adds up whole files: no -F/--filter or -N/--notrace with it", what);
 	if (o->info && (o->include || o->exclude || o->depth))
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
 }
@@ -445,6 +452,8 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "summary", no_argument,       NULL, 'c' },
 		{ "include", required_argument, NULL, 'i' },
 		{ "exclude", required_argument, NULL, 'x' },
+		{ "filter",  required_argument, NULL, 'F' },
+		{ "notrace", required_argument, NULL, 'N' },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
 		{ "lib",     required_argument, NULL, 'l' },
@@ -479,7 +488,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->format = VIEW_GRAPH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -495,6 +504,12 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'x':
 			push(&o->exclude, optarg);
+			break;
+		case 'F':
+			push(&o->filter, optarg);
+			break;
+		case 'N':
+			push(&o->notrace, optarg);
 			break;
 		case 'D': {
 			char *end;

@@ -9,6 +9,7 @@ struct options {
 	const char *output;       /* -o FILE, or NULL for stderr */
 	enum view_format format;
 	char **include, **exclude;/* NULL-terminated, NULL if none given */
+	char **filter, **notrace; /* -F, -N globs: subtrees shown, subtrees hidden; NULL if none */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
 	char **libs;              /* -l globs, NULL-terminated, or NULL */

@@ -1,6 +1,7 @@
-/* sink: every event goes to the trace file being written (if any), then through the depth
- * filter to the formatter. */
+/* sink: every event goes to the trace file being written (if any), then through the subtree
+ * filters (filter.h) and the depth limit to the formatter. */
 #include "sink.h"
+#include "filter.h"
 #include "tracefile.h"
 
 #include <stdbool.h>
@@ -44,6 +45,9 @@ void sink_event(const struct event *ev)
 	if (recording)
 		tracefile_write_event(ev);
 	if (!consumer)
+		return;
+	struct event buf;
+	if (!(ev = filter_event(ev, &buf)))
 		return;
 	if (depth_limit && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT) && ev->depth > depth_limit)
 		return;

@@ -521,23 +521,11 @@ const struct tracefile_meta *tracefile_meta(const struct tracefile *tf)
 	return &tf->meta;
 }
 
-static bool matches_any(char **globs, const char *name)
-{
-	return glob_any(globs, name);
-}
-
 /* The tracer matches a library function's name without its "@library" too. */
 static bool wanted(struct tracefile *tf, const char *name)
 {
-	char *bare = NULL;
-	const char *at = strrchr(name, '@');
-	if (at && at != name) {
-		bare = xstrdup(name);
-		bare[at - name] = 0;
-	}
-	bool inc = matches_any(tf->include, name) | (bare && matches_any(tf->include, bare)) || !tf->include;
-	bool exc = matches_any(tf->exclude, name) | (bare && matches_any(tf->exclude, bare));
-	free(bare);
+	bool inc = glob_any_func(tf->include, name) || !tf->include;
+	bool exc = glob_any_func(tf->exclude, name);   /* matched even if not included: the glob is used */
 	return inc && !exc;
 }
 

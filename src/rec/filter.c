@@ -1,0 +1,114 @@
+/* filter: the subtree filters, applied to the event stream on its way to the views.
+ *
+ * Each thread's state is two depths: the call that opened a shown subtree (-F) and the call that
+ * opened a hidden one (-N), 0 for none. Events are well nested per thread, so a subtree ends
+ * exactly at the exit of the depth that opened it. Names are matched once per function id. */
+#include "filter.h"
+#include "funcs.h"
+#include "../util/addrmap.h"
+#include "../util/glob.h"
+#include "../util/util.h"
+
+#include <stdlib.h>
+
+enum fclass { FC_UNKNOWN, FC_PLAIN, FC_ONLY, FC_HIDE };
+
+struct fthread {
+	uint16_t only;    /* depth of the outermost open -F call, or 0: outside every -F subtree */
+	uint16_t hidden;  /* depth of the outermost open -N call, or 0 */
+};
+
+static char **only_globs, **hide_globs;
+static uint8_t *classes;      /* function id -> enum fclass */
+static size_t nclasses;
+static struct addrmap threads;   /* tid -> struct fthread */
+
+void filter_setup(char **only, char **hide)
+{
+	only_globs = only;
+	hide_globs = hide;
+}
+
+bool filter_active(void)
+{
+	return only_globs || hide_globs;
+}
+
+/* -N first: a function named by both is hidden with its subtree. */
+static enum fclass class_of(uint32_t fn)
+{
+	if (fn >= nclasses) {
+		size_t n = nclasses;
+		xgrow(&classes, &nclasses, (size_t)fn + 1, sizeof(*classes));
+		for (; n < nclasses; n++)
+			classes[n] = FC_UNKNOWN;
+	}
+	if (classes[fn] == FC_UNKNOWN) {
+		const char *name = funcs_name(fn);
+		classes[fn] = glob_any_func(hide_globs, name)   ? FC_HIDE
+			      : glob_any_func(only_globs, name) ? FC_ONLY
+								: FC_PLAIN;
+	}
+	return (enum fclass)classes[fn];
+}
+
+static struct fthread *thread_of(int32_t tid)
+{
+	struct fthread *ft = addrmap_get(&threads, (taddr_t)(uint32_t)tid);
+	if (!ft) {
+		ft = xcalloc(1, sizeof(*ft));
+		addrmap_put(&threads, (taddr_t)(uint32_t)tid, ft);
+	}
+	return ft;
+}
+
+/* Whether the call ev enters or leaves is shown, updating ft as subtrees open and close. */
+static bool call_shown(struct fthread *ft, const struct event *ev)
+{
+	bool entry = ev->kind == EV_ENTRY;
+	enum fclass c = class_of(ev->fn);   /* even when hidden: a glob matched is no typo */
+	if (ft->hidden) {
+		if (!entry && ev->depth == ft->hidden)
+			ft->hidden = 0;
+		return false;
+	}
+	if (entry && c == FC_HIDE) {
+		ft->hidden = ev->depth;
+		return false;
+	}
+	if (!only_globs)
+		return true;
+	if (entry && !ft->only && c == FC_ONLY)
+		ft->only = ev->depth;
+	if (!ft->only)
+		return false;
+	if (!entry && ev->depth == ft->only)
+		ft->only = 0;   /* this exit is still shown */
+	return true;
+}
+
+const struct event *filter_event(const struct event *ev, struct event *buf)
+{
+	if (!filter_active())
+		return ev;
+	if (ev->kind == EV_THREAD_START)
+		free(addrmap_del(&threads, (taddr_t)(uint32_t)ev->tid));   /* a tid used again starts afresh */
+	if (ev->kind != EV_ENTRY && ev->kind != EV_EXIT && ev->kind != EV_SIGNAL)
+		return ev;
+	struct fthread *ft = thread_of(ev->tid);
+	uint16_t base = ft->only;   /* before this event changes it */
+	if (ev->kind == EV_SIGNAL) {
+		/* Shown where its thread's calls are: inside -F, outside -N. */
+		if (ft->hidden || (only_globs && !ft->only))
+			return NULL;
+	} else if (!call_shown(ft, ev)) {
+		return NULL;
+	} else if (ev->kind == EV_ENTRY) {
+		base = ft->only;
+	}
+	if (!only_globs)
+		return ev;
+	*buf = *ev;
+	buf->depth = (uint16_t)(ev->depth - base + 1);
+	return buf;
+}

@@ -1,0 +1,20 @@
+/* filter: which calls reach the views: the subtree filters (-F, -N). */
+#ifndef FNTRACE_FILTER_H
+#define FNTRACE_FILTER_H
+
+#include <stdbool.h>
+
+#include "event.h"
+
+/* Shows only the calls made inside a function matching a glob of only (-F), the function
+ * included, and none inside a function matching a glob of hide (-N), the function included.
+ * Both NULL-terminated, or NULL for no such filter. The globs are kept, not copied. */
+void filter_setup(char **only, char **hide);
+/* Whether some filter is set. */
+bool filter_active(void);
+/* ev as the views see it: ev itself, or buf holding ev with its depth counted from the
+ * outermost call -F shows; NULL if ev is hidden. Events must come well nested per thread, as
+ * event.h promises: the filter keeps each thread's state from them. */
+const struct event *filter_event(const struct event *ev, struct event *buf);
+
+#endif
