@@ -1,0 +1,211 @@
+"""Filters of issue 11, live and on -r: subtrees (-F, -N) with -i, -x and -D, in every view."""
+import json
+import re
+import subprocess
+
+import pytest
+
+from conftest import FNTRACE, SOME_VARIANTS, normalize, prog, run
+
+HEAD = "# DURATION       TID     FUNCTION\n"
+
+
+def fntrace(args, timeout=60):
+    return subprocess.run([FNTRACE, *args], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def summary_rows(trace):
+    """-c's rows as (calls, function), in their order."""
+    return [(int(line.split()[-2]), line.split()[-1]) for line in trace.splitlines()[2:] if line.strip()]
+
+
+def recorded(tmp_path, target, opts=()):
+    """A trace file of target, with nothing filtered."""
+    ft = tmp_path / "all.ft"
+    assert fntrace(["-q", "-w", str(ft), *opts, *target]).returncode == 0
+    return str(ft)
+
+
+# ---- -F, -N: subtrees ----
+
+TAIL_F_SECOND = HEAD + """\
+            [TID] | t_second() {
+        DUR [TID] |   t_third();
+        DUR [TID] | } /* t_second */
+"""
+
+TAIL_N_SECOND = HEAD + """\
+        DUR [TID] | t_first();
+        DUR [TID] | t_after();
+"""
+
+
+@pytest.mark.parametrize("variant", SOME_VARIANTS)
+def test_filter_shows_the_subtree_from_depth_one(tmp_path, variant):
+    r = run(["-i", "t_*", "-F", "t_second", prog(variant, "tail")], tmp_path)
+    assert r.rc == 0 and r.stderr == "", r.stderr
+    assert r.norm == TAIL_F_SECOND
+
+
+@pytest.mark.parametrize("variant", SOME_VARIANTS)
+def test_notrace_hides_the_function_and_its_subtree(tmp_path, variant):
+    r = run(["-i", "t_*", "-N", "t_second", prog(variant, "tail")], tmp_path)
+    assert r.rc == 0 and r.stderr == "", r.stderr
+    assert r.norm == TAIL_N_SECOND
+
+
+def test_filter_with_depth_counts_from_the_filtered_function(tmp_path):
+    r = run(["-F", "main", "-D", "2", prog("gcc-nopie-O2-nocf", "abc")], tmp_path)
+    assert r.norm == HEAD + """\
+            [TID] | main() {
+        DUR [TID] |   func1();
+        DUR [TID] |   func3();
+        DUR [TID] |   func2();
+        DUR [TID] |   func2();
+        DUR [TID] |   func3();
+        DUR [TID] | } /* main */
+"""
+
+
+def test_filter_inside_itself_opens_at_the_outermost_call(tmp_path):
+    r = run(["-F", "fib", "-D", "2", prog("clang-pie-O2-cf", "fib"), "5"], tmp_path)
+    assert r.norm == HEAD + """\
+            [TID] | fib() {
+        DUR [TID] |   fib();
+        DUR [TID] |   fib();
+        DUR [TID] | } /* fib */
+"""
+
+
+def test_filters_repeat_take_globs_and_notrace_wins(tmp_path):
+    path = prog("gcc-pie-O2-cf", "abc")
+    r = run(["--flat", "-F", "func1", "-F", "func[2]", "-N", "puts", path], tmp_path)
+    assert r.trace == "func1();\nfunc2();\nfunc2();\n"
+    # A function under both: hidden, with what it calls.
+    r = run(["--flat", "-F", "func*", "-N", "func2", path], tmp_path)
+    assert r.trace == "func1();\nputs();\nfunc3();\nfunc3();\n"
+    # -N inside -F, -F inside -N: the subtree of -N is hidden either way.
+    r = run(["--flat", "-F", "main", "-N", "func[12]", path], tmp_path)
+    assert r.trace == "main();\nfunc3();\nfunc3();\n"
+
+
+def test_notrace_with_summary(tmp_path):
+    """The calls hidden are not counted; their time stays in their caller's self time."""
+    r = run(["-c", "-s", "name", "-N", "func2", "-N", "_*", "-N", "frame_dummy", "-N", "deregister_tm_clones",
+             "-F", "main", prog("gcc-pie-O2-cf", "abc")], tmp_path)
+    assert summary_rows(r.trace) == [(1, "func1"), (2, "func3"), (1, "main"), (1, "puts")]
+    rows = {line.split()[-1]: line.split() for line in r.trace.splitlines()[2:]}
+    assert rows["main"][0:2] != rows["main"][2:4]   # main's self time is not its total
+
+
+def test_filter_with_summary_per_thread(tmp_path):
+    """Each thread enters and leaves its own subtrees."""
+    r = run(["-c", "--per-thread", "-F", "t_inc", prog("gcc-pie-O2-cf", "threads"), "calls", "25"], tmp_path)
+    assert r.rc == 0 and r.stdout == "sum 200\n"
+    tables = [t for t in r.trace.split("\n\n") if t.strip()]
+    assert len(tables) == 8
+    for t in tables:
+        assert re.search(r"\s25\s+(\S+ \S+\s+){3}t_inc$", t.rstrip().splitlines()[-1]), t
+        assert "t_dec" not in t and "main" not in t
+
+
+def test_include_traces_the_filtered_functions_and_exclude_wins(tmp_path):
+    path = prog("gcc-pie-O2-cf", "abc")
+    r = run(["--flat", "-i", "main", "-F", "func2", path], tmp_path)
+    assert r.trace == "func2();\nfunc2();\n"
+    r = run(["--flat", "-i", "func*", "-x", "func2", "-F", "func2", path], tmp_path)
+    assert r.trace == "" and "-F/--filter 'func2' matched no function called" in r.stderr
+
+
+def test_signals_show_where_their_thread_is_shown(tmp_path):
+    path = prog("gcc-pie-O2-cf", "die")
+    r = run(["-i", "t_*", "-F", "t_raise", path, "usr1"], tmp_path)
+    assert r.norm == HEAD + """\
+            [TID] | t_raise() {
+            [TID] |   --- SIGUSR1 ---
+        DUR [TID] |   t_in_handler();
+        DUR [TID] |   t_work();
+        DUR [TID] | } /* t_raise */
+"""
+    r = run(["-i", "t_*", "-N", "t_raise", path, "usr1"], tmp_path)
+    assert r.norm == HEAD + "        DUR [TID] | t_work();\n" * 2
+    r = run(["-i", "t_*", "-F", "t_in_handler", path, "usr1"], tmp_path)
+    assert r.norm == HEAD + "        DUR [TID] | t_in_handler();\n"
+
+
+def test_unmatched_filters_are_named(tmp_path):
+    r = run(["-F", "no_such", "-N", "nor_this", "-N", "func1", prog("gcc-pie-O2-cf", "abc")], tmp_path)
+    assert r.rc == 0 and r.trace == HEAD
+    assert r.stderr.splitlines() == ["fntrace: -F/--filter 'no_such' matched no function called",
+                                     "fntrace: -N/--notrace 'nor_this' matched no function called"]
+
+
+# ---- on -r, in every view ----
+
+VIEWS = ["graph", "flat", "summary", "chrome", "folded", "json", "svg"]
+FILTERS = [["-F", "main", "-N", "func1"], ["-F", "func2"], ["-N", "func*", "-D", "3"], ["-F", "main", "-D", "2"]]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=[" ".join(f) for f in FILTERS])
+def test_read_filters_as_live_in_every_view(tmp_path, filters):
+    """-r FILE with a filter shows what tracing with it showed; the file holds every call."""
+    path = prog("gcc-nopie-O0-nocf", "abc")
+    ft = recorded(tmp_path, [path])
+    for fmt in VIEWS:
+        out = tmp_path / f"live.{fmt}"
+        live = fntrace([f"--format={fmt}", "-o", str(out), *filters, path])
+        assert live.returncode == 0 and live.stderr == "", live.stderr
+        replay = fntrace([f"--format={fmt}", "-r", ft, *filters])
+        assert replay.returncode == 0 and replay.stderr == "", replay.stderr
+        got, want = replay.stdout, out.read_text()
+        if fmt == "graph":
+            got, want = normalize(got), normalize(want)
+        elif fmt == "flat":
+            pass
+        else:   # the same calls, nested the same way; times differ
+            got, want = shape(fmt, got), shape(fmt, want)
+        assert got == want, fmt
+
+
+def shape(fmt, text):
+    """What a view says of the calls, without times, addresses or ids."""
+    if fmt == "summary":
+        return sorted(summary_rows(text))
+    if fmt == "folded":
+        return sorted(re.sub(r" \d+$", "", line) for line in text.splitlines())
+    if fmt == "json":
+        return [(e["type"], e.get("fn"), e.get("depth")) for e in map(json.loads, text.splitlines())
+                if e["type"] in ("entry", "exit")]
+    if fmt == "chrome":
+        return [(e.get("name"), e.get("ph")) for e in json.loads(text)["traceEvents"] if e.get("ph") == "X"]
+    if fmt == "svg":
+        return sorted(set(re.findall(r"<title>([^(<]*) \(", text)))
+    raise AssertionError(fmt)
+
+
+def test_read_filter_json_depths_start_at_one(tmp_path):
+    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "abc")])
+    r = fntrace(["--format=json", "-r", ft, "-F", "func2"])
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    calls = [(e["type"], e["fn"], e["depth"]) for e in events if e["type"] in ("entry", "exit")]
+    assert calls == [("entry", "func2", 1), ("entry", "puts", 2), ("exit", "puts", 2), ("exit", "func2", 1)] * 2
+
+
+def test_read_filter_with_include(tmp_path):
+    """-i on -r keeps the -F functions too; their depths are recounted as -i's are."""
+    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "abc")])
+    r = fntrace(["--flat", "-r", ft, "-i", "puts", "-F", "func2"])
+    assert r.stdout == "func2();\nputs();\nfunc2();\nputs();\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F/--filter or -N/--notrace with it"),
+    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F/--filter or -N/--notrace with it"),
+    (["-F"], "option requires an argument -- 'F'"),
+    (["--notrace"], "option '--notrace' requires an argument"),
+])
+def test_filter_option_errors(args, message):
+    r = fntrace(args)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"fntrace: {message}"), r.stderr
