@@ -28,8 +28,9 @@ static void warn_unused(char **globs, const char *option, const char *what)
 		warn_msg("%s '%s' matched no %s", option, g, what);
 }
 
-/* The -i globs, with the -F and -N ones added: the filters need their functions traced
- * whatever -i leaves out. NULL (trace everything) without -i. */
+/* The -i globs, with copies of the -F and -N ones added: the filters need their functions traced
+ * whatever -i leaves out. Copies: a -F glob is used when some call shows it, not when the tracer
+ * finds its function (glob.h notes globs by address). NULL (trace everything) without -i. */
 static char **traced_globs(const struct options *o)
 {
 	if (!o->include)
@@ -43,7 +44,7 @@ static char **traced_globs(const struct options *o)
 	n = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		for (char **g = lists[i]; g && *g; g++)
-			v[n++] = *g;
+			v[n++] = i ? xstrdup(*g) : *g;
 	v[n] = NULL;
 	return v;
 }
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
 		sink_on_idle(view_idle);
 	}
 	filter_setup(o.filter, o.notrace);
+	filter_ids(o.tids, o.ntids, o.pid_filter, o.npid_filter);
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write) {
 		sink_record(o.write);
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 	warn_unused(o.exclude, "-x/--exclude", tf ? "function in the trace file" : "function");
 	warn_unused(o.filter, "-F/--filter", tf ? "function called in the trace file" : "function called");
 	warn_unused(o.notrace, "-N/--notrace", tf ? "function called in the trace file" : "function called");
+	filter_warn_unseen();
 	warn_unused(o.libs, "-l/--lib", "library the program loaded");
 	bool complete = sink_finish() == 0;
 	if (!o.quiet)

@@ -18,7 +18,7 @@
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
-       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI };
+       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_TID, OPT_PID_FILTER };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -83,6 +83,9 @@ static const char usage_text[] =
 "                        those functions included (repeatable)\n"
 "  -N, --notrace GLOB    hide the functions matching GLOB and every call made\n"
 "                        inside them (repeatable)\n"
+"      --tid TID[,TID...]  show only the events of these threads (repeatable)\n"
+"      --pid-filter PID[,PID...]  show only the events of these processes\n"
+"                        (repeatable; -p attaches, this filters, -f or -r)\n"
 "  -D, --depth N         show calls nested at most N deep (under -F: counted from\n"
 "                        the -F function, at depth 1)\n"
 "  -l, --lib GLOB        also trace every function inside shared libraries whose\n"
@@ -214,21 +217,31 @@ static char *resolve_program(const char *prog)
 	return path;
 }
 
-static void parse_pids(struct options *o, const char *arg)
+static noreturn void bad_id(const char *option, const char *tok, const char *what)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s: '%s' is not a %s id", option, tok, what);
+	usage_error("%s", msg);
+}
+
+/* Appends the ids of arg, a comma list, to *ids (*n of them); option names the option in
+ * messages ("-p/--pid"), what the kind of id ("process"). */
+static void parse_ids(int **ids, int *n, const char *arg, const char *option, const char *what)
 {
 	char *copy = xstrdup(arg), *save = NULL;
+	int before = *n;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 		errno = 0;
 		long v = strtol(tok, &end, 10);
 		if (errno || end == tok || *end || v < 1 || v > INT32_MAX)
-			usage_error("-p/--pid: '%s' is not a process id", tok);
-		o->pids = xrealloc(o->pids, (o->npids + 1) * sizeof(*o->pids));
-		o->pids[o->npids++] = (int)v;
+			bad_id(option, tok, what);
+		*ids = xrealloc(*ids, (size_t)(*n + 1) * sizeof(**ids));
+		(*ids)[(*n)++] = (int)v;
 	}
 	free(copy);
-	if (!o->npids)
-		usage_error("-p/--pid: '%s' is not a process id", arg);
+	if (*n == before)
+		bad_id(option, arg, what);
 }
 
 /* getopt's own words for an option it did not take (it would print them itself with opterr, but
@@ -339,8 +352,9 @@ static void check_analysis_options(const struct options *o, bool format_given)
 		usage_error("%s and -q/--quiet cannot be used together", what);
 	if (o->sort && !o->diff)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
-	if (o->filter || o->notrace)
-		usage_error("%s adds up whole files: no -F/--filter or -N/--notrace with it", what);
+	if (o->filter || o->notrace || o->ntids || o->npid_filter)
+		usage_error("%s adds up whole files: no -F/--filter, -N/--notrace, --tid or --pid-filter with it",
+			    what);
 	if (o->info && (o->include || o->exclude || o->depth))
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
 }
@@ -454,6 +468,8 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "filter",  required_argument, NULL, 'F' },
 		{ "notrace", required_argument, NULL, 'N' },
+		{ "tid",     required_argument, NULL, OPT_TID },
+		{ "pid-filter", required_argument, NULL, OPT_PID_FILTER },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
 		{ "lib",     required_argument, NULL, 'l' },
@@ -588,7 +604,13 @@ void options_parse(int argc, char **argv, struct options *o)
 			o->tui = true;
 			break;
 		case 'p':
-			parse_pids(o, optarg);
+			parse_ids(&o->pids, &o->npids, optarg, "-p/--pid", "process");
+			break;
+		case OPT_TID:
+			parse_ids(&o->tids, &o->ntids, optarg, "--tid", "thread");
+			break;
+		case OPT_PID_FILTER:
+			parse_ids(&o->pid_filter, &o->npid_filter, optarg, "--pid-filter", "process");
 			break;
 		case OPT_DEBUG:
 			util_debug |= parse_debug(optarg);

@@ -10,6 +10,8 @@ struct options {
 	enum view_format format;
 	char **include, **exclude;/* NULL-terminated, NULL if none given */
 	char **filter, **notrace; /* -F, -N globs: subtrees shown, subtrees hidden; NULL if none */
+	int *tids, ntids;         /* --tid: only these threads' events */
+	int *pid_filter, npid_filter;   /* --pid-filter: only these processes' events */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
 	char **libs;              /* -l globs, NULL-terminated, or NULL */

@@ -1,4 +1,5 @@
-/* filter: the subtree filters, applied to the event stream on its way to the views.
+/* filter: the subtree, thread and process filters, applied to the event stream on its way to
+ * the views.
  *
  * Each thread's state is two depths: the call that opened a shown subtree (-F) and the call that
  * opened a hidden one (-N), 0 for none. Events are well nested per thread, so a subtree ends
@@ -10,6 +11,7 @@
 #include "../util/util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 enum fclass { FC_UNKNOWN, FC_PLAIN, FC_ONLY, FC_HIDE };
 
@@ -22,11 +24,70 @@ static char **only_globs, **hide_globs;
 static uint8_t *classes;      /* function id -> enum fclass */
 static size_t nclasses;
 static struct addrmap threads;   /* tid -> struct fthread */
+static struct addrmap want_tids, want_pids;   /* id -> WANTED or SEEN; empty: every one */
+#define WANTED ((void *)1)
+#define SEEN ((void *)2)     /* some event was of it */
+static struct addrmap shown_pids;   /* with --tid: the processes some event was shown of */
 
 void filter_setup(char **only, char **hide)
 {
 	only_globs = only;
 	hide_globs = hide;
+}
+
+static void note_ids(struct addrmap *m, const int *ids, int n)
+{
+	for (int i = 0; i < n; i++)
+		addrmap_put(m, (taddr_t)(uint32_t)ids[i], WANTED);
+}
+
+void filter_ids(const int *tids, int ntids, const int *pids, int npids)
+{
+	note_ids(&want_tids, tids, ntids);
+	note_ids(&want_pids, pids, npids);
+}
+
+static bool has(const struct addrmap *m, int32_t id)
+{
+	return addrmap_get(m, (taddr_t)(uint32_t)id) != NULL;
+}
+
+/* Whether id is one of m's (and notes it seen). */
+static bool wanted(struct addrmap *m, int32_t id)
+{
+	void *v = addrmap_get(m, (taddr_t)(uint32_t)id);
+	if (v == WANTED)
+		addrmap_put(m, (taddr_t)(uint32_t)id, SEEN);
+	return v != NULL;
+}
+
+/* Whether ev is of a thread and process the user asked for. */
+static bool ids_shown(const struct event *ev)
+{
+	if (want_pids.n && !wanted(&want_pids, ev->pid))
+		return false;
+	if (!want_tids.n)
+		return true;
+	if (ev->kind == EV_PROC_EXIT)
+		return has(&shown_pids, ev->pid);
+	if (!wanted(&want_tids, ev->tid))
+		return false;
+	if (!has(&shown_pids, ev->pid))
+		addrmap_put(&shown_pids, (taddr_t)(uint32_t)ev->pid, SEEN);
+	return true;
+}
+
+static void warn_unseen(taddr_t id, void *v, void *what)
+{
+	if (v == WANTED)
+		warn_msg("%s %d matched no %s", (const char *)what, (int)id,
+			 strcmp(what, "--tid") ? "process" : "thread");
+}
+
+void filter_warn_unseen(void)
+{
+	addrmap_each(&want_tids, warn_unseen, "--tid");
+	addrmap_each(&want_pids, warn_unseen, "--pid-filter");
 }
 
 bool filter_active(void)
@@ -89,6 +150,8 @@ static bool call_shown(struct fthread *ft, const struct event *ev)
 
 const struct event *filter_event(const struct event *ev, struct event *buf)
 {
+	if (!ids_shown(ev))
+		return NULL;
 	if (!filter_active())
 		return ev;
 	if (ev->kind == EV_THREAD_START)

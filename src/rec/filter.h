@@ -1,4 +1,5 @@
-/* filter: which calls reach the views: the subtree filters (-F, -N). */
+/* filter: which calls reach the views: the subtree filters (-F, -N), the thread and process
+ * filters (--tid, --pid-filter). */
 #ifndef FNTRACE_FILTER_H
 #define FNTRACE_FILTER_H
 
@@ -10,7 +11,12 @@
  * included, and none inside a function matching a glob of hide (-N), the function included.
  * Both NULL-terminated, or NULL for no such filter. The globs are kept, not copied. */
 void filter_setup(char **only, char **hide);
-/* Whether some filter is set. */
+/* Shows only the events of the threads tids (ntids of them) and of the processes pids, each
+ * list ignored if empty; a process's end is shown if some event of it was. Kept, not copied. */
+void filter_ids(const int *tids, int ntids, const int *pids, int npids);
+/* Names each id of filter_ids that no event was of (a typo, or the wrong file). */
+void filter_warn_unseen(void);
+/* Whether a subtree filter is set: then the exits are needed to know where subtrees end. */
 bool filter_active(void);
 /* ev as the views see it: ev itself, or buf holding ev with its depth counted from the
  * outermost call -F shows; NULL if ev is hidden. Events must come well nested per thread, as
