@@ -7,6 +7,7 @@
 #include "view/view.h"
 #include "rec/filter.h"
 #include "rec/sink.h"
+#include "rec/timefilter.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
 #include "util/glob.h"
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
 	}
 	filter_setup(o.filter, o.notrace);
 	filter_ids(o.tids, o.ntids, o.pid_filter, o.npid_filter);
+	timefilter_setup(o.time_min, o.has_range ? &o.range : NULL);
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write) {
 		sink_record(o.write);
@@ -128,7 +130,7 @@ int main(int argc, char **argv)
 	trace_opts.exclude = o.exclude;
 	trace_opts.once = o.once;
 	/* A file has every view; the filters need the exits to know where a subtree ends. */
-	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write || filter_active();
+	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write || filter_active() || timefilter_active();
 	trace_opts.follow = o.follow;
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;

@@ -18,7 +18,8 @@
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
-       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_TID, OPT_PID_FILTER };
+       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_TID, OPT_PID_FILTER, OPT_TIME_FILTER,
+       OPT_TIME_RANGE };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -86,6 +87,13 @@ static const char usage_text[] =
 "      --tid TID[,TID...]  show only the events of these threads (repeatable)\n"
 "      --pid-filter PID[,PID...]  show only the events of these processes\n"
 "                        (repeatable; -p attaches, this filters, -f or -r)\n"
+"      --time-filter TIME  hide the calls shorter than TIME (5us, 1.5ms, 2s), not\n"
+"                        the calls around a longer one; live, a call shows once\n"
+"                        it returns\n"
+"      --time-range=START~END  show only the calls begun between START and END\n"
+"                        (and the calls around them): +1.5ms or 1.5ms is a time\n"
+"                        since the first event, 21774.3336 a timestamp of the\n"
+"                        event clock in seconds; either end may be left out\n"
 "  -D, --depth N         show calls nested at most N deep (under -F: counted from\n"
 "                        the -F function, at depth 1)\n"
 "  -l, --lib GLOB        also trace every function inside shared libraries whose\n"
@@ -244,6 +252,86 @@ static void parse_ids(int **ids, int *n, const char *arg, const char *option, co
 		bad_id(option, arg, what);
 }
 
+/* Reads digits[.digits] at *s, moving *s past them, as whole and nine digits of fraction.
+ * Returns false if there are no digits or the number is too large. */
+static bool parse_decimal(const char **s, uint64_t *whole, uint64_t *frac)
+{
+	const char *p = *s;
+	*whole = *frac = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (*whole > (UINT64_MAX - 9) / 10)
+			return false;
+		*whole = *whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		uint64_t scale = 100000000;
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			*frac += (uint64_t)(*p - '0') * scale;   /* digits past the ninth add 0 */
+	}
+	*s = p;
+	return true;
+}
+
+/* whole.frac (frac in billionths) of a unit of unit_ns, in ns; false if it overflows. */
+static bool scaled(uint64_t whole, uint64_t frac, uint64_t unit_ns, uint64_t *ns)
+{
+	if (whole > UINT64_MAX / unit_ns)
+		return false;
+	*ns = whole * unit_ns + frac * unit_ns / 1000000000u;
+	return true;
+}
+
+/* A duration with its unit, "5us", "1.5ms", "2s", in ns. Returns false if s is none. */
+static bool parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *name; uint64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
+	};
+	uint64_t whole, frac;
+	if (!parse_decimal(&s, &whole, &frac))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(s, units[i].name))
+			return scaled(whole, frac, units[i].ns, ns);
+	return false;
+}
+
+/* One end of a --time-range: empty (open), a duration since the first event ("+1.5ms" or
+ * "1.5ms"), or a timestamp of the event clock in seconds ("21774.3336"). */
+static bool parse_range_end(const char *s, uint64_t *ns, bool *rel)
+{
+	uint64_t whole, frac;
+	const char *p = s;
+	*rel = *s == '+';
+	if (*rel)
+		return parse_duration(s + 1, ns);
+	if (parse_decimal(&p, &whole, &frac) && !*p)
+		return scaled(whole, frac, 1000000000u, ns);
+	*rel = true;
+	return parse_duration(s, ns);
+}
+
+static void parse_range(const char *arg, struct time_range *r)
+{
+	const char *tilde = strchr(arg, '~');
+	if (!tilde)
+		usage_error("--time-range: '%s' is not START~END (either may be left out)", arg);
+	char *start = strndup(arg, (size_t)(tilde - arg));
+	const char *end = tilde + 1;
+	*r = (struct time_range){ 0, UINT64_MAX, false, false };
+	if (*start && !parse_range_end(start, &r->start, &r->start_rel))
+		usage_error("--time-range: '%s' is no timestamp (seconds, as 21774.3336) nor a time since the "
+			    "start (+1.5ms; ns, us, ms, s)", start);
+	if (*end && !parse_range_end(end, &r->end, &r->end_rel))
+		usage_error("--time-range: '%s' is no timestamp (seconds, as 21774.3336) nor a time since the "
+			    "start (+1.5ms; ns, us, ms, s)", end);
+	if (!*start)
+		r->start_rel = true;   /* from the first event */
+	free(start);
+}
+
 /* getopt's own words for an option it did not take (it would print them itself with opterr, but
  * as argv[0] and on a line of its own): arg is the argument it was in. */
 static noreturn void bad_option(const char *arg, const struct option *longopts)
@@ -352,9 +440,9 @@ static void check_analysis_options(const struct options *o, bool format_given)
 		usage_error("%s and -q/--quiet cannot be used together", what);
 	if (o->sort && !o->diff)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
-	if (o->filter || o->notrace || o->ntids || o->npid_filter)
-		usage_error("%s adds up whole files: no -F/--filter, -N/--notrace, --tid or --pid-filter with it",
-			    what);
+	if (o->filter || o->notrace || o->ntids || o->npid_filter || o->time_min || o->has_range)
+		usage_error("%s adds up whole files: no -F, -N, --tid, --pid-filter, --time-filter or --time-range "
+			    "with it", what);
 	if (o->info && (o->include || o->exclude || o->depth))
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
 }
@@ -470,6 +558,8 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "notrace", required_argument, NULL, 'N' },
 		{ "tid",     required_argument, NULL, OPT_TID },
 		{ "pid-filter", required_argument, NULL, OPT_PID_FILTER },
+		{ "time-filter", required_argument, NULL, OPT_TIME_FILTER },
+		{ "time-range", required_argument, NULL, OPT_TIME_RANGE },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
 		{ "lib",     required_argument, NULL, 'l' },
@@ -608,6 +698,15 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TID:
 			parse_ids(&o->tids, &o->ntids, optarg, "--tid", "thread");
+			break;
+		case OPT_TIME_FILTER:
+			if (!parse_duration(optarg, &o->time_min) || !o->time_min)
+				usage_error("--time-filter: '%s' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)",
+					    optarg);
+			break;
+		case OPT_TIME_RANGE:
+			parse_range(optarg, &o->range);
+			o->has_range = true;
 			break;
 		case OPT_PID_FILTER:
 			parse_ids(&o->pid_filter, &o->npid_filter, optarg, "--pid-filter", "process");

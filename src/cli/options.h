@@ -3,6 +3,7 @@
 #define FNTRACE_OPTIONS_H
 
 #include <stdbool.h>
+#include "../rec/timefilter.h"
 #include "../view/view.h"
 
 struct options {
@@ -12,6 +13,9 @@ struct options {
 	char **filter, **notrace; /* -F, -N globs: subtrees shown, subtrees hidden; NULL if none */
 	int *tids, ntids;         /* --tid: only these threads' events */
 	int *pid_filter, npid_filter;   /* --pid-filter: only these processes' events */
+	uint64_t time_min;        /* --time-filter: ns, 0 = none */
+	struct time_range range;  /* --time-range, if has_range */
+	bool has_range;
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
 	char **libs;              /* -l globs, NULL-terminated, or NULL */

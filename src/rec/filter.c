@@ -1,11 +1,12 @@
-/* filter: the subtree, thread and process filters, applied to the event stream on its way to
- * the views.
+/* filter: the thread and process filters, then the subtree filters, then the time filters
+ * (timefilter.c), applied to the event stream on its way to the views.
  *
  * Each thread's state is two depths: the call that opened a shown subtree (-F) and the call that
  * opened a hidden one (-N), 0 for none. Events are well nested per thread, so a subtree ends
  * exactly at the exit of the depth that opened it. Names are matched once per function id. */
 #include "filter.h"
 #include "funcs.h"
+#include "timefilter.h"
 #include "../util/addrmap.h"
 #include "../util/glob.h"
 #include "../util/util.h"
@@ -148,12 +149,10 @@ static bool call_shown(struct fthread *ft, const struct event *ev)
 	return true;
 }
 
-const struct event *filter_event(const struct event *ev, struct event *buf)
+/* ev as the subtree filters show it: ev itself, or buf holding ev with its depth counted from
+ * the outermost call -F shows; NULL if ev is hidden. */
+static const struct event *subtree_event(const struct event *ev, struct event *buf)
 {
-	if (!ids_shown(ev))
-		return NULL;
-	if (!filter_active())
-		return ev;
 	if (ev->kind == EV_THREAD_START)
 		free(addrmap_del(&threads, (taddr_t)(uint32_t)ev->tid));   /* a tid used again starts afresh */
 	if (ev->kind != EV_ENTRY && ev->kind != EV_EXIT && ev->kind != EV_SIGNAL)
@@ -174,4 +173,17 @@ const struct event *filter_event(const struct event *ev, struct event *buf)
 	*buf = *ev;
 	buf->depth = (uint16_t)(ev->depth - base + 1);
 	return buf;
+}
+
+void filter_event(const struct event *ev, void (*emit)(const struct event *ev))
+{
+	struct event buf;
+	if (!ids_shown(ev))
+		return;
+	if (filter_active() && !(ev = subtree_event(ev, &buf)))
+		return;
+	if (timefilter_active())
+		timefilter_event(ev, emit);
+	else
+		emit(ev);
 }

@@ -18,9 +18,9 @@ void filter_ids(const int *tids, int ntids, const int *pids, int npids);
 void filter_warn_unseen(void);
 /* Whether a subtree filter is set: then the exits are needed to know where subtrees end. */
 bool filter_active(void);
-/* ev as the views see it: ev itself, or buf holding ev with its depth counted from the
- * outermost call -F shows; NULL if ev is hidden. Events must come well nested per thread, as
- * event.h promises: the filter keeps each thread's state from them. */
-const struct event *filter_event(const struct event *ev, struct event *buf);
+/* Hands ev to emit as the views should see it (its depth counted from the outermost call -F
+ * shows), later (the time filters hold entries back), or never. Events must come well nested
+ * per thread, as event.h promises: the filters keep each thread's state from them. */
+void filter_event(const struct event *ev, void (*emit)(const struct event *ev));
 
 #endif

@@ -1,5 +1,5 @@
 /* sink: every event goes to the trace file being written (if any), then through the subtree
- * filters (filter.h) and the depth limit to the formatter. */
+ * filters (filter.h: threads, subtrees, time) and the depth limit to the formatter. */
 #include "sink.h"
 #include "filter.h"
 #include "tracefile.h"
@@ -40,15 +40,9 @@ int sink_finish(void)
 	return tracefile_write_end();
 }
 
-void sink_event(const struct event *ev)
+/* An event the filters let through: to the formatter, above the depth limit. */
+static void shown(const struct event *ev)
 {
-	if (recording)
-		tracefile_write_event(ev);
-	if (!consumer)
-		return;
-	struct event buf;
-	if (!(ev = filter_event(ev, &buf)))
-		return;
 	if (depth_limit && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT) && ev->depth > depth_limit)
 		return;
 	if (depth_limit && ev->kind == EV_SIGNAL && ev->depth >= depth_limit) {
@@ -59,4 +53,12 @@ void sink_event(const struct event *ev)
 		return;
 	}
 	consumer(ev);
+}
+
+void sink_event(const struct event *ev)
+{
+	if (recording)
+		tracefile_write_event(ev);
+	if (consumer)
+		filter_event(ev, shown);
 }

@@ -199,8 +199,8 @@ def test_read_filter_with_include(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F/--filter, -N/--notrace, --tid or --pid-filter with it"),
-    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F/--filter, -N/--notrace, --tid or --pid-filter with it"),
+    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F, -N, --tid, --pid-filter, --time-filter or --time-range with it"),
+    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F, -N, --tid, --pid-filter, --time-filter or --time-range with it"),
     (["-F"], "option requires an argument -- 'F'"),
     (["--notrace"], "option '--notrace' requires an argument"),
 ])
@@ -268,5 +268,127 @@ def test_ids_matching_nothing_are_named(tmp_path):
     (["--pid-filter", "0", "ls"], "--pid-filter: '0' is not a process id"),
 ])
 def test_id_option_errors(args, message):
+    r = fntrace(args)
+    assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
+
+
+# ---- --time-filter, --time-range ----
+
+def calls_of(text):
+    """The calls of a json view, in order of entry: dicts with fn, tid, depth, ts, dur and
+    the index of the enclosing call (None at the top)."""
+    calls, open_ = [], {}
+    for e in map(json.loads, text.splitlines()):
+        if e["type"] == "entry":
+            stack = open_.setdefault(e["tid"], [])
+            calls.append({"fn": e["fn"], "tid": e["tid"], "depth": e["depth"], "ts": e["ts"],
+                          "parent": stack[-1] if stack else None})
+            stack.append(len(calls) - 1)
+        elif e["type"] == "exit":
+            calls[open_[e["tid"]].pop()]["dur"] = e["dur"]
+    return calls
+
+
+def kept(calls, keep):
+    """The calls keep() wants, and every call around one of them, as (fn, tid, depth)."""
+    shown = set()
+    for i, c in enumerate(calls):
+        if keep(c):
+            while i is not None and i not in shown:
+                shown.add(i)
+                i = calls[i]["parent"]
+    return [(c["fn"], c["tid"], c["depth"]) for i, c in enumerate(calls) if i in shown]
+
+
+def shown_calls(text):
+    return [(c["fn"], c["tid"], c["depth"]) for c in calls_of(text)]
+
+
+def same_calls(got, want):
+    """The same calls in the same order in each thread (threads interleave as they may)."""
+    def split(calls):
+        by = {}
+        for c in calls:
+            by.setdefault(c[1], []).append(c)
+        return by
+    return split(got) == split(want)
+
+
+TIMED = {"fib": (["fib", "12"], ["-i", "fib", "-i", "main"]),
+         "threads": (["threads", "churn"], ["-i", "t_*", "-i", "main", "-i", "*caller*"])}
+
+
+@pytest.fixture(scope="module", params=sorted(TIMED))
+def timed_file(request, tmp_path_factory):
+    """A trace file with nested calls (fib) or many threads, and its calls."""
+    (name, *args), opts = TIMED[request.param]
+    ft = recorded(tmp_path_factory.mktemp(name), [prog("gcc-pie-O2-cf", name), *args], opts)
+    return ft, calls_of(fntrace(["--format=json", "-r", ft]).stdout)
+
+
+def test_time_filter_keeps_the_long_calls_and_what_is_around_them(timed_file):
+    ft, calls = timed_file
+    durs = sorted(c["dur"] for c in calls)
+    assert len(durs) > 10
+    for threshold in (durs[len(durs) // 2], durs[-3], durs[0]):
+        r = fntrace(["--format=json", "-r", ft, f"--time-filter={threshold}ns"])
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        want = kept(calls, lambda c: c["dur"] >= threshold)
+        assert same_calls(shown_calls(r.stdout), want)
+        assert len(want) < len(calls) or threshold == durs[0]
+        # The graph nests the same calls: a line per call, at its depth.
+        graph = fntrace(["--flat", "-r", ft, f"--time-filter={threshold}ns"]).stdout
+        assert sorted(w for w in graph.split() if w.endswith("();")) == sorted(f"{c[0]}();" for c in want)
+
+
+def test_time_filter_with_summary(timed_file):
+    ft, calls = timed_file
+    threshold = sorted(c["dur"] for c in calls)[len(calls) // 2]
+    r = fntrace(["-c", "-s", "name", "-r", ft, f"--time-filter={threshold}ns"])
+    want = {}
+    for fn, _, _ in kept(calls, lambda c: c["dur"] >= threshold):
+        want[fn] = want.get(fn, 0) + 1
+    assert dict((fn, n) for n, fn in summary_rows(r.stdout)) == want
+
+
+def test_time_range_keeps_the_calls_begun_in_it(timed_file):
+    ft, calls = timed_file
+    first = json.loads(fntrace(["--format=json", "-r", ft]).stdout.splitlines()[0])["ts"]
+    starts = sorted(c["ts"] for c in calls)
+    lo, hi = starts[len(starts) // 3], starts[2 * len(starts) // 3]
+    for spec, keep in [
+        (f"{lo // 10**9}.{lo % 10**9:09d}~{hi // 10**9}.{hi % 10**9:09d}", lambda c: lo <= c["ts"] <= hi),
+        (f"+{lo - first}ns~+{hi - first}ns", lambda c: lo <= c["ts"] <= hi),
+        (f"{lo - first}ns~", lambda c: c["ts"] >= lo),
+        (f"~+{hi - first}ns", lambda c: c["ts"] <= hi),
+    ]:
+        r = fntrace(["--format=json", "-r", ft, f"--time-range={spec}"])
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        assert same_calls(shown_calls(r.stdout), kept(calls, keep)), spec
+
+
+def test_time_filter_live_shows_all_or_nothing_at_the_extremes(tmp_path):
+    path = prog("gcc-pie-O2-cf", "abc")
+    every = run(["-i", "main", "-i", "func*", path], tmp_path).norm
+    assert run(["--time-filter", "1ns", "-i", "main", "-i", "func*", path], tmp_path).norm == every
+    r = run(["--time-filter", "1000s", "-i", "main", "-i", "func*", path], tmp_path)
+    assert r.rc == 0 and r.stdout == "A\nB\nB\n" and r.trace == HEAD
+
+
+def test_time_filter_with_filter_and_depth(tmp_path):
+    """-F picks the subtree, the time filter its long calls, -D the depth."""
+    r = run(["-F", "main", "--time-filter", "1ns", "-D", "1", prog("gcc-pie-O2-cf", "abc")], tmp_path)
+    assert r.norm == HEAD + "        DUR [TID] | main();\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--time-filter", "5", "ls"], "--time-filter: '5' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
+    (["--time-filter", "0us", "ls"], "--time-filter: '0us' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
+    (["--time-filter", "1.5m", "ls"], "--time-filter: '1.5m' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
+    (["--time-range", "1ms", "ls"], "--time-range: '1ms' is not START~END (either may be left out)"),
+    (["--time-range", "x~", "ls"], "--time-range: 'x' is no timestamp (seconds, as 21774.3336) nor a time since "
+                                   "the start (+1.5ms; ns, us, ms, s)"),
+])
+def test_time_option_errors(args, message):
     r = fntrace(args)
     assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr

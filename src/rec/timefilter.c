@@ -1,0 +1,120 @@
+/* timefilter: hide the calls shorter than a threshold, or begun outside a part of the run.
+ *
+ * Each thread keeps a stack of its open calls, each entry held back until the call is known to
+ * be shown. A call shown brings the entries of the calls around it out first (those are longer
+ * than it is, and began before it), so the views always see whole nests with the depths the
+ * tracer counted. A signal shown does the same for the calls it interrupted. */
+#include "timefilter.h"
+#include "../util/addrmap.h"
+#include "../util/util.h"
+
+#include <stdlib.h>
+
+struct held {
+	struct event entry;
+	bool sent;              /* the entry went to the view: so will the exit */
+};
+
+struct hthread {
+	struct held *v;
+	size_t n, cap;
+};
+
+static bool active;
+static uint64_t min_dur;
+static struct time_range range = { 0, UINT64_MAX, false, false };
+static bool started;
+static uint64_t first_ts;       /* of the first event: where relative times count from */
+static struct addrmap threads;  /* tid -> struct hthread */
+
+void timefilter_setup(uint64_t min_ns, const struct time_range *r)
+{
+	min_dur = min_ns;
+	if (r)
+		range = *r;
+	active = min_ns || r;
+}
+
+bool timefilter_active(void)
+{
+	return active;
+}
+
+static bool in_range(uint64_t ts)
+{
+	uint64_t start = range.start + (range.start_rel ? first_ts : 0);
+	uint64_t end = range.end_rel ? first_ts + range.end : range.end;
+	return ts >= start && ts <= end;
+}
+
+static struct hthread *thread_of(int32_t tid)
+{
+	struct hthread *ht = addrmap_get(&threads, (taddr_t)(uint32_t)tid);
+	if (!ht) {
+		ht = xcalloc(1, sizeof(*ht));
+		addrmap_put(&threads, (taddr_t)(uint32_t)tid, ht);
+	}
+	return ht;
+}
+
+/* Sends the entries of ht's open calls not sent yet, outermost first. */
+static void release(struct hthread *ht, void (*emit)(const struct event *ev))
+{
+	size_t i = ht->n;
+	while (i > 0 && !ht->v[i - 1].sent)
+		i--;   /* a call sent has every call around it sent */
+	for (; i < ht->n; i++) {
+		emit(&ht->v[i].entry);
+		ht->v[i].sent = true;
+	}
+}
+
+static void on_exit_of(struct hthread *ht, const struct event *ev, void (*emit)(const struct event *ev))
+{
+	if (!ht->n)
+		return;   /* its entry came before the filter saw the thread: nothing to close */
+	struct held h = ht->v[--ht->n];
+	if (!h.sent) {
+		if (ev->ts - h.entry.ts < min_dur || !in_range(h.entry.ts))
+			return;
+		release(ht, emit);
+		emit(&h.entry);
+	}
+	emit(ev);
+}
+
+void timefilter_event(const struct event *ev, void (*emit)(const struct event *ev))
+{
+	if (!started) {
+		started = true;
+		first_ts = ev->ts;
+	}
+	struct hthread *ht;
+	switch (ev->kind) {
+	case EV_ENTRY:
+		ht = thread_of(ev->tid);
+		xgrow(&ht->v, &ht->cap, ht->n + 1, sizeof(*ht->v));
+		ht->v[ht->n++] = (struct held){ *ev, false };
+		if (!min_dur && in_range(ev->ts))
+			release(ht, emit);   /* known at once: shown as it happens */
+		break;
+	case EV_EXIT:
+		on_exit_of(thread_of(ev->tid), ev, emit);
+		break;
+	case EV_SIGNAL:
+		if (!in_range(ev->ts))
+			break;
+		release(thread_of(ev->tid), emit);
+		emit(ev);
+		break;
+	case EV_THREAD_START:
+		ht = addrmap_del(&threads, (taddr_t)(uint32_t)ev->tid);   /* a tid used again starts afresh */
+		if (ht)
+			free(ht->v);
+		free(ht);
+		emit(ev);
+		break;
+	default:
+		emit(ev);
+	}
+}
