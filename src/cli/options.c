@@ -1,6 +1,7 @@
 /* options: parse the command line, check PROGRAM, print help and version. */
 #include "options.h"
 #include "../elf/symtab.h"
+#include "../rec/trigger.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -94,6 +95,11 @@ static const char usage_text[] =
 "                        (and the calls around them): +1.5ms or 1.5ms is a time\n"
 "                        since the first event, 21774.3336 a timestamp of the\n"
 "                        event clock in seconds; either end may be left out\n"
+"  -T, --trigger FUNC@ACTION[,ACTION...]  what calls of functions matching the\n"
+"                        glob FUNC do (repeatable): trace_on (showing starts at\n"
+"                        FUNC, which is shown; off until then), trace_off\n"
+"                        (showing stops at FUNC), depth=N (inside FUNC, at most\n"
+"                        N deep), filter (as -F), notrace (as -N)\n"
 "  -D, --depth N         show calls nested at most N deep (under -F: counted from\n"
 "                        the -F function, at depth 1)\n"
 "  -l, --lib GLOB        also trace every function inside shared libraries whose\n"
@@ -332,6 +338,39 @@ static void parse_range(const char *arg, struct time_range *r)
 	free(start);
 }
 
+/* -T GLOB@ACTION[,ACTION...]: filter and notrace add to -F and -N, the others are triggers. The
+ * last @ ends GLOB, which may name a library function (malloc@libc.so.6@trace_off). */
+static void parse_trigger(struct options *o, const char *arg)
+{
+	const char *at = strrchr(arg, '@');
+	if (!at || at == arg || !at[1])
+		usage_error("-T/--trigger: '%s' is not FUNC@ACTION[,ACTION...]", arg);
+	char *glob = strndup(arg, (size_t)(at - arg)), *acts = xstrdup(at + 1), *save = NULL;
+	unsigned actions = 0, depth = 0;
+	for (char *a = strtok_r(acts, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		char *end;
+		if (!strcmp(a, "trace_on") || !strcmp(a, "trace-on"))
+			actions |= TRIGGER_ON;
+		else if (!strcmp(a, "trace_off") || !strcmp(a, "trace-off"))
+			actions |= TRIGGER_OFF;
+		else if (!strcmp(a, "filter"))
+			push(&o->filter, glob);
+		else if (!strcmp(a, "notrace"))
+			push(&o->notrace, glob);
+		else if (!strncmp(a, "depth=", 6) && (depth = (unsigned)strtoul(a + 6, &end, 10)) >= 1 && depth <= 65535 &&
+			 !*end && a[6] >= '0' && a[6] <= '9')
+			actions |= TRIGGER_DEPTH;
+		else
+			usage_error("-T/--trigger: unknown action '%s' (trace_on, trace_off, depth=N, filter, notrace)", a);
+	}
+	if ((actions & (TRIGGER_ON | TRIGGER_OFF)) == (TRIGGER_ON | TRIGGER_OFF))
+		usage_error("-T/--trigger: '%s' turns the trace both on and off", arg);
+	free(acts);
+	if (actions)
+		trigger_add(glob, actions, depth);
+	o->triggers = true;
+}
+
 /* getopt's own words for an option it did not take (it would print them itself with opterr, but
  * as argv[0] and on a line of its own): arg is the argument it was in. */
 static noreturn void bad_option(const char *arg, const struct option *longopts)
@@ -440,9 +479,9 @@ static void check_analysis_options(const struct options *o, bool format_given)
 		usage_error("%s and -q/--quiet cannot be used together", what);
 	if (o->sort && !o->diff)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
-	if (o->filter || o->notrace || o->ntids || o->npid_filter || o->time_min || o->has_range)
-		usage_error("%s adds up whole files: no -F, -N, --tid, --pid-filter, --time-filter or --time-range "
-			    "with it", what);
+	if (o->filter || o->notrace || o->triggers || o->ntids || o->npid_filter || o->time_min || o->has_range)
+		usage_error("%s adds up whole files: no -F, -N, -T, --tid, --pid-filter, --time-filter or "
+			    "--time-range with it", what);
 	if (o->info && (o->include || o->exclude || o->depth))
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
 }
@@ -560,6 +599,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "pid-filter", required_argument, NULL, OPT_PID_FILTER },
 		{ "time-filter", required_argument, NULL, OPT_TIME_FILTER },
 		{ "time-range", required_argument, NULL, OPT_TIME_RANGE },
+		{ "trigger", required_argument, NULL, 'T' },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
 		{ "lib",     required_argument, NULL, 'l' },
@@ -594,7 +634,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->format = VIEW_GRAPH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:T:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -698,6 +738,9 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TID:
 			parse_ids(&o->tids, &o->ntids, optarg, "--tid", "thread");
+			break;
+		case 'T':
+			parse_trigger(o, optarg);
 			break;
 		case OPT_TIME_FILTER:
 			if (!parse_duration(optarg, &o->time_min) || !o->time_min)

@@ -1,5 +1,5 @@
-/* filter: the thread and process filters, then the subtree filters, then the time filters
- * (timefilter.c), applied to the event stream on its way to the views.
+/* filter: the thread and process filters, then the subtree filters, the triggers (trigger.c)
+ * and the time filters (timefilter.c), applied to the event stream on its way to the views.
  *
  * Each thread's state is two depths: the call that opened a shown subtree (-F) and the call that
  * opened a hidden one (-N), 0 for none. Events are well nested per thread, so a subtree ends
@@ -7,6 +7,7 @@
 #include "filter.h"
 #include "funcs.h"
 #include "timefilter.h"
+#include "trigger.h"
 #include "../util/addrmap.h"
 #include "../util/glob.h"
 #include "../util/util.h"
@@ -175,15 +176,27 @@ static const struct event *subtree_event(const struct event *ev, struct event *b
 	return buf;
 }
 
+static void (*shown)(const struct event *ev);   /* filter_event's emit */
+
+/* The last stage: the time filters, if any. */
+static void by_time(const struct event *ev)
+{
+	if (timefilter_active())
+		timefilter_event(ev, shown);
+	else
+		shown(ev);
+}
+
 void filter_event(const struct event *ev, void (*emit)(const struct event *ev))
 {
 	struct event buf;
+	shown = emit;
 	if (!ids_shown(ev))
 		return;
 	if (filter_active() && !(ev = subtree_event(ev, &buf)))
 		return;
-	if (timefilter_active())
-		timefilter_event(ev, emit);
+	if (trigger_active())
+		trigger_event(ev, by_time);
 	else
-		emit(ev);
+		by_time(ev);
 }

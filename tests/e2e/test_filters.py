@@ -199,8 +199,8 @@ def test_read_filter_with_include(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F, -N, --tid, --pid-filter, --time-filter or --time-range with it"),
-    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F, -N, --tid, --pid-filter, --time-filter or --time-range with it"),
+    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F, -N, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
+    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F, -N, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
     (["-F"], "option requires an argument -- 'F'"),
     (["--notrace"], "option '--notrace' requires an argument"),
 ])
@@ -392,3 +392,89 @@ def test_time_filter_with_filter_and_depth(tmp_path):
 def test_time_option_errors(args, message):
     r = fntrace(args)
     assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
+
+
+# ---- -T: triggers ----
+
+ABC_CALLS = ["-i", "main", "-i", "func*", "-i", "puts"]
+TRIGGERS = {
+    "on-off": (["-T", "func1@trace_on", "-T", "func2@trace_off"], """\
+            [TID] | func1() {
+        DUR [TID] |   puts();
+        DUR [TID] | } /* func1 */
+        DUR [TID] | func3();
+"""),
+    # Off inside main: main's exit is still shown, so main is a leaf.
+    "off-open": (["-T", "func1@trace_off"], "        DUR [TID] | main();\n"),
+    # On inside a call not shown: depth 1; on again after off.
+    "on-inside": (["-T", "puts@trace_on", "-T", "func3@trace_off"], """\
+        DUR [TID] | puts();
+        DUR [TID] | puts();
+            [TID] | func2() {
+        DUR [TID] |   puts();
+        DUR [TID] | } /* func2 */
+"""),
+    "depth": (["-T", "main@depth=2", "-T", "func2@depth=1"], """\
+            [TID] | main() {
+        DUR [TID] |   func1();
+        DUR [TID] |   func3();
+        DUR [TID] |   func2();
+        DUR [TID] |   func2();
+        DUR [TID] |   func3();
+        DUR [TID] | } /* main */
+"""),
+    "actions": (["-T", "func[12]@trace_on,depth=1", "-T", "func3@notrace"], """\
+        DUR [TID] | func1();
+        DUR [TID] | func2();
+        DUR [TID] | func2();
+"""),
+    "filter": (["-T", "func2@filter"], """\
+            [TID] | func2() {
+        DUR [TID] |   puts();
+        DUR [TID] | } /* func2 */
+""" * 2),
+}
+
+
+@pytest.mark.parametrize("variant", ["gcc-nopie-O0-nocf", "clang-pie-O2-cf"])
+@pytest.mark.parametrize("case", sorted(TRIGGERS))
+def test_triggers_live_and_read(tmp_path, variant, case):
+    triggers, want = TRIGGERS[case]
+    path = prog(variant, "abc")
+    r = run([*ABC_CALLS, *triggers, path], tmp_path)
+    assert r.rc == 0 and r.stderr == "", r.stderr
+    assert r.norm == HEAD + want
+    ft = recorded(tmp_path, [path], ABC_CALLS)
+    replay = fntrace(["-r", ft, *triggers])
+    assert replay.stderr == "" and normalize(replay.stdout) == HEAD + want
+
+
+def test_triggers_in_every_view_on_read(tmp_path):
+    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "abc")], ABC_CALLS)
+    trig = ["-T", "func1@trace_on", "-T", "func2@trace_off"]
+    assert fntrace(["--flat", "-r", ft, *trig]).stdout == "func1();\nputs();\nfunc3();\n"
+    assert summary_rows(fntrace(["-c", "-s", "name", "-r", ft, *trig]).stdout) == \
+        [(1, "func1"), (1, "func3"), (1, "puts")]
+    calls = shown_calls(fntrace(["--format=json", "-r", ft, *trig]).stdout)
+    assert [(c[0], c[2]) for c in calls] == [("func1", 1), ("puts", 2), ("func3", 1)]
+    folded = fntrace(["--format=folded", "-r", ft, *trig]).stdout
+    assert sorted(re.sub(r" \d+$", "", x) for x in folded.splitlines()) == ["func1", "func1;puts", "func3"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-T", "main", "ls"], "-T/--trigger: 'main' is not FUNC@ACTION[,ACTION...]"),
+    (["-T", "main@", "ls"], "-T/--trigger: 'main@' is not FUNC@ACTION[,ACTION...]"),
+    (["-T", "main@trace", "ls"], "-T/--trigger: unknown action 'trace' (trace_on, trace_off, depth=N, filter, notrace)"),
+    (["-T", "main@depth=0", "ls"], "-T/--trigger: unknown action 'depth=0' (trace_on, trace_off, depth=N, filter, notrace)"),
+    (["-T", "main@trace_on,trace_off", "ls"], "-T/--trigger: 'main@trace_on,trace_off' turns the trace both on and off"),
+])
+def test_trigger_option_errors(args, message):
+    r = fntrace(args)
+    assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
+
+
+def test_trigger_on_a_library_function_and_unmatched(tmp_path):
+    r = run(["--flat", "-T", "puts@libc.so.6@trace_on", "-T", "nosuch@trace_off", "-l", "libc.so.6", "-i", "puts*",
+             "-i", "func*", prog("gcc-pie-O2-cf", "abc")], tmp_path)
+    assert r.trace.splitlines()[0] == "puts@libc.so.6();"
+    assert r.stderr == "fntrace: -T/--trigger 'nosuch' matched no function called\n"
