@@ -7,7 +7,7 @@
 #include "view/view.h"
 #include "rec/filter.h"
 #include "rec/sink.h"
-#include "rec/timefilter.h"
+#include "rec/hold.h"
 #include "rec/trigger.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
@@ -37,7 +37,7 @@ static char **traced_globs(const struct options *o)
 {
 	if (!o->include)
 		return NULL;
-	char **lists[] = { o->include, o->filter, o->notrace, trigger_globs() };
+	char **lists[] = { o->include, o->filter, o->notrace, o->callers, trigger_globs() };
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		for (char **g = lists[i]; g && *g; g++)
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	filter_setup(o.filter, o.notrace);
 	filter_ids(o.tids, o.ntids, o.pid_filter, o.npid_filter);
-	timefilter_setup(o.time_min, o.has_range ? &o.range : NULL);
+	hold_setup(o.time_min, o.has_range ? &o.range : NULL, o.callers);
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write) {
 		sink_record(o.write);
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	trace_opts.once = o.once;
 	/* A file has every view; the filters need the exits to know where a subtree ends. */
 	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write || filter_active() || trigger_active() ||
-			     timefilter_active();
+			     hold_active();
 	trace_opts.follow = o.follow;
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;
@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 	warn_unused(o.exclude, "-x/--exclude", tf ? "function in the trace file" : "function");
 	warn_unused(o.filter, "-F/--filter", tf ? "function called in the trace file" : "function called");
 	warn_unused(o.notrace, "-N/--notrace", tf ? "function called in the trace file" : "function called");
+	warn_unused(o.callers, "-C/--caller-filter", tf ? "function called in the trace file" : "function called");
 	warn_unused(trigger_globs(), "-T/--trigger", tf ? "function called in the trace file" : "function called");
 	filter_warn_unseen();
 	warn_unused(o.libs, "-l/--lib", "library the program loaded");

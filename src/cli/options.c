@@ -95,6 +95,9 @@ static const char usage_text[] =
 "                        (and the calls around them): +1.5ms or 1.5ms is a time\n"
 "                        since the first event, 21774.3336 a timestamp of the\n"
 "                        event clock in seconds; either end may be left out\n"
+"  -C, --caller-filter GLOB  show only the calls of functions matching GLOB and\n"
+"                        the calls on the way to them, not what they call;\n"
+"                        live, a path shows when the call is reached\n"
 "  -T, --trigger FUNC@ACTION[,ACTION...]  what calls of functions matching the\n"
 "                        glob FUNC do (repeatable): trace_on (showing starts at\n"
 "                        FUNC, which is shown; off until then), trace_off\n"
@@ -479,8 +482,9 @@ static void check_analysis_options(const struct options *o, bool format_given)
 		usage_error("%s and -q/--quiet cannot be used together", what);
 	if (o->sort && !o->diff)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
-	if (o->filter || o->notrace || o->triggers || o->ntids || o->npid_filter || o->time_min || o->has_range)
-		usage_error("%s adds up whole files: no -F, -N, -T, --tid, --pid-filter, --time-filter or "
+	if (o->filter || o->notrace || o->callers || o->triggers || o->ntids || o->npid_filter || o->time_min ||
+	    o->has_range)
+		usage_error("%s adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or "
 			    "--time-range with it", what);
 	if (o->info && (o->include || o->exclude || o->depth))
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
@@ -599,6 +603,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "pid-filter", required_argument, NULL, OPT_PID_FILTER },
 		{ "time-filter", required_argument, NULL, OPT_TIME_FILTER },
 		{ "time-range", required_argument, NULL, OPT_TIME_RANGE },
+		{ "caller-filter", required_argument, NULL, 'C' },
 		{ "trigger", required_argument, NULL, 'T' },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
@@ -634,7 +639,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->format = VIEW_GRAPH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:T:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:C:T:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -738,6 +743,9 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TID:
 			parse_ids(&o->tids, &o->ntids, optarg, "--tid", "thread");
+			break;
+		case 'C':
+			push(&o->callers, optarg);
 			break;
 		case 'T':
 			parse_trigger(o, optarg);

@@ -3,7 +3,7 @@
 #define FNTRACE_OPTIONS_H
 
 #include <stdbool.h>
-#include "../rec/timefilter.h"
+#include "../rec/hold.h"
 #include "../view/view.h"
 
 struct options {
@@ -11,6 +11,7 @@ struct options {
 	enum view_format format;
 	char **include, **exclude;/* NULL-terminated, NULL if none given */
 	char **filter, **notrace; /* -F, -N globs: subtrees shown, subtrees hidden; NULL if none */
+	char **callers;           /* -C globs: only the paths to their calls; NULL if none */
 	bool triggers;            /* -T given (the triggers themselves are in trigger.h) */
 	int *tids, ntids;         /* --tid: only these threads' events */
 	int *pid_filter, npid_filter;   /* --pid-filter: only these processes' events */

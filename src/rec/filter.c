@@ -1,12 +1,13 @@
 /* filter: the thread and process filters, then the subtree filters, the triggers (trigger.c)
- * and the time filters (timefilter.c), applied to the event stream on its way to the views.
+ * and the filters that hold entries back (hold.c: time, callers), applied to the event stream on
+ * its way to the views.
  *
  * Each thread's state is two depths: the call that opened a shown subtree (-F) and the call that
  * opened a hidden one (-N), 0 for none. Events are well nested per thread, so a subtree ends
  * exactly at the exit of the depth that opened it. Names are matched once per function id. */
 #include "filter.h"
 #include "funcs.h"
-#include "timefilter.h"
+#include "hold.h"
 #include "trigger.h"
 #include "../util/addrmap.h"
 #include "../util/glob.h"
@@ -178,11 +179,11 @@ static const struct event *subtree_event(const struct event *ev, struct event *b
 
 static void (*shown)(const struct event *ev);   /* filter_event's emit */
 
-/* The last stage: the time filters, if any. */
-static void by_time(const struct event *ev)
+/* The last stage: the filters that hold entries back, if any. */
+static void held(const struct event *ev)
 {
-	if (timefilter_active())
-		timefilter_event(ev, shown);
+	if (hold_active())
+		hold_event(ev, shown);
 	else
 		shown(ev);
 }
@@ -196,7 +197,7 @@ void filter_event(const struct event *ev, void (*emit)(const struct event *ev))
 	if (filter_active() && !(ev = subtree_event(ev, &buf)))
 		return;
 	if (trigger_active())
-		trigger_event(ev, by_time);
+		trigger_event(ev, held);
 	else
-		by_time(ev);
+		held(ev);
 }

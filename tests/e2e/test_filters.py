@@ -199,8 +199,8 @@ def test_read_filter_with_include(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F, -N, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
-    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F, -N, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
+    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
+    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
     (["-F"], "option requires an argument -- 'F'"),
     (["--notrace"], "option '--notrace' requires an argument"),
 ])
@@ -478,3 +478,70 @@ def test_trigger_on_a_library_function_and_unmatched(tmp_path):
              "-i", "func*", prog("gcc-pie-O2-cf", "abc")], tmp_path)
     assert r.trace.splitlines()[0] == "puts@libc.so.6();"
     assert r.stderr == "fntrace: -T/--trigger 'nosuch' matched no function called\n"
+
+
+# ---- -C: the paths to a function ----
+
+CALLERS = {
+    "puts": (["-C", "puts"], """\
+            [TID] | main() {
+            [TID] |   func1() {
+        DUR [TID] |     puts();
+        DUR [TID] |   } /* func1 */
+            [TID] |   func2() {
+        DUR [TID] |     puts();
+        DUR [TID] |   } /* func2 */
+            [TID] |   func2() {
+        DUR [TID] |     puts();
+        DUR [TID] |   } /* func2 */
+        DUR [TID] | } /* main */
+"""),
+    # Not what FUNC calls: func2 is a leaf.
+    "func2": (["-C", "func2"], """\
+            [TID] | main() {
+        DUR [TID] |   func2();
+        DUR [TID] |   func2();
+        DUR [TID] | } /* main */
+"""),
+    "globs": (["-C", "func[13]", "-C", "nothing*", "-N", "func1"], """\
+            [TID] | main() {
+        DUR [TID] |   func3();
+        DUR [TID] |   func3();
+        DUR [TID] | } /* main */
+"""),
+    "with-F-and-D": (["-C", "puts", "-F", "func2", "-D", "1"], """\
+        DUR [TID] | func2();
+        DUR [TID] | func2();
+"""),
+}
+
+
+@pytest.mark.parametrize("variant", ["gcc-static-O2-nocf", "gcc-pie-O0-cf"])
+@pytest.mark.parametrize("case", sorted(CALLERS))
+def test_caller_filter_live_and_read(tmp_path, variant, case):
+    opts, want = CALLERS[case]
+    path = prog(variant, "abc")
+    r = run([*ABC_CALLS, *opts, path], tmp_path)
+    assert r.rc == 0, r.stderr
+    assert r.norm == HEAD + want
+    ft = recorded(tmp_path, [path], ABC_CALLS)
+    replay = fntrace(["-r", ft, *opts])
+    assert normalize(replay.stdout) == HEAD + want
+
+
+def test_caller_filter_in_summary_and_recursion(tmp_path):
+    r = run(["-c", "-s", "name", *ABC_CALLS, "-C", "func2", prog("gcc-pie-O2-cf", "abc")], tmp_path)
+    assert summary_rows(r.trace) == [(2, "func2"), (1, "main")]
+    # Every fib call leads to a fib call: the paths are the whole recursion.
+    r = run(["-c", "-C", "fib", "-i", "fib", "-i", "main", prog("gcc-pie-O2-cf", "fib"), "10"], tmp_path)
+    assert sorted(summary_rows(r.trace)) == [(1, "main"), (177, "fib")]
+
+
+def test_caller_filter_with_time_filter(timed_file):
+    """-C and --time-filter together: the long calls of the function, and their paths."""
+    ft, calls = timed_file
+    target = "fib" if any(c["fn"] == "fib" for c in calls) else "t_slow"
+    threshold = sorted(c["dur"] for c in calls if c["fn"] == target)[-2]
+    r = fntrace(["--format=json", "-r", ft, "-C", target, f"--time-filter={threshold}ns"])
+    want = kept(calls, lambda c: c["fn"] == target and c["dur"] >= threshold)
+    assert want and same_calls(shown_calls(r.stdout), want)

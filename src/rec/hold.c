@@ -1,11 +1,14 @@
-/* timefilter: hide the calls shorter than a threshold, or begun outside a part of the run.
+/* hold: hide the calls shorter than a threshold, begun outside a part of the run, or (-C) not on
+ * the way to a call of some function.
  *
  * Each thread keeps a stack of its open calls, each entry held back until the call is known to
  * be shown. A call shown brings the entries of the calls around it out first (those are longer
  * than it is, and began before it), so the views always see whole nests with the depths the
- * tracer counted. A signal shown does the same for the calls it interrupted. */
-#include "timefilter.h"
+ * tracer counted: under -C, those calls are the path to it. */
+#include "hold.h"
+#include "funcs.h"
 #include "../util/addrmap.h"
+#include "../util/glob.h"
 #include "../util/util.h"
 
 #include <stdlib.h>
@@ -26,18 +29,38 @@ static struct time_range range = { 0, UINT64_MAX, false, false };
 static bool started;
 static uint64_t first_ts;       /* of the first event: where relative times count from */
 static struct addrmap threads;  /* tid -> struct hthread */
+static char **caller_globs;
+static uint8_t *targets;        /* function id -> 0 not known yet, 1 not a -C function, 2 one */
+static size_t ntargets;
 
-void timefilter_setup(uint64_t min_ns, const struct time_range *r)
+void hold_setup(uint64_t min_ns, const struct time_range *r, char **callers)
 {
 	min_dur = min_ns;
 	if (r)
 		range = *r;
-	active = min_ns || r;
+	caller_globs = callers;
+	active = min_ns || r || callers;
 }
 
-bool timefilter_active(void)
+bool hold_active(void)
 {
 	return active;
+}
+
+/* Whether calls of fn are wanted by -C (all are without it). */
+static bool is_target(uint32_t fn)
+{
+	if (!caller_globs)
+		return true;
+	if (fn >= ntargets) {
+		size_t n = ntargets;
+		xgrow(&targets, &ntargets, (size_t)fn + 1, sizeof(*targets));
+		for (; n < ntargets; n++)
+			targets[n] = 0;
+	}
+	if (!targets[fn])
+		targets[fn] = glob_any_func(caller_globs, funcs_name(fn)) ? 2 : 1;
+	return targets[fn] == 2;
 }
 
 static bool in_range(uint64_t ts)
@@ -75,7 +98,7 @@ static void on_exit_of(struct hthread *ht, const struct event *ev, void (*emit)(
 		return;   /* its entry came before the filter saw the thread: nothing to close */
 	struct held h = ht->v[--ht->n];
 	if (!h.sent) {
-		if (ev->ts - h.entry.ts < min_dur || !in_range(h.entry.ts))
+		if (ev->ts - h.entry.ts < min_dur || !in_range(h.entry.ts) || !is_target(h.entry.fn))
 			return;
 		release(ht, emit);
 		emit(&h.entry);
@@ -83,7 +106,16 @@ static void on_exit_of(struct hthread *ht, const struct event *ev, void (*emit)(
 	emit(ev);
 }
 
-void timefilter_event(const struct event *ev, void (*emit)(const struct event *ev))
+/* A signal shows with the calls it interrupted; under -C, only on a path shown. */
+static void on_signal(struct hthread *ht, const struct event *ev, void (*emit)(const struct event *ev))
+{
+	if (!in_range(ev->ts) || (caller_globs && !(ht->n && ht->v[ht->n - 1].sent)))
+		return;
+	release(ht, emit);
+	emit(ev);
+}
+
+void hold_event(const struct event *ev, void (*emit)(const struct event *ev))
 {
 	if (!started) {
 		started = true;
@@ -95,17 +127,14 @@ void timefilter_event(const struct event *ev, void (*emit)(const struct event *e
 		ht = thread_of(ev->tid);
 		xgrow(&ht->v, &ht->cap, ht->n + 1, sizeof(*ht->v));
 		ht->v[ht->n++] = (struct held){ *ev, false };
-		if (!min_dur && in_range(ev->ts))
+		if (!min_dur && in_range(ev->ts) && is_target(ev->fn))
 			release(ht, emit);   /* known at once: shown as it happens */
 		break;
 	case EV_EXIT:
 		on_exit_of(thread_of(ev->tid), ev, emit);
 		break;
 	case EV_SIGNAL:
-		if (!in_range(ev->ts))
-			break;
-		release(thread_of(ev->tid), emit);
-		emit(ev);
+		on_signal(thread_of(ev->tid), ev, emit);
 		break;
 	case EV_THREAD_START:
 		ht = addrmap_del(&threads, (taddr_t)(uint32_t)ev->tid);   /* a tid used again starts afresh */
