@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Names each glob of globs (given with option) that matched nothing, once the trace is over. */
@@ -49,6 +50,15 @@ static char **traced_globs(const struct options *o)
 			v[n++] = i ? xstrdup(*g) : *g;
 	v[n] = NULL;
 	return v;
+}
+
+/* The wall clock's time of the event clock's now, for the time column (-t). */
+static void anchor_wall_clock(void)
+{
+	struct timespec real;
+	uint64_t mono = util_now_ns();
+	clock_gettime(CLOCK_REALTIME, &real);
+	sink_wall_anchor((uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec, mono);
 }
 
 /* Ends fntrace the way the program ended: same exit status, or death by the same signal. */
@@ -88,15 +98,31 @@ static void record_program(const struct options *o)
 	tracefile_write_program(path, hex);
 }
 
+/* Whether the trace is shown in colour: --color, or on a terminal that can show it. */
+static bool use_color(const struct options *o)
+{
+	if (o->color)
+		return o->color > 0;
+	const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
+	int fd = o->read ? 1 : 2;
+	return !o->output && isatty(fd) && !(no && *no) && term && strcmp(term, "dumb");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	options_parse(argc, argv, &o);
 	util_status_enable();
+	bool color = use_color(&o);   /* before a pager takes stdout */
+	bool pageable = o.read && !o.output && !o.quiet && !o.no_pager && !o.tui && isatty(1), paged = false;
 	if (o.diff || o.graph || o.info || o.tui) {
 		struct analysis a = { o.read, o.diff, o.graph, o.info, o.include, o.exclude, o.depth,
 				      (enum view_sort)o.sort, o.output };
-		exit(o.tui ? tui_run(&a) : analysis_run(&a));
+		paged = pageable && view_pager_start();   /* not for --tui: it has the terminal */
+		int r = o.tui ? tui_run(&a) : analysis_run(&a);
+		if (paged)
+			view_pager_end();
+		exit(r);
 	}
 
 	static struct view_config oc;
@@ -109,10 +135,15 @@ int main(int argc, char **argv)
 	oc.path = o.output;
 	oc.separately = o.separately;
 	oc.replay = o.read != NULL;
+	oc.color = color;
+	options_columns(&o, &oc);
 	char err[512];
 	struct tracefile *tf = NULL;
 	if (o.read && !(tf = tracefile_open(o.read, err, sizeof(err))))
 		die("%s", err);
+	paged = pageable && view_pager_start();
+	if (!o.read)
+		anchor_wall_clock();
 	if (!o.quiet) {
 		view_open(&oc);
 		sink_on_idle(view_idle);
@@ -158,6 +189,8 @@ int main(int argc, char **argv)
 	if (!o.quiet)
 		complete = view_close() && complete;
 	tracefile_close(tf);
+	if (paged)
+		view_pager_end();
 	if (tf && status)
 		die("%s", err);   /* after the output: the events before the problem are shown */
 	/* The program's status is what fntrace promises; a lost trace fails a run that succeeded. */

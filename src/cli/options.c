@@ -20,7 +20,7 @@
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
        OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_TID, OPT_PID_FILTER, OPT_TIME_FILTER,
-       OPT_TIME_RANGE };
+       OPT_TIME_RANGE, OPT_FIELDS, OPT_COLOR, OPT_NO_PAGER };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -37,6 +37,12 @@ static const char usage_text[] =
 "                        flame graph to open in a browser); the last four need\n"
 "                        -o FILE, unless reading a file with -r\n"
 "      --flat            one line per function entry, exactly `name();`\n"
+"      --output-fields=LIST  graph, flat: the columns, in order, of duration, tid,\n"
+"                        time (wall clock), elapsed (since the first event),\n"
+"                        delta (since the line before); +LIST adds to the\n"
+"                        default (graph: duration,tid; flat: none)\n"
+"  -t, -tt, -ttt         the wall-clock time first on each line, as strace:\n"
+"                        HH:MM:SS, with microseconds, in seconds since 1970\n"
 "  -c, --summary         per-function table (total, self, calls, avg, min, max)\n"
 "                        instead of the call graph\n"
 "  -s, --sort KEY        with -c: order by total (the default), self, calls, avg\n"
@@ -49,6 +55,10 @@ static const char usage_text[] =
 "      --output-separately  with -o FILE: one file per process, FILE.PID, never\n"
 "                        through a link nor over a file already there\n"
 "  -q, --quiet           print no trace (with -w: only write the trace file)\n"
+"      --color=WHEN      graph: durations from 1 ms yellow, from 1 s red, signals\n"
+"                        and ends in colour: auto (on a terminal, unless NO_COLOR\n"
+"                        is set; the default), always, never\n"
+"      --no-pager        with -r on a terminal: no pager ($PAGER, or less -FRX)\n"
 "\n"
 "Trace files:\n"
 "  -w, --write FILE      also write every event to the trace file FILE\n"
@@ -452,6 +462,8 @@ static void check_output_options(const struct options *o)
 		usage_error("%s", "--per-process goes with -c/--summary, --format=folded or --format=svg");
 	if (o->sort && o->format != VIEW_SUMMARY)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
+	if ((o->fields || o->tstamps) && o->format != VIEW_GRAPH && o->format != VIEW_FLAT)
+		usage_error("%s goes with the call graph or --flat", o->fields ? "--output-fields" : "-t");
 	if (o->weight_given && !stacks)
 		usage_error("%s", "--weight goes with --format=folded or --format=svg");
 	if (o->quiet && o->output)
@@ -459,6 +471,46 @@ static void check_output_options(const struct options *o)
 	if (o->format >= VIEW_CHROME && !o->output && !o->read && !o->quiet)
 		usage_error("--format=%s makes a file for other tools: name it with -o/--output FILE",
 			    view_format_name(o->format));
+}
+
+/* Parses --output-fields and -t into cfg's columns. Exits with a message on an unknown field. */
+void options_columns(const struct options *o, struct view_config *cfg)
+{
+	cfg->nfields = 0;
+	if (!o->fields && !o->tstamps)
+		return;
+	bool flat = o->format == VIEW_FLAT;
+	const char *list = o->fields ? o->fields : "+";
+	if (*list == '+') {
+		list++;
+		if (!flat) {
+			cfg->fields[cfg->nfields++] = VIEW_F_DURATION;
+			cfg->fields[cfg->nfields++] = VIEW_F_TID;
+		}
+	}
+	char *copy = xstrdup(list), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int f = view_field_by_name(tok);
+		if (f < 0)
+			usage_error("--output-fields: unknown field '%s' (duration, tid, time, elapsed, delta)", tok);
+		if (flat && f == VIEW_F_DURATION)
+			usage_error("%s", "--output-fields: no duration with --flat (it prints entries)");
+		if (cfg->nfields == VIEW_MAX_FIELDS)
+			usage_error("--output-fields: '%s' has too many fields", list);
+		cfg->fields[cfg->nfields++] = (uint8_t)f;
+	}
+	free(copy);
+	cfg->time_style = o->tstamps > 3 ? 3 : o->tstamps;
+	bool has_time = false;
+	for (unsigned i = 0; i < cfg->nfields; i++)
+		has_time |= cfg->fields[i] == VIEW_F_TIME;
+	if (o->tstamps && !has_time && cfg->nfields < VIEW_MAX_FIELDS) {
+		memmove(cfg->fields + 1, cfg->fields, cfg->nfields);
+		cfg->fields[0] = VIEW_F_TIME;
+		cfg->nfields++;
+	}
+	if (!cfg->nfields)
+		usage_error("--output-fields: '%s' has no field", o->fields);
 }
 
 /* --diff, --graph and --info read trace files and print what no other view does: each its own
@@ -605,6 +657,10 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "time-range", required_argument, NULL, OPT_TIME_RANGE },
 		{ "caller-filter", required_argument, NULL, 'C' },
 		{ "trigger", required_argument, NULL, 'T' },
+		{ "output-fields", required_argument, NULL, OPT_FIELDS },
+		{ "color",   required_argument, NULL, OPT_COLOR },
+		{ "colour",  required_argument, NULL, OPT_COLOR },
+		{ "no-pager", no_argument,      NULL, OPT_NO_PAGER },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
 		{ "lib",     required_argument, NULL, 'l' },
@@ -639,7 +695,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->format = VIEW_GRAPH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:C:T:D:fp:l:s:w:r:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:C:T:D:fp:l:s:tw:r:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -746,6 +802,25 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'C':
 			push(&o->callers, optarg);
+			break;
+		case OPT_FIELDS:
+			o->fields = optarg;
+			break;
+		case 't':
+			o->tstamps++;
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "auto"))
+				o->color = 0;
+			else if (!strcmp(optarg, "always"))
+				o->color = 1;
+			else if (!strcmp(optarg, "never"))
+				o->color = -1;
+			else
+				usage_error("--color: '%s' is not auto, always or never", optarg);
+			break;
+		case OPT_NO_PAGER:
+			o->no_pager = true;
 			break;
 		case 'T':
 			parse_trigger(o, optarg);

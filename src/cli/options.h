@@ -18,6 +18,10 @@ struct options {
 	uint64_t time_min;        /* --time-filter: ns, 0 = none */
 	struct time_range range;  /* --time-range, if has_range */
 	bool has_range;
+	const char *fields;       /* --output-fields LIST, or NULL */
+	int tstamps;              /* -t given 1, 2 or 3 times (-tt, -ttt) */
+	int color;                /* --color: 0 auto (the default), 1 always, -1 never */
+	bool no_pager;            /* --no-pager */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
 	char **libs;              /* -l globs, NULL-terminated, or NULL */
@@ -48,5 +52,9 @@ struct options {
 /* Parses argv into *o. Exits with a one-line message and status 1 on any error a user can make;
  * exits 0 after --help or --version. */
 void options_parse(int argc, char **argv, struct options *o);
+
+/* The columns of the graph and --flat that --output-fields and -t ask for, into cfg. Exits with
+ * a message if a field is unknown. */
+void options_columns(const struct options *o, struct view_config *cfg);
 
 #endif

@@ -7,6 +7,7 @@
  * tracer counted: under -C, those calls are the path to it. */
 #include "hold.h"
 #include "funcs.h"
+#include "sink.h"
 #include "../util/addrmap.h"
 #include "../util/glob.h"
 #include "../util/util.h"
@@ -26,8 +27,6 @@ struct hthread {
 static bool active;
 static uint64_t min_dur;
 static struct time_range range = { 0, UINT64_MAX, false, false };
-static bool started;
-static uint64_t first_ts;       /* of the first event: where relative times count from */
 static struct addrmap threads;  /* tid -> struct hthread */
 static char **caller_globs;
 static uint8_t *targets;        /* function id -> 0 not known yet, 1 not a -C function, 2 one */
@@ -65,6 +64,7 @@ static bool is_target(uint32_t fn)
 
 static bool in_range(uint64_t ts)
 {
+	uint64_t first_ts = sink_start_ts();   /* relative times count from the first event */
 	uint64_t start = range.start + (range.start_rel ? first_ts : 0);
 	uint64_t end = range.end_rel ? first_ts + range.end : range.end;
 	return ts >= start && ts <= end;
@@ -117,10 +117,6 @@ static void on_signal(struct hthread *ht, const struct event *ev, void (*emit)(c
 
 void hold_event(const struct event *ev, void (*emit)(const struct event *ev))
 {
-	if (!started) {
-		started = true;
-		first_ts = ev->ts;
-	}
 	struct hthread *ht;
 	switch (ev->kind) {
 	case EV_ENTRY:

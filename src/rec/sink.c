@@ -10,6 +10,9 @@ static void (*consumer)(const struct event *ev);
 static void (*on_idle)(bool pending);
 static unsigned depth_limit;
 static bool recording;
+static uint64_t start_ts;
+static int64_t wall_offset;
+static bool has_wall;
 
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 {
@@ -55,8 +58,31 @@ static void shown(const struct event *ev)
 	consumer(ev);
 }
 
+void sink_wall_anchor(uint64_t realtime_ns, uint64_t monotonic_ns)
+{
+	wall_offset = (int64_t)(realtime_ns - monotonic_ns);
+	has_wall = true;
+}
+
+int64_t sink_wall_offset(void)
+{
+	return wall_offset;
+}
+
+bool sink_has_wall(void)
+{
+	return has_wall;
+}
+
+uint64_t sink_start_ts(void)
+{
+	return start_ts;
+}
+
 void sink_event(const struct event *ev)
 {
+	if (!start_ts)
+		start_ts = ev->ts;
 	if (recording)
 		tracefile_write_event(ev);
 	if (consumer)

@@ -8,6 +8,7 @@
 #include "tracefile.h"
 #include "funcs.h"
 #include "names.h"
+#include "sink.h"
 #include "../util/addrmap.h"
 #include "../util/glob.h"
 #include "../util/util.h"
@@ -499,6 +500,7 @@ static void read_meta(struct tracefile *tf, uint8_t tag, const uint8_t *s, size_
 			m->has_date = true;
 			m->realtime_ns = real;
 			m->monotonic_ns = mono;
+			sink_wall_anchor(real, mono);   /* for the wall-clock column */
 		}
 		break;
 	case REC_PROGRAM:

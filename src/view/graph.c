@@ -17,6 +17,7 @@ struct gthread {
 struct graph {
 	struct addrmap threads;   /* tid -> struct gthread */
 	bool header_done;
+	struct view_cols cols;    /* with --output-fields */
 };
 
 static void graph_init(struct view *o)
@@ -37,7 +38,9 @@ static struct gthread *thread_of(struct graph *g, int32_t tid)
 static void header(struct view *o)
 {
 	struct graph *g = o->state;
-	if (!g->header_done)
+	if (!g->header_done && o->cfg->nfields)
+		view_cols_header(o->fp, o->cfg);
+	else if (!g->header_done)
 		fprintf(o->fp, "# DURATION       TID     FUNCTION\n");
 	g->header_done = true;
 }
@@ -55,9 +58,11 @@ static char *put_right(char *p, const char *s, size_t len, size_t width)
  * level, then pre, name and post. Built by hand in one buffer and written at once: the graph
  * prints a line or two for every call, and printf's formatting was most of its cost (the
  * unlocked stdio calls: only this thread writes the views). */
-static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const char *pre, const char *name,
-		 const char *post)
+static void plain_line(struct view *o, const char *dur, int32_t tid, unsigned depth, const char *pre,
+		       const char *name, const char *post)
 {
+	FILE *fp = o->fp;
+	const char *color = view_dur_color(o->cfg, dur);
 	char head[96], digits[16], *d = digits + sizeof(digits);
 	uint32_t v = tid < 0 ? (uint32_t)-(int64_t)tid : (uint32_t)tid;
 	do
@@ -65,7 +70,12 @@ static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const c
 	while (v /= 10);
 	if (tid < 0)
 		*--d = '-';
-	char *p = put_right(head, dur, strlen(dur), 11);
+	char *p = put_right(head + strlen(color), dur, strlen(dur), 11);
+	memcpy(head, color, strlen(color));
+	if (*color) {
+		memcpy(p, VIEW_RESET, strlen(VIEW_RESET));
+		p += strlen(VIEW_RESET);
+	}
 	memcpy(p, " [", 2);
 	p = put_right(p + 2, d, (size_t)(digits + sizeof(digits) - d), 7);
 	memcpy(p, "] | ", 4);
@@ -85,10 +95,30 @@ static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const c
 	fputc_unlocked('\n', fp);
 }
 
+/* A line with the columns --output-fields asks for (printf is fine: one asks for them to read). */
+static void fields_line(struct view *o, uint64_t ts, const char *dur, int32_t tid, unsigned depth, const char *pre,
+			const char *name, const char *post)
+{
+	struct graph *g = o->state;
+	char head[256];
+	view_cols_put(o->cfg, &g->cols, ts, dur, tid, head, sizeof(head));
+	fprintf(o->fp, "%s | %*s%s%s%s\n", head, (int)(2 * (depth > 0 ? depth - 1 : 0)), "", pre, name, post);
+}
+
+/* A line of the graph for an event at ts: its columns, two spaces a level, pre, name, post. */
+static void line(struct view *o, uint64_t ts, const char *dur, int32_t tid, unsigned depth, const char *pre,
+		 const char *name, const char *post)
+{
+	if (o->cfg->nfields)
+		fields_line(o, ts, dur, tid, depth, pre, name, post);
+	else
+		plain_line(o, dur, tid, depth, pre, name, post);
+}
+
 static void flush_pending(struct view *o, struct gthread *t)
 {
 	if (t->pending)
-		line(o->fp, "", t->entry.tid, t->entry.depth, "", funcs_name(t->entry.fn), "() {");
+		line(o, t->entry.ts, "", t->entry.tid, t->entry.depth, "", funcs_name(t->entry.fn), "() {");
 	t->pending = false;
 }
 
@@ -110,24 +140,25 @@ static void graph_event(struct view *o, const struct event *ev)
 		view_fmt_duration(ev->ts - ev->t0, dur);
 		if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
 			t->pending = false;
-			line(o->fp, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), "();");
+			line(o, ev->t0, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), "();");
 		} else {
 			flush_pending(o, t);
-			line(o->fp, dur, ev->tid, ev->depth, "} /* ", funcs_name(ev->fn), " */");
+			line(o, ev->ts, dur, ev->tid, ev->depth, "} /* ", funcs_name(ev->fn), " */");
 		}
 		break;
 	case EV_SIGNAL:
 		/* Inside the innermost open call: the handler's calls nest here too. */
 		flush_pending(o, t);
-		snprintf(buf, sizeof(buf), "--- %s ---", view_signame((int)ev->fn, (char[16]){ 0 }));
-		line(o->fp, "", ev->tid, ev->depth + 1u, "", buf, "");
+		snprintf(buf, sizeof(buf), "%s--- %s ---%s", o->cfg->color ? VIEW_MAGENTA : "",
+			 view_signame((int)ev->fn, (char[16]){ 0 }), o->cfg->color ? VIEW_RESET : "");
+		line(o, ev->ts, "", ev->tid, ev->depth + 1u, "", buf, "");
 		break;
 	case EV_PROC_EXIT:
 		flush_pending(o, t);
 		if ((end = view_end_line(o, ev, buf))) {
 			if (ev->pid != o->leader)
 				fprintf(o->fp, "[pid %d] ", ev->pid);
-			fprintf(o->fp, "%s\n", end);
+			fprintf(o->fp, "%s%s%s\n", o->cfg->color ? VIEW_RED : "", end, o->cfg->color ? VIEW_RESET : "");
 		}
 		break;
 	default:
