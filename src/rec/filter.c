@@ -118,12 +118,7 @@ static enum fclass class_of(uint32_t fn)
 
 static struct fthread *thread_of(int32_t tid)
 {
-	struct fthread *ft = addrmap_get(&threads, (taddr_t)(uint32_t)tid);
-	if (!ft) {
-		ft = xcalloc(1, sizeof(*ft));
-		addrmap_put(&threads, (taddr_t)(uint32_t)tid, ft);
-	}
-	return ft;
+	return addrmap_get_or_new(&threads, (taddr_t)(uint32_t)tid, sizeof(struct fthread));
 }
 
 /* Whether the call ev enters or leaves is shown, updating ft as subtrees open and close. */

@@ -72,12 +72,7 @@ static bool in_range(uint64_t ts)
 
 static struct hthread *thread_of(int32_t tid)
 {
-	struct hthread *ht = addrmap_get(&threads, (taddr_t)(uint32_t)tid);
-	if (!ht) {
-		ht = xcalloc(1, sizeof(*ht));
-		addrmap_put(&threads, (taddr_t)(uint32_t)tid, ht);
-	}
-	return ht;
+	return addrmap_get_or_new(&threads, (taddr_t)(uint32_t)tid, sizeof(struct hthread));
 }
 
 /* Sends the entries of ht's open calls not sent yet, outermost first. */

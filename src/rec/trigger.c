@@ -86,12 +86,7 @@ static unsigned actions_of(uint32_t fn, unsigned *depth)
 
 static struct tthread *thread_of(int32_t tid)
 {
-	struct tthread *tt = addrmap_get(&threads, (taddr_t)(uint32_t)tid);
-	if (!tt) {
-		tt = xcalloc(1, sizeof(*tt));
-		addrmap_put(&threads, (taddr_t)(uint32_t)tid, tt);
-	}
-	return tt;
+	return addrmap_get_or_new(&threads, (taddr_t)(uint32_t)tid, sizeof(struct tthread));
 }
 
 static void on_entry(struct tthread *tt, const struct event *ev, void (*emit)(const struct event *ev))

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, SOME_VARIANTS, Terminal, normalize, prog, run
+from conftest import FNTRACE, SOME_VARIANTS, Terminal, fmt_duration, normalize, prog, run
 
 HEAD = "# DURATION       TID     FUNCTION\n"
 
@@ -203,80 +203,6 @@ def test_read_filter_with_include(tmp_path):
     assert r.stdout == "func2();\nputs();\nfunc2();\nputs();\n"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
-    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
-    (["-F"], "option requires an argument -- 'F'"),
-    (["--notrace"], "option '--notrace' requires an argument"),
-])
-def test_filter_option_errors(args, message):
-    r = fntrace(args)
-    assert r.returncode == 1
-    assert r.stderr.startswith(f"fntrace: {message}"), r.stderr
-
-
-# ---- --tid, --pid-filter ----
-
-def events(text):
-    """The json view's events, as (type, pid, tid, fn), the names of tracks at the end left out."""
-    return [(e["type"], e["pid"], e.get("tid"), e.get("fn")) for e in map(json.loads, text.splitlines())
-            if e["type"] not in ("process", "thread")]
-
-
-def test_tid_shows_those_threads_only(tmp_path):
-    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "threads"), "calls", "3"], ["-i", "t_*"])
-    every = events(fntrace(["--format=json", "-r", ft]).stdout)
-    tids = sorted({e[2] for e in every if e[0] == "entry"})
-    assert len(tids) == 8
-    some = tids[2:4]
-    r = fntrace(["--format=json", "-r", ft, "--tid", f"{some[0]}", "--tid", f"{some[1]}"])
-    assert r.returncode == 0 and r.stderr == ""
-    assert events(r.stdout) == [e for e in every if e[2] in some or e[0] == "process_end"]
-    r = fntrace(["-c", "--per-thread", "-r", ft, "--tid", f"{some[0]},{some[1]}"])
-    assert [line for line in r.stdout.splitlines() if line.startswith("# thread")] == \
-        [f"# thread {t}" for t in some]
-
-
-def test_pid_filter_shows_that_process_and_its_end(tmp_path):
-    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "forks"), "fork"], ["-f", "-i", "t_*"])
-    every = events(fntrace(["--format=json", "-r", ft]).stdout)
-    parent = every[0][1]
-    child = next(e[1] for e in every if e[1] != parent)
-    r = fntrace(["--format=json", "-r", ft, "--pid-filter", str(child)])
-    assert r.returncode == 0 and r.stderr == ""
-    assert events(r.stdout) == [e for e in every if e[1] == child]
-    assert [e[0] for e in events(r.stdout)] == ["thread_start", "entry", "exit", "process_end"]
-    r = fntrace(["--flat", "-r", ft, "--pid-filter", str(parent)])
-    assert r.stdout == "t_parent_work();\nt_do_fork();\n--- SIGCHLD ---\nt_parent_work();\n"
-
-
-def test_tid_of_another_process_shows_its_end(tmp_path):
-    """--tid of a process's main thread: the process's end is shown, its child's is not."""
-    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "forks"), "fork"], ["-f", "-i", "t_*"])
-    every = events(fntrace(["--format=json", "-r", ft]).stdout)
-    parent = every[0][1]
-    r = fntrace(["--format=json", "-r", ft, "--tid", str(parent)])
-    assert [e[0] for e in events(r.stdout) if e[0] == "process_end"] == ["process_end"]
-    assert {e[1] for e in events(r.stdout)} == {parent}
-
-
-def test_ids_matching_nothing_are_named(tmp_path):
-    r = run(["--tid", "999999999", "--pid-filter", "999999998", prog("gcc-pie-O2-cf", "abc")], tmp_path)
-    assert r.rc == 0 and r.trace == HEAD
-    assert sorted(r.stderr.splitlines()) == ["fntrace: --pid-filter 999999998 matched no process",
-                                             "fntrace: --tid 999999999 matched no thread"]
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--tid", "x", "ls"], "--tid: 'x' is not a thread id"),
-    (["--tid", ",", "ls"], "--tid: ',' is not a thread id"),
-    (["--pid-filter", "0", "ls"], "--pid-filter: '0' is not a process id"),
-])
-def test_id_option_errors(args, message):
-    r = fntrace(args)
-    assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
-
-
 # ---- --time-filter, --time-range ----
 
 def calls_of(text):
@@ -386,19 +312,6 @@ def test_time_filter_with_filter_and_depth(tmp_path):
     assert r.norm == HEAD + "        DUR [TID] | main();\n"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--time-filter", "5", "ls"], "--time-filter: '5' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
-    (["--time-filter", "0us", "ls"], "--time-filter: '0us' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
-    (["--time-filter", "1.5m", "ls"], "--time-filter: '1.5m' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
-    (["--time-range", "1ms", "ls"], "--time-range: '1ms' is not START~END (either may be left out)"),
-    (["--time-range", "x~", "ls"], "--time-range: 'x' is no timestamp (seconds, as 21774.3336) nor a time since "
-                                   "the start (+1.5ms; ns, us, ms, s)"),
-])
-def test_time_option_errors(args, message):
-    r = fntrace(args)
-    assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
-
-
 # ---- -T: triggers ----
 
 ABC_CALLS = ["-i", "main", "-i", "func*", "-i", "puts"]
@@ -464,18 +377,6 @@ def test_triggers_in_every_view_on_read(tmp_path):
     assert [(c[0], c[2]) for c in calls] == [("func1", 1), ("puts", 2), ("func3", 1)]
     folded = fntrace(["--format=folded", "-r", ft, *trig]).stdout
     assert sorted(re.sub(r" \d+$", "", x) for x in folded.splitlines()) == ["func1", "func1;puts", "func3"]
-
-
-@pytest.mark.parametrize("args, message", [
-    (["-T", "main", "ls"], "-T/--trigger: 'main' is not FUNC@ACTION[,ACTION...]"),
-    (["-T", "main@", "ls"], "-T/--trigger: 'main@' is not FUNC@ACTION[,ACTION...]"),
-    (["-T", "main@trace", "ls"], "-T/--trigger: unknown action 'trace' (trace_on, trace_off, depth=N, filter, notrace)"),
-    (["-T", "main@depth=0", "ls"], "-T/--trigger: unknown action 'depth=0' (trace_on, trace_off, depth=N, filter, notrace)"),
-    (["-T", "main@trace_on,trace_off", "ls"], "-T/--trigger: 'main@trace_on,trace_off' turns the trace both on and off"),
-])
-def test_trigger_option_errors(args, message):
-    r = fntrace(args)
-    assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
 
 
 def test_trigger_on_a_library_function_and_unmatched(tmp_path):
@@ -554,15 +455,9 @@ def test_caller_filter_with_time_filter(timed_file):
 
 # ---- columns: --output-fields, -t ----
 
-def fmt_duration(ns):
-    """view_fmt_duration's spelling of a duration, stripped."""
-    if ns < 1000:
-        return f"{ns} ns"
-    div, unit = 1000, "us"
-    for u in ("ms", "s"):
-        if ns >= div * 1000:
-            div, unit = div * 1000, u
-    return f"{ns // div}.{ns % div * 1000 // div:03d} {unit}"
+def squeeze(text):
+    """A duration column as fmt_duration spells it ("1.5  s" is "1.5 s")."""
+    return " ".join(text.split())
 
 
 @pytest.fixture(scope="module")
@@ -583,8 +478,8 @@ def test_elapsed_and_delta_columns_of_flat(abc_file):
     assert len(lines) == len(entries)
     prev = None
     for line, e in zip(lines, entries):
-        assert line[:11].strip() == fmt_duration(e["ts"] - first)
-        assert line[12:23].strip() == ("" if prev is None else fmt_duration(e["ts"] - prev))
+        assert squeeze(line[:11]) == fmt_duration(e["ts"] - first)
+        assert squeeze(line[12:23]) == ("" if prev is None else fmt_duration(e["ts"] - prev))
         assert line[24:] == f"{e['fn']}();"
         prev = e["ts"]
 
@@ -597,8 +492,8 @@ def test_graph_columns_in_the_order_given(abc_file):
     assert lines[0] == "#  DURATION       TID     ELAPSED   FUNCTION"
     # main's entry opens a block: no duration, the time since the first event of its entry.
     main = next(e for e in evs if e["type"] == "entry" and e["fn"] == "main")
-    assert re.fullmatch(r" {11} \[ *\d+\] +(\S+ \S+) \| main\(\) \{", lines[1])
-    assert re.fullmatch(r" {11} \[ *\d+\] +(\S+ \S+) \| main\(\) \{", lines[1]).group(1) == fmt_duration(main["ts"] - first)
+    m = re.fullmatch(r" {11} \[ *\d+\] +(\S+ +\S+) \| main\(\) \{", lines[1])
+    assert m and squeeze(m.group(1)) == fmt_duration(main["ts"] - first)
     r = fntrace(["-r", ft, "--output-fields=tid,delta"])
     assert r.stdout.splitlines()[0] == "#     TID       DELTA   FUNCTION"
     assert re.fullmatch(r"\[ *\d+\] {13}\| main\(\) \{", r.stdout.splitlines()[1])
@@ -633,18 +528,6 @@ def test_t_live_puts_the_time_first(tmp_path):
     assert all(re.match(r"\d\d:\d\d:\d\d {13}\[", x) or re.match(r"\d\d:\d\d:\d\d +\d", x) for x in lines[1:]), lines
     r = run(["--flat", "-tt", "-i", "func1", prog("gcc-pie-O2-cf", "abc")], tmp_path)
     assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{6} func1\(\);\n", r.trace)
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--output-fields=size", "ls"], "--output-fields: unknown field 'size' (duration, tid, time, elapsed, delta)"),
-    (["--output-fields=duration", "--flat", "ls"], "--output-fields: no duration with --flat (it prints entries)"),
-    (["-c", "-t", "ls"], "-t goes with the call graph or --flat"),
-    (["--format=json", "-o", "x", "--output-fields=tid", "ls"], "--output-fields goes with the call graph or --flat"),
-    (["--output-fields=,", "ls"], "--output-fields: ',' has no field"),
-])
-def test_column_option_errors(args, message):
-    r = fntrace(args)
-    assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
 
 
 # ---- --color, the pager ----
@@ -705,3 +588,95 @@ def test_no_pager_and_pager_env(tmp_path):
                   "sleep 30", height=12) as term:
         term.wait_for("EXITED")
     assert out.read_text() == fntrace(["-r", ft, "--flat"]).stdout
+
+
+# ---- every option error of this file's options ----
+
+@pytest.mark.parametrize("args, message", [
+    (["-r", "x.ft", "--graph", "main", "-F", "main"], "--graph adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
+    (["-r", "x.ft", "--info", "-N", "main"], "--info adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or --time-range with it"),
+    (["-F"], "option requires an argument -- 'F'"),
+    (["--notrace"], "option '--notrace' requires an argument"),
+])
+def test_filter_option_errors(args, message):
+    r = fntrace(args)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"fntrace: {message}"), r.stderr
+
+
+# ---- --tid, --pid-filter ----
+
+def events(text):
+    """The json view's events, as (type, pid, tid, fn), the names of tracks at the end left out."""
+    return [(e["type"], e["pid"], e.get("tid"), e.get("fn")) for e in map(json.loads, text.splitlines())
+            if e["type"] not in ("process", "thread")]
+
+
+def test_tid_shows_those_threads_only(tmp_path):
+    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "threads"), "calls", "3"], ["-i", "t_*"])
+    every = events(fntrace(["--format=json", "-r", ft]).stdout)
+    tids = sorted({e[2] for e in every if e[0] == "entry"})
+    assert len(tids) == 8
+    some = tids[2:4]
+    r = fntrace(["--format=json", "-r", ft, "--tid", f"{some[0]}", "--tid", f"{some[1]}"])
+    assert r.returncode == 0 and r.stderr == ""
+    assert events(r.stdout) == [e for e in every if e[2] in some or e[0] == "process_end"]
+    r = fntrace(["-c", "--per-thread", "-r", ft, "--tid", f"{some[0]},{some[1]}"])
+    assert [line for line in r.stdout.splitlines() if line.startswith("# thread")] == \
+        [f"# thread {t}" for t in some]
+
+
+def test_pid_filter_shows_that_process_and_its_end(tmp_path):
+    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "forks"), "fork"], ["-f", "-i", "t_*"])
+    every = events(fntrace(["--format=json", "-r", ft]).stdout)
+    parent = every[0][1]
+    child = next(e[1] for e in every if e[1] != parent)
+    r = fntrace(["--format=json", "-r", ft, "--pid-filter", str(child)])
+    assert r.returncode == 0 and r.stderr == ""
+    assert events(r.stdout) == [e for e in every if e[1] == child]
+    assert [e[0] for e in events(r.stdout)] == ["thread_start", "entry", "exit", "process_end"]
+    r = fntrace(["--flat", "-r", ft, "--pid-filter", str(parent)])
+    assert r.stdout == "t_parent_work();\nt_do_fork();\n--- SIGCHLD ---\nt_parent_work();\n"
+
+
+def test_tid_of_another_process_shows_its_end(tmp_path):
+    """--tid of a process's main thread: the process's end is shown, its child's is not."""
+    ft = recorded(tmp_path, [prog("gcc-pie-O2-cf", "forks"), "fork"], ["-f", "-i", "t_*"])
+    every = events(fntrace(["--format=json", "-r", ft]).stdout)
+    parent = every[0][1]
+    r = fntrace(["--format=json", "-r", ft, "--tid", str(parent)])
+    assert [e[0] for e in events(r.stdout) if e[0] == "process_end"] == ["process_end"]
+    assert {e[1] for e in events(r.stdout)} == {parent}
+
+
+def test_ids_matching_nothing_are_named(tmp_path):
+    r = run(["--tid", "999999999", "--pid-filter", "999999998", prog("gcc-pie-O2-cf", "abc")], tmp_path)
+    assert r.rc == 0 and r.trace == HEAD
+    assert sorted(r.stderr.splitlines()) == ["fntrace: --pid-filter 999999998 matched no process",
+                                             "fntrace: --tid 999999999 matched no thread"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tid", "x", "ls"], "--tid: 'x' is not a thread id"),
+    (["--tid", ",", "ls"], "--tid: ',' is not a thread id"),
+    (["--pid-filter", "0", "ls"], "--pid-filter: '0' is not a process id"),
+    (["--time-filter", "5", "ls"], "--time-filter: '5' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
+    (["--time-filter", "0us", "ls"], "--time-filter: '0us' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
+    (["--time-filter", "1.5m", "ls"], "--time-filter: '1.5m' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)"),
+    (["--time-range", "1ms", "ls"], "--time-range: '1ms' is not START~END (either may be left out)"),
+    (["--time-range", "x~", "ls"], "--time-range: 'x' is no timestamp (seconds, as 21774.3336) nor a time since "
+                                   "the start (+1.5ms; ns, us, ms, s)"),
+    (["-T", "main", "ls"], "-T/--trigger: 'main' is not FUNC@ACTION[,ACTION...]"),
+    (["-T", "main@", "ls"], "-T/--trigger: 'main@' is not FUNC@ACTION[,ACTION...]"),
+    (["-T", "main@trace", "ls"], "-T/--trigger: unknown action 'trace' (trace_on, trace_off, depth=N, filter, notrace)"),
+    (["-T", "main@depth=0", "ls"], "-T/--trigger: unknown action 'depth=0' (trace_on, trace_off, depth=N, filter, notrace)"),
+    (["-T", "main@trace_on,trace_off", "ls"], "-T/--trigger: 'main@trace_on,trace_off' turns the trace both on and off"),
+    (["--output-fields=size", "ls"], "--output-fields: unknown field 'size' (duration, tid, time, elapsed, delta)"),
+    (["--output-fields=duration", "--flat", "ls"], "--output-fields: no duration with --flat (it prints entries)"),
+    (["-c", "-t", "ls"], "-t goes with the call graph or --flat"),
+    (["--format=json", "-o", "x", "--output-fields=tid", "ls"], "--output-fields goes with the call graph or --flat"),
+    (["--output-fields=,", "ls"], "--output-fields: ',' has no field"),
+])
+def test_option_errors(args, message):
+    r = fntrace(args)
+    assert r.returncode == 1 and r.stderr == f"fntrace: {message} (see fntrace --help)\n", r.stderr
