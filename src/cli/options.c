@@ -554,6 +554,10 @@ static void check_tui_options(const struct options *o, bool format_given)
 	if (o->format != VIEW_GRAPH || format_given || o->output || o->quiet || o->write || o->sort || o->per_thread
 	    || o->per_process || o->weight_given || o->separately)
 		usage_error("%s", "--tui is a view of its own: only -i, -x and -D go with it");
+	/* Issue 11's display filters and columns are the sink's and the graph's: not the TUI's, yet. */
+	if (o->filter || o->notrace || o->callers || o->triggers || o->ntids || o->npid_filter || o->time_min ||
+	    o->has_range || o->fields || o->tstamps)
+		usage_error("%s", "--tui is a view of its own: only -i, -x and -D go with it");
 }
 
 /* path with its directory made absolute and free of links (the file itself may not exist
