@@ -6,7 +6,10 @@
 #include "view/analysis.h"
 #include "view/tui.h"
 #include "view/view.h"
+#include "rec/filter.h"
 #include "rec/sink.h"
+#include "rec/hold.h"
+#include "rec/trigger.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
 #include "util/glob.h"
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Names each glob of globs (given with option) that matched nothing, once the trace is over. */
@@ -26,6 +30,36 @@ static void warn_unused(char **globs, const char *option, const char *what)
 	size_t i = 0;
 	for (const char *g; (g = glob_unused(globs, &i));)
 		warn_msg("%s '%s' matched no %s", option, g, what);
+}
+
+/* The -i globs, with copies of the -F and -N ones added: the filters need their functions traced
+ * whatever -i leaves out. Copies: a -F glob is used when some call shows it, not when the tracer
+ * finds its function (glob.h notes globs by address). NULL (trace everything) without -i. */
+static char **traced_globs(const struct options *o)
+{
+	if (!o->include)
+		return NULL;
+	char **lists[] = { o->include, o->filter, o->notrace, o->callers, trigger_globs() };
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (char **g = lists[i]; g && *g; g++)
+			n++;
+	char **v = xmalloc((n + 1) * sizeof(*v));
+	n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (char **g = lists[i]; g && *g; g++)
+			v[n++] = i ? xstrdup(*g) : *g;
+	v[n] = NULL;
+	return v;
+}
+
+/* The wall clock's time of the event clock's now, for the time column (-t). */
+static void anchor_wall_clock(void)
+{
+	struct timespec real;
+	uint64_t mono = util_now_ns();
+	clock_gettime(CLOCK_REALTIME, &real);
+	sink_wall_anchor((uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec, mono);
 }
 
 /* Ends fntrace the way the program ended: same exit status, or death by the same signal. */
@@ -65,15 +99,31 @@ static void record_program(const struct options *o)
 	tracefile_write_program(path, hex);
 }
 
+/* Whether the trace is shown in colour: --color, or on a terminal that can show it. */
+static bool use_color(const struct options *o)
+{
+	if (o->color)
+		return o->color > 0;
+	const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
+	int fd = o->read ? 1 : 2;
+	return !o->output && isatty(fd) && !(no && *no) && term && strcmp(term, "dumb");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	options_parse(argc, argv, &o);
 	util_status_enable();
+	bool color = use_color(&o);   /* before a pager takes stdout */
+	bool pageable = o.read && !o.output && !o.quiet && !o.no_pager && !o.tui && isatty(1), paged = false;
 	if (o.diff || o.graph || o.info || o.tui) {
 		struct analysis a = { o.read, o.diff, o.graph, o.info, o.include, o.exclude, o.depth,
 				      (enum view_sort)o.sort, o.output };
-		exit(o.tui ? tui_run(&a) : analysis_run(&a));
+		paged = pageable && view_pager_start();   /* not for --tui: it has the terminal */
+		int r = o.tui ? tui_run(&a) : analysis_run(&a);
+		if (paged)
+			view_pager_end();
+		exit(r);
 	}
 
 	static struct view_config oc;
@@ -86,6 +136,8 @@ int main(int argc, char **argv)
 	oc.path = o.output;
 	oc.separately = o.separately;
 	oc.replay = o.read != NULL;
+	oc.color = color;
+	options_columns(&o, &oc);
 	static struct args_config ac;
 	ac = (struct args_config){ o.auto_args, o.arg_specs, o.narg_specs, o.ret_specs, o.nret_specs, o.strsize };
 	args_configure(&ac);
@@ -93,10 +145,16 @@ int main(int argc, char **argv)
 	struct tracefile *tf = NULL;
 	if (o.read && !(tf = tracefile_open(o.read, err, sizeof(err))))
 		die("%s", err);
+	paged = pageable && view_pager_start();
+	if (!o.read)
+		anchor_wall_clock();
 	if (!o.quiet) {
 		view_open(&oc);
 		sink_on_idle(view_idle);
 	}
+	filter_setup(o.filter, o.notrace);
+	filter_ids(o.tids, o.ntids, o.pid_filter, o.npid_filter);
+	hold_setup(o.time_min, o.has_range ? &o.range : NULL, o.callers);
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
 	if (o.write) {
 		/* -r FILE -w OTHER keeps the values FILE has */
@@ -104,10 +162,13 @@ int main(int argc, char **argv)
 		record_program(&o);
 	}
 
-	trace_opts.include = o.include;
+	char **traced = traced_globs(&o);
+	trace_opts.include = traced;
 	trace_opts.exclude = o.exclude;
 	trace_opts.once = o.once;
-	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write;   /* a file has every view */
+	/* A file has every view; the filters need the exits to know where a subtree ends. */
+	trace_opts.returns = o.format != VIEW_FLAT || o.depth > 0 || o.write || filter_active() || trigger_active() ||
+			     hold_active();
 	trace_opts.follow = o.follow;
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;
@@ -121,10 +182,15 @@ int main(int argc, char **argv)
 	/* Values the fast path's records cannot hold (a double, errno) are read at int3 stops. */
 	trace_opts.fast &= args_fast_ok();
 
-	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
+	int status = tf ? tracefile_replay(tf, traced, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);
 	warn_unused(o.include, "-i/--include", tf ? "function in the trace file" : "function");
 	warn_unused(o.exclude, "-x/--exclude", tf ? "function in the trace file" : "function");
+	warn_unused(o.filter, "-F/--filter", tf ? "function called in the trace file" : "function called");
+	warn_unused(o.notrace, "-N/--notrace", tf ? "function called in the trace file" : "function called");
+	warn_unused(o.callers, "-C/--caller-filter", tf ? "function called in the trace file" : "function called");
+	warn_unused(trigger_globs(), "-T/--trigger", tf ? "function called in the trace file" : "function called");
+	filter_warn_unseen();
 	warn_unused(o.libs, "-l/--lib", "library the program loaded");
 	if (!tf)
 		args_warn_unused();
@@ -132,6 +198,8 @@ int main(int argc, char **argv)
 	if (!o.quiet)
 		complete = view_close() && complete;
 	tracefile_close(tf);
+	if (paged)
+		view_pager_end();
 	if (tf && status)
 		die("%s", err);   /* after the output: the events before the problem are shown */
 	/* The program's status is what fntrace promises; a lost trace fails a run that succeeded. */

@@ -3,6 +3,7 @@
 #include "../args/format.h"
 #include "../args/spec.h"
 #include "../elf/symtab.h"
+#include "../rec/trigger.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -20,7 +21,8 @@
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
-       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_STRSIZE };
+       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_STRSIZE, OPT_TID, OPT_PID_FILTER, OPT_TIME_FILTER,
+       OPT_TIME_RANGE, OPT_FIELDS, OPT_COLOR, OPT_NO_PAGER };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -37,6 +39,12 @@ static const char usage_text[] =
 "                        flame graph to open in a browser); the last four need\n"
 "                        -o FILE, unless reading a file with -r\n"
 "      --flat            one line per function entry, exactly `name();`\n"
+"      --output-fields=LIST  graph, flat: the columns, in order, of duration, tid,\n"
+"                        time (wall clock), elapsed (since the first event),\n"
+"                        delta (since the line before); +LIST adds to the\n"
+"                        default (graph: duration,tid; flat: none)\n"
+"  -t, -tt, -ttt         the wall-clock time first on each line, as strace:\n"
+"                        HH:MM:SS, with microseconds, in seconds since 1970\n"
 "  -c, --summary         per-function table (total, self, calls, avg, min, max)\n"
 "                        instead of the call graph\n"
 "  -s, --sort KEY        with -c: order by total (the default), self, calls, avg\n"
@@ -49,6 +57,10 @@ static const char usage_text[] =
 "      --output-separately  with -o FILE: one file per process, FILE.PID, never\n"
 "                        through a link nor over a file already there\n"
 "  -q, --quiet           print no trace (with -w: only write the trace file)\n"
+"      --color=WHEN      graph: durations from 1 ms yellow, from 1 s red, signals\n"
+"                        and ends in colour: auto (on a terminal, unless NO_COLOR\n"
+"                        is set; the default), always, never\n"
+"      --no-pager        with -r on a terminal: no pager ($PAGER, or less -FRX)\n"
 "\n"
 "Trace files:\n"
 "  -w, --write FILE      also write every event to the trace file FILE\n"
@@ -91,7 +103,30 @@ static const char usage_text[] =
 "Filters:\n"
 "  -i, --include GLOB    trace only functions whose name matches GLOB (repeatable)\n"
 "  -x, --exclude GLOB    never trace functions matching GLOB (repeatable)\n"
-"  -D, --depth N         show calls nested at most N deep\n"
+"  -F, --filter GLOB     show only the calls made inside functions matching GLOB,\n"
+"                        those functions included (repeatable)\n"
+"  -N, --notrace GLOB    hide the functions matching GLOB and every call made\n"
+"                        inside them (repeatable)\n"
+"      --tid TID[,TID...]  show only the events of these threads (repeatable)\n"
+"      --pid-filter PID[,PID...]  show only the events of these processes\n"
+"                        (repeatable; -p attaches, this filters, -f or -r)\n"
+"      --time-filter TIME  hide the calls shorter than TIME (5us, 1.5ms, 2s), not\n"
+"                        the calls around a longer one; live, a call shows once\n"
+"                        it returns\n"
+"      --time-range=START~END  show only the calls begun between START and END\n"
+"                        (and the calls around them): +1.5ms or 1.5ms is a time\n"
+"                        since the first event, 21774.3336 a timestamp of the\n"
+"                        event clock in seconds; either end may be left out\n"
+"  -C, --caller-filter GLOB  show only the calls of functions matching GLOB and\n"
+"                        the calls on the way to them, not what they call;\n"
+"                        live, a path shows when the call is reached\n"
+"  -T, --trigger FUNC@ACTION[,ACTION...]  what calls of functions matching the\n"
+"                        glob FUNC do (repeatable): trace_on (showing starts at\n"
+"                        FUNC, which is shown; off until then), trace_off\n"
+"                        (showing stops at FUNC), depth=N (inside FUNC, at most\n"
+"                        N deep), filter (as -F), notrace (as -N)\n"
+"  -D, --depth N         show calls nested at most N deep (under -F: counted from\n"
+"                        the -F function, at depth 1)\n"
 "  -l, --lib GLOB        also trace every function inside shared libraries whose\n"
 "                        file name or soname matches GLOB, as name@soname\n"
 "                        (repeatable; -l '*' for all)\n"
@@ -234,21 +269,144 @@ static void parse_spec(struct args_spec **v, size_t *n, const char *option, cons
 	(*n)++;
 }
 
-static void parse_pids(struct options *o, const char *arg)
+static noreturn void bad_id(const char *option, const char *tok, const char *what)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s: '%s' is not a %s id", option, tok, what);
+	usage_error("%s", msg);
+}
+
+/* Appends the ids of arg, a comma list, to *ids (*n of them); option names the option in
+ * messages ("-p/--pid"), what the kind of id ("process"). */
+static void parse_ids(int **ids, int *n, const char *arg, const char *option, const char *what)
 {
 	char *copy = xstrdup(arg), *save = NULL;
+	int before = *n;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 		errno = 0;
 		long v = strtol(tok, &end, 10);
 		if (errno || end == tok || *end || v < 1 || v > INT32_MAX)
-			usage_error("-p/--pid: '%s' is not a process id", tok);
-		o->pids = xrealloc(o->pids, (o->npids + 1) * sizeof(*o->pids));
-		o->pids[o->npids++] = (int)v;
+			bad_id(option, tok, what);
+		*ids = xrealloc(*ids, (size_t)(*n + 1) * sizeof(**ids));
+		(*ids)[(*n)++] = (int)v;
 	}
 	free(copy);
-	if (!o->npids)
-		usage_error("-p/--pid: '%s' is not a process id", arg);
+	if (*n == before)
+		bad_id(option, arg, what);
+}
+
+/* Reads digits[.digits] at *s, moving *s past them, as whole and nine digits of fraction.
+ * Returns false if there are no digits or the number is too large. */
+static bool parse_decimal(const char **s, uint64_t *whole, uint64_t *frac)
+{
+	const char *p = *s;
+	*whole = *frac = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (*whole > (UINT64_MAX - 9) / 10)
+			return false;
+		*whole = *whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		uint64_t scale = 100000000;
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			*frac += (uint64_t)(*p - '0') * scale;   /* digits past the ninth add 0 */
+	}
+	*s = p;
+	return true;
+}
+
+/* whole.frac (frac in billionths) of a unit of unit_ns, in ns; false if it overflows. */
+static bool scaled(uint64_t whole, uint64_t frac, uint64_t unit_ns, uint64_t *ns)
+{
+	if (whole > UINT64_MAX / unit_ns)
+		return false;
+	*ns = whole * unit_ns + frac * unit_ns / 1000000000u;
+	return true;
+}
+
+/* A duration with its unit, "5us", "1.5ms", "2s", in ns. Returns false if s is none. */
+static bool parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *name; uint64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
+	};
+	uint64_t whole, frac;
+	if (!parse_decimal(&s, &whole, &frac))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(s, units[i].name))
+			return scaled(whole, frac, units[i].ns, ns);
+	return false;
+}
+
+/* One end of a --time-range: empty (open), a duration since the first event ("+1.5ms" or
+ * "1.5ms"), or a timestamp of the event clock in seconds ("21774.3336"). */
+static bool parse_range_end(const char *s, uint64_t *ns, bool *rel)
+{
+	uint64_t whole, frac;
+	const char *p = s;
+	*rel = *s == '+';
+	if (*rel)
+		return parse_duration(s + 1, ns);
+	if (parse_decimal(&p, &whole, &frac) && !*p)
+		return scaled(whole, frac, 1000000000u, ns);
+	*rel = true;
+	return parse_duration(s, ns);
+}
+
+static void parse_range(const char *arg, struct time_range *r)
+{
+	const char *tilde = strchr(arg, '~');
+	if (!tilde)
+		usage_error("--time-range: '%s' is not START~END (either may be left out)", arg);
+	char *start = strndup(arg, (size_t)(tilde - arg));
+	const char *end = tilde + 1;
+	*r = (struct time_range){ 0, UINT64_MAX, false, false };
+	if (*start && !parse_range_end(start, &r->start, &r->start_rel))
+		usage_error("--time-range: '%s' is no timestamp (seconds, as 21774.3336) nor a time since the "
+			    "start (+1.5ms; ns, us, ms, s)", start);
+	if (*end && !parse_range_end(end, &r->end, &r->end_rel))
+		usage_error("--time-range: '%s' is no timestamp (seconds, as 21774.3336) nor a time since the "
+			    "start (+1.5ms; ns, us, ms, s)", end);
+	if (!*start)
+		r->start_rel = true;   /* from the first event */
+	free(start);
+}
+
+/* -T GLOB@ACTION[,ACTION...]: filter and notrace add to -F and -N, the others are triggers. The
+ * last @ ends GLOB, which may name a library function (malloc@libc.so.6@trace_off). */
+static void parse_trigger(struct options *o, const char *arg)
+{
+	const char *at = strrchr(arg, '@');
+	if (!at || at == arg || !at[1])
+		usage_error("-T/--trigger: '%s' is not FUNC@ACTION[,ACTION...]", arg);
+	char *glob = strndup(arg, (size_t)(at - arg)), *acts = xstrdup(at + 1), *save = NULL;
+	unsigned actions = 0, depth = 0;
+	for (char *a = strtok_r(acts, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		char *end;
+		if (!strcmp(a, "trace_on") || !strcmp(a, "trace-on"))
+			actions |= TRIGGER_ON;
+		else if (!strcmp(a, "trace_off") || !strcmp(a, "trace-off"))
+			actions |= TRIGGER_OFF;
+		else if (!strcmp(a, "filter"))
+			push(&o->filter, glob);
+		else if (!strcmp(a, "notrace"))
+			push(&o->notrace, glob);
+		else if (!strncmp(a, "depth=", 6) && (depth = (unsigned)strtoul(a + 6, &end, 10)) >= 1 && depth <= 65535 &&
+			 !*end && a[6] >= '0' && a[6] <= '9')
+			actions |= TRIGGER_DEPTH;
+		else
+			usage_error("-T/--trigger: unknown action '%s' (trace_on, trace_off, depth=N, filter, notrace)", a);
+	}
+	if ((actions & (TRIGGER_ON | TRIGGER_OFF)) == (TRIGGER_ON | TRIGGER_OFF))
+		usage_error("-T/--trigger: '%s' turns the trace both on and off", arg);
+	free(acts);
+	if (actions)
+		trigger_add(glob, actions, depth);
+	o->triggers = true;
 }
 
 /* getopt's own words for an option it did not take (it would print them itself with opterr, but
@@ -329,6 +487,8 @@ static void check_output_options(const struct options *o)
 		usage_error("%s", "--per-process goes with -c/--summary, --format=folded or --format=svg");
 	if (o->sort && o->format != VIEW_SUMMARY)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
+	if ((o->fields || o->tstamps) && o->format != VIEW_GRAPH && o->format != VIEW_FLAT)
+		usage_error("%s goes with the call graph or --flat", o->fields ? "--output-fields" : "-t");
 	if (o->weight_given && !stacks)
 		usage_error("%s", "--weight goes with --format=folded or --format=svg");
 	if (o->quiet && o->output)
@@ -336,6 +496,46 @@ static void check_output_options(const struct options *o)
 	if (o->format >= VIEW_CHROME && !o->output && !o->read && !o->quiet)
 		usage_error("--format=%s makes a file for other tools: name it with -o/--output FILE",
 			    view_format_name(o->format));
+}
+
+/* Parses --output-fields and -t into cfg's columns. Exits with a message on an unknown field. */
+void options_columns(const struct options *o, struct view_config *cfg)
+{
+	cfg->nfields = 0;
+	if (!o->fields && !o->tstamps)
+		return;
+	bool flat = o->format == VIEW_FLAT;
+	const char *list = o->fields ? o->fields : "+";
+	if (*list == '+') {
+		list++;
+		if (!flat) {
+			cfg->fields[cfg->nfields++] = VIEW_F_DURATION;
+			cfg->fields[cfg->nfields++] = VIEW_F_TID;
+		}
+	}
+	char *copy = xstrdup(list), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int f = view_field_by_name(tok);
+		if (f < 0)
+			usage_error("--output-fields: unknown field '%s' (duration, tid, time, elapsed, delta)", tok);
+		if (flat && f == VIEW_F_DURATION)
+			usage_error("%s", "--output-fields: no duration with --flat (it prints entries)");
+		if (cfg->nfields == VIEW_MAX_FIELDS)
+			usage_error("--output-fields: '%s' has too many fields", list);
+		cfg->fields[cfg->nfields++] = (uint8_t)f;
+	}
+	free(copy);
+	cfg->time_style = o->tstamps > 3 ? 3 : o->tstamps;
+	bool has_time = false;
+	for (unsigned i = 0; i < cfg->nfields; i++)
+		has_time |= cfg->fields[i] == VIEW_F_TIME;
+	if (o->tstamps && !has_time && cfg->nfields < VIEW_MAX_FIELDS) {
+		memmove(cfg->fields + 1, cfg->fields, cfg->nfields);
+		cfg->fields[0] = VIEW_F_TIME;
+		cfg->nfields++;
+	}
+	if (!cfg->nfields)
+		usage_error("--output-fields: '%s' has no field", o->fields);
 }
 
 /* --diff, --graph and --info read trace files and print what no other view does: each its own
@@ -359,6 +559,10 @@ static void check_analysis_options(const struct options *o, bool format_given)
 		usage_error("%s and -q/--quiet cannot be used together", what);
 	if (o->sort && !o->diff)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
+	if (o->filter || o->notrace || o->callers || o->triggers || o->ntids || o->npid_filter || o->time_min ||
+	    o->has_range)
+		usage_error("%s adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or "
+			    "--time-range with it", what);
 	if (o->info && (o->include || o->exclude || o->depth))
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
 }
@@ -374,6 +578,10 @@ static void check_tui_options(const struct options *o, bool format_given)
 		usage_error("--tui and %s cannot be used together", o->diff ? "--diff" : o->graph ? "--graph" : "--info");
 	if (o->format != VIEW_GRAPH || format_given || o->output || o->quiet || o->write || o->sort || o->per_thread
 	    || o->per_process || o->weight_given || o->separately)
+		usage_error("%s", "--tui is a view of its own: only -i, -x and -D go with it");
+	/* Issue 11's display filters and columns are the sink's and the graph's: not the TUI's, yet. */
+	if (o->filter || o->notrace || o->callers || o->triggers || o->ntids || o->npid_filter || o->time_min ||
+	    o->has_range || o->fields || o->tstamps)
 		usage_error("%s", "--tui is a view of its own: only -i, -x and -D go with it");
 }
 
@@ -473,6 +681,18 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "summary", no_argument,       NULL, 'c' },
 		{ "include", required_argument, NULL, 'i' },
 		{ "exclude", required_argument, NULL, 'x' },
+		{ "filter",  required_argument, NULL, 'F' },
+		{ "notrace", required_argument, NULL, 'N' },
+		{ "tid",     required_argument, NULL, OPT_TID },
+		{ "pid-filter", required_argument, NULL, OPT_PID_FILTER },
+		{ "time-filter", required_argument, NULL, OPT_TIME_FILTER },
+		{ "time-range", required_argument, NULL, OPT_TIME_RANGE },
+		{ "caller-filter", required_argument, NULL, 'C' },
+		{ "trigger", required_argument, NULL, 'T' },
+		{ "output-fields", required_argument, NULL, OPT_FIELDS },
+		{ "color",   required_argument, NULL, OPT_COLOR },
+		{ "colour",  required_argument, NULL, OPT_COLOR },
+		{ "no-pager", no_argument,      NULL, OPT_NO_PAGER },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
 		{ "lib",     required_argument, NULL, 'l' },
@@ -512,7 +732,7 @@ void options_parse(int argc, char **argv, struct options *o)
 	o->format = VIEW_GRAPH;
 	o->strsize = ARGS_STRSIZE_DEFAULT;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:ci:x:D:fp:l:s:w:r:qaA:R:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:ci:x:F:N:C:T:D:fp:l:s:tw:r:qaA:R:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -528,6 +748,12 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'x':
 			push(&o->exclude, optarg);
+			break;
+		case 'F':
+			push(&o->filter, optarg);
+			break;
+		case 'N':
+			push(&o->notrace, optarg);
 			break;
 		case 'D': {
 			char *end;
@@ -606,7 +832,47 @@ void options_parse(int argc, char **argv, struct options *o)
 			o->tui = true;
 			break;
 		case 'p':
-			parse_pids(o, optarg);
+			parse_ids(&o->pids, &o->npids, optarg, "-p/--pid", "process");
+			break;
+		case OPT_TID:
+			parse_ids(&o->tids, &o->ntids, optarg, "--tid", "thread");
+			break;
+		case 'C':
+			push(&o->callers, optarg);
+			break;
+		case OPT_FIELDS:
+			o->fields = optarg;
+			break;
+		case 't':
+			o->tstamps++;
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "auto"))
+				o->color = 0;
+			else if (!strcmp(optarg, "always"))
+				o->color = 1;
+			else if (!strcmp(optarg, "never"))
+				o->color = -1;
+			else
+				usage_error("--color: '%s' is not auto, always or never", optarg);
+			break;
+		case OPT_NO_PAGER:
+			o->no_pager = true;
+			break;
+		case 'T':
+			parse_trigger(o, optarg);
+			break;
+		case OPT_TIME_FILTER:
+			if (!parse_duration(optarg, &o->time_min) || !o->time_min)
+				usage_error("--time-filter: '%s' is not a duration like 5us, 1.5ms or 2s (ns, us, ms, s)",
+					    optarg);
+			break;
+		case OPT_TIME_RANGE:
+			parse_range(optarg, &o->range);
+			o->has_range = true;
+			break;
+		case OPT_PID_FILTER:
+			parse_ids(&o->pid_filter, &o->npid_filter, optarg, "--pid-filter", "process");
 			break;
 		case OPT_DEBUG:
 			util_debug |= parse_debug(optarg);

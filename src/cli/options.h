@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "../rec/hold.h"
 #include "../view/view.h"
 
 struct args_spec;
@@ -12,6 +13,18 @@ struct options {
 	const char *output;       /* -o FILE, or NULL for stderr */
 	enum view_format format;
 	char **include, **exclude;/* NULL-terminated, NULL if none given */
+	char **filter, **notrace; /* -F, -N globs: subtrees shown, subtrees hidden; NULL if none */
+	char **callers;           /* -C globs: only the paths to their calls; NULL if none */
+	bool triggers;            /* -T given (the triggers themselves are in trigger.h) */
+	int *tids, ntids;         /* --tid: only these threads' events */
+	int *pid_filter, npid_filter;   /* --pid-filter: only these processes' events */
+	uint64_t time_min;        /* --time-filter: ns, 0 = none */
+	struct time_range range;  /* --time-range, if has_range */
+	bool has_range;
+	const char *fields;       /* --output-fields LIST, or NULL */
+	int tstamps;              /* -t given 1, 2 or 3 times (-tt, -ttt) */
+	int color;                /* --color: 0 auto (the default), 1 always, -1 never */
+	bool no_pager;            /* --no-pager */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
 	char **libs;              /* -l globs, NULL-terminated, or NULL */
@@ -48,5 +61,9 @@ struct options {
 /* Parses argv into *o. Exits with a one-line message and status 1 on any error a user can make;
  * exits 0 after --help or --version. */
 void options_parse(int argc, char **argv, struct options *o);
+
+/* The columns of the graph and --flat that --output-fields and -t ask for, into cfg. Exits with
+ * a message if a field is unknown. */
+void options_columns(const struct options *o, struct view_config *cfg);
 
 #endif

@@ -1,6 +1,7 @@
-/* sink: every event goes to the trace file being written (if any), then through the depth
- * filter to the formatter. */
+/* sink: every event goes to the trace file being written (if any), then through the subtree
+ * filters (filter.h: threads, subtrees, time) and the depth limit to the formatter. */
 #include "sink.h"
+#include "filter.h"
 #include "tracefile.h"
 
 #include <stdbool.h>
@@ -9,6 +10,9 @@ static void (*consumer)(const struct event *ev);
 static void (*on_idle)(bool pending);
 static unsigned depth_limit;
 static bool recording;
+static uint64_t start_ts;
+static int64_t wall_offset;
+static bool has_wall;
 
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 {
@@ -39,12 +43,9 @@ int sink_finish(void)
 	return tracefile_write_end();
 }
 
-void sink_event(const struct event *ev)
+/* An event the filters let through: to the formatter, above the depth limit. */
+static void shown(const struct event *ev)
 {
-	if (recording)
-		tracefile_write_event(ev);
-	if (!consumer)
-		return;
 	if (depth_limit && (ev->kind == EV_ENTRY || ev->kind == EV_EXIT) && ev->depth > depth_limit)
 		return;
 	if (depth_limit && ev->kind == EV_SIGNAL && ev->depth >= depth_limit) {
@@ -55,4 +56,35 @@ void sink_event(const struct event *ev)
 		return;
 	}
 	consumer(ev);
+}
+
+void sink_wall_anchor(uint64_t realtime_ns, uint64_t monotonic_ns)
+{
+	wall_offset = (int64_t)(realtime_ns - monotonic_ns);
+	has_wall = true;
+}
+
+int64_t sink_wall_offset(void)
+{
+	return wall_offset;
+}
+
+bool sink_has_wall(void)
+{
+	return has_wall;
+}
+
+uint64_t sink_start_ts(void)
+{
+	return start_ts;
+}
+
+void sink_event(const struct event *ev)
+{
+	if (!start_ts)
+		start_ts = ev->ts;
+	if (recording)
+		tracefile_write_event(ev);
+	if (consumer)
+		filter_event(ev, shown);
 }

@@ -3,6 +3,7 @@
 #define FNTRACE_SINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "event.h"
 
@@ -15,6 +16,15 @@ void sink_on_idle(void (*fn)(bool pending));
  * pending: the program may make events without a stop (the fast path's records), which the
  * tracer reads when its wait ends: it should end in time for them to be shown. */
 void sink_idle(bool pending);
+/* The time of the first event (ts), or 0 before any: where "time since the start" counts from. */
+uint64_t sink_start_ts(void);
+/* The same moment on the wall clock and the event clock, in ns: measured when tracing starts, or
+ * read from a trace file's date record. */
+void sink_wall_anchor(uint64_t realtime_ns, uint64_t monotonic_ns);
+/* What to add to an event time for ns since the epoch; 0 if no anchor was given. */
+int64_t sink_wall_offset(void);
+/* Whether an anchor was given. */
+bool sink_has_wall(void);
 /* Also writes every event, unfiltered, to the trace file path (tracefile.h), of the version that
  * holds values if events will carry them. Dies if path cannot be created. */
 void sink_record(const char *path, bool values);

@@ -8,6 +8,7 @@
 #include "tracefile.h"
 #include "funcs.h"
 #include "names.h"
+#include "sink.h"
 #include "../util/addrmap.h"
 #include "../util/glob.h"
 #include "../util/util.h"
@@ -544,6 +545,7 @@ static void read_meta(struct tracefile *tf, uint8_t tag, const uint8_t *s, size_
 			m->has_date = true;
 			m->realtime_ns = real;
 			m->monotonic_ns = mono;
+			sink_wall_anchor(real, mono);   /* for the wall-clock column */
 		}
 		break;
 	case REC_PROGRAM:
@@ -566,23 +568,11 @@ const struct tracefile_meta *tracefile_meta(const struct tracefile *tf)
 	return &tf->meta;
 }
 
-static bool matches_any(char **globs, const char *name)
-{
-	return glob_any(globs, name);
-}
-
 /* The tracer matches a library function's name without its "@library" too. */
 static bool wanted(struct tracefile *tf, const char *name)
 {
-	char *bare = NULL;
-	const char *at = strrchr(name, '@');
-	if (at && at != name) {
-		bare = xstrdup(name);
-		bare[at - name] = 0;
-	}
-	bool inc = matches_any(tf->include, name) | (bare && matches_any(tf->include, bare)) || !tf->include;
-	bool exc = matches_any(tf->exclude, name) | (bare && matches_any(tf->exclude, bare));
-	free(bare);
+	bool inc = glob_any_func(tf->include, name) || !tf->include;
+	bool exc = glob_any_func(tf->exclude, name);   /* matched even if not included: the glob is used */
 	return inc && !exc;
 }
 

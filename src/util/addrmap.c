@@ -98,3 +98,13 @@ void addrmap_free(struct addrmap *m)
 	free(m->vals);
 	*m = (struct addrmap){0};
 }
+
+void *addrmap_get_or_new(struct addrmap *m, taddr_t key, size_t size)
+{
+	void *val = addrmap_get(m, key);
+	if (!val) {
+		val = xcalloc(1, size);
+		addrmap_put(m, key, val);
+	}
+	return val;
+}

@@ -16,6 +16,9 @@ struct addrmap {
 void *addrmap_get(const struct addrmap *m, taddr_t key);
 /* Stores val (not NULL) for key, replacing any previous value. */
 void addrmap_put(struct addrmap *m, taddr_t key, void *val);
+/* Returns the value stored for key; if there is none, stores a new one of size bytes, zeroed
+ * (xcalloc: whoever empties the map frees it), and returns it. */
+void *addrmap_get_or_new(struct addrmap *m, taddr_t key, size_t size);
 /* Removes key; returns its value, or NULL if it was absent. */
 void *addrmap_del(struct addrmap *m, taddr_t key);
 /* Calls fn for every live entry, in no particular order. The map must not change meanwhile. */

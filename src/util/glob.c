@@ -5,6 +5,8 @@
 
 #include <fnmatch.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 static struct addrmap used;   /* the address of each glob that matched -> 1 */
 
@@ -22,6 +24,19 @@ bool glob_any(char **globs, const char *name)
 				addrmap_put(&used, key, (void *)1);
 		}
 	}
+	return any;
+}
+
+bool glob_any_func(char **globs, const char *name)
+{
+	if (!globs)
+		return false;
+	const char *at = strrchr(name, '@');
+	if (!at || at == name)
+		return glob_any(globs, name);
+	char *bare = strndup(name, (size_t)(at - name));
+	bool any = glob_any(globs, name) | (bare && glob_any(globs, bare));   /* both noted as used */
+	free(bare);
 	return any;
 }
 

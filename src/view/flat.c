@@ -8,6 +8,7 @@
 struct flat {
 	int32_t first_tid;
 	bool multi;
+	struct view_cols cols;    /* with --output-fields or -t */
 };
 
 static void flat_init(struct view *o)
@@ -15,9 +16,15 @@ static void flat_init(struct view *o)
 	o->state = xcalloc(1, sizeof(struct flat));
 }
 
-static void prefix(struct view *o, int32_t tid)
+/* The columns asked for, then "[pid TID] " once there are threads. */
+static void prefix(struct view *o, int32_t tid, uint64_t ts)
 {
 	struct flat *f = o->state;
+	if (o->cfg->nfields) {
+		char head[256];
+		view_cols_put(o->cfg, &f->cols, ts, "", tid, head, sizeof(head));
+		fprintf(o->fp, "%s ", head);
+	}
 	if (!f->first_tid)
 		f->first_tid = tid;
 	else if (tid != f->first_tid)
@@ -40,16 +47,16 @@ static void flat_event(struct view *o, const struct event *ev)
 			f->multi = true;
 		break;
 	case EV_ENTRY:
-		prefix(o, ev->tid);
+		prefix(o, ev->tid, ev->ts);
 		fprintf(o->fp, "%s(%s);\n", funcs_name(ev->fn), ev->args ? ev->args : "");
 		break;
 	case EV_SIGNAL:
-		prefix(o, ev->tid);
+		prefix(o, ev->tid, ev->ts);
 		fprintf(o->fp, "--- %s ---\n", view_signame((int)ev->fn, sig));
 		break;
 	case EV_PROC_EXIT:
 		if ((end = view_end_line(o, ev, buf))) {
-			prefix(o, ev->tid);
+			prefix(o, ev->tid, ev->ts);
 			fprintf(o->fp, "%s\n", end);
 		}
 		break;

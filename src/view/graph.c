@@ -18,6 +18,7 @@ struct gthread {
 struct graph {
 	struct addrmap threads;   /* tid -> struct gthread */
 	bool header_done;
+	struct view_cols cols;    /* with --output-fields */
 };
 
 static void graph_init(struct view *o)
@@ -38,7 +39,9 @@ static struct gthread *thread_of(struct graph *g, int32_t tid)
 static void header(struct view *o)
 {
 	struct graph *g = o->state;
-	if (!g->header_done)
+	if (!g->header_done && o->cfg->nfields)
+		view_cols_header(o->fp, o->cfg);
+	else if (!g->header_done)
 		fprintf(o->fp, "# DURATION       TID     FUNCTION\n");
 	g->header_done = true;
 }
@@ -56,9 +59,11 @@ static char *put_right(char *p, const char *s, size_t len, size_t width)
  * level, then pre, name and post. Built by hand in one buffer and written at once: the graph
  * prints a line or two for every call, and printf's formatting was most of its cost (the
  * unlocked stdio calls: only this thread writes the views). */
-static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const char *pre, const char *name,
-		 const char *post)
+static void plain_line(struct view *o, const char *dur, int32_t tid, unsigned depth, const char *pre,
+		       const char *name, const char *post)
 {
+	FILE *fp = o->fp;
+	const char *color = view_dur_color(o->cfg, dur);
 	char head[96], digits[16], *d = digits + sizeof(digits);
 	uint32_t v = tid < 0 ? (uint32_t)-(int64_t)tid : (uint32_t)tid;
 	do
@@ -66,7 +71,12 @@ static void line(FILE *fp, const char *dur, int32_t tid, unsigned depth, const c
 	while (v /= 10);
 	if (tid < 0)
 		*--d = '-';
-	char *p = put_right(head, dur, strlen(dur), 11);
+	char *p = put_right(head + strlen(color), dur, strlen(dur), 11);
+	memcpy(head, color, strlen(color));
+	if (*color) {
+		memcpy(p, VIEW_RESET, strlen(VIEW_RESET));
+		p += strlen(VIEW_RESET);
+	}
 	memcpy(p, " [", 2);
 	p = put_right(p + 2, d, (size_t)(digits + sizeof(digits) - d), 7);
 	memcpy(p, "] | ", 4);
@@ -104,12 +114,32 @@ static void end_text(const char *text, const char *buf)
 		free((char *)text);
 }
 
+/* A line with the columns --output-fields asks for (printf is fine: one asks for them to read). */
+static void fields_line(struct view *o, uint64_t ts, const char *dur, int32_t tid, unsigned depth, const char *pre,
+			const char *name, const char *post)
+{
+	struct graph *g = o->state;
+	char head[256];
+	view_cols_put(o->cfg, &g->cols, ts, dur, tid, head, sizeof(head));
+	fprintf(o->fp, "%s | %*s%s%s%s\n", head, (int)(2 * (depth > 0 ? depth - 1 : 0)), "", pre, name, post);
+}
+
+/* A line of the graph for an event at ts: its columns, two spaces a level, pre, name, post. */
+static void line(struct view *o, uint64_t ts, const char *dur, int32_t tid, unsigned depth, const char *pre,
+		 const char *name, const char *post)
+{
+	if (o->cfg->nfields)
+		fields_line(o, ts, dur, tid, depth, pre, name, post);
+	else
+		plain_line(o, dur, tid, depth, pre, name, post);
+}
+
 static void flush_pending(struct view *o, struct gthread *t)
 {
 	if (t->pending) {
 		char buf[256];
 		const char *post = call_text(buf, sizeof(buf), t->entry.args, NULL, " {");
-		line(o->fp, "", t->entry.tid, t->entry.depth, "", funcs_name(t->entry.fn), post ? post : "() {");
+		line(o, t->entry.ts, "", t->entry.tid, t->entry.depth, "", funcs_name(t->entry.fn), post ? post : "() {");
 		end_text(post, buf);
 	}
 	free((char *)t->entry.args);
@@ -123,7 +153,7 @@ static void exit_line(struct view *o, struct gthread *t, const struct event *ev,
 	char buf[256];
 	if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
 		const char *post = call_text(buf, sizeof(buf), t->entry.args, ev->args, ";");
-		line(o->fp, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), post ? post : "();");
+		line(o, ev->t0, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), post ? post : "();");
 		end_text(post, buf);
 		free((char *)t->entry.args);
 		t->entry.args = NULL;
@@ -132,13 +162,13 @@ static void exit_line(struct view *o, struct gthread *t, const struct event *ev,
 	}
 	flush_pending(o, t);
 	if (!ev->args) {
-		line(o->fp, dur, ev->tid, ev->depth, "} /* ", funcs_name(ev->fn), " */");
+		line(o, ev->ts, dur, ev->tid, ev->depth, "} /* ", funcs_name(ev->fn), " */");
 		return;
 	}
 	size_t need = strlen(ev->args) + 16;
 	char *pre = need <= sizeof(buf) ? buf : xmalloc(need);
 	snprintf(pre, need, "} = %s; /* ", ev->args);
-	line(o->fp, dur, ev->tid, ev->depth, pre, funcs_name(ev->fn), " */");
+	line(o, ev->ts, dur, ev->tid, ev->depth, pre, funcs_name(ev->fn), " */");
 	end_text(pre, buf);
 }
 
@@ -165,15 +195,16 @@ static void graph_event(struct view *o, const struct event *ev)
 	case EV_SIGNAL:
 		/* Inside the innermost open call: the handler's calls nest here too. */
 		flush_pending(o, t);
-		snprintf(buf, sizeof(buf), "--- %s ---", view_signame((int)ev->fn, (char[16]){ 0 }));
-		line(o->fp, "", ev->tid, ev->depth + 1u, "", buf, "");
+		snprintf(buf, sizeof(buf), "%s--- %s ---%s", o->cfg->color ? VIEW_MAGENTA : "",
+			 view_signame((int)ev->fn, (char[16]){ 0 }), o->cfg->color ? VIEW_RESET : "");
+		line(o, ev->ts, "", ev->tid, ev->depth + 1u, "", buf, "");
 		break;
 	case EV_PROC_EXIT:
 		flush_pending(o, t);
 		if ((end = view_end_line(o, ev, buf))) {
 			if (ev->pid != o->leader)
 				fprintf(o->fp, "[pid %d] ", ev->pid);
-			fprintf(o->fp, "%s\n", end);
+			fprintf(o->fp, "%s%s%s\n", o->cfg->color ? VIEW_RED : "", end, o->cfg->color ? VIEW_RESET : "");
 		}
 		break;
 	default:

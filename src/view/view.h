@@ -14,6 +14,10 @@ enum view_format { VIEW_GRAPH, VIEW_FLAT, VIEW_SUMMARY, VIEW_CHROME, VIEW_FOLDED
 /* summary: the order of rows (-s); DEFAULT is by total, or by first call with --once. */
 enum view_sort { VIEW_SORT_DEFAULT, VIEW_SORT_TOTAL, VIEW_SORT_SELF, VIEW_SORT_CALLS, VIEW_SORT_AVG, VIEW_SORT_NAME };
 
+/* The columns of the graph and --flat (--output-fields). */
+enum view_field { VIEW_F_DURATION = 1, VIEW_F_TID, VIEW_F_TIME, VIEW_F_ELAPSED, VIEW_F_DELTA };
+#define VIEW_MAX_FIELDS 8
+
 struct view_config {
 	enum view_format format;
 	bool first_hit_order;     /* summary: list functions in the order first called */
@@ -24,6 +28,10 @@ struct view_config {
 	const char *path;         /* -o FILE, or NULL for stderr (stdout with replay) */
 	bool separately;          /* one file per process, path.PID */
 	bool replay;              /* -r: the trace is what the user asked for, on stdout */
+	uint8_t fields[VIEW_MAX_FIELDS];   /* graph, flat: the columns in order (enum view_field) */
+	unsigned nfields;         /* 0: the graph's duration and tid, flat's none */
+	int time_style;           /* VIEW_F_TIME: 0 HH:MM:SS.nnnnnnnnn, 1 -t HH:MM:SS, 2 -tt .uuuuuu, 3 -ttt epoch */
+	bool color;               /* graph: durations of 1 ms and more, signals and ends in colour */
 };
 
 /* One formatter writing one stream. */
@@ -52,6 +60,12 @@ int view_sort_by_name(const char *name);
 const struct view_ops *view_ops_of(enum view_format f);
 const char *view_format_name(enum view_format f);
 
+/* Starts the pager ($PAGER, or less -FRX) on a pipe that becomes stdout. Returns false if there
+ * is none (PAGER empty or cat, or it could not be started): stdout is left as it was. */
+bool view_pager_start(void);
+/* Ends stdout and waits for the pager to quit, if one was started. */
+void view_pager_end(void);
+
 /* Opens the output(s) described by cfg. Exits with a message if -o FILE cannot be opened. */
 void view_open(const struct view_config *cfg);
 /* Hands an event to the stream of its process. With cfg->separately, a process's file is
@@ -64,6 +78,27 @@ void view_idle(bool pending);
 /* Finishes and closes every stream. Returns false if some output could not be written (each
  * loss is reported, with its cause and how much was lost). */
 bool view_close(void);
+
+/* The colour a duration (as view_fmt_duration writes it) is shown in with cfg->color: yellow
+ * from 1 ms, red from 1 s, as uftrace does; "" if none. VIEW_RESET ends a colour. */
+const char *view_dur_color(const struct view_config *cfg, const char *dur);
+#define VIEW_RESET "\033[0m"
+#define VIEW_RED "\033[31m"
+#define VIEW_MAGENTA "\033[35m"
+
+/* The column called name ("elapsed"), or -1. */
+int view_field_by_name(const char *name);
+/* What columns a stream has printed: for the time since the previous line. */
+struct view_cols {
+	bool started;
+	uint64_t last_ts;
+};
+/* The header of cfg's columns, "#  ELAPSED    DURATION   FUNCTION". */
+void view_cols_header(FILE *fp, const struct view_config *cfg);
+/* Writes cfg's columns for a line at event time ts into buf (at most len bytes with the NUL),
+ * separated by spaces: dur and tid for those columns. Returns the length written. */
+size_t view_cols_put(const struct view_config *cfg, struct view_cols *c, uint64_t ts, const char *dur, int32_t tid,
+		     char *buf, size_t len);
 
 /* Formats a duration like uftrace, right-aligned in 11 columns: "     850 ns", "   1.234 us". */
 void view_fmt_duration(uint64_t ns, char buf[32]);

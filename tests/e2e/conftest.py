@@ -101,6 +101,17 @@ def untraced(path, args=(), input=None, timeout=60):
                           stdin=None if input is not None else subprocess.DEVNULL)
 
 
+def fmt_duration(ns):
+    """view_fmt_duration's spelling of a duration, stripped."""
+    if ns < 1000:
+        return f"{ns} ns"
+    div, unit = 1000, "us"
+    for u in ("ms", "s"):
+        if ns >= div * 1000:
+            div, unit = div * 1000, u
+    return f"{ns // div}.{ns % div * 1000 // div:03d} {unit}"
+
+
 def golden(name):
     with open(os.path.join(GOLDEN, name)) as f:
         return f.read()

@@ -301,3 +301,13 @@ def test_rewriting_a_file_keeps_its_values(tmp_path):
     assert r.rc == 0 and other.read_bytes()[8:10] == b"\x02\x00"
     back = run(["-r", str(other)], tmp_path)
     assert lines_of(back.trace) == ["t_ints(a=1, b=-2, c=3, d=4) = 6;"]
+
+
+def test_values_survive_the_filters_that_hold_entries(tmp_path):
+    # --time-filter and -C keep entries back until their exit: the values go with them.
+    exe = os.path.join(ARGS, "gcc-O0-g")
+    plain = lines_of(run(["-a", *OWN, exe], tmp_path).trace)
+    held = run(["-a", *OWN, "--time-filter", "1ns", exe], tmp_path)
+    assert held.rc == 0 and lines_of(held.trace) == plain
+    path = run(["-a", *OWN, "-C", "t_ints", exe], tmp_path)
+    assert lines_of(path.trace) == ["t_ints(a=1, b=-2, c=3, d=4) = 6;"]

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, ROOT, prog
+from conftest import FNTRACE, ROOT, fmt_duration, prog
 
 
 NODE_DIR = os.path.join(ROOT, "tests", "node")
@@ -258,17 +258,6 @@ def test_folded_paths_at_the_limit_are_not_cut(tmp_path):
 # ---- truncated trace files ----
 
 UNITS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9}
-
-
-def fmt_duration(ns):
-    """view_fmt_duration's spelling of a duration, stripped."""
-    if ns < 1000:
-        return f"{ns} ns"
-    div, unit = 1000, "us"
-    for u in ("ms", "s"):
-        if ns >= div * 1000:
-            div, unit = div * 1000, u
-    return f"{ns // div}.{ns % div * 1000 // div:03d} {unit}"
 
 
 def summary_rows(text):

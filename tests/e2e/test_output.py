@@ -305,7 +305,7 @@ def test_a_live_trace_stays_on_stderr():
     (["--bogus=1"], "unrecognized option '--bogus=1'"),
     (["--bogus"], "unrecognized option '--bogus'"),
     (["--fo"], "option '--fo' is ambiguous; possibilities: '--follow-forks' '--format'"),
-    (["--out=x"], "option '--out=x' is ambiguous; possibilities: '--output' '--output-separately'"),
+    (["--out=x"], "option '--out=x' is ambiguous; possibilities: '--output' '--output-fields' '--output-separately'"),
     (["--flat=yes"], "option '--flat' doesn't allow an argument"),
     (["-Z"], "invalid option -- 'Z'"),
     (["-o"], "option requires an argument -- 'o'"),
