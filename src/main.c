@@ -78,10 +78,10 @@ int main(int argc, char **argv)
 	trace_opts.demangle = !o.no_demangle;
 	debuginfo_set_path(o.debuginfo_path);
 	/* The fast path is the default. FNTRACE_FAST=0 forces int3 as --no-fast does, for running the
-	 * test suite on both paths. -p stays on int3 until the fast path can attach (--fast with -p
-	 * is refused). */
+	 * test suite on both paths. -p stays on int3 unless --fast is given. */
 	const char *fast_env = getenv("FNTRACE_FAST");
-	trace_opts.fast = (o.fast || !fast_env || strcmp(fast_env, "0")) && !o.no_fast && !o.npids;
+	bool fast_default = !fast_env || strcmp(fast_env, "0");
+	trace_opts.fast = (o.fast || (fast_default && !o.npids)) && !o.no_fast;
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

@@ -192,12 +192,15 @@ struct fthread {
 };
 
 /* Why an entry or a site stays int3: the window checker's reasons, and these. */
-enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_NREASONS };
+enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_PC, WHY_RUNNING, WHY_NREASONS };
 
 static const char *why_name(int why)
 {
 	return why == WHY_NO_MAP ? "file unreadable" : why == WHY_NO_ROOM ? "no room for a trampoline in reach" :
-	       why == WHY_TAKEN ? "a breakpoint or window there already" : fast_why_name((enum fast_why)why);
+	       why == WHY_TAKEN ? "a breakpoint or window there already" :
+	       why == WHY_PC ? "a thread stopped inside the window" :
+	       why == WHY_RUNNING ? "other threads run, and may be inside the window" :
+	       fast_why_name((enum fast_why)why);
 }
 
 /* Counts for --debug=fast, per module. */
@@ -223,7 +226,22 @@ struct fast_proc {
 	bool off;                    /* could not be set up: int3 only in this process */
 	struct fcount count;         /* of the module being planted */
 	struct stage stage;          /* its writes, while it is planted */
+	const struct module *loading;/* a library the loader is adding: no thread has run its code */
 };
+
+/* -p: while the image of an attached process is planted, every one of its threads is stopped,
+ * and here is where (a window must not be patched under a thread that would resume inside it). */
+struct held_task {
+	pid_t tid;
+	taddr_t pc, fs_base;
+};
+
+static struct {
+	struct proc *p;              /* the process being planted at attach, or NULL */
+	bool all;                    /* every thread is stopped and listed */
+	struct held_task *v;
+	size_t n, cap;
+} held;
 
 static struct fast_clock clk;
 static bool clk_ready;
@@ -487,6 +505,23 @@ static void flush_stage(struct proc *p, struct fast_proc *fp)
 	flush_code(p, &fp->stage);
 }
 
+/* Whether [at, at+len) may be replaced now: no thread can be running inside it, or be resumed
+ * there. With one thread (stopped: it is the one being handled), or at attach with every thread
+ * stopped and none of them inside; or in the code of a library being loaded, which no thread
+ * has run yet. Anything else (other threads running) stays on int3. */
+static bool may_patch(const struct proc *p, const struct fast_proc *fp, taddr_t at, size_t len)
+{
+	if (held.p == p) {
+		for (size_t i = 0; held.all && i < held.n; i++)
+			if (held.v[i].pc > at && held.v[i].pc < at + len)
+				return false;
+		return held.all || p->ntasks == 1;
+	}
+	if (p->ntasks == 1)
+		return true;
+	return fp->loading && at >= fp->loading->text.lo && at + len <= fp->loading->text.hi;
+}
+
 /* Makes and writes the trampoline for a window at runtime address at of module m. Returns the
  * patch, or NULL (the reason in *why) if it cannot be had. */
 static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
@@ -497,6 +532,8 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	*why = (int)fast_window_check(&f->map, at - m->bias, &pa->w);
 	if (*why == FAST_OK && !window_free(p, fp, at, pa->w.len))
 		*why = WHY_TAKEN;
+	if (*why == FAST_OK && !may_patch(p, fp, at, pa->w.len))
+		*why = held.p == p && held.all ? WHY_PC : WHY_RUNNING;
 	struct region *r = *why == FAST_OK ? region_near(t, fp, at) : NULL;
 	if (*why == FAST_OK && !r)
 		*why = WHY_NO_ROOM;
@@ -573,8 +610,6 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 		}
 		return true;
 	}
-	if (fm && a != f->addr + m->bias && t->p->ntasks > 1)
-		fm = NULL;   /* (an IFUNC's choice, whose code other threads may be running) */
 	if (fm)
 		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, &why);
 	if (!pa) {
@@ -753,6 +788,9 @@ void fast_module_begin(struct task *t, struct module *m)
 	fp->stage.on = true;
 	for (size_t i = 0; i < fp->nregs; i++)
 		fp->regs[i].written = fp->regs[i].used;
+	/* (The executable and what an attach finds have run: only a library added later is new.) */
+	if (!m->exe && held.p != t->p)
+		fp->loading = m;
 }
 
 void fast_module_done(struct task *t, struct module *m)
@@ -778,6 +816,59 @@ void fast_module_done(struct task *t, struct module *m)
 		print_counts(t->p, m, &fp->count);
 	memset(&fp->count, 0, sizeof(fp->count));
 	fp->nsorted = 0;   /* sorted again when next needed */
+	fp->loading = NULL;
+}
+
+/* Stops u, a thread of the process being held, and notes where it is. */
+static void hold_one(struct task *u, void *arg)
+{
+	struct task *t = arg;
+	if (u->p != t->p)
+		return;
+	if (u != t && !stop_queued(u->tid)) {
+		if (!u->attaching) {
+			held.all = false;   /* (it may be running: it has no stop of the attach to come) */
+			return;
+		}
+		struct stop s;
+		stop_wait(&s, u->tid);   /* its attach's stop (or its end): put back for the loop */
+		stop_requeue(&s);
+		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+			return;
+	}
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, u->tid, 0, &r)) {
+		held.all = held.all && errno == ESRCH;
+		return;
+	}
+	xgrow(&held.v, &held.cap, held.n + 1, sizeof(*held.v));
+	held.v[held.n++] = (struct held_task){ u->tid, r.rip, r.fs_base };
+}
+
+void fast_attach_hold(struct task *t)
+{
+	if (!trace_opts.fast)
+		return;
+	held.p = t->p;
+	held.all = true;
+	held.n = 0;
+	task_each(hold_one, t);
+	DEBUG(DBG_FAST, "pid %d: %zu threads stopped for patching%s", t->p->pid, held.n,
+	      held.all ? "" : " (not all: only code no thread runs is patched)");
+}
+
+void fast_attach_release(struct proc *p)
+{
+	if (held.p != p)
+		return;
+	/* A slot left by a fntrace that was killed names a block nobody drains: cleared. */
+	struct fast_proc *fp = fp_of(p);
+	uint64_t zero[2] = { 0, 0 };
+	for (size_t i = 0; fp && !fp->off && i < held.n; i++)
+		if (held.v[i].fs_base && !addrmap_get(&fp->threads, (taddr_t)held.v[i].tid))
+			proc_write(p, held.v[i].fs_base + FAST_TLS_SLOT, zero, sizeof(zero));
+	held.p = NULL;
+	held.n = 0;
 }
 
 /* ---- looking up a pc ---- */
@@ -1037,13 +1128,14 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 }
 
 /* The miss trap: a return address no site covers. It gets a site (a patch if it can take one
- * and no other thread could be in its window, else an int3) and goes in the table. */
+ * and no other thread could be in its window (may_patch), else an int3) and goes in the
+ * table. */
 static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
 {
 	struct proc *p = t->p;
 	if (!addrmap_get(&fp->at, ret)) {
 		struct module *m = modules_find(p, ret);
-		const struct fmap *fm = m && p->ntasks == 1 && !is_loader(m) ? fmap_get(m) : NULL;
+		const struct fmap *fm = m && !is_loader(m) ? fmap_get(m) : NULL;
 		int why;
 		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
 		if (pa)
@@ -1386,17 +1478,38 @@ static void clear_slot(taddr_t key, void *val, void *arg)
 		proc_write(arg, ft->fs_base + FAST_TLS_SLOT, zero, sizeof(zero));
 }
 
-void fast_detach_task(struct task *t)
+void fast_detach_task(struct task *t, int *sig)
 {
 	struct fast_proc *fp = fp_of(t->p);
 	if (!fp || fp->off)
 		return;
 	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)t->tid);
 	struct user_regs_struct r;
-	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && patch_at_pc(fp, r.rip))
+	uint64_t now = util_now_ns();
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
+		if (ft)
+			drain(t, fp, ft, false, now);
+		return;
+	}
+	/* The stop the detach caught may be a trampoline's own trap or fault: never delivered (the
+	 * program would die of it), but answered as fast_on_stop would, then stepped out. */
+	struct patch *pa = *sig == SIGTRAP ? patch_at_pc(fp, r.rip - 1) : patch_at_pc(fp, r.rip);
+	taddr_t off = pa ? (*sig == SIGTRAP ? r.rip - 1 : r.rip) - pa->tramp : 0;
+	if (pa && *sig == SIGTRAP && pa->info.miss_trap && off == pa->info.miss_trap) {
+		*sig = 0;   /* (past the int3 already: it goes on from there) */
+	} else if (pa && *sig == SIGSEGV && (off == pa->info.tls_store || off == pa->info.block_store)) {
+		*sig = 0;
+		emulate(t, fp, pa, &r, off == pa->info.block_store, now);
+	} else if (pa && *sig == SIGSEGV && off == pa->info.rec_store && ft && ft->block) {
+		*sig = 0;
+		drain(t, fp, ft, true, now);   /* the full block: its record then goes first */
+		r.rcx = ft->block + FAST_BLOCK_HDR;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+	}
+	if (patch_at_pc(fp, r.rip))
 		step_out(t, fp, &r);   /* first: a record being written is finished, then drained */
 	if (ft)
-		drain(t, fp, ft, true, util_now_ns());
+		drain(t, fp, ft, true, now);
 }
 
 void fast_detach_proc(struct proc *p)

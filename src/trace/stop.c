@@ -25,6 +25,14 @@ void stop_requeue(const struct stop *s)
 	requeued[nrequeued++] = *s;
 }
 
+bool stop_queued(pid_t tid)
+{
+	for (size_t i = 0; i < nrequeued; i++)
+		if (requeued[i].tid == tid)
+			return true;
+	return false;
+}
+
 static bool take_requeued(struct stop *s)
 {
 	if (!nrequeued)

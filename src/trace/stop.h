@@ -49,6 +49,8 @@ void stop_requeue(const struct stop *s);
  * that fired together) would otherwise stop it before the instruction, at every try; it stays
  * pending for the program, delivered after. A fault of the instruction still stops it. */
 void stop_step(struct stop *s, pid_t tid);
+/* Whether a stop of tid is waiting among those put back. */
+bool stop_queued(pid_t tid);
 const char *stop_kind_name(enum stop_kind k);
 
 #endif

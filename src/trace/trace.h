@@ -317,11 +317,17 @@ struct stop;
  * chose) with a jmp to a trampoline. Returns false if it stays on int3 (then the caller plants
  * it). */
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name);
-/* Before m's functions are planted: the fast path's writes are staged until fast_module_done. */
+/* Before m's functions are planted: the fast path's writes are staged until fast_module_done
+ * (and a library the loader adds, which no thread has run yet, may be patched while others run). */
 void fast_module_begin(struct task *t, struct module *m);
 /* After a module's entries: patches its return sites, makes the staged writes, says what went
  * where (--debug=fast). */
 void fast_module_done(struct task *t, struct module *m);
+/* -p: before the image of t's process is planted, waits until each of its threads has stopped
+ * (their stops are put back for the main loop) and notes their pcs; no window is patched over
+ * one. fast_attach_release ends it, after the planting, before any thread runs again. */
+void fast_attach_hold(struct task *t);
+void fast_attach_release(struct proc *p);
 /* Drains t's records before its stop s is handled; returns true if s was the fast path's own
  * (a trampoline's trap or fault), handled and resumed. */
 bool fast_on_stop(struct task *t, const struct stop *s);
@@ -347,8 +353,9 @@ void fast_note_site(struct proc *p, taddr_t addr);
 /* Writes the program's bytes back over our jmps in the memory of in (p, or a forked copy). */
 void fast_restore_all(struct proc *p, struct proc *in);
 /* Detach: t's records drained, t out of any trampoline; then, per process, the TLS slots
- * cleared (the regions go with the scratch). */
-void fast_detach_task(struct task *t);
+ * cleared (the regions go with the scratch). *sig, the signal t's last stop would deliver, is
+ * set to 0 if it was a trampoline's own. */
+void fast_detach_task(struct task *t, int *sig);
 void fast_detach_proc(struct proc *p);
 /* A followed fork: child's state is a copy of parent's, its thread child_tid that of parent_tid. */
 void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t child_tid);

@@ -480,9 +480,11 @@ static bool on_attach_stop(struct task *t, const struct stop *s)
 		return false;
 	}
 	t->attaching = false;
-	if (!t->p->loaded)
+	if (!t->p->loaded) {
+		fast_attach_hold(t);
 		trace_load_image(t);   /* names the process and t */
-	else {
+		fast_attach_release(t->p);
+	} else {
 		name_thread(t->tgid, t->tid);
 		sigtrap_task_start(t, false);
 	}
