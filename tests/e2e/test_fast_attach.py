@@ -1,0 +1,134 @@
+"""The fast path under -p: patched with every thread stopped, and a detach that leaves the program
+exactly as it was: its text in memory byte-identical to its files, no mapping of fntrace's left,
+and the program computing on correctly, again and again (issue 9)."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import FNTRACE, prog
+
+VARIANTS = ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"]
+
+
+def maps(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return f.read().splitlines()
+
+
+def assert_text_identical(pid):
+    """Every executable mapping of a file holds, in /proc/PID/mem, the file's own bytes."""
+    seen = 0
+    with open(f"/proc/{pid}/mem", "rb") as mem:
+        for line in maps(pid):
+            f = line.split(maxsplit=5)
+            if len(f) < 6 or "x" not in f[1] or not f[5].startswith("/"):
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            with open(f[5], "rb") as fh:
+                fh.seek(int(f[2], 16))
+                want = fh.read(hi - lo)
+            mem.seek(lo)
+            got = mem.read(len(want))
+            assert got == want, f"pid {pid}: {f[5]} at {lo:#x} differs from its file"
+            seen += 1
+    assert seen
+
+
+def traced_by(pid):
+    with open(f"/proc/{pid}/status") as st:
+        return int(next(l for l in st if l.startswith("TracerPid:")).split()[1])
+
+
+def state(pid):
+    with open(f"/proc/{pid}/stat") as st:
+        return st.read().rsplit(")", 1)[1].split()[0]
+
+
+def wait_traced(pids, tracer, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(traced_by(p) == tracer for p in pids):
+            return
+        time.sleep(0.002)
+    pytest.fail(f"pid {tracer} did not attach to {pids}")
+
+
+def start(variant, workers=4):
+    p = subprocess.Popen([prog(variant, "attachee"), str(workers)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "started\n"
+    time.sleep(0.1)   # (its threads all created: its mappings no longer change)
+    return p
+
+
+def finish(p):
+    """Ends p as the untraced program ends: stdin closed; it must say ok and exit 0."""
+    p.stdin.close()
+    assert p.stdout.read() == "ok\n"
+    assert p.wait(timeout=20) == 0
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_attach_fast_then_detach_leaves_text_and_maps_as_they_were(tmp_path, variant):
+    p = start(variant)
+    try:
+        before = maps(p.pid)
+        assert_text_identical(p.pid)
+        out = tmp_path / "trace.txt"
+        f = subprocess.Popen([FNTRACE, "--fast", "-p", str(p.pid), "-c", "-i", "t_*", "--debug=fast",
+                              "-o", str(out)], stderr=subprocess.PIPE, text=True)
+        wait_traced([p.pid], f.pid)
+        time.sleep(0.5)
+        f.send_signal(signal.SIGINT)
+        assert f.wait(timeout=20) == 0
+        err = f.stderr.read()
+        # Both functions in-process, with the program's 7 threads stopped while patching.
+        assert "threads stopped for patching" in err
+        assert "entries 2 in-process, 0 int3" in err
+        rows = {l.split()[-1]: int(l.split()[-8]) for l in out.read_text().splitlines()
+                if l.endswith(("t_mix", "t_round"))}
+        assert rows["t_mix"] > 1000 and rows["t_round"] > 10
+        assert traced_by(p.pid) == 0
+        assert maps(p.pid) == before
+        assert_text_identical(p.pid)
+        finish(p)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_attach_detach_60_times_busy_blocked_and_stopped():
+    # Two processes at once: one busy (4 workers in traced calls, a thread in read(2), one in a
+    # futex, main in pthread_join), one in a group-stop, which stays stopped after every detach.
+    busy = start("gcc-pie-O2-cf")
+    stopped = start("gcc-pie-O2-cf", workers=2)
+    try:
+        os.kill(stopped.pid, signal.SIGSTOP)
+        while state(stopped.pid) != "T":
+            time.sleep(0.002)
+        before = {p.pid: maps(p.pid) for p in (busy, stopped)}
+        t0 = time.time()
+        for i in range(60):
+            f = subprocess.Popen([FNTRACE, "--fast", "-p", f"{busy.pid},{stopped.pid}", "-c", "-i", "t_*",
+                                  "-o", os.devnull])
+            wait_traced([busy.pid, stopped.pid], f.pid)
+            time.sleep(0.01 * (i % 5))
+            f.send_signal(signal.SIGINT if i % 2 else signal.SIGTERM)
+            assert f.wait(timeout=20) == 0
+            assert busy.poll() is None, f"the busy program died ({busy.returncode}) after detach {i + 1}"
+            for p in (busy, stopped):
+                assert traced_by(p.pid) == 0
+                assert maps(p.pid) == before[p.pid], f"a mapping left after detach {i + 1}"
+                assert_text_identical(p.pid)
+            assert state(stopped.pid) == "T", f"the stopped program runs after detach {i + 1}"
+        assert time.time() - t0 < 60
+        finish(busy)
+        os.kill(stopped.pid, signal.SIGCONT)
+        finish(stopped)
+    finally:
+        for p in (busy, stopped):
+            p.kill()
+            p.wait()
