@@ -82,6 +82,9 @@ int main(int argc, char **argv)
 	const char *fast_env = getenv("FNTRACE_FAST");
 	bool fast_default = !fast_env || strcmp(fast_env, "0");
 	trace_opts.fast = (o.fast || (fast_default && !o.npids)) && !o.no_fast;
+	/* FNTRACE_FAST_SAFE=1: the trampolines -p uses (no trap or fault on purpose), in every mode */
+	const char *safe_env = getenv("FNTRACE_FAST_SAFE");
+	trace_opts.fast_safe = safe_env && !strcmp(safe_env, "1");
 
 	int status = tf ? tracefile_replay(tf, o.include, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

@@ -33,7 +33,7 @@
 				      * per 4,096 calls */
 #define GUARD_SIZE 4096u
 #define SITES_BITS 18                 /* the table of known return sites: 2 MiB */
-#define STEP_MAX 64                   /* single-steps to leave a trampoline (it has no loop) */
+#define STEP_MAX 160                  /* single-steps to leave a trampoline (it has no loop) */
 #define IDLE_NS 10000000ull           /* running threads' records are read this often at most */
 
 /* ---- the maps of the files, read once, shared by every process that maps them ---- */
@@ -227,7 +227,19 @@ struct fast_proc {
 	struct fcount count;         /* of the module being planted */
 	struct stage stage;          /* its writes, while it is planted */
 	const struct module *loading;/* a library the loader is adding: no thread has run its code */
+	int slow_sig;                /* safe mode: the signal of the trampolines' slow paths */
 };
+
+/* -p: trampolines in safe mode (see fast_tramp_cfg): the program outlives a killed fntrace. */
+static bool safe_mode;
+
+/* The settings every trampoline of fp's process shares. */
+static void tramp_cfg_base(const struct fast_proc *fp, struct fast_tramp_cfg *cfg)
+{
+	cfg->safe = safe_mode || trace_opts.fast_safe;
+	cfg->slow_sig = fp->slow_sig;
+	cfg->block_size = BLOCK_SIZE;
+}
 
 /* -p: while the image of an attached process is planted, every one of its threads is stopped,
  * and here is where (a window must not be patched under a thread that would resume inside it). */
@@ -308,6 +320,10 @@ static struct fast_proc *fp_init(struct task *t)
 		fp->off = true;
 		return NULL;
 	}
+	/* A signal whose default action is to ignore it, and that the program does not catch:
+	 * delivered after fntrace is gone, it does nothing. */
+	unsigned long caught = proc_status_mask(p->pid, "SigCgt");
+	fp->slow_sig = !(caught & 1ul << (SIGURG - 1)) || (caught & 1ul << (SIGWINCH - 1)) ? SIGURG : SIGWINCH;
 	if (!clk_ready) {
 		fast_clock_init(&clk);
 		clk_ready = true;
@@ -546,6 +562,7 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	pa->tramp = r->base + r->used;
 	struct fast_tramp_cfg cfg = { .kind = kind == PATCH_ENTRY ? FAST_TRAMP_ENTRY : FAST_TRAMP_SITE,
 				      .id = (uint32_t)fp->n, .at = pa->tramp };
+	tramp_cfg_base(fp, &cfg);
 	if (kind == PATCH_ENTRY && trace_opts.returns) {
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
@@ -687,6 +704,7 @@ static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp
 	pa->bp = *bp;
 	pa->bp.slot = 0;
 	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = (uint32_t)fp->n, .at = pa->tramp };
+	tramp_cfg_base(fp, &cfg);
 	if (trace_opts.returns) {
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
@@ -849,6 +867,7 @@ void fast_attach_hold(struct task *t)
 {
 	if (!trace_opts.fast)
 		return;
+	safe_mode = true;   /* (every process of this run was attached, or comes from one) */
 	held.p = t->p;
 	held.all = true;
 	held.n = 0;
@@ -857,16 +876,36 @@ void fast_attach_hold(struct task *t)
 	      held.all ? "" : " (not all: only code no thread runs is patched)");
 }
 
+static struct fthread *thread_of(struct fast_proc *fp, pid_t tid);
+
+/* A slot that a fntrace killed before it could detach left set names that fntrace's block. It
+ * is not cleared (the thread may be inside one of that fntrace's trampolines, which read the
+ * slot again and would fault on 0): the block becomes the thread's, emptied, and goes with our
+ * scratch at detach. */
+static void adopt_block(struct proc *p, struct fast_proc *fp, const struct held_task *h)
+{
+	uint64_t b, cur;
+	if (!h->fs_base || addrmap_get(&fp->threads, (taddr_t)h->tid) ||
+	    proc_read_raw(p, h->fs_base + FAST_TLS_SLOT, &b, sizeof(b)) || !b ||
+	    proc_read_raw(p, b, &cur, sizeof(cur)) || cur < b + FAST_BLOCK_HDR || cur > b + BLOCK_SIZE)
+		return;
+	struct fthread *ft = thread_of(fp, h->tid);
+	ft->block = b;
+	ft->fs_base = h->fs_base;
+	uint64_t first = b + FAST_BLOCK_HDR;
+	proc_write(p, b, &first, sizeof(first));
+	p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
+	p->scr[p->nscr++] = (struct scratch){ b, BLOCK_SIZE + GUARD_SIZE, BLOCK_SIZE + GUARD_SIZE };
+	DEBUG(DBG_FAST, "tid %d: records at %#" PRIx64 ", left by a fntrace killed before it detached", h->tid, b);
+}
+
 void fast_attach_release(struct proc *p)
 {
 	if (held.p != p)
 		return;
-	/* A slot left by a fntrace that was killed names a block nobody drains: cleared. */
 	struct fast_proc *fp = fp_of(p);
-	uint64_t zero[2] = { 0, 0 };
 	for (size_t i = 0; fp && !fp->off && i < held.n; i++)
-		if (held.v[i].fs_base && !addrmap_get(&fp->threads, (taddr_t)held.v[i].tid))
-			proc_write(p, held.v[i].fs_base + FAST_TLS_SLOT, zero, sizeof(zero));
+		adopt_block(p, fp, &held.v[i]);
 	held.p = NULL;
 	held.n = 0;
 }
@@ -1159,8 +1198,8 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 			stop_requeue(&s);
 			return;
 		}
-		if (s.kind == STOP_SIGNAL && !t->pending_sig)
-			t->pending_sig = s.sig;
+		if (s.kind == STOP_SIGNAL && s.sig != fp->slow_sig && !t->pending_sig)
+			t->pending_sig = s.sig;   /* (a slow path's own signal is dropped: it goes on) */
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
 			return;
 	}
@@ -1255,6 +1294,59 @@ static bool run_rdtsc(struct task *t, struct fast_proc *fp, struct fthread *ft, 
 	return true;
 }
 
+/* Safe mode: a trampoline's slow path signalled its thread (no block, a full block, an unknown
+ * return address). The mask and the registers it saved are put back here, and the thread is
+ * sent on as the faults and the trap of the other mode are. Returns false if the stop is none
+ * of those. */
+static bool on_slow(struct task *t, struct fast_proc *fp, struct fthread *ft, struct patch *pa,
+		    struct user_regs_struct *r, taddr_t off, uint64_t ts)
+{
+	uint64_t saved[FAST_SLOW_SAVED];
+	if (!pa->info.slow_stop || off != pa->info.slow_stop || proc_read_raw(t->p, r->rsp, saved, sizeof(saved)))
+		return false;
+	int k = -1;
+	for (int i = 0; i < FAST_NSLOW; i++)
+		if (pa->info.slow_dead[i] && saved[2] == pa->tramp + pa->info.slow_dead[i])
+			k = i;
+	if (k < 0)
+		return false;
+	ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(saved[0]), &saved[0]);
+	r->r11 = saved[3];
+	r->r10 = saved[4];
+	r->rsi = saved[5];
+	r->rdi = saved[6];
+	r->rdx = saved[7];
+	r->rax = saved[8];
+	r->rsp += sizeof(saved) + FAST_SLOW_RED;
+	if (k == FAST_SLOW_NOBLOCK) {
+		if (!ft)
+			ft = thread_of(fp, t->tid);
+		if (t->role == ROLE_TRACED && !ft->block && give_block(t, fp, ft, r->fs_base)) {
+			proc_read_raw(t->p, r->fs_base + FAST_TLS_SPILL, &r->rcx, sizeof(r->rcx));
+			r->rip = pa->tramp;   /* again, from the start */
+			ptrace(PTRACE_SETREGS, t->tid, 0, r);
+		} else {
+			emulate(t, fp, pa, r, true, ts);
+		}
+	} else if (k == FAST_SLOW_FULL && ft && ft->block) {
+		r->rcx = ft->block;   /* drained before: the check passes now */
+		r->rip = pa->tramp + pa->info.full_check;
+		ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	} else {
+		uint64_t ret;
+		if (k == FAST_SLOW_MISS && !proc_read_raw(t->p, r->rsp, &ret, sizeof(ret)))
+			learn_site(t, fp, ret);
+		r->rip = pa->tramp + (k == FAST_SLOW_MISS ? pa->info.miss_resume : pa->info.full_check);
+		if (k == FAST_SLOW_FULL && !proc_read_raw(t->p, r->fs_base + FAST_TLS_SLOT, &r->rcx, sizeof(r->rcx))) {
+			uint64_t first = r->rcx + FAST_BLOCK_HDR;   /* a block we do not know: emptied */
+			proc_write(t->p, r->rcx, &first, sizeof(first));
+		}
+		ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	}
+	ptrace(PTRACE_CONT, t->tid, 0, 0);
+	return true;
+}
+
 /* Whether t's block may be emptied at stop s. A thread stopped inside a trampoline between
  * its load of the block's cursor and the write of the cursor + 32 (an asynchronous signal, an
  * interrupt) would write that back over the emptied block, and the records taken now would be
@@ -1338,6 +1430,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 	if (!pa)
 		return false;
 	taddr_t off = (s->kind == STOP_TRAP ? r.rip - 1 : r.rip) - pa->tramp;
+	if (s->kind == STOP_SIGNAL && s->sig == fp->slow_sig && on_slow(t, fp, ft, pa, &r, off, s->ts))
+		return true;
 	if (s->kind == STOP_TRAP && off == pa->info.miss_trap && pa->info.miss_trap) {
 		/* Our int3, as a breakpoint's: the program's SIGTRAP pending while blocked was
 		 * dequeued in its place and goes back, and its syscalls stay followed if they were. */
@@ -1497,6 +1591,8 @@ void fast_detach_task(struct task *t, int *sig)
 	taddr_t off = pa ? (*sig == SIGTRAP ? r.rip - 1 : r.rip) - pa->tramp : 0;
 	if (pa && *sig == SIGTRAP && pa->info.miss_trap && off == pa->info.miss_trap) {
 		*sig = 0;   /* (past the int3 already: it goes on from there) */
+	} else if (pa && *sig == fp->slow_sig && pa->info.slow_stop && off == pa->info.slow_stop) {
+		*sig = 0;   /* a slow path: it goes on as without a tracer */
 	} else if (pa && *sig == SIGSEGV && (off == pa->info.tls_store || off == pa->info.block_store)) {
 		*sig = 0;
 		emulate(t, fp, pa, &r, off == pa->info.block_store, now);
@@ -1527,6 +1623,7 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 	struct fast_proc *fp = child->fast = xcalloc(1, sizeof(*fp));
 	fp->off = pp->off;
 	fp->sites = pp->sites;
+	fp->slow_sig = pp->slow_sig;   /* (its trampolines are the parent's) */
 	for (size_t i = 0; i < pp->n; i++) {
 		struct patch *pa = xmalloc(sizeof(*pa));
 		*pa = *pp->v[i];

@@ -23,6 +23,7 @@ struct trace_opts {
 	bool libcalls;               /* show calls from the executable into libraries */
 	bool demangle;               /* C++ and Rust names as people write them */
 	bool fast;                   /* in-process trampolines where they apply (src/trace/fast.c) */
+	bool fast_safe;              /* their safe mode (-p's) for a program fntrace starts too, to test it */
 };
 extern struct trace_opts trace_opts;
 

@@ -56,6 +56,17 @@ def wait_traced(pids, tracer, timeout=20.0):
     pytest.fail(f"pid {tracer} did not attach to {pids}")
 
 
+def wait_planted(f):
+    """What fntrace's --debug=fast said until the executable's counts, which come once it is
+    planted."""
+    said = ""
+    for line in f.stderr:
+        said += line
+        if "entries" in line:
+            break
+    return said
+
+
 def start(variant, workers=4):
     p = subprocess.Popen([prog(variant, "attachee"), str(workers)], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
@@ -81,13 +92,12 @@ def test_attach_fast_then_detach_leaves_text_and_maps_as_they_were(tmp_path, var
         f = subprocess.Popen([FNTRACE, "--fast", "-p", str(p.pid), "-c", "-i", "t_*", "--debug=fast",
                               "-o", str(out)], stderr=subprocess.PIPE, text=True)
         wait_traced([p.pid], f.pid)
-        time.sleep(0.5)
+        # Both functions in-process, with the program's 7 threads stopped while patching.
+        said = wait_planted(f)
+        assert "7 threads stopped for patching" in said and "entries 2 in-process, 0 int3" in said
+        time.sleep(0.3)
         f.send_signal(signal.SIGINT)
         assert f.wait(timeout=20) == 0
-        err = f.stderr.read()
-        # Both functions in-process, with the program's 7 threads stopped while patching.
-        assert "threads stopped for patching" in err
-        assert "entries 2 in-process, 0 int3" in err
         rows = {l.split()[-1]: int(l.split()[-8]) for l in out.read_text().splitlines()
                 if l.endswith(("t_mix", "t_round"))}
         assert rows["t_mix"] > 1000 and rows["t_round"] > 10
@@ -132,3 +142,28 @@ def test_attach_detach_60_times_busy_blocked_and_stopped():
         for p in (busy, stopped):
             p.kill()
             p.wait()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_program_outlives_a_killed_tracer(variant):
+    # SIGKILL leaves no time to restore anything: the trampolines stay, and must see by
+    # themselves that nobody answers their slow paths (no block, a full block, an unknown
+    # return address) instead of trapping or faulting, which would kill the program. Five
+    # fntraces killed one after the other: each new attach also finds the slots the last left.
+    p = start(variant)
+    try:
+        for i in range(5):
+            f = subprocess.Popen([FNTRACE, "--fast", "-p", str(p.pid), "-c", "-i", "t_*", "--debug=fast",
+                                  "-o", os.devnull], stderr=subprocess.PIPE, text=True)
+            wait_traced([p.pid], f.pid)
+            assert "entries 2 in-process, 0 int3" in wait_planted(f)
+            time.sleep(0.1 * i)
+            f.kill()
+            f.wait()
+            time.sleep(0.2)
+            assert p.poll() is None, f"the program died ({p.returncode}) after fntrace {i + 1} was killed"
+            assert traced_by(p.pid) == 0
+        finish(p)
+    finally:
+        p.kill()
+        p.wait()
