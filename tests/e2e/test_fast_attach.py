@@ -11,6 +11,8 @@ import pytest
 
 from conftest import FNTRACE, prog
 
+pytestmark = pytest.mark.onepath   # every test gives --fast itself
+
 VARIANTS = ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"]
 
 
