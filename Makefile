@@ -37,6 +37,11 @@ build/src/args/protos_data.o build/san/src/args/protos_data.o: src/args/protos.l
 
 -include $(OBJS:.o=.d)
 
+# The fast path's coverage of ELF files, read offline (bench/README.md, "Coverage").
+bench/build/fastcov: bench/fastcov.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+
 include tests/tests.mk
 include tests/progs.mk
 

@@ -1,13 +1,17 @@
 /* fntrace: parse options, pick the mode, run it; nothing else. */
 #include "cli/options.h"
+#include "elf/buildid.h"
 #include "elf/debuginfo.h"
+#include "view/analysis.h"
 #include "view/view.h"
 #include "rec/sink.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
 #include "util/glob.h"
 
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -40,11 +44,35 @@ static noreturn void exit_like(int status)
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
+/* The program a -w file is of: its path (for -p, the first process's executable) and build-id. */
+static void record_program(const struct options *o)
+{
+	char exe[64], path[PATH_MAX], hex[256];
+	ssize_t n = -1;
+	if (o->npids) {
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", o->pids[0]);
+		n = readlink(exe, path, sizeof(path) - 1);
+	} else if (realpath(o->path, path)) {
+		n = (ssize_t)strlen(path);
+	}
+	if (n < 0)
+		snprintf(path, sizeof(path), "%s", o->npids ? exe : o->path);
+	else
+		path[n] = 0;
+	buildid_read(o->npids ? exe : path, hex, sizeof(hex));
+	tracefile_write_program(path, hex);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	options_parse(argc, argv, &o);
 	util_status_enable();
+	if (o.diff || o.graph || o.info) {
+		struct analysis a = { o.read, o.diff, o.graph, o.info, o.include, o.exclude, o.depth,
+				      (enum view_sort)o.sort, o.output };
+		exit(analysis_run(&a));
+	}
 
 	static struct view_config oc;
 	oc.format = o.format;
@@ -65,8 +93,10 @@ int main(int argc, char **argv)
 		sink_on_idle(view_idle);
 	}
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
-	if (o.write)
+	if (o.write) {
 		sink_record(o.write);
+		record_program(&o);
+	}
 
 	trace_opts.include = o.include;
 	trace_opts.exclude = o.exclude;

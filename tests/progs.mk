@@ -2,7 +2,8 @@
 # static-pie; -O0 to -O3; with and without -fcf-protection (endbr64 prologues).
 # Binaries land in tests/build/progs/<cc>-<link>-<opt>-<cf>/<prog>.
 
-TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter evil deep fasthaz hammer attachee
+TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter evil deep fasthaz hammer \
+	     shortjmp attachee
 TPROG_CXX := throw
 T_CCS     := gcc clang
 T_LINKS   := nopie pie static spie

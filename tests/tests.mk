@@ -11,7 +11,7 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
 UNIT_TESTS := insn scan symtab symcache callstack view_common view_summary stacks funcs addrmap tracefile \
-	      seccomp fast_window fast_tramp fast_clock args_proto args_format args_dwarf util
+	      seccomp fast_window fast_tramp fast_clock args_proto args_format args_dwarf util profile
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
 unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o build/src/arch/x86_64/scan.o build/src/util/util.o
@@ -24,6 +24,7 @@ unit_objs_view_summary := build/src/view/summary.o $(unit_objs_view_common)
 unit_objs_stacks     := build/src/view/stacks.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/addrmap.o \
 			build/src/util/util.o
 unit_objs_funcs      := build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
+unit_objs_profile    := build/src/view/profile.o build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_seccomp    := build/src/trace/seccomp.o build/src/util/util.o
 unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
 unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/glob.o \

@@ -17,7 +17,8 @@
 #endif
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
-       OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST };
+       OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
+       OPT_DIFF, OPT_GRAPH, OPT_INFO };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -51,6 +52,18 @@ static const char usage_text[] =
 "  -w, --write FILE      also write every event to the trace file FILE\n"
 "  -r, --read FILE       show the trace file FILE instead of running a program,\n"
 "                        with any output option; -i and -x filter by name\n"
+"      --diff FILE       with -r A -c: per function, calls, total and self time\n"
+"                        in A and in FILE, their changes and percentages, the\n"
+"                        largest change of total time first (of self, calls,\n"
+"                        avg with -s; by name with -s name), whichever way it\n"
+"                        went; a function called in one file only shows `-`\n"
+"                        in the other and `new` or `gone` as percentage\n"
+"      --graph FUNC      with -r: the callers of each function matching the glob\n"
+"                        FUNC and the functions it calls, with counts and times,\n"
+"                        added up over the run (uftrace's `graph FUNC`)\n"
+"      --info            with -r: what the file holds: command, date, program\n"
+"                        and build-id, processes, threads, events, duration,\n"
+"                        the fntrace version that wrote it\n"
 "\n"
 "Processes:\n"
 "  -f, --follow-forks    trace child processes too (fork, vfork, clone, exec);\n"
@@ -296,6 +309,31 @@ static void check_output_options(const struct options *o)
 			    view_format_name(o->format));
 }
 
+/* --diff, --graph and --info read trace files and print what no other view does: each its own
+ * output, with the options that make sense for it. format_given: --format or --flat was. */
+static void check_analysis_options(const struct options *o, bool format_given)
+{
+	const char *what = o->diff ? "--diff" : o->graph ? "--graph" : o->info ? "--info" : NULL;
+	if (!what)
+		return;
+	if ((o->diff != NULL) + (o->graph != NULL) + o->info > 1)
+		usage_error("%s", "--diff, --graph and --info cannot be used together");
+	if (!o->read)
+		usage_error("%s reads trace files: it needs -r/--read FILE", what);
+	if (o->diff && o->format != VIEW_SUMMARY)
+		usage_error("%s", "--diff compares the summaries of two files: it goes with -r FILE -c/--summary");
+	if (!o->diff && (o->format != VIEW_GRAPH || format_given))
+		usage_error("%s is an output of its own: no -c/--summary, --flat or --format with it", what);
+	if (o->per_thread || o->per_process)
+		usage_error("%s adds up every thread and process: no --per-thread or --per-process with it", what);
+	if (o->quiet)
+		usage_error("%s and -q/--quiet cannot be used together", what);
+	if (o->sort && !o->diff)
+		usage_error("%s", "-s/--sort goes with -c/--summary");
+	if (o->info && (o->include || o->exclude || o->depth))
+		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
+}
+
 /* path with its directory made absolute and free of links (the file itself may not exist
  * yet), malloc'd; or a copy of path if its directory cannot be resolved. */
 static char *canonical(const char *path)
@@ -343,6 +381,8 @@ static void check_files(const struct options *o, const char *prog)
 		usage_error("%s", "-o/--output and -w/--write cannot name the same file");
 	if (out && o->read && same_file(out, o->read))
 		usage_error("%s", "-o/--output and -r/--read cannot name the same file");
+	if (out && o->diff && same_file(out, o->diff))
+		usage_error("%s", "-o/--output and --diff cannot name the same file");
 	if (o->write && o->read && same_file(o->write, o->read))
 		usage_error("%s", "-r/--read and -w/--write cannot name the same file");
 	if (path && out && same_file(out, path))
@@ -371,6 +411,9 @@ static void check_read_options(const struct options *o, bool program)
 		usage_error("%s", "-r/--read and --no-demangle cannot be used together (the file has the names as traced)");
 	if (o->debuginfo_path)
 		usage_error("%s", "-r/--read and --debuginfo-path cannot be used together (the file has the names as traced)");
+	if (o->write && (o->diff || o->graph || o->info))
+		usage_error("-w/--write and %s cannot be used together (nothing is traced)",
+			    o->diff ? "--diff" : o->graph ? "--graph" : "--info");
 	if (o->fast || o->no_fast)
 		usage_error("-r/--read and %s cannot be used together (a file is read, nothing traced)",
 			    o->fast ? "--fast" : "--no-fast");
@@ -399,6 +442,9 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "write",   required_argument, NULL, 'w' },
 		{ "read",    required_argument, NULL, 'r' },
 		{ "quiet",   no_argument,       NULL, 'q' },
+		{ "diff",    required_argument, NULL, OPT_DIFF },
+		{ "graph",   required_argument, NULL, OPT_GRAPH },
+		{ "info",    no_argument,       NULL, OPT_INFO },
 		{ "pid",     required_argument, NULL, 'p' },
 		{ "debug",   required_argument, NULL, OPT_DEBUG },
 		{ "debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH },
@@ -495,6 +541,15 @@ void options_parse(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case OPT_DIFF:
+			o->diff = optarg;
+			break;
+		case OPT_GRAPH:
+			o->graph = optarg;
+			break;
+		case OPT_INFO:
+			o->info = true;
+			break;
 		case 'p':
 			parse_pids(o, optarg);
 			break;
@@ -531,6 +586,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		usage_error("%s", "--output-separately needs -o/--output FILE");
 	if (o->fast && o->no_fast)
 		usage_error("%s", "--fast and --no-fast cannot be used together");
+	check_analysis_options(o, format >= 0 || flat);
 	check_output_options(o);
 	check_files(o, optind < argc ? argv[optind] : NULL);
 	if (o->read) {

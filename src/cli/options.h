@@ -25,6 +25,9 @@ struct options {
 	bool weight_given;
 	const char *write;        /* -w FILE: also write a trace file */
 	const char *read;         /* -r FILE: replay a trace file instead of tracing */
+	const char *diff;         /* --diff FILE: with -r and -c, compare the two files */
+	const char *graph;        /* --graph FUNC: with -r, FUNC's callers and callees */
+	bool info;                /* --info: with -r, what the file holds */
 	bool quiet;               /* -q: no formatter */
 	int *pids;                /* -p PID...: attach instead of starting PROGRAM */
 	int npids;

@@ -24,9 +24,11 @@ static ZydisDecoder *decoder(void)
 /* The map being built. */
 struct build {
 	struct fast_map *m;
-	size_t tcap, ucap, ccap;
+	size_t tcap, ucap, ccap, rcap;
 	bool low_code;   /* code at an address a sign-extended imm8 can name (below 128, or in
 			  * the top 128 bytes): every immediate's operands are decoded */
+	struct hole *holes;   /* candidates, checked once every target is known */
+	size_t nholes, hcap;
 };
 
 static void add_target(struct build *b, taddr_t t)
@@ -182,31 +184,84 @@ struct jsrc {
 	bool pointer;          /* loaded from memory: a code address the map has from data */
 };
 
+/* A recognised jump table's decoding, or a pointer's load, rests on straight-line code from lo
+ * to the jmp: a branch into it could bring another value. */
+struct table_site {
+	taddr_t lo, hi, fn_lo, fn_hi;
+	taddr_t jmp;
+};
+
+/* What one function's decoding found, for the jumps of the whole function. */
+struct func_dec {
+	struct dec *d;
+	size_t n;
+	const uint8_t *code;   /* the function's bytes, for the operands decode_func skipped */
+	bool provenance_done;
+	uint32_t dirty;        /* registers some instruction of the function computes (bit per GPR) */
+	uint32_t copies[16];   /* per register: the registers copied into it */
+};
+
+static int gpr_index(ZydisRegister r)
+{
+	r = reg64(r);
+	return r >= ZYDIS_REGISTER_RAX && r <= ZYDIS_REGISTER_R15 ? (int)(r - ZYDIS_REGISTER_RAX) : -1;
+}
+
+/* The one address every write of r in the function puts there, each a lea of it (a table's
+ * base the compiler hoisted out of a loop: the lea dominates its uses), or 0. */
+static taddr_t unique_lea(const struct func_dec *fd, ZydisRegister r)
+{
+	taddr_t v = 0;
+	for (size_t i = 0; i < fd->n; i++) {
+		if (!writes(&fd->d[i].zi, fd->d[i].ops, r))
+			continue;
+		taddr_t t = lea_value(fd->d, (long)i);
+		if (!t || (v && t != v) || reg64(fd->d[i].ops[0].reg.value) != r)
+			return 0;
+		v = t;
+	}
+	return v;
+}
+
+/* The value of base register r at d[at]: lea'd by each of the function's writes of r, or in the
+ * straight line before d[at] (*first is then that lea, if earlier). 0 if neither. */
+static taddr_t base_value(const struct func_dec *fd, long at, ZydisRegister r, long *first)
+{
+	taddr_t v = unique_lea(fd, r);
+	if (v)
+		return v;
+	long l = last_write(fd->d, (size_t)at, r);
+	v = lea_value(fd->d, l);
+	if (v && l < *first)
+		*first = l;
+	return v;
+}
+
 /* The two addends of J = P + Q: one an int32 loaded from a table, movslq (B,I,4), the other a
  * lea'd base; B itself lea'd. The PIC jump tables of gcc and clang, and glibc's assembly. */
-static bool table_sum(const struct dec *d, long at, ZydisRegister p, ZydisRegister q, struct jsrc *js)
+static bool table_sum(const struct func_dec *fd, long at, ZydisRegister p, ZydisRegister q, struct jsrc *js)
 {
+	const struct dec *d = fd->d;
 	for (int swap = 0; swap < 2; swap++) {
 		ZydisRegister e = swap ? q : p, b = swap ? p : q;
-		long le = last_write(d, (size_t)at, e), lb = last_write(d, (size_t)at, b);
-		if (le < 0 || lb < 0 || d[le].zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD ||
+		long le = last_write(d, (size_t)at, e);
+		if (le < 0 || d[le].zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD ||
 		    d[le].ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || d[le].ops[1].mem.scale != 4 ||
 		    d[le].ops[1].mem.disp.value || d[le].zi.operand_width != 64)
 			continue;
-		js->base = lea_value(d, lb);
-		long lt = last_write(d, (size_t)le, reg64(d[le].ops[1].mem.base));
-		js->table = lea_value(d, lt);
-		if (!js->base || !js->table)
-			continue;
-		js->first = lt < lb ? lt : lb;
-		return true;
+		js->first = le;
+		js->base = base_value(fd, at, b, &js->first);
+		js->table = base_value(fd, le, reg64(d[le].ops[1].mem.base), &js->first);
+		if (js->base && js->table)
+			return true;
 	}
 	return false;
 }
 
 /* Where the register j of the indirect jmp at d[k] came from; false if unknown. */
-static bool jump_source(const struct dec *d, size_t k, ZydisRegister j, struct jsrc *js)
+static bool jump_source(const struct func_dec *fd, size_t k, ZydisRegister j, struct jsrc *js)
 {
+	const struct dec *d = fd->d;
 	memset(js, 0, sizeof(*js));
 	long w = last_write(d, k, j);
 	if (w < 0)
@@ -215,21 +270,181 @@ static bool jump_source(const struct dec *d, size_t k, ZydisRegister j, struct j
 	if (c->zi.mnemonic == ZYDIS_MNEMONIC_POP ||
 	    (c->zi.mnemonic == ZYDIS_MNEMONIC_MOV && c->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY)) {
 		js->pointer = true;
+		js->first = w;
 		return true;
 	}
 	if (c->zi.mnemonic == ZYDIS_MNEMONIC_ADD && c->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 	    c->zi.operand_width == 64)
-		return table_sum(d, w, j, reg64(c->ops[1].reg.value), js);
+		return table_sum(fd, w, j, reg64(c->ops[1].reg.value), js);
 	if (c->zi.mnemonic == ZYDIS_MNEMONIC_LEA && c->ops[1].mem.scale == 1 && !c->ops[1].mem.disp.value &&
 	    c->ops[1].mem.base != ZYDIS_REGISTER_RIP && c->ops[1].mem.index != ZYDIS_REGISTER_NONE)
-		return table_sum(d, w, reg64(c->ops[1].mem.base), reg64(c->ops[1].mem.index), js);
+		return table_sum(fd, w, reg64(c->ops[1].mem.base), reg64(c->ops[1].mem.index), js);
 	return false;
 }
 
-/* A recognised jump table's decoding rests on straight-line code from lea to jmp. */
-struct table_site {
-	taddr_t lo, hi, fn_lo, fn_hi;
-};
+/* Whether the write of register r by c leaves a value made elsewhere (loaded from memory,
+ * popped, a taken address, an immediate, zero); *copied, if not NONE, is a register whose value
+ * it copies. False for arithmetic and everything else. */
+static bool clean_write(const struct dec *c, ZydisRegister r, ZydisRegister *copied)
+{
+	const ZydisDecodedOperand *dst = &c->ops[0], *src = &c->ops[1];
+	*copied = ZYDIS_REGISTER_NONE;
+	if (dst->type != ZYDIS_OPERAND_TYPE_REGISTER || reg64(dst->reg.value) != r)
+		return false;   /* written implicitly (mul, cpuid, syscall...) or partly */
+	switch (c->zi.mnemonic) {
+	case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_CMOVB: case ZYDIS_MNEMONIC_CMOVBE: case ZYDIS_MNEMONIC_CMOVL:
+	case ZYDIS_MNEMONIC_CMOVLE: case ZYDIS_MNEMONIC_CMOVNB: case ZYDIS_MNEMONIC_CMOVNBE: case ZYDIS_MNEMONIC_CMOVNL:
+	case ZYDIS_MNEMONIC_CMOVNLE: case ZYDIS_MNEMONIC_CMOVNO: case ZYDIS_MNEMONIC_CMOVNP: case ZYDIS_MNEMONIC_CMOVNS:
+	case ZYDIS_MNEMONIC_CMOVNZ: case ZYDIS_MNEMONIC_CMOVO: case ZYDIS_MNEMONIC_CMOVP: case ZYDIS_MNEMONIC_CMOVS:
+	case ZYDIS_MNEMONIC_CMOVZ:
+		if (src->type == ZYDIS_OPERAND_TYPE_REGISTER && dst->size >= 32 && src->size == dst->size &&
+		    gpr_index(src->reg.value) >= 0) {
+			*copied = reg64(src->reg.value);
+			return true;
+		}
+		/* A whole pointer from memory: a 32-bit load could be a table's offset. */
+		if (src->type == ZYDIS_OPERAND_TYPE_MEMORY && dst->size == 64)
+			return true;
+		return src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && c->zi.mnemonic == ZYDIS_MNEMONIC_MOV;
+	case ZYDIS_MNEMONIC_POP:
+		return dst->size == 64;
+	case ZYDIS_MNEMONIC_LEA:
+		return src->mem.base == ZYDIS_REGISTER_RIP && src->mem.index == ZYDIS_REGISTER_NONE;
+	case ZYDIS_MNEMONIC_XOR:
+		return src->type == ZYDIS_OPERAND_TYPE_REGISTER && reg64(src->reg.value) == r;   /* zeroing */
+	default:
+		return false;
+	}
+}
+
+/* For each register, whether the function ever computes it, and which registers it copies. */
+static void provenance(struct func_dec *fd)
+{
+	fd->provenance_done = true;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		for (unsigned k = 0; k < c->zi.operand_count; k++) {
+			const ZydisDecodedOperand *op = &c->ops[k];
+			int g = op->type == ZYDIS_OPERAND_TYPE_REGISTER && (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ?
+				gpr_index(op->reg.value) : -1;
+			if (g < 0 || g == 4)   /* (rsp: pushes and calls write it; no jump goes through it) */
+				continue;
+			ZydisRegister from;
+			if (!clean_write(c, reg64(op->reg.value), &from))
+				fd->dirty |= 1u << g;
+			else if (from != ZYDIS_REGISTER_NONE)
+				fd->copies[g] |= 1u << gpr_index(from);
+		}
+	}
+}
+
+/* Whether every value the function can leave in r was made elsewhere: r and the registers it is
+ * copied from, transitively, are only ever loaded, popped, set to a taken address or constant,
+ * or not written at all (arguments, and a call's results). Flow-insensitive, over the whole
+ * function: one computation anywhere of any of them and the answer is no. Such a value is a code
+ * address the map already has (from data, relocations, immediates and lea), or none: only
+ * arithmetic makes new ones, and that is what jump tables do. */
+static bool made_elsewhere(struct func_dec *fd, ZydisRegister r)
+{
+	if (!fd->provenance_done)
+		provenance(fd);
+	int g = gpr_index(r);
+	if (g < 0)
+		return false;
+	uint32_t seen = 1u << g, todo = seen;
+	while (todo) {
+		int k = __builtin_ctz(todo);
+		todo &= todo - 1;
+		if (fd->dirty & (1u << k))
+			return false;
+		todo |= fd->copies[k] & ~seen;
+		seen |= fd->copies[k];
+	}
+	return true;
+}
+
+/* Records the targets of one instruction's operands: direct branches, immediates and
+ * rip-relative or absolute addresses. */
+static void operand_targets(struct build *b, const struct dec *c)
+{
+	ZyanU64 t;
+	for (unsigned i = 0; i < c->zi.operand_count_visible; i++) {
+		const ZydisDecodedOperand *op = &c->ops[i];
+		if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->imm.is_relative &&
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, op, c->addr, &t)))
+			add_target(b, t);
+		else if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->size >= 32)
+			add_target(b, op->imm.value.u);
+		else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP &&
+			 ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, op, c->addr, &t)))
+			add_target(b, t);
+		else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
+			 op->mem.disp.has_displacement)
+			add_target(b, (taddr_t)op->mem.disp.value);
+	}
+}
+
+static void add_unresolved(struct build *b, taddr_t at)
+{
+	struct fast_map *m = b->m;
+	xgrow(&m->unresolved, &b->rcap, m->nunresolved + 1, sizeof(*m->unresolved));
+	m->unresolved[m->nunresolved++] = at;
+}
+
+static void add_site(struct table_site **ts, size_t *nts, size_t *tscap, struct table_site site)
+{
+	xgrow(ts, tscap, *nts + 1, sizeof(**ts));
+	(*ts)[(*nts)++] = site;
+}
+
+/* Decodes the operands of d[from..to) that were not (what an indirect jmp's
+ * register rules read). */
+static void decode_operands(struct dec *d, size_t from, size_t to, const uint8_t *code, taddr_t lo, taddr_t hi)
+{
+	for (size_t i = from; i < to; i++)
+		if (!d[i].has_ops)
+			d[i].has_ops = ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder(), code + (d[i].addr - lo), hi - d[i].addr,
+									   &d[i].zi, d[i].ops));
+}
+
+/* The indirect jmp fd->d[k]: its targets added if it reads a jump table. Returns false if where
+ * it goes cannot be known. */
+static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_t lo, taddr_t hi,
+			  struct table_site **ts, size_t *nts, size_t *tscap)
+{
+	const struct dec *c = &fd->d[k];
+	const ZydisDecodedOperand *op = &c->ops[0];
+	taddr_t end = c->addr + c->zi.length;
+	/* Through the GOT (a tail call): it reaches function entries only. */
+	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP &&
+	    op->mem.index == ZYDIS_REGISTER_NONE)
+		return true;
+	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
+	    op->mem.index != ZYDIS_REGISTER_NONE && op->mem.scale == 8 && op->size == 64) {
+		if (!read_abs_table(b, (taddr_t)op->mem.disp.value))
+			return false;
+		b->m->ntables++;
+		add_site(ts, nts, tscap, (struct table_site){ c->addr, end, lo, hi, c->addr });
+		return true;
+	}
+	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY)
+		return true;   /* jmp *off(%reg): a pointer in memory, which the map has from data */
+	/* jmp *%reg: the rules below read the writes of the whole function (made_elsewhere,
+	 * unique_lea), not only the straight line before the jmp. Rare enough to cost nothing. */
+	decode_operands(fd->d, 0, fd->n, fd->code, lo, hi);
+	if (made_elsewhere(fd, op->reg.value))
+		return true;
+	struct jsrc js;
+	if (!jump_source(fd, k, reg64(op->reg.value), &js))
+		return false;
+	if (!js.pointer) {
+		if (!read_rel_table(b, js.table, js.base))
+			return false;
+		b->m->ntables++;
+	}
+	add_site(ts, nts, tscap, (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr });
+	return true;
+}
 
 /* Whether the operands of zi can name a code address, as decode_func reads them: a relative
  * branch, an immediate that can hold an address, a rip-relative or absolute memory operand, an
@@ -250,15 +465,6 @@ static bool needs_operands(const struct build *b, const ZydisDecodedInstruction 
 	       (zi->raw.modrm.rm == 4 && (zi->attributes & ZYDIS_ATTRIB_HAS_SIB) && (zi->raw.sib.base & 7) == 5);
 }
 
-/* Decodes the operands of d[from..to) that were not (an indirect jmp's look back). */
-static void decode_operands(struct dec *d, size_t from, size_t to, const uint8_t *code, taddr_t lo, taddr_t hi)
-{
-	for (size_t i = from; i < to; i++)
-		if (!d[i].has_ops)
-			d[i].has_ops = ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder(), code + (d[i].addr - lo), hi - d[i].addr,
-									   &d[i].zi, d[i].ops));
-}
-
 static void add_call(struct build *b, taddr_t at, uint8_t len, size_t func)
 {
 	struct fast_map *m = b->m;
@@ -266,25 +472,79 @@ static void add_call(struct build *b, taddr_t at, uint8_t len, size_t func)
 	m->calls[m->ncalls++] = (struct fast_call){ at, (uint32_t)func, len };
 }
 
+static bool is_stop(const ZydisDecodedInstruction *zi)
+{
+	return zi->meta.category == ZYDIS_CATEGORY_RET || zi->meta.category == ZYDIS_CATEGORY_UNCOND_BR;
+}
+
+static bool is_pad(const ZydisDecodedInstruction *zi)
+{
+	return zi->mnemonic == ZYDIS_MNEMONIC_NOP || zi->mnemonic == ZYDIS_MNEMONIC_INT3;
+}
+
+/* Where the padding (nops, int3) from a stops, before hi. */
+static taddr_t pad_end(const struct fast_image *im, taddr_t a, taddr_t hi)
+{
+	while (a < hi) {
+		const struct fast_sec *s = fast_image_sec(im, a);
+		ZydisDecodedInstruction zi;
+		if (!s || !s->bytes || ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), NULL, s->bytes + (a - s->addr),
+										      s->addr + s->size - a < hi - a ?
+										      s->addr + s->size - a : hi - a, &zi)) ||
+		    !is_pad(&zi))
+			break;
+		a += zi.length;
+	}
+	return a;
+}
+
+static void add_hole(struct build *b, taddr_t lo, taddr_t hi, bool trailing)
+{
+	if (hi - lo < FAST_JMP_LEN)
+		return;
+	xgrow(&b->holes, &b->hcap, b->nholes + 1, sizeof(*b->holes));
+	b->holes[b->nholes++] = (struct hole){ lo, hi, trailing };
+}
+
+/* The padding after each ret or jmp of a function (no fall-through reaches it), and the
+ * padding after its last instruction up to the next function (next). */
+static void find_holes(struct build *b, const struct func_dec *fd, taddr_t end, taddr_t next)
+{
+	for (size_t k = 0; k < fd->n; k++) {
+		if (!is_stop(&fd->d[k].zi))
+			continue;
+		size_t j = k + 1;
+		while (j < fd->n && is_pad(&fd->d[j].zi))
+			j++;
+		taddr_t lo = fd->d[k].addr + fd->d[k].zi.length;
+		if (j < fd->n) {
+			add_hole(b, lo, fd->d[j].addr, false);
+			continue;
+		}
+		taddr_t hi = pad_end(b->m->im, end, next);
+		add_hole(b, lo, hi, hi == next);
+	}
+}
+
 /* Decodes function number func, [lo, hi), from its start (where decoding is in step): its direct
- * branch targets, taken code addresses, calls, and indirect jumps. Returns the end of what it
- * decoded. */
-static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi, struct table_site **ts,
+ * branch targets, taken code addresses, calls, indirect jumps, and the holes after its rets and
+ * jmps (next: where the next function starts). Returns the end of what it decoded. */
+static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi, taddr_t next, struct table_site **ts,
 			   size_t *nts, size_t *tscap)
 {
 	const uint8_t *code = fast_image_bytes(b->m->im, lo, hi - lo);
 	if (!code)
 		return lo;
-	size_t cap = 64, n = 0;
-	struct dec *d = xmalloc(cap * sizeof(*d));
+	size_t cap = 64;
+	struct func_dec fd = { .d = xmalloc(cap * sizeof(*fd.d)), .code = code };
 	taddr_t a = lo;
 	bool unresolved = false;
 	while (a < hi) {
-		if (n == cap) {
+		if (fd.n == cap) {
 			cap *= 2;
-			d = xrealloc(d, cap * sizeof(*d));
+			fd.d = xrealloc(fd.d, cap * sizeof(*fd.d));
 		}
-		struct dec *c = &d[n];
+		struct dec *c = &fd.d[fd.n];
 		ZydisDecoderContext ctx;
 		c->addr = a;
 		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), &ctx, code + (a - lo), hi - a, &c->zi))) {
@@ -296,60 +556,21 @@ static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi,
 			unresolved = true;
 			break;
 		}
-		n++;
+		fd.n++;
 		if (c->zi.meta.category == ZYDIS_CATEGORY_CALL)
 			add_call(b, a, c->zi.length, func);
 		a += c->zi.length;
-		if (!c->has_ops)
-			continue;
-		ZyanU64 t;
-		for (unsigned i = 0; i < c->zi.operand_count_visible; i++) {
-			const ZydisDecodedOperand *op = &c->ops[i];
-			if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->imm.is_relative &&
-			    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, op, c->addr, &t)))
-				add_target(b, t);
-			else if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->size >= 32)
-				add_target(b, op->imm.value.u);
-			else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP &&
-				 ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, op, c->addr, &t)))
-				add_target(b, t);
-			else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
-				 op->mem.disp.has_displacement)
-				add_target(b, (taddr_t)op->mem.disp.value);
-		}
-		if (c->zi.mnemonic != ZYDIS_MNEMONIC_JMP || c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-			continue;
-		/* An indirect jmp. Through the GOT (a tail call): it reaches function entries only. */
-		const ZydisDecodedOperand *op = &c->ops[0];
-		if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP &&
-		    op->mem.index == ZYDIS_REGISTER_NONE)
-			continue;
-		taddr_t lea_at = 0;
-		size_t got = 0;
-		struct jsrc js;
-		if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
-		    op->mem.index != ZYDIS_REGISTER_NONE && op->mem.scale == 8 && op->size == 64) {
-			got = read_abs_table(b, (taddr_t)op->mem.disp.value);
-			lea_at = c->addr;
-		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-			continue;   /* jmp *off(%reg): a pointer in memory, which the map has from data */
-		} else if (decode_operands(d, n - 1 > 3 * LOOKBACK ? n - 1 - 3 * LOOKBACK : 0, n - 1, code, lo, hi),
-			   jump_source(d, n - 1, reg64(op->reg.value), &js)) {
-			if (js.pointer)
-				continue;
-			got = read_rel_table(b, js.table, js.base);
-			lea_at = d[js.first].addr;
-		}
-		if (!got) {
-			unresolved = true;
-			b->m->nunresolved++;
-			continue;
-		}
-		b->m->ntables++;
-		xgrow(ts, tscap, *nts + 1, sizeof(**ts));
-		(*ts)[(*nts)++] = (struct table_site){ lea_at, c->addr + c->zi.length, lo, hi };
+		if (c->has_ops)
+			operand_targets(b, c);
 	}
-	free(d);
+	for (size_t k = 0; k < fd.n; k++)
+		if (fd.d[k].zi.mnemonic == ZYDIS_MNEMONIC_JMP && fd.d[k].ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    !indirect_jump(b, &fd, k, lo, hi, ts, nts, tscap)) {
+			unresolved = true;
+			add_unresolved(b, fd.d[k].addr);
+		}
+	find_holes(b, &fd, a, a == hi ? next : a);
+	free(fd.d);
 	if (unresolved)
 		add_unsure(b, lo, hi);
 	return a;
@@ -396,6 +617,31 @@ bool fast_map_unsure(const struct fast_map *m, taddr_t addr)
 	return false;
 }
 
+static int hole_cmp(const void *pa, const void *pb)
+{
+	const struct hole *a = pa, *b = pb;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* The candidate holes that nothing can reach: no target in them (no branch, table entry,
+ * landing pad or taken address), and, inside a function, code whose targets are all known.
+ * Padding up to the next function is kept even in unsure code: compilers pad before a label,
+ * never after the last one, and a computed jump goes to a label. */
+static void keep_holes(struct build *b)
+{
+	struct fast_map *m = b->m;
+	m->holes = b->holes;
+	m->nholes = 0;
+	for (size_t i = 0; i < b->nholes; i++) {
+		struct hole h = b->holes[i];
+		if (fast_map_target_in(m, h.lo - 1, h.hi) || (!h.trailing && fast_map_unsure(m, h.lo)))
+			continue;
+		m->holes[m->nholes++] = h;
+	}
+	if (m->nholes)
+		qsort(m->holes, m->nholes, sizeof(*m->holes), hole_cmp);
+}
+
 void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
 {
 	memset(m, 0, sizeof(*m));
@@ -435,9 +681,16 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	for (size_t i = 0; i < im->nsecs; i++)
 		b.low_code |= im->secs[i].exec && (im->secs[i].addr < 128 || im->secs[i].addr + im->secs[i].size > (taddr_t)-128);
 	taddr_t *dend = xmalloc((m->nstarts + 1) * sizeof(*dend));
-	for (size_t i = 0; i < m->nstarts; i++)
-		dend[i] = m->ext[i].hi > m->ext[i].lo ? decode_func(&b, i, m->ext[i].lo, m->ext[i].hi, &ts, &nts, &tscap)
+	for (size_t i = 0; i < m->nstarts; i++) {
+		const struct fast_sec *s = fast_image_sec(im, m->ext[i].lo);
+		taddr_t next = i + 1 < m->nstarts ? m->starts[i + 1] : m->ext[i].hi;
+		if (s && next > s->addr + s->size)
+			next = s->addr + s->size;
+		if (next < m->ext[i].hi)
+			next = m->ext[i].hi;
+		dend[i] = m->ext[i].hi > m->ext[i].lo ? decode_func(&b, i, m->ext[i].lo, m->ext[i].hi, next, &ts, &nts, &tscap)
 						      : m->ext[i].lo;
+	}
 
 	/* The whole code, decoded linearly as discovery does: it sees code no symbol covers, and
 	 * code decoded out of step. */
@@ -469,20 +722,49 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 
 	/* A table read from a lea that a branch can skip may be the wrong table. */
 	for (size_t i = 0; i < nts; i++)
-		if (fast_map_target_in(m, ts[i].lo, ts[i].hi))
+		if (fast_map_target_in(m, ts[i].lo, ts[i].hi)) {
 			add_unsure(&b, ts[i].fn_lo, ts[i].fn_hi);
+			add_unresolved(&b, ts[i].jmp);
+		}
 	free(ts);
 	if (m->nunsure)   /* (qsort wants a pointer, even for nothing) */
 		qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
+	keep_holes(&b);
+}
+
+taddr_t fast_map_hole(const struct fast_map *m, taddr_t from, bool (*usable)(taddr_t slot, void *arg), void *arg)
+{
+	taddr_t lo = from + FAST_JMP8_LEN - 128, hi = from + FAST_JMP8_LEN + 127;   /* what rel8 reaches */
+	size_t a = 0, z = m->nholes;
+	while (a < z) {   /* the first hole that ends after lo */
+		size_t mid = a + (z - a) / 2;
+		if (m->holes[mid].hi <= lo)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	/* The nearest slot: the jump stays in the code's own cache lines. */
+	taddr_t best = 0, dbest = ~(taddr_t)0;
+	for (size_t i = a; i < m->nholes && m->holes[i].lo <= hi; i++)
+		for (taddr_t h = m->holes[i].lo > lo ? m->holes[i].lo : lo; h <= hi && h + FAST_JMP_LEN <= m->holes[i].hi; h++) {
+			taddr_t d = h > from ? h - from : from - h;
+			if (d < dbest && usable(h, arg)) {
+				best = h;
+				dbest = d;
+			}
+		}
+	return best;
 }
 
 void fast_map_free(struct fast_map *m)
 {
 	free(m->calls);
+	free(m->holes);
 	free(m->targets);
 	free(m->unsure);
 	free(m->starts);
 	free(m->ext);
+	free(m->unresolved);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -575,7 +857,8 @@ static const struct fast_sec *window_begin(const struct fast_map *m, taddr_t add
 	return s && s->exec && s->bytes ? s : NULL;
 }
 
-enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+/* The window of whole instructions at addr that covers need bytes. */
+static enum fast_why window_cover(const struct fast_map *m, taddr_t addr, unsigned need, struct fast_window *w)
 {
 	const struct fast_sec *s = window_begin(m, addr, w);
 	if (!s)
@@ -590,7 +873,7 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 
 	unsigned cov = 0;
 	bool stopped = false;
-	while (cov < FAST_JMP_LEN) {
+	while (cov < need) {
 		taddr_t a = addr + cov;
 		taddr_t lim = stopped ? next : fhi;
 		if (a >= lim)
@@ -616,7 +899,7 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 			stopped = fi->stop;
 		}
 		cov += zi.length;
-		if ((fi->op == FOP_CALL || fi->op == FOP_CALL_IND) && cov < FAST_JMP_LEN)
+		if ((fi->op == FOP_CALL || fi->op == FOP_CALL_IND) && cov < need)
 			return FAST_CALL_INSIDE;
 	}
 	w->len = (uint8_t)cov;
@@ -628,6 +911,16 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
 	if (w->n > 1 && fast_map_unsure(m, addr))
 		return FAST_UNSURE;
 	return FAST_OK;
+}
+
+enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	return window_cover(m, addr, FAST_JMP_LEN, w);
+}
+
+enum fast_why fast_window_short(const struct fast_map *m, taddr_t addr, struct fast_window *w)
+{
+	return window_cover(m, addr, FAST_JMP8_LEN, w);
 }
 
 enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w)

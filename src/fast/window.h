@@ -19,6 +19,7 @@
 #include "image.h"
 
 #define FAST_JMP_LEN 5
+#define FAST_JMP8_LEN 2      /* a jmp rel8, to a jmp rel32 in a hole nearby */
 #define FAST_WIN_MAX 24      /* bytes a window may cover: 4 instructions' worth at most */
 #define FAST_WIN_INSNS 5
 
@@ -73,6 +74,13 @@ struct fast_call {
 	uint8_t len;
 };
 
+/* Padding that no control reaches, where a jmp rel32 can go for a window too short for one:
+ * the window gets a jmp rel8 to it. */
+struct hole {
+	taddr_t lo, hi;
+	bool trailing;   /* up to the next function */
+};
+
 /* What a module's code says about where control can arrive. */
 struct fast_map {
 	const struct fast_image *im;
@@ -85,7 +93,12 @@ struct fast_map {
 	struct range *ext;      /* per start: its extent as decoded */
 	struct fast_call *calls;   /* every call of every function, in the order of starts */
 	size_t ncalls;
-	size_t npads, ntables, nunresolved;   /* landing pads, jump tables read, indirect jumps not */
+	size_t npads, ntables;  /* landing pads, jump tables read */
+	taddr_t *unresolved;    /* indirect jumps whose targets are not known, and those reading a
+				 * table from a lea a branch may skip; in decoding order */
+	size_t nunresolved;
+	struct hole *holes;     /* sorted, disjoint */
+	size_t nholes;
 };
 
 /* Builds the map of im from its code, data, relocations and exception tables. funcs are the
@@ -99,6 +112,14 @@ bool fast_map_unsure(const struct fast_map *m, taddr_t addr);
 /* Checks the window at addr (a function entry, after endbr64, or a return site) and fills w.
  * Returns FAST_OK or why not; w is then partly filled. */
 enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct fast_window *w);
+
+/* The same for a window that a jmp rel8 replaces: FAST_JMP8_LEN bytes covered. One instruction
+ * of 2 bytes or more is a window whatever the code around it. */
+enum fast_why fast_window_short(const struct fast_map *m, taddr_t addr, struct fast_window *w);
+
+/* A 5-byte slot in a hole that the jmp rel8 at from reaches and usable() accepts (the caller
+ * knows which slots and windows it has used), or 0. */
+taddr_t fast_map_hole(const struct fast_map *m, taddr_t from, bool (*usable)(taddr_t slot, void *arg), void *arg);
 
 /* The first instruction at addr alone, to run a copy of it elsewhere (a function whose entry
  * keeps its int3, reached by calls redirected to a trampoline): nothing is overwritten, so only

@@ -4,6 +4,15 @@
 
 #include <stdlib.h>
 
+/* ts, or the thread's latest time if that is later (see callstack.h). */
+static uint64_t stamp(struct callstack *cs, uint64_t ts)
+{
+	if (ts < cs->last_ts)
+		return cs->last_ts;
+	cs->last_ts = ts;
+	return ts;
+}
+
 static void emit_exit(struct callstack *cs, uint64_t ts)
 {
 	struct frame *f = &cs->v[cs->n - 1];
@@ -15,12 +24,14 @@ static void emit_exit(struct callstack *cs, uint64_t ts)
 
 void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts)
 {
+	ts = stamp(cs, ts);
 	while (cs->n && cs->v[cs->n - 1].sp < sp)
 		emit_exit(cs, ts);
 }
 
 void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts)
 {
+	ts = stamp(cs, ts);
 	callstack_observe(cs, sp, ts);
 	while (cs->n && cs->v[cs->n - 1].sp == sp && cs->v[cs->n - 1].ret != ret)
 		emit_exit(cs, ts);
@@ -33,12 +44,14 @@ void callstack_enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret,
 
 void callstack_entry_only(struct callstack *cs, uint32_t fn, uint64_t ts)
 {
+	ts = stamp(cs, ts);
 	struct event ev = { .ts = ts, .pid = cs->pid, .tid = cs->tid, .fn = fn, .kind = EV_ENTRY };
 	sink_event(&ev);
 }
 
 void callstack_close_all(struct callstack *cs, uint64_t ts)
 {
+	ts = stamp(cs, ts);
 	while (cs->n)
 		emit_exit(cs, ts);
 }

@@ -2,7 +2,12 @@
  *
  * A call is open while the stack pointer stays at or below the one it was entered with (which
  * points at its return address). Any later stop of the thread that sees rsp above a frame's entry
- * rsp proves that frame was left, by return, longjmp or exception, and closes it. */
+ * rsp proves that frame was left, by return, longjmp or exception, and closes it.
+ *
+ * A thread's times come from two clocks: the tracer's, read at a stop, and the fast path's TSC,
+ * converted later by an estimated rate. A record made after a stop can convert to a time before
+ * it, so every time given here is raised to the thread's latest one: its events never go back in
+ * time, and the exports nest its calls as they were made. */
 #ifndef FNTRACE_CALLSTACK_H
 #define FNTRACE_CALLSTACK_H
 
@@ -19,6 +24,7 @@ struct callstack {
 	struct frame *v;
 	size_t n, cap;
 	int32_t pid, tid;
+	uint64_t last_ts;   /* the latest time emitted: no later event is stamped before it */
 };
 
 /* Closes (emits EV_EXIT for) every frame whose entry sp is below sp, innermost first. */

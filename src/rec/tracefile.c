@@ -20,12 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const uint8_t magic[8] = { 'F', 'N', 'T', 'R', 'A', 'C', 'E', 0 };
 #define HEADER_SIZE 12
 #define NAME_LIMIT (1u << 20)   /* longest name or extension payload, in bytes */
 #define MAX_FIXED 64            /* a record without its name is shorter than this */
+#ifndef FNTRACE_VERSION
+#define FNTRACE_VERSION "0.1.0"
+#endif
 
 enum {
 	REC_ENTRY = 0x01,         /* fn, dt */
@@ -40,6 +44,9 @@ enum {
 	REC_END = 0x1f,
 	REC_EXTENSION = 0x80,     /* 0x80-0xff: len, payload; skipped by readers that do not know it */
 	REC_COMMAND = 0x80,       /* len, the command that was traced */
+	REC_DATE = 0x81,          /* len, payload: wall-clock ns, CLOCK_MONOTONIC ns, read together */
+	REC_PROGRAM = 0x82,       /* len, payload: path length, path, build-id (hex, the rest) */
+	REC_WRITER = 0x83,        /* len, the version of fntrace that wrote the file */
 };
 
 static uint64_t zigzag(int64_t v)
@@ -149,6 +156,46 @@ static void w_name(char kind, int32_t id, const char *name)
 	w_bytes(name, len);
 }
 
+/* An extension record: tag, the payload's length, the payload. */
+static void w_extension(uint8_t tag, const void *payload, size_t len)
+{
+	uint8_t *p = w_room(MAX_FIXED);
+	*p++ = tag;
+	w_done(put_varint(p, len));
+	w_bytes(payload, len);
+}
+
+/* The date anchor: a wall-clock time and the event clock's time at the same moment, so a reader
+ * can give any event its date. */
+static void w_date(void)
+{
+	struct timespec real, mono;
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	uint8_t payload[20], *end = payload;
+	end = put_varint(end, (uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec);
+	end = put_varint(end, (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec);
+	w_extension(REC_DATE, payload, (size_t)(end - payload));
+}
+
+void tracefile_write_program(const char *path, const char *build_id)
+{
+	if (!w || w->failed)
+		return;
+	/* Escaped like every name in the file: a reader unescapes them all the same way. */
+	size_t cap = 4 * strlen(path) + 6;
+	char *esc = xmalloc(cap);
+	funcs_escape(path, esc, cap);
+	size_t plen = strlen(esc) > NAME_LIMIT / 2 ? NAME_LIMIT / 2 : strlen(esc);
+	size_t blen = strlen(build_id) > 256 ? 256 : strlen(build_id);
+	uint8_t *payload = xmalloc(plen + blen + 10), *end = put_varint(payload, plen);
+	memcpy(end, esc, plen);
+	memcpy(end + plen, build_id, blen);
+	w_extension(REC_PROGRAM, payload, (size_t)(end - payload) + plen + blen);
+	free(payload);
+	free(esc);
+}
+
 /* The number of function fn in the file, defining it there first if needed. */
 static uint32_t w_func(uint32_t fn)
 {
@@ -177,6 +224,8 @@ void tracefile_write_start(const char *path)
 	p[9] = TRACEFILE_VERSION >> 8;
 	p[10] = p[11] = 0;
 	w_done(p + HEADER_SIZE);
+	w_extension(REC_WRITER, FNTRACE_VERSION, strlen(FNTRACE_VERSION));
+	w_date();
 	names_listen(w_name);
 }
 
@@ -284,6 +333,7 @@ struct tracefile {
 	int32_t tid, pid;         /* of the last thread record */
 	char *err;
 	size_t errlen;
+	struct tracefile_meta meta;
 };
 
 /* Makes want bytes from pos available, or as many as the file still has. Returns how many are. */
@@ -369,6 +419,7 @@ struct tracefile *tracefile_open(const char *path, char *err, size_t errlen)
 		else if (version == 0)
 			r = fail(tf, "corrupt header: format version 0");
 		tf->pos = HEADER_SIZE;
+		tf->meta.version = version;
 	}
 	if (r) {
 		tracefile_close(tf);
@@ -396,6 +447,9 @@ void tracefile_close(struct tracefile *tf)
 	addrmap_each(&tf->threads, free_thread, NULL);
 	addrmap_free(&tf->threads);
 	free(tf->keep);
+	free(tf->meta.program);
+	free(tf->meta.build_id);
+	free(tf->meta.writer);
 	free(tf->buf);
 	free(tf->path);
 	free(tf);
@@ -417,6 +471,54 @@ static char *unescape(const uint8_t *s, size_t len)
 	}
 	out[o] = 0;
 	return out;
+}
+
+/* Reads a varint of an extension's payload at *p, before end. Returns false if it is cut short. */
+static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* What the extensions that describe the run say. A malformed one is ignored, as an unknown one
+ * is: it changes the meaning of nothing else. */
+static void read_meta(struct tracefile *tf, uint8_t tag, const uint8_t *s, size_t len)
+{
+	struct tracefile_meta *m = &tf->meta;
+	const uint8_t *end = s + len;
+	uint64_t real, mono, plen;
+	switch (tag) {
+	case REC_DATE:
+		if (get_varint(&s, end, &real) && get_varint(&s, end, &mono)) {
+			m->has_date = true;
+			m->realtime_ns = real;
+			m->monotonic_ns = mono;
+		}
+		break;
+	case REC_PROGRAM:
+		if (get_varint(&s, end, &plen) && plen <= (uint64_t)(end - s)) {
+			free(m->program);
+			free(m->build_id);
+			m->program = unescape(s, (size_t)plen);
+			m->build_id = unescape(s + plen, (size_t)(end - s - plen));
+		}
+		break;
+	case REC_WRITER:
+		free(m->writer);
+		m->writer = unescape(s, len);
+		break;
+	}
+}
+
+const struct tracefile_meta *tracefile_meta(const struct tracefile *tf)
+{
+	return &tf->meta;
 }
 
 static bool matches_any(char **globs, const char *name)
@@ -630,11 +732,14 @@ static int record(struct tracefile *tf)
 	}
 	default:
 		if (tag >= REC_EXTENSION) {
+			read_meta(tf, tag, name, len);
 			r = 1;
 			break;
 		}
 		/* An event: its time delta is its last field. */
 		tf->ts += (uint64_t)unzigzag(f[n - 1]);
+		if (!tf->meta.nevents++ || tf->ts < tf->meta.first_ts)
+			tf->meta.first_ts = tf->ts;
 		if (tf->ts > tf->tmax)
 			tf->tmax = tf->ts;
 		if (send(tf, tag, f))
@@ -667,7 +772,7 @@ static void close_open_calls(struct tracefile *tf)
 	struct rthread **v = xmalloc((tf->threads.n + 1) * sizeof(*v)), **end = v;
 	addrmap_each(&tf->threads, collect_thread, &end);
 	qsort(v, (size_t)(end - v), sizeof(*v), by_tid);
-	tf->ts = tf->tmax;
+	tf->ts = tf->meta.last_ts = tf->tmax;
 	for (struct rthread **t = v; t < end; t++) {
 		tf->cur = *t;
 		while ((*t)->n)

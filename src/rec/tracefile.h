@@ -3,7 +3,9 @@
 #ifndef FNTRACE_TRACEFILE_H
 #define FNTRACE_TRACEFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "event.h"
 
 #define TRACEFILE_VERSION 1
@@ -18,6 +20,9 @@ void tracefile_write_event(const struct event *ev);
 /* Writes the end record and closes the file. Returns 0, or -1 after printing why the file is
  * incomplete. Does nothing if no file is being written. */
 int tracefile_write_end(void);
+/* Records the program traced: its path and build-id (hex, or "" if it has none). Call it right
+ * after tracefile_write_start(). */
+void tracefile_write_program(const char *path, const char *build_id);
 
 /* Reading. */
 struct tracefile;
@@ -32,5 +37,19 @@ struct tracefile *tracefile_open(const char *path, char *err, size_t errlen);
  * before. */
 int tracefile_replay(struct tracefile *tf, char **include, char **exclude, char *err, size_t errlen);
 void tracefile_close(struct tracefile *tf);
+
+/* What a file says about itself (--info): known after tracefile_replay(). Files written before a
+ * record was added lack it (NULL, false). */
+struct tracefile_meta {
+	unsigned version;         /* of the format, from the header */
+	char *writer;             /* the fntrace version that wrote the file */
+	char *program, *build_id; /* the program traced; its build-id in hex, "" if it has none */
+	bool has_date;
+	uint64_t realtime_ns, monotonic_ns;  /* the same moment on the wall clock and the event clock */
+	uint64_t nevents;         /* event records read */
+	uint64_t first_ts, last_ts;  /* the earliest and latest event times */
+};
+/* Owned by tf; valid until tracefile_close(). */
+const struct tracefile_meta *tracefile_meta(const struct tracefile *tf);
 
 #endif

@@ -143,11 +143,16 @@ struct patch {
 	taddr_t at, tramp;
 	struct fast_window w;        /* link-time address; its bytes are the program's */
 	struct fast_tramp_info info;
-	uint8_t jmp[FAST_JMP_LEN];   /* what replaced the window's first bytes */
+	uint8_t jmp[FAST_JMP_LEN];   /* what replaced the window's first jlen bytes */
+	uint8_t jlen;                /* FAST_JMP_LEN, or FAST_JMP8_LEN: a jmp rel8 to hole */
+	taddr_t hole;                /* 0, or where the jmp rel32 to the trampoline is, in padding
+				      * that never runs (a thread can stop there, between the two) */
+	uint8_t hole_jmp[FAST_JMP_LEN], hole_bytes[FAST_JMP_LEN];   /* the hole's new and old bytes */
 	bool redirect;               /* PATCH_ENTRY of a function whose entry stays int3: only its
 				      * redirected calls come here; nothing at at is ours */
-	bool replaced;               /* jmp is in the program's code at at, over w.bytes (not a
-				      * redirect, not given back after a fault, not unloaded) */
+	bool replaced;               /* jmp is in the program's code at at, over w.bytes, and
+				      * hole_jmp at hole (not a redirect, not given back after a
+				      * fault, not unloaded) */
 	bool active;                 /* PATCH_SITE: a reported call returns here, so its records
 				      * count, as an int3 here would since that call (the
 				      * breakpoints plant a return site when they first see it) */
@@ -166,6 +171,7 @@ struct region {
 struct code_write {
 	taddr_t at;
 	uint8_t b[FAST_JMP_LEN];
+	uint8_t len;
 };
 
 /* The writes of one module's planting, made at its end in a few large ones: trampolines in one
@@ -192,12 +198,13 @@ struct fthread {
 };
 
 /* Why an entry or a site stays int3: the window checker's reasons, and these. */
-enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_PC, WHY_RUNNING, WHY_NREASONS };
+enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_NO_HOLE, WHY_PC, WHY_RUNNING, WHY_NREASONS };
 
 static const char *why_name(int why)
 {
 	return why == WHY_NO_MAP ? "file unreadable" : why == WHY_NO_ROOM ? "no room for a trampoline in reach" :
 	       why == WHY_TAKEN ? "a breakpoint or window there already" :
+	       why == WHY_NO_HOLE ? "no free padding in reach of a jmp rel8" :
 	       why == WHY_PC ? "a thread stopped inside the window" :
 	       why == WHY_RUNNING ? "other threads run, and may be inside the window" :
 	       fast_why_name((enum fast_why)why);
@@ -206,6 +213,7 @@ static const char *why_name(int why)
 /* Counts for --debug=fast, per module. */
 struct fcount {
 	size_t entries, entries_int3, sites, sites_int3, calls;
+	size_t entries_short, sites_short;   /* of those in-process, by a jmp rel8 to a hole */
 	size_t why_entry[WHY_NREASONS], why_site[WHY_NREASONS];
 };
 
@@ -214,6 +222,7 @@ struct fast_proc {
 	size_t n, cap;
 	struct addrmap at;           /* window address -> patch */
 	struct addrmap redir;        /* function -> its redirect patch */
+	struct addrmap holes;        /* hole slot -> the replaced patch whose jmp rel8 goes there */
 	struct patch **sorted;       /* by trampoline, for lookups by pc (no PATCH_CALL) */
 	size_t nsorted;              /* fp->n when sorted was made */
 	size_t nsortedv;             /* entries in sorted */
@@ -355,12 +364,29 @@ static struct region *region_near(struct task *t, struct fast_proc *fp, taddr_t 
 	return &fp->regs[fp->nregs++];
 }
 
+/* The patch whose jmp (or redirected call, or jmp rel32 in a hole) replaced the program's byte
+ * at addr, or NULL. The replaced bytes of two patches never overlap, a patch's start is in fp->at
+ * and its hole's in fp->holes: a lookup of the five addresses where either can start, rather
+ * than a table of every byte (16 MiB for 100,000 patches). */
+static struct patch *replaced_at(const struct fast_proc *fp, taddr_t addr)
+{
+	for (size_t k = 0; k < FAST_JMP_LEN; k++) {
+		struct patch *pa = addrmap_get(&fp->at, addr - k);
+		if (pa && pa->replaced && addr < pa->at + pa->jlen)
+			return pa;
+		pa = fp->holes.n ? addrmap_get(&fp->holes, addr - k) : NULL;
+		if (pa && pa->replaced)
+			return pa;
+	}
+	return NULL;
+}
+
 /* Whether [at, at+len) overlaps no other window and holds no planted breakpoint. */
 static bool window_free(struct proc *p, struct fast_proc *fp, taddr_t at, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		struct bp *bp = addrmap_get(&p->bps, at + i);
-		if ((bp && bp->planted) || addrmap_get(&fp->at, at + i))
+		if ((bp && bp->planted) || addrmap_get(&fp->at, at + i) || replaced_at(fp, at + i))
 			return false;
 	}
 	for (size_t k = 1; k < FAST_WIN_MAX; k++) {
@@ -430,15 +456,17 @@ static int write_tramp(struct proc *p, struct fast_proc *fp, struct region *r, t
 	return 0;
 }
 
-/* Replaces FAST_JMP_LEN bytes of code at at: staged, or written now. Returns 0 or -1. */
-static int write_code(struct proc *p, struct fast_proc *fp, taddr_t at, const uint8_t *b)
+/* Replaces len (at most FAST_JMP_LEN) bytes of code at at: staged, or written now. Returns 0
+ * or -1. */
+static int write_code(struct proc *p, struct fast_proc *fp, taddr_t at, const uint8_t *b, size_t len)
 {
 	if (!fp->stage.on)
-		return proc_write(p, at, b, FAST_JMP_LEN);
+		return proc_write(p, at, b, len);
 	struct stage *sg = &fp->stage;
 	xgrow(&sg->code, &sg->capcode, sg->ncode + 1, sizeof(*sg->code));
 	sg->code[sg->ncode].at = at;
-	memcpy(sg->code[sg->ncode++].b, b, FAST_JMP_LEN);
+	sg->code[sg->ncode].len = (uint8_t)len;
+	memcpy(sg->code[sg->ncode++].b, b, len);
 	return 0;
 }
 
@@ -460,17 +488,17 @@ static void flush_code(struct proc *p, struct stage *sg)
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	for (size_t i = 0, j; i < sg->ncode; i = j) {
-		taddr_t lo = sg->code[i].at, hi = lo + FAST_JMP_LEN;
-		for (j = i + 1; j < sg->ncode && sg->code[j].at < hi + SPAN_GAP && sg->code[j].at + FAST_JMP_LEN - lo <= SPAN_MAX; j++)
-			if (sg->code[j].at + FAST_JMP_LEN > hi)
-				hi = sg->code[j].at + FAST_JMP_LEN;
+		taddr_t lo = sg->code[i].at, hi = lo + sg->code[i].len;
+		for (j = i + 1; j < sg->ncode && sg->code[j].at < hi + SPAN_GAP && sg->code[j].at + sg->code[j].len - lo <= SPAN_MAX; j++)
+			if (sg->code[j].at + sg->code[j].len > hi)
+				hi = sg->code[j].at + sg->code[j].len;
 		xgrow(&buf, &cap, hi - lo, 1);
 		bool whole = !proc_read_raw(p, lo, buf, hi - lo);
 		for (size_t k = i; k < j; k++) {
 			if (whole)
-				memcpy(buf + (sg->code[k].at - lo), sg->code[k].b, FAST_JMP_LEN);
+				memcpy(buf + (sg->code[k].at - lo), sg->code[k].b, sg->code[k].len);
 			else   /* (a span across unmapped memory: one at a time) */
-				proc_write(p, sg->code[k].at, sg->code[k].b, FAST_JMP_LEN);
+				proc_write(p, sg->code[k].at, sg->code[k].b, sg->code[k].len);
 		}
 		if (whole)
 			proc_write(p, lo, buf, hi - lo);
@@ -538,16 +566,93 @@ static bool may_patch(const struct proc *p, const struct fast_proc *fp, taddr_t 
 	return fp->loading && at >= fp->loading->text.lo && at + len <= fp->loading->text.hi;
 }
 
-/* Makes and writes the trampoline for a window at runtime address at of module m. Returns the
- * patch, or NULL (the reason in *why) if it cannot be had. */
+/* What a hole slot must be to take a jmp rel32: outside the window, in no other window, holding
+ * none of our bytes and no breakpoint. */
+struct slot_ask {
+	struct proc *p;
+	struct fast_proc *fp;
+	taddr_t bias, lo, hi;   /* the window, at run time */
+};
+
+static bool slot_usable(taddr_t h, void *arg)
+{
+	struct slot_ask *q = arg;
+	taddr_t at = h + q->bias;
+	return (at >= q->hi || at + FAST_JMP_LEN <= q->lo) && window_free(q->p, q->fp, at, FAST_JMP_LEN);
+}
+
+/* The window at at, whose 5-byte form was refused, for a jmp rel8 to a hole: pa->w and
+ * pa->hole filled. Returns FAST_OK, or why not. */
+static int short_window(struct proc *p, struct fast_proc *fp, const struct module *m, const struct fmap *f,
+			taddr_t at, struct patch *pa)
+{
+	int why = (int)fast_window_short(&f->map, at - m->bias, &pa->w);
+	if (why == FAST_OK && !window_free(p, fp, at, pa->w.len))
+		why = WHY_TAKEN;
+	struct slot_ask q = { p, fp, m->bias, at, at + pa->w.len };
+	taddr_t h = why == FAST_OK ? fast_map_hole(&f->map, at - m->bias, slot_usable, &q) : 0;
+	if (why == FAST_OK && !h)
+		why = WHY_NO_HOLE;
+	if (why == FAST_OK) {
+		pa->hole = h + m->bias;
+		pa->jlen = FAST_JMP8_LEN;
+	}
+	return why;
+}
+
+/* Makes the jumps and writes them (staged, or now): the hole's first, so that the jmp rel8 never
+ * lands on padding. Returns false if they cannot be made. */
+static bool write_jumps(struct proc *p, struct fast_proc *fp, struct patch *pa)
+{
+	if (!pa->hole)
+		return fast_tramp_jump(pa->at, pa->tramp, pa->jmp) && !write_code(p, fp, pa->at, pa->jmp, FAST_JMP_LEN);
+	int64_t d = (int64_t)pa->hole - (int64_t)(pa->at + FAST_JMP8_LEN);
+	pa->jmp[0] = 0xeb;
+	pa->jmp[1] = (uint8_t)(int8_t)d;
+	return d >= -128 && d <= 127 && fast_tramp_jump(pa->hole, pa->tramp, pa->hole_jmp) &&
+	       !proc_read_raw(p, pa->hole, pa->hole_bytes, FAST_JMP_LEN) &&
+	       !write_code(p, fp, pa->hole, pa->hole_jmp, FAST_JMP_LEN) &&
+	       !write_code(p, fp, pa->at, pa->jmp, FAST_JMP8_LEN);
+}
+
+/* Marks pa's jumps as in the program: its bytes are ours from now on. */
+static void own_bytes(struct fast_proc *fp, struct patch *pa)
+{
+	pa->replaced = true;
+	if (pa->hole)
+		addrmap_put(&fp->holes, pa->hole, pa);
+}
+
+/* The program's bytes are back (or gone) where pa's jumps were. */
+static void disown_bytes(struct fast_proc *fp, struct patch *pa)
+{
+	if (pa->hole && addrmap_get(&fp->holes, pa->hole) == pa)
+		addrmap_del(&fp->holes, pa->hole);
+	pa->replaced = false;
+}
+
+/* Puts the program's own bytes back in `in` where pa's jumps are. */
+static void restore_bytes(struct proc *in, const struct patch *pa)
+{
+	proc_write(in, pa->at, pa->w.bytes, pa->jlen);
+	if (pa->hole)
+		proc_write(in, pa->hole, pa->hole_bytes, FAST_JMP_LEN);
+}
+
+/* Makes and writes the trampoline for a window at runtime address at of module m: a jmp rel32
+ * over the window, or, where that window is refused, a jmp rel8 to a jmp rel32 in a hole. Returns
+ * the patch, or NULL (the reason in *why, the 5-byte window's) if it cannot be had. */
 static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
 				const struct fmap *f, enum patch_kind kind, taddr_t at, int *why)
 {
 	struct proc *p = t->p;
 	struct patch *pa = xcalloc(1, sizeof(*pa));
+	pa->jlen = FAST_JMP_LEN;
 	*why = (int)fast_window_check(&f->map, at - m->bias, &pa->w);
 	if (*why == FAST_OK && !window_free(p, fp, at, pa->w.len))
 		*why = WHY_TAKEN;
+	if (*why != FAST_OK && *why != FAST_NO_CODE && short_window(p, fp, m, f, at, pa) == FAST_OK)
+		*why = FAST_OK;
 	if (*why == FAST_OK && !may_patch(p, fp, at, pa->w.len))
 		*why = held.p == p && held.all ? WHY_PC : WHY_RUNNING;
 	struct region *r = *why == FAST_OK ? region_near(t, fp, at) : NULL;
@@ -572,14 +677,14 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 		cfg.from_hi = p->mods[0]->text.hi;
 	}
 	uint8_t code[FAST_TRAMP_MAX];
-	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) || !fast_tramp_jump(at, pa->tramp, pa->jmp) ||
-	    write_tramp(p, fp, r, pa->tramp, code, pa->info.len) || write_code(p, fp, at, pa->jmp)) {
+	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) ||
+	    write_tramp(p, fp, r, pa->tramp, code, pa->info.len) || !write_jumps(p, fp, pa)) {
 		*why = WHY_NO_ROOM;
 		free(pa);
 		return NULL;
 	}
 	r->used += (pa->info.len + 15) & ~15u;
-	pa->replaced = true;
+	own_bytes(fp, pa);
 	addrmap_put(&fp->at, at, pa);
 	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
 	fp->v[fp->n++] = pa;
@@ -636,13 +741,18 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 		return false;
 	}
 	fp->count.entries++;
+	fp->count.entries_short += pa->hole != 0;
 	pa->bp.addr = a;
 	pa->bp.name = name;
 	pa->bp.fn = BP_NO_FN;
 	pa->bp.entry = true;
 	pa->bp.libcall = !m->exe && !m->traced;
 	pa->bp.planted = true;   /* (for trace_entry's checks; it is not an int3) */
-	DEBUG(DBG_FAST, "%s at %#" PRIx64 ": in-process (%u bytes relocated)", name, a, pa->w.len);
+	if (pa->hole)
+		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": in-process (%u bytes relocated, jmp rel8 to %#" PRIx64 ")", name, a,
+		      pa->w.len, pa->hole);
+	else
+		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": in-process (%u bytes relocated)", name, a, pa->w.len);
 	return true;
 }
 
@@ -654,20 +764,6 @@ struct calls {
 	const struct fmap *fm;
 	bool sites;   /* patch return sites (a return at least is tracked) */
 };
-
-/* The patch whose jmp (or redirected call) replaced the program's byte at addr, or NULL. The
- * replaced bytes of two patches never overlap, and a patch's start is in fp->at: a lookup of the
- * five addresses where it can start, rather than a table of every byte (16 MiB for 100,000
- * patches). */
-static struct patch *replaced_at(const struct fast_proc *fp, taddr_t addr)
-{
-	for (size_t k = 0; k < FAST_JMP_LEN; k++) {
-		struct patch *pa = addrmap_get(&fp->at, addr - k);
-		if (pa && pa->replaced && addr < pa->at + FAST_JMP_LEN)
-			return pa;
-	}
-	return NULL;
-}
 
 /* Whether addr lies inside a window (its instructions run relocated, not there). */
 static bool in_window(struct fast_proc *fp, taddr_t addr)
@@ -699,6 +795,7 @@ static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp
 	}
 	pa->kind = PATCH_ENTRY;
 	pa->redirect = true;
+	pa->jlen = FAST_JMP_LEN;   /* (never replaced: nothing at at is ours) */
 	pa->at = bp->addr;
 	pa->tramp = r->base + r->used;
 	pa->bp = *bp;
@@ -737,8 +834,10 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	taddr_t site = call + len + cs->m->bias, c = call + cs->m->bias;
 	if (cs->sites && site - cs->m->bias < end && !addrmap_get(&fp->at, site)) {
 		int why;
-		if (make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, &why)) {
+		struct patch *pa = make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, &why);
+		if (pa) {
 			fp->count.sites++;
+			fp->count.sites_short += pa->hole != 0;
 		} else {
 			fp->count.sites_int3++;
 			fp->count.why_site[why]++;
@@ -759,6 +858,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	struct patch *pa = xcalloc(1, sizeof(*pa));
 	pa->kind = PATCH_CALL;
 	pa->at = c;
+	pa->jlen = FAST_JMP_LEN;
 	pa->tramp = rp->tramp;
 	pa->w.addr = call;
 	pa->w.len = FAST_JMP_LEN;
@@ -767,7 +867,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	int64_t d = (int64_t)(rp->tramp - (c + FAST_JMP_LEN));
 	int32_t d32 = (int32_t)d;
 	memcpy(pa->jmp + 1, &d32, 4);
-	if (d != d32 || write_code(cs->t->p, fp, c, pa->jmp)) {
+	if (d != d32 || write_code(cs->t->p, fp, c, pa->jmp, FAST_JMP_LEN)) {
 		free(pa);
 		return;
 	}
@@ -781,8 +881,8 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 static void print_counts(const struct proc *p, const struct module *m, const struct fcount *c)
 {
 	char buf[1024];
-	size_t n = (size_t)snprintf(buf, sizeof(buf), "pid %d: %s: entries %zu in-process, %zu int3", p->pid, m->path,
-				    c->entries, c->entries_int3);
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "pid %d: %s: entries %zu in-process (%zu by jmp rel8), %zu int3",
+				    p->pid, m->path, c->entries, c->entries_short, c->entries_int3);
 	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
 		if (c->why_entry[k])
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_entry[k]);
@@ -790,8 +890,8 @@ static void print_counts(const struct proc *p, const struct module *m, const str
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; %zu calls of int3 entries redirected in-process",
 				      c->calls);
 	if (n < sizeof(buf))
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; return sites %zu in-process, %zu int3 when reached",
-				      c->sites, c->sites_int3);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; return sites %zu in-process (%zu by jmp rel8), %zu int3 when reached",
+				      c->sites, c->sites_short, c->sites_int3);
 	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
 		if (c->why_site[k])
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_site[k]);
@@ -969,6 +1069,13 @@ static struct patch *patch_at_pc(struct fast_proc *fp, taddr_t pc)
 	size_t lo = sorted_after(fp, pc);
 	struct patch *pa = lo ? fp->sorted[lo - 1] : NULL;
 	return pa && pc < pa->tramp + pa->info.len ? pa : NULL;
+}
+
+/* Whether pc is in code of ours: a trampoline, or a hole's jmp rel32, where a thread is between
+ * a window's jmp rel8 and its trampoline. */
+static bool in_injected(struct fast_proc *fp, taddr_t pc)
+{
+	return patch_at_pc(fp, pc) || (fp->holes.n && addrmap_get(&fp->holes, pc));
 }
 
 /* ---- threads, blocks, records ---- */
@@ -1189,7 +1296,7 @@ static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
  * A signal that comes meanwhile is kept for later. */
 static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_struct *r)
 {
-	for (int i = 0; i < STEP_MAX && patch_at_pc(fp, r->rip); i++) {
+	for (int i = 0; i < STEP_MAX && in_injected(fp, r->rip); i++) {
 		struct stop s;
 		stop_step(&s, t->tid);
 		if (s.kind == STOP_NONE)
@@ -1248,8 +1355,8 @@ static void report_at_original(struct task *t, struct fast_proc *fp, struct patc
 	ptrace(PTRACE_SETREGS, t->tid, 0, r);
 	if (i == 0 || !pa->replaced)
 		return;
-	proc_write(t->p, pa->at, pa->w.bytes, FAST_JMP_LEN);
-	pa->replaced = false;
+	restore_bytes(t->p, pa);
+	disown_bytes(fp, pa);
 	if (addrmap_get(&fp->at, pa->at) == pa)
 		addrmap_del(&fp->at, pa->at);
 	DEBUG(DBG_FAST, "tid %d: a fault in the relocated code of %#" PRIx64 ": window restored, int3 there", t->tid,
@@ -1427,6 +1534,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
 		return false;
 	struct patch *pa = patch_at_pc(fp, s->kind == STOP_TRAP ? r.rip - 1 : r.rip);
+	if (!pa && s->kind == STOP_SIGNAL && fp->holes.n && addrmap_get(&fp->holes, r.rip))
+		step_out(t, fp, &r);   /* (a signal must not find it at a hole either) */
 	if (!pa)
 		return false;
 	taddr_t off = (s->kind == STOP_TRAP ? r.rip - 1 : r.rip) - pa->tramp;
@@ -1485,14 +1594,16 @@ static void each_replaced(const struct fast_proc *fp, taddr_t addr, uint8_t *buf
 {
 	if (!fp || !fp->at.n)
 		return;
-	/* (a patch that starts up to FAST_JMP_LEN - 1 bytes before addr reaches into buf) */
+	/* (a patch or a hole that starts up to FAST_JMP_LEN - 1 bytes before addr reaches into buf) */
 	for (taddr_t a = addr >= FAST_JMP_LEN - 1 ? addr - (FAST_JMP_LEN - 1) : 0; a < addr + len; a++) {
 		const struct patch *pa = addrmap_get(&fp->at, a);
-		if (!pa || !pa->replaced)
-			continue;
-		for (size_t k = 0; k < FAST_JMP_LEN; k++)
+		for (size_t k = 0; pa && pa->replaced && k < pa->jlen; k++)
 			if (a + k >= addr && a + k < addr + len)
 				buf[a + k - addr] = jmp ? pa->jmp[k] : pa->w.bytes[k];
+		pa = fp->holes.n ? addrmap_get(&fp->holes, a) : NULL;
+		for (size_t k = 0; pa && pa->replaced && k < FAST_JMP_LEN; k++)
+			if (a + k >= addr && a + k < addr + len)
+				buf[a + k - addr] = jmp ? pa->hole_jmp[k] : pa->hole_bytes[k];
 	}
 }
 
@@ -1512,9 +1623,19 @@ void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 			addrmap_del(&fp->at, pa->at);
 		if (addrmap_get(&fp->redir, pa->at) == pa)
 			addrmap_del(&fp->redir, pa->at);
-		pa->replaced = false;
+		disown_bytes(fp, pa);
 		pa->at = 0;   /* its trampoline stays mapped, unused; its id stays taken */
 	}
+}
+
+/* Puts the n bytes b meant for at into buf, a copy of [addr, addr+len), where they fall in it. */
+static void overlay_one(taddr_t at, const uint8_t *b, size_t n, taddr_t addr, uint8_t *buf, size_t len)
+{
+	if (at + n <= addr || at >= addr + len)
+		return;   /* (most are other modules') */
+	for (size_t k = 0; k < n; k++)
+		if (at + k >= addr && at + k < addr + len)
+			buf[at + k - addr] = b[k];
 }
 
 void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
@@ -1522,11 +1643,11 @@ void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
 	struct fast_proc *fp = fp_of(p);
 	for (size_t i = 0; fp && i < fp->n; i++) {
 		const struct patch *pa = fp->v[i];
-		if (!pa->replaced || pa->at + FAST_JMP_LEN <= addr || pa->at >= addr + len)
-			continue;   /* (most are other modules') */
-		for (size_t k = 0; k < FAST_JMP_LEN; k++)
-			if (pa->at + k >= addr && pa->at + k < addr + len)
-				buf[pa->at + k - addr] = pa->jmp[k];
+		if (!pa->replaced)
+			continue;
+		overlay_one(pa->at, pa->jmp, pa->jlen, addr, buf, len);
+		if (pa->hole)
+			overlay_one(pa->hole, pa->hole_jmp, FAST_JMP_LEN, addr, buf, len);
 	}
 }
 
@@ -1559,7 +1680,7 @@ void fast_restore_all(struct proc *p, struct proc *in)
 	struct fast_proc *fp = fp_of(p);
 	for (size_t i = 0; fp && i < fp->n; i++)
 		if (fp->v[i]->replaced)
-			proc_write(in, fp->v[i]->at, fp->v[i]->w.bytes, FAST_JMP_LEN);
+			restore_bytes(in, fp->v[i]);
 }
 
 /* Clears a thread's TLS slot and its spill word at detach. */
@@ -1602,7 +1723,7 @@ void fast_detach_task(struct task *t, int *sig)
 		r.rcx = ft->block + FAST_BLOCK_HDR;
 		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 	}
-	if (patch_at_pc(fp, r.rip))
+	if (in_injected(fp, r.rip))
 		step_out(t, fp, &r);   /* first: a record being written is finished, then drained */
 	if (ft)
 		drain(t, fp, ft, true, now);
@@ -1631,6 +1752,8 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 		fp->v[fp->n++] = pa;
 		if (addrmap_get(&pp->at, pa->at) == pp->v[i])
 			addrmap_put(&fp->at, pa->at, pa);
+		if (pa->replaced)
+			own_bytes(fp, pa);   /* (its hole, if any) */
 		if (pa->redirect)
 			addrmap_put(&fp->redir, pa->at, pa);
 	}
@@ -1682,6 +1805,7 @@ void fast_free(struct proc *p)
 	free(fp->v);
 	addrmap_free(&fp->at);
 	addrmap_free(&fp->redir);
+	addrmap_free(&fp->holes);
 	addrmap_each(&fp->threads, free_patch_val, NULL);
 	addrmap_free(&fp->threads);
 	free(fp->sorted);

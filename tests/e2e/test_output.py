@@ -366,8 +366,20 @@ def test_the_tid_column_fits_seven_digits(tmp_path):
     ft = tmp_path / "t.ft"
     fntrace(["-q", "-w", str(ft), prog("gcc-pie-O2-cf", "abc")])
     data = bytearray(ft.read_bytes())
-    # The first thread record: tag 0x10, the tid as a zigzag varint, the pid as a varint.
-    at = data.index(0x10, 12)
+    # The first thread record: tag 0x10, the tid as a zigzag varint, the pid as a varint. It comes
+    # after the extension records (writer, date, program) that follow the header: skip them by
+    # their lengths, since a 0x10 byte can be inside one.
+    at = 12
+    while data[at] >= 0x80:
+        n, shift, at = 0, 0, at + 1
+        while True:
+            n |= (data[at] & 0x7f) << shift
+            shift += 7
+            at += 1
+            if not data[at - 1] & 0x80:
+                break
+        at += n
+    assert data[at] == 0x10
     old = []
     i = at + 1
     for _ in range(2):

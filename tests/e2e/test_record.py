@@ -209,7 +209,8 @@ def decode(data):
         elif tag == 0x80:
             names["command"] = text()
         elif tag > 0x80:
-            text()
+            n = varint()   # an extension: its payload is opaque to a reader that does not know it
+            pos += n
         else:
             a = [varint() for _ in range({0x01: 1, 0x03: 1, 0x04: 2}.get(tag, 0))]
             ts += signed()

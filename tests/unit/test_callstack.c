@@ -276,6 +276,27 @@ static void test_random_well_nested(void **state)
 	}
 }
 
+/* A time earlier than one already given (a fast-path record whose TSC converted to before the
+ * stop that preceded it) is raised to the latest: the thread's events never go back, whether
+ * given to an entry, an observation or the final close. */
+static void test_time_never_goes_back(void **state)
+{
+	struct callstack cs = new_cs();
+	callstack_enter(&cs, 1, SP0, 0x401000, 100);
+	callstack_enter(&cs, 2, SP0 - 0x30, 0x402000, 90);    /* earlier than its caller's entry */
+	callstack_observe(&cs, SP0 - 0x28, 80);               /* 2 returned, "before" it was entered */
+	callstack_enter(&cs, 3, SP0 - 0x30, 0x402000, 120);
+	callstack_close_all(&cs, 110);
+	ENTRY(0, 1, 1, 100);
+	ENTRY(1, 2, 2, 100);
+	EXIT(2, 2, 2, 100, 100);
+	ENTRY(3, 3, 2, 120);
+	EXIT(4, 3, 2, 120, 120);
+	EXIT(5, 1, 1, 120, 100);
+	assert_int_equal(nev, 6);
+	callstack_free(&cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +309,7 @@ int main(void)
 		cmocka_unit_test_setup(test_entry_only, reset),
 		cmocka_unit_test_setup(test_deep, reset),
 		cmocka_unit_test_setup(test_random_well_nested, reset),
+		cmocka_unit_test_setup(test_time_never_goes_back, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, release);
 }

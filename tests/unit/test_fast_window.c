@@ -64,6 +64,68 @@ static enum fast_why why_at(const struct fix *f, const char *fn, unsigned off, s
 		fail_msg("%s+%u: %s, expected %s", fn, (unsigned)(off), fast_why_name(got_), fast_why_name(want)); \
 } while (0)
 
+#define EXPECT_SHORT(f, fn, off, want) do { \
+	struct fast_window w_; \
+	enum fast_why got_ = fast_window_short(&(f)->m, sym(f, fn) + (off), &w_); \
+	if (got_ != (want)) \
+		fail_msg("%s+%u (jmp rel8): %s, expected %s", fn, (unsigned)(off), fast_why_name(got_), fast_why_name(want)); \
+} while (0)
+
+static bool in_hole(const struct fix *f, taddr_t a)
+{
+	for (size_t i = 0; i < f->m.nholes; i++)
+		if (f->m.holes[i].lo <= a && a < f->m.holes[i].hi)
+			return true;
+	return false;
+}
+
+static bool any_slot(taddr_t slot, void *arg)
+{
+	(void)slot;
+	(void)arg;
+	return true;
+}
+
+/* Refuses the slot *arg, to see the next nearest chosen. */
+static bool not_this(taddr_t slot, void *arg)
+{
+	return slot != *(taddr_t *)arg;
+}
+
+/* Windows for a jmp rel8, and the holes its jmp rel32 goes to. */
+static void short_jumps(struct fix *f)
+{
+	struct fast_window w;
+	/* The loop back to entry+2 leaves the 2-byte xor as a window of its own. */
+	assert_int_equal(fast_window_short(&f->m, sym(f, "hz_prologue_loop"), &w), FAST_OK);
+	assert_int_equal(w.len, 2);
+	assert_int_equal(w.n, 1);
+	EXPECT_SHORT(f, "hz_loop1", 0, FAST_TARGET);   /* push, then the target at +1 */
+	EXPECT_SHORT(f, "hz_unresolved", 6, FAST_OK);  /* one instruction: unsure code is no matter */
+	EXPECT_SHORT(f, "hz_table", 6, FAST_OK);       /* mov (2), the case label after it */
+	EXPECT_SHORT(f, "hz_ret", 0, FAST_OK);         /* ret and a padding byte */
+	EXPECT_SHORT(f, "hz_call_inside", 6, FAST_OK); /* mov (2) alone: the call is not in it */
+
+	taddr_t u = sym(f, "hz_hole_unsure"), nm = sym(f, "hz_hole_named");
+	assert_true(fast_map_unsure(&f->m, u));
+	assert_false(in_hole(f, u + 16));
+	assert_false(in_hole(f, u + 20));
+	assert_true(in_hole(f, u + 25));
+	assert_true(in_hole(f, u + 29));
+	assert_false(in_hole(f, nm + 1));
+	assert_false(in_hole(f, nm + 6));
+	assert_false(in_hole(f, u + 24));   /* the ret itself */
+
+	/* The nearest usable slot in reach of the jmp rel8. */
+	taddr_t from = u + 24 - 2, h = fast_map_hole(&f->m, from, any_slot, NULL);
+	assert_int_equal(h, u + 25);
+	assert_int_equal(fast_map_hole(&f->m, from, not_this, &h), u + 26);
+	/* Only what a rel8 reaches: from 200 bytes on, not this hole. */
+	from = u + 25 + 200;
+	h = fast_map_hole(&f->m, from, any_slot, NULL);
+	assert_true(h != u + 25 && (!h || (h + 128 >= from + 2 && h <= from + 2 + 127)));
+}
+
 static void hazards(const char *name)
 {
 	struct fix *f = fix_open(name);
@@ -99,6 +161,14 @@ static void hazards(const char *name)
 	assert_int_equal(w.insn[w.n - 1].op, FOP_CALL);
 	assert_int_equal(w.insn[w.n - 1].target, sym(f, "hz_ret"));
 	EXPECT(f, "hz_stack_call", 6, FAST_STACK_CALL);
+
+	/* Indirect jumps: where the register's value comes from. */
+	EXPECT(f, "hz_tail_arg", 6, FAST_OK);
+	EXPECT(f, "hz_tail_computed", 6, FAST_UNSURE);
+	EXPECT(f, "hz_pointer_joined", 6, FAST_UNSURE);
+	EXPECT(f, "hz_table_hoisted", 6, FAST_TARGET);
+
+	short_jumps(f);
 
 	assert_true(f->m.ntables >= 3);
 	assert_true(f->m.npads >= 1);
