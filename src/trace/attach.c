@@ -100,6 +100,7 @@ pid_t trace_launch(char **argv, const char *path)
 		close(err[0]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);   /* the tracer died before we could start */
+		stop_restore_mask();
 		execv(path, argv);
 		int e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0)

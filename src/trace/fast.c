@@ -950,8 +950,10 @@ static void hold_one(struct task *u, void *arg)
 		}
 		struct stop s;
 		stop_wait(&s, u->tid);   /* its attach's stop (or its end): put back for the loop */
+		if (s.kind == STOP_NONE)
+			return;   /* ended, to be reported later */
 		stop_requeue(&s);
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+		if (stop_is_end(&s))
 			return;
 	}
 	struct user_regs_struct r;
@@ -1301,7 +1303,7 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 		stop_step(&s, t->tid);
 		if (s.kind == STOP_NONE)
 			return;
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
+		if (stop_is_end(&s)) {
 			stop_requeue(&s);
 			return;
 		}

@@ -301,9 +301,9 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+		if (stop_is_end(&s))
 			stop_requeue(&s);   /* its end is for the stop loop to handle */
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED || s.kind == STOP_NONE)
+		if (stop_is_end(&s) || s.kind == STOP_NONE)
 			return -ESRCH;   /* the task died under us: nothing left to restore */
 		if (s.kind == STOP_TRAP) {
 			if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
@@ -400,9 +400,9 @@ static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, uint
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+		if (stop_is_end(&s))
 			stop_requeue(&s);
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED || s.kind == STOP_NONE) {
+		if (stop_is_end(&s) || s.kind == STOP_NONE) {
 			errno = ESRCH;
 			return -1;
 		}

@@ -49,7 +49,7 @@ static void leave_slot(struct task *t)
 		stop_step(&s, t->tid);
 		if (s.kind == STOP_NONE)
 			return;
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
+		if (stop_is_end(&s)) {
 			stop_requeue(&s);   /* its end is for the stop loop to handle */
 			return;
 		}
@@ -647,6 +647,7 @@ static void name_command(char **argv, pid_t pid)
 int trace_run(char **argv, const char *path, const int *pids, int npids)
 {
 	name_command(argv, argv ? 0 : pids[0]);
+	stop_init();
 	if (argv) {
 		launch_path = path;
 		leader = trace_launch(argv, path);
