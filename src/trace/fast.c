@@ -1309,6 +1309,8 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 		}
 		if (s.kind == STOP_SIGNAL && s.sig != fp->slow_sig && !t->pending_sig)
 			t->pending_sig = s.sig;   /* (a slow path's own signal is dropped: it goes on) */
+		if (s.kind == STOP_TRAP)
+			sigtrap_gadget_trap(t);   /* the step's trap may be the program's own SIGTRAP */
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
 			return;
 	}

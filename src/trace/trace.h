@@ -267,8 +267,9 @@ bool sigtrap_step_into_handler(struct task *t, int sig);
 /* At t's first stop since it was delivered a signal with PTRACE_SINGLESTEP: true if that stop
  * is the handler's entry (to be resumed as it is), with the handler's mask read. */
 bool sigtrap_handler_entry(struct task *t);
-/* At the int3 that ends code we injected: it may have dequeued the program's own SIGTRAP,
- * pending while blocked, which sigtrap_repair then makes pending again. */
+/* At the int3 that ends code we injected, or the trap of a single-step of ours: it may have
+ * dequeued the program's own SIGTRAP, pending while blocked (the kernel unblocks SIGTRAP to
+ * force its trap, and the two are one signal), which sigtrap_repair then makes pending again. */
 void sigtrap_gadget_trap(struct task *t);
 /* A SIGTRAP of the program's own is about to be delivered. */
 void sigtrap_own_trap(struct task *t);

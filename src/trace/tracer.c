@@ -55,6 +55,8 @@ static void leave_slot(struct task *t)
 		}
 		if (s.kind == STOP_SIGNAL && !t->pending_sig)
 			t->pending_sig = s.sig;   /* came first: delivered after the one being delivered */
+		if (s.kind == STOP_TRAP)
+			sigtrap_gadget_trap(t);   /* the step's trap may be the program's own SIGTRAP */
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
 			return;
 		if (!bp_leave_slot(t->p, &r, &before))
