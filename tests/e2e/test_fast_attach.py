@@ -54,6 +54,18 @@ def state(pid):
         return st.read().rsplit(")", 1)[1].split()[0]
 
 
+def stays_stopped(pid, timeout=5.0):
+    """Whether pid is in its group-stop again. Not at once: a thread that ran our code while the
+    group was stopped is put back in the group-stop by the kernel at its detach, a moment later,
+    without running any of its own code."""
+    deadline = time.time() + timeout
+    while state(pid) != "T":
+        if time.time() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
 def wait_traced(pids, tracer, timeout=20.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -63,14 +75,15 @@ def wait_traced(pids, tracer, timeout=20.0):
     pytest.fail(f"pid {tracer} did not attach to {pids}")
 
 
-def wait_planted(f, timeout=60.0):
+def wait_planted(f, timeout=60.0, until=b"entries"):
     """What fntrace's --debug=fast said until the executable's counts, which come once it is
-    planted. Read from the pipe's descriptor with a deadline: a fntrace that hangs fails the test
-    instead of hanging it (the caller's cleanup then kills it)."""
+    planted (or until a whole line with `until`). Read from the pipe's descriptor with a
+    deadline: a fntrace that hangs fails the test instead of hanging it (the caller's cleanup
+    then kills it)."""
     said = b""
     fd = f.stderr.fileno()
     deadline = time.time() + timeout
-    while b"entries" not in said.rsplit(b"\n", 1)[0]:
+    while until not in said.rsplit(b"\n", 1)[0]:
         left = deadline - time.time()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
             pytest.fail(f"fntrace said no counts in {timeout} s: {said.decode(errors='replace')}")
@@ -150,8 +163,7 @@ def test_attach_fast_then_detach_leaves_text_and_maps_as_they_were(tmp_path, var
         time.sleep(0.3)
         f.send_signal(signal.SIGINT)
         assert f.wait(timeout=20) == 0
-        rows = {l.split()[-1]: int(l.split()[-8]) for l in out.read_text().splitlines()
-                if l.endswith(("t_mix", "t_round"))}
+        rows = counts(out)
         assert rows["t_mix"] > 1000 and rows["t_round"] > 10
         assert traced_by(p.pid) == 0
         assert maps(p.pid) == before
@@ -161,9 +173,18 @@ def test_attach_fast_then_detach_leaves_text_and_maps_as_they_were(tmp_path, var
         end(p)
 
 
-def test_attach_detach_60_times_busy_blocked_and_stopped():
+def counts(path):
+    """The calls column of a -c table, by function."""
+    return {l.split()[-1]: int(l.split()[-8]) for l in path.read_text().splitlines()
+            if l.endswith(("t_mix", "t_round"))}
+
+
+def test_attach_detach_60_times_busy_blocked_and_stopped(tmp_path):
     # Two processes at once: one busy (4 workers in traced calls, a thread in read(2), one in a
     # futex, main in pthread_join), one in a group-stop, which stays stopped after every detach.
+    # -p takes the fast path by default. Every attach counts the busy program's calls: the
+    # signal comes once a worker has made its first traced call (--debug=fast gives it its
+    # block of records), at once or a little later.
     busy = start("gcc-pie-O2-cf")
     stopped = start("gcc-pie-O2-cf", workers=2)
     try:
@@ -172,19 +193,20 @@ def test_attach_detach_60_times_busy_blocked_and_stopped():
             time.sleep(0.002)
         before = {p.pid: maps(p.pid) for p in (busy, stopped)}
         for i in range(60):
-            f = subprocess.Popen([FNTRACE, "--fast", "-p", f"{busy.pid},{stopped.pid}", "-c", "-i", "t_*",
-                                  "-o", os.devnull])
-            TRACERS.append(f)
+            out = tmp_path / f"c{i}.txt"
+            f = tracer(["-p", f"{busy.pid},{stopped.pid}", "-c", "-i", "t_*", "--debug=fast", "-o", str(out)])
             wait_traced([busy.pid, stopped.pid], f.pid)
-            time.sleep(0.01 * (i % 5))
+            wait_planted(f, until=b"records at")   # (a thread's first call: it runs traced)
+            time.sleep(0.01 * (1 + i % 3))
             f.send_signal(signal.SIGINT if i % 2 else signal.SIGTERM)
             assert f.wait(timeout=20) == 0
+            assert counts(out).get("t_mix", 0) > 0, f"no calls counted by attach {i + 1}"
             assert busy.poll() is None, f"the busy program died ({busy.returncode}) after detach {i + 1}"
             for p in (busy, stopped):
                 assert traced_by(p.pid) == 0
                 assert maps(p.pid) == before[p.pid], f"a mapping left after detach {i + 1}"
                 assert_text_identical(p.pid)
-            assert state(stopped.pid) == "T", f"the stopped program runs after detach {i + 1}"
+            assert stays_stopped(stopped.pid), f"the stopped program runs after detach {i + 1}"
         finish(busy)
         os.kill(stopped.pid, signal.SIGCONT)
         finish(stopped)
@@ -211,5 +233,52 @@ def test_program_outlives_a_killed_tracer(variant):
             assert p.poll() is None, f"the program died ({p.returncode}) after fntrace {i + 1} was killed"
             assert traced_by(p.pid) == 0
         finish(p)
+    finally:
+        end(p)
+
+
+PY_BUSY = """
+import json, sys, threading
+stop, bad, rounds = False, [], [0]
+def work():
+    while not stop:
+        if json.loads(json.dumps({"a": list(range(20))})) != {"a": list(range(20))}:
+            bad.append(1)
+        rounds[0] += 1
+t = threading.Thread(target=work)
+t.start()
+print("started", flush=True)
+sys.stdin.read()
+stop = True
+t.join()
+print("ok" if rounds[0] and not bad else "bad")
+"""
+
+
+def test_real_program_python3_attach_detach_leaves_it_as_it_was(tmp_path):
+    # A real Debian program: python3's interpreter and its C library, a thread busy in json,
+    # the main thread blocked in read(2). Attached (the fast path, the default), detached: its
+    # text is its files' again, no mapping of ours is left, and it runs on to its normal end.
+    p = subprocess.Popen(["/usr/bin/python3", "-c", PY_BUSY], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "started\n"
+        time.sleep(0.1)
+        before = maps(p.pid)
+        assert_text_identical(p.pid)
+        for i in range(2):
+            out = tmp_path / f"py{i}.txt"
+            f = tracer(["-p", str(p.pid), "-c", "--debug=fast", "-o", str(out)])
+            wait_traced([p.pid], f.pid)
+            wait_planted(f, timeout=120, until=b"records at")
+            time.sleep(0.2)
+            f.send_signal(signal.SIGINT)
+            assert f.wait(timeout=60) == 0
+            assert "PyObject_Vectorcall" in out.read_text() or "_PyEval_EvalFrameDefault" in out.read_text()
+            assert traced_by(p.pid) == 0
+            assert maps(p.pid) == before, f"a mapping left after detach {i + 1}"
+            assert_text_identical(p.pid)
+        out, _ = p.communicate(timeout=60)
+        assert (out, p.returncode) == ("ok\n", 0)
     finally:
         end(p)
