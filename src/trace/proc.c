@@ -75,7 +75,7 @@ void proc_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
 			} else {
 				/* the program wrote over our byte: it is no longer ours to hide or restore */
 				DEBUG(DBG_BP, "pid %d: %#" PRIx64 ": the program wrote over our breakpoint", p->pid, addr + i);
-				bp->planted = false;
+				bp_unplanted(bp);
 			}
 		}
 	fast_hide(p, addr, buf, len);

@@ -43,6 +43,7 @@ struct bp {
 	bool planted;        /* our 0xCC is in memory now */
 	bool ever_planted;   /* a trap here may still be ours after removal */
 	uint8_t orig;        /* the program's byte at addr */
+	uint32_t guard;      /* its entry in the guardian's table, + 1 (0: none) */
 	taddr_t slot;        /* scratch slot for INSN_OOL, else 0 */
 	struct insn insn;    /* the displaced instruction */
 };
@@ -226,6 +227,8 @@ bool bp_leave_slot(struct proc *p, struct user_regs_struct *r, bool *before);
 uint32_t bp_fn(struct bp *bp);
 /* Takes the 0xCC at bp out of memory (the bp stays known: a late trap there is still ours). */
 void bp_unplant(struct proc *p, struct bp *bp);
+/* Notes that bp's int3 is no longer in memory (the guardian forgets it too). */
+void bp_unplanted(struct bp *bp);
 /* How many bytes at bp a hit compares with its instruction (0: none, one byte is all ours). */
 size_t bp_code_len(const struct bp *bp);
 /* At a hit: whether the program changed the instruction under bp since we decoded it. It is then
@@ -281,6 +284,19 @@ void sigtrap_hold_own(struct task *t);
  * can_run: code may be run in t (not in a group-stop or the middle of a syscall). Returns the
  * signal to resume t with (its own SIGTRAP that could not be given back otherwise), or 0. */
 int sigtrap_repair(struct task *t, bool can_run);
+
+/* guard.c: under -p, a process that outlives a fntrace killed by SIGKILL and puts the
+ * program's byte back under every int3 still planted (the fast path's trampolines go on by
+ * themselves). guard_start makes it (before the attach); guard_note tells it of each int3
+ * planted; guard_done, once every byte is back (detach, or no process left), lets it go
+ * without doing anything. */
+void guard_start(void);
+/* Returns the entry (+ 1, 0 if none) that guard_forget takes when the int3 is removed: a byte
+ * that is no longer ours (the program's again, or another patch's) must not be restored. */
+uint32_t guard_note(pid_t pid, taddr_t addr, uint8_t orig);
+void guard_forget(uint32_t entry);
+void guard_forget_pid(pid_t pid);
+void guard_done(void);
 
 /* task.c: the registry of tasks and address spaces. */
 struct task *task_get(pid_t tid);

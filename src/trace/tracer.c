@@ -129,6 +129,7 @@ static void on_exec(struct task *t, const struct stop *s)
 	if (old && old != t)
 		task_free(old, s->ts);
 	callstack_close_all(&t->cs, s->ts);
+	guard_forget_pid(t->tgid);   /* a new image: none of the old int3s are in it */
 	if (t->role == ROLE_SILENT) {
 		/* An unfollowed vfork child: its new image has none of our bytes. Let it go. */
 		ptrace(PTRACE_DETACH, t->tid, 0, 0);
@@ -657,6 +658,7 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 		install_handlers(true);   /* after the fork: the program keeps its own dispositions */
 	} else {
 		install_handlers(false);  /* before: a SIGINT while attaching detaches, too */
+		guard_start();
 		int ok = 0;
 		for (int i = 0; i < npids; i++)
 			ok += trace_attach(pids[i]) == 0;
@@ -680,7 +682,9 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 	}
 	if (stop_requested && task_count()) {
 		trace_detach_all(util_now_ns());
+		guard_done();
 		return 0;
 	}
+	guard_done();
 	return leader_ended ? leader_status : 0;
 }

@@ -282,3 +282,67 @@ def test_real_program_python3_attach_detach_leaves_it_as_it_was(tmp_path):
         assert (out, p.returncode) == ("ok\n", 0)
     finally:
         end(p)
+
+
+def wait_guardian_gone(tracer, timeout=20.0):
+    """Waits for the guardian of fntrace `tracer` (named ftguard-PID) to end: it ends once it
+    has put the bytes back, right after fntrace's end."""
+    name = f"ftguard-{tracer}"[:15]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        alive = False
+        for d in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{d}/comm") as c:
+                    alive = alive or c.read().strip() == name
+            except OSError:
+                pass
+        if not alive:
+            return
+        time.sleep(0.005)
+    pytest.fail(f"the guardian of fntrace {tracer} is still there")
+
+
+def wait_released(pid, timeout=60.0):
+    """Waits until no thread of pid is held in a ptrace stop: fntrace has planted everything
+    and let them go (with nothing traced running, none stops again)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        states = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as st:
+                    states.append(st.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                pass
+        if "t" not in states:
+            return
+        time.sleep(0.005)
+    pytest.fail(f"pid {pid}'s threads are still held")
+
+
+def test_killed_tracer_leaves_no_int3_behind():
+    # fntrace keeps int3s whatever it traces: here the C library's signal-setup functions
+    # (sigaction...), which the attachee runs at "sig", after fntrace is killed. The guardian
+    # fntrace leaves under -p puts their bytes back once fntrace is gone; without it, the
+    # program died of SIGTRAP there every time. Nothing traced runs meanwhile (-i main: main
+    # was entered before the attach), so once planting is done and the threads are let go, no
+    # thread is stopped at one of fntrace's traps, single-stepped or running code fntrace
+    # injected when the SIGKILL comes: such a thread dies of it (README, Limits).
+    for i in range(20):
+        p = start("gcc-pie-O2-cf", workers=2)
+        try:
+            f = tracer(["-p", str(p.pid), "-i", "main", "--debug=fast", "-o", os.devnull])
+            wait_traced([p.pid], f.pid)
+            wait_planted(f)
+            wait_released(p.pid)   # (the C library's int3s are planted after the executable)
+            time.sleep(0.02 * (i % 3))
+            f.kill()
+            f.wait()
+            wait_guardian_gone(f.pid)   # (a program running an int3 before that dies of it)
+            p.stdin.write("sig\n")
+            p.stdin.flush()
+            assert p.stdout.readline() == "sig ok\n", f"run {i + 1}: the program died ({p.wait()})"
+            finish(p)
+        finally:
+            end(p)

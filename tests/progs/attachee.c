@@ -2,8 +2,11 @@
  * 4) run rounds of traced calls, each round's checksum compared with the one an untraced copy of
  * the same code gives; one thread is blocked in read(2) on stdin, another in a futex
  * (pthread_cond_wait), the main thread in pthread_join. When stdin ends, everything stops and
- * the program prints "ok" and exits 0; a wrong round prints "bad" and exits 3. */
+ * the program prints "ok" and exits 0; a wrong round prints "bad" and exits 3. A line "sig"
+ * on stdin sets a SIGUSR2 handler (sigaction, where fntrace keeps an int3 whatever it traces),
+ * raises SIGUSR2 and prints "sig ok" once the handler has run. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,12 +54,28 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static volatile sig_atomic_t usr2;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2 = 1;
+}
+
 static void *reader(void *arg)
 {
 	(void)arg;
 	char buf[64];
-	while (read(0, buf, sizeof(buf)) > 0)
-		;
+	ssize_t n;
+	while ((n = read(0, buf, sizeof(buf))) > 0) {
+		if (n >= 3 && buf[0] == 's' && buf[1] == 'i' && buf[2] == 'g') {
+			usr2 = 0;
+			signal(SIGUSR2, on_usr2);
+			raise(SIGUSR2);
+			printf(usr2 ? "sig ok\n" : "sig lost\n");
+			fflush(stdout);
+		}
+	}
 	atomic_store(&stop, 1);
 	pthread_mutex_lock(&mu);
 	pthread_cond_broadcast(&cv);
