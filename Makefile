@@ -12,6 +12,9 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_GNU_SOURCE \
 	  -DFNTRACE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS += $(shell pkg-config --libs $(PKGS)) $(ZYDIS_LIBS) -liberty -pthread
+# ncurses, for the interactive view (--tui) alone: its flags (_XOPEN_SOURCE...) go to tui.c only.
+LDLIBS += $(shell pkg-config --libs ncursesw)
+build/src/view/tui.o build/san/src/view/tui.o: CFLAGS += $(shell pkg-config --cflags ncursesw)
 
 SRCS := $(wildcard src/*.c src/*/*.c src/*/*/*.c)
 # Data built into fntrace with .incbin (src/args/protos_data.S: the prototype list).

@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential gcc g++ clang make pkg-config libelf-dev libdw-dev libzydis-dev libcmocka-dev \
 libiberty-dev python3 python3-pytest python3-pytest-xdist tmux time chromium rustc golang-go musl-tools \
 gdb tcl8.6 xz-utils libpcre2-8-0 binutils libc6-dbg \
-bzip2 uftrace"
+bzip2 uftrace libncurses-dev"
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi

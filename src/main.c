@@ -3,6 +3,7 @@
 #include "elf/buildid.h"
 #include "elf/debuginfo.h"
 #include "view/analysis.h"
+#include "view/tui.h"
 #include "view/view.h"
 #include "rec/sink.h"
 #include "rec/tracefile.h"
@@ -68,10 +69,10 @@ int main(int argc, char **argv)
 	struct options o;
 	options_parse(argc, argv, &o);
 	util_status_enable();
-	if (o.diff || o.graph || o.info) {
+	if (o.diff || o.graph || o.info || o.tui) {
 		struct analysis a = { o.read, o.diff, o.graph, o.info, o.include, o.exclude, o.depth,
 				      (enum view_sort)o.sort, o.output };
-		exit(analysis_run(&a));
+		exit(o.tui ? tui_run(&a) : analysis_run(&a));
 	}
 
 	static struct view_config oc;

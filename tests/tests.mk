@@ -10,7 +10,7 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # One test per module; each links only the objects of the module it tests (and util). What those
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
-UNIT_TESTS := insn scan symtab symcache callstack view_common view_summary stacks funcs addrmap tracefile \
+UNIT_TESTS := insn scan symtab symcache callstack view_common view_summary stacks calltree funcs addrmap tracefile \
 	      seccomp fast_window fast_tramp fast_clock args_proto args_format args_dwarf util profile
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := build/src/arch/x86_64/scan.o build/src/util/util.o
@@ -23,6 +23,7 @@ unit_objs_view_common := build/src/view/common.o build/src/rec/names.o build/src
 unit_objs_view_summary := build/src/view/summary.o $(unit_objs_view_common)
 unit_objs_stacks     := build/src/view/stacks.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/addrmap.o \
 			build/src/util/util.o
+unit_objs_calltree   := build/src/view/calltree.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_funcs      := build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_profile    := build/src/view/profile.o build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_seccomp    := build/src/trace/seccomp.o build/src/util/util.o

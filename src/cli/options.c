@@ -18,7 +18,7 @@
 
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
-       OPT_DIFF, OPT_GRAPH, OPT_INFO };
+       OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -64,6 +64,10 @@ static const char usage_text[] =
 "      --info            with -r: what the file holds: command, date, program\n"
 "                        and build-id, processes, threads, events, duration,\n"
 "                        the fntrace version that wrote it\n"
+"      --tui             with -r: browse the file in the terminal: the call graph\n"
+"                        folded and unfolded, the summary sorted by any column,\n"
+"                        a function's callers, callees and call paths, search\n"
+"                        (? shows the keys)\n"
 "\n"
 "Processes:\n"
 "  -f, --follow-forks    trace child processes too (fork, vfork, clone, exec);\n"
@@ -333,6 +337,20 @@ static void check_analysis_options(const struct options *o, bool format_given)
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
 }
 
+/* --tui shows a trace file in every view itself: only the filters go with it. */
+static void check_tui_options(const struct options *o, bool format_given)
+{
+	if (!o->tui)
+		return;
+	if (!o->read)
+		usage_error("%s", "--tui shows a trace file: it needs -r/--read FILE");
+	if (o->diff || o->graph || o->info)
+		usage_error("--tui and %s cannot be used together", o->diff ? "--diff" : o->graph ? "--graph" : "--info");
+	if (o->format != VIEW_GRAPH || format_given || o->output || o->quiet || o->write || o->sort || o->per_thread
+	    || o->per_process || o->weight_given || o->separately)
+		usage_error("%s", "--tui is a view of its own: only -i, -x and -D go with it");
+}
+
 /* path with its directory made absolute and free of links (the file itself may not exist
  * yet), malloc'd; or a copy of path if its directory cannot be resolved. */
 static char *canonical(const char *path)
@@ -444,6 +462,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "diff",    required_argument, NULL, OPT_DIFF },
 		{ "graph",   required_argument, NULL, OPT_GRAPH },
 		{ "info",    no_argument,       NULL, OPT_INFO },
+		{ "tui",     no_argument,       NULL, OPT_TUI },
 		{ "pid",     required_argument, NULL, 'p' },
 		{ "debug",   required_argument, NULL, OPT_DEBUG },
 		{ "debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH },
@@ -549,6 +568,9 @@ void options_parse(int argc, char **argv, struct options *o)
 		case OPT_INFO:
 			o->info = true;
 			break;
+		case OPT_TUI:
+			o->tui = true;
+			break;
 		case 'p':
 			parse_pids(o, optarg);
 			break;
@@ -585,6 +607,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		usage_error("%s", "--output-separately needs -o/--output FILE");
 	if (o->fast && o->no_fast)
 		usage_error("%s", "--fast and --no-fast cannot be used together");
+	check_tui_options(o, format >= 0 || flat);
 	check_analysis_options(o, format >= 0 || flat);
 	check_output_options(o);
 	check_files(o, optind < argc ? argv[optind] : NULL);

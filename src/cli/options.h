@@ -28,6 +28,7 @@ struct options {
 	const char *diff;         /* --diff FILE: with -r and -c, compare the two files */
 	const char *graph;        /* --graph FUNC: with -r, FUNC's callers and callees */
 	bool info;                /* --info: with -r, what the file holds */
+	bool tui;                 /* --tui: with -r, the interactive view */
 	bool quiet;               /* -q: no formatter */
 	int *pids;                /* -p PID...: attach instead of starting PROGRAM */
 	int npids;

@@ -225,45 +225,9 @@ static bool name_matches(const char *glob, const char *name)
 	return m;
 }
 
-static int by_total(const void *pa, const void *pb)
-{
-	const struct pedge *x = *(struct pedge *const *)pa, *y = *(struct pedge *const *)pb;
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	const char *nx = x->caller->name, *ny = y->caller->name;
-	if (x->caller == y->caller) {
-		nx = x->callee->name;
-		ny = y->callee->name;
-	}
-	return strcmp(nx, ny);
-}
-
 static int by_name(const void *pa, const void *pb)
 {
 	return strcmp((*(struct pfunc *const *)pa)->name, (*(struct pfunc *const *)pb)->name);
-}
-
-struct edges {
-	struct pedge **v;
-	size_t n, cap;
-	const struct pfunc *callee;   /* collecting the edges into it; NULL: all of them */
-};
-
-static void add_edge(taddr_t key, void *val, void *arg)
-{
-	struct edges *es = arg;
-	struct pedge *e = val;
-	(void)key;
-	if (es->callee && e->callee != es->callee)
-		return;
-	xgrow(&es->v, &es->cap, es->n + 1, sizeof(*es->v));
-	es->v[es->n++] = e;
-}
-
-static void sort_edges(struct edges *es)
-{
-	if (es->n)   /* es->v is NULL without edges, and qsort takes no NULL */
-		qsort(es->v, es->n, sizeof(*es->v), by_total);
 }
 
 static void graph_line(FILE *fp, uint64_t total, uint64_t self, uint64_t calls, const char *indent, const char *name)
@@ -276,24 +240,19 @@ static void graph_line(FILE *fp, uint64_t total, uint64_t self, uint64_t calls, 
 
 /* f's callers (each with the time of f's calls from it), f, and its callees (each with the time
  * of its calls from f), like gprof's call graph entries. */
-static void graph_of(FILE *fp, struct profile *pf, struct pfunc **all, size_t nall, struct pfunc *f)
+static void graph_of(FILE *fp, struct profile *pf, struct pfunc *f)
 {
-	struct edges in = { .callee = f }, out = { 0 };
-	addrmap_each(&profile_root(pf)->callees, add_edge, &in);
-	for (size_t i = 0; i < nall; i++)
-		addrmap_each(&all[i]->callees, add_edge, &in);
-	addrmap_each(&f->callees, add_edge, &out);
-	sort_edges(&in);
-	sort_edges(&out);
+	size_t nin, nout;
+	struct pedge **in = profile_callers(pf, f, &nin), **out = profile_callees(f, &nout);
 	fprintf(fp, "%11s  %11s  %10s  %s\n", "Total", "Self", "Calls", "Function");
 	fprintf(fp, "%11s  %11s  %10s  %s\n", "===========", "===========", "==========", "====================");
-	for (size_t i = 0; i < in.n; i++)
-		graph_line(fp, in.v[i]->total, in.v[i]->self, in.v[i]->calls, "    ", in.v[i]->caller->name);
+	for (size_t i = 0; i < nin; i++)
+		graph_line(fp, in[i]->total, in[i]->self, in[i]->calls, "    ", in[i]->caller->name);
 	graph_line(fp, f->total, f->self, f->calls, "", f->name);
-	for (size_t i = 0; i < out.n; i++)
-		graph_line(fp, out.v[i]->total, out.v[i]->self, out.v[i]->calls, "    -> ", out.v[i]->callee->name);
-	free(in.v);
-	free(out.v);
+	for (size_t i = 0; i < nout; i++)
+		graph_line(fp, out[i]->total, out[i]->self, out[i]->calls, "    -> ", out[i]->callee->name);
+	free(in);
+	free(out);
 }
 
 void analysis_graph(FILE *fp, const struct analysis *a)
@@ -306,7 +265,7 @@ void analysis_graph(FILE *fp, const struct analysis *a)
 		if (!name_matches(a->graph, all[i]->name))
 			continue;
 		fprintf(fp, "%s# %s: callers above, callees below (->)\n", shown++ ? "\n" : "", all[i]->name);
-		graph_of(fp, pf, all, n, all[i]);
+		graph_of(fp, pf, all[i]);
 	}
 	free(all);
 	profile_free(pf);

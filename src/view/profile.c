@@ -4,6 +4,7 @@
 #include "../rec/funcs.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct pframe {
 	struct pfunc *f;
@@ -107,6 +108,11 @@ void profile_event(struct profile *pf, const struct event *ev)
 	uint64_t d = ev->ts - ev->t0, self = d > fr.child ? d - fr.child : 0;
 	f->calls++;
 	f->self += self;
+	f->sum += d;
+	if (f->calls == 1 || d < f->min)
+		f->min = d;
+	if (d > f->max)
+		f->max = d;
 	if (!active_add(t, f, -1))
 		f->total += d;
 	struct pedge *e = edge_of(t->n ? t->v[t->n - 1].f : &pf->root, f);
@@ -135,6 +141,67 @@ struct pfunc **profile_funcs(const struct profile *pf, size_t *n)
 	addrmap_each(&pf->funcs, collect, &c);
 	*n = c.n;
 	return c.v;
+}
+
+struct edges {
+	struct pedge **v;
+	size_t n, cap;
+	const struct pfunc *callee;   /* collecting the edges into it; NULL: all of them */
+};
+
+static void add_edge(taddr_t key, void *val, void *arg)
+{
+	struct edges *es = arg;
+	struct pedge *e = val;
+	(void)key;
+	if (es->callee && e->callee != es->callee)
+		return;
+	xgrow(&es->v, &es->cap, es->n + 1, sizeof(*es->v));
+	es->v[es->n++] = e;
+}
+
+static int by_total(const void *pa, const void *pb)
+{
+	const struct pedge *x = *(struct pedge *const *)pa, *y = *(struct pedge *const *)pb;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	const char *nx = x->caller->name, *ny = y->caller->name;
+	if (x->caller == y->caller) {
+		nx = x->callee->name;
+		ny = y->callee->name;
+	}
+	return strcmp(nx, ny);
+}
+
+static struct pedge **sorted(struct edges *es, size_t *n)
+{
+	if (es->n)   /* es->v is NULL without edges, and qsort takes no NULL */
+		qsort(es->v, es->n, sizeof(*es->v), by_total);
+	*n = es->n;
+	return es->v;
+}
+
+/* The callers' edges sit in their callee maps: every function's is looked at. */
+static void add_edges_into(taddr_t key, void *val, void *arg)
+{
+	struct pfunc *caller = val;
+	(void)key;
+	addrmap_each(&caller->callees, add_edge, arg);
+}
+
+struct pedge **profile_callers(struct profile *pf, const struct pfunc *f, size_t *n)
+{
+	struct edges es = { .callee = f };
+	addrmap_each(&pf->root.callees, add_edge, &es);
+	addrmap_each(&pf->funcs, add_edges_into, &es);
+	return sorted(&es, n);
+}
+
+struct pedge **profile_callees(const struct pfunc *f, size_t *n)
+{
+	struct edges es = { 0 };
+	addrmap_each(&f->callees, add_edge, &es);
+	return sorted(&es, n);
 }
 
 static void free_edge(taddr_t key, void *val, void *arg)

@@ -12,6 +12,7 @@
 struct pfunc {
 	const char *name;         /* interned (funcs.h): the same name in two traces is one pointer */
 	uint64_t calls, total, self;
+	uint64_t sum, min, max;   /* of single calls' durations, for Avg, Min and Max as -c shows */
 	struct addrmap callees;   /* callee's pfunc -> struct pedge */
 };
 
@@ -33,6 +34,10 @@ struct pfunc *profile_root(struct profile *pf);
 struct pfunc *profile_find(const struct profile *pf, const char *name);
 /* Every function that was called, in a malloc'd array the caller frees; *n is its length. */
 struct pfunc **profile_funcs(const struct profile *pf, size_t *n);
+/* The calls into f from each caller, or out of f to each callee, the largest total first (then by
+ * name): a malloc'd array the caller frees, of edges owned by pf; *n is its length. */
+struct pedge **profile_callers(struct profile *pf, const struct pfunc *f, size_t *n);
+struct pedge **profile_callees(const struct pfunc *f, size_t *n);
 void profile_free(struct profile *pf);
 
 #endif

@@ -110,26 +110,36 @@ class Terminal:
     """A tmux session with a real tty, where a test types as a person would. Use with `with`;
     the session is killed on the way out."""
 
-    def __init__(self, name, command, height=20):
+    def __init__(self, name, command, height=20, width=80):
         import shutil
         if not shutil.which("tmux"):
             pytest.skip("tmux not installed")
         self.name = name
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", str(height), command],
-                       check=True)
+        # A tmux server of its own (-L), named for this run too: the shared one exits with its last
+        # session, and a session started meanwhile, by this test or another run on the machine
+        # (whose test of the same name has the same session name), would fail.
+        self.socket = f"{name}-{os.getpid()}"
+        r = self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
+        assert r.returncode == 0, r.stderr
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        socket = self.tmux("display", "-p", "#{socket_path}").stdout.strip()
+        self.tmux("kill-server")
+        if socket and os.path.exists(socket):   # tmux leaves it behind
+            os.unlink(socket)
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
-                              text=True).stdout
+        return self.tmux("capture-pane", "-p", "-t", self.name).stdout
 
     def send(self, *keys):
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        r = self.tmux("send-keys", "-t", self.name, *keys)
+        assert r.returncode == 0, r.stderr
 
     def wait_for(self, seen, required=True, seconds=5):
         """Waits up to seconds until seen (text, or a function of the screen) is on the screen."""

@@ -1,5 +1,5 @@
-/* test_profile: per-function and per-caller totals, recursion counted once in Total, and one
- * name registered twice (two trace files) being one function. */
+/* test_profile: per-function and per-caller totals, recursion counted once in Total, the sorted
+ * callers and callees, and one name registered twice (two trace files) being one function. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,10 +50,28 @@ static void test_recursion(void **state)
 	assert_int_equal(edge(fr, fl)->self, 5);
 	assert_null(edge(fm, fl));
 	assert_int_equal(edge(profile_root(pf), fm)->calls, 1);
+	/* Sum, Min and Max are of single calls, nested ones included (what -c's Avg, Min, Max are). */
+	assert_int_equal(fr->sum, 70);
+	assert_int_equal(fr->min, 20);
+	assert_int_equal(fr->max, 50);
 	size_t n;
 	struct pfunc **all = profile_funcs(pf, &n);
 	assert_int_equal(n, 3);
 	free(all);
+	/* r's callers: main and r itself, the larger total first; its callees: r, then leaf. */
+	struct pedge **in = profile_callers(pf, fr, &n);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(in[0]->caller, fm);
+	assert_ptr_equal(in[1]->caller, fr);
+	free(in);
+	struct pedge **out = profile_callees(fr, &n);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(out[0]->callee, fr);
+	assert_ptr_equal(out[1]->callee, fl);
+	free(out);
+	out = profile_callees(fl, &n);
+	assert_int_equal(n, 0);
+	free(out);
 	profile_free(pf);
 	funcs_reset();
 }
