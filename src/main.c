@@ -174,11 +174,14 @@ int main(int argc, char **argv)
 	trace_opts.libcalls = !o.no_libcalls;
 	trace_opts.demangle = !o.no_demangle;
 	debuginfo_set_path(o.debuginfo_path);
-	/* The fast path is the default. FNTRACE_FAST=0 forces int3 as --no-fast does, for running the
-	 * test suite on both paths. -p stays on int3 until the fast path can attach (--fast with -p
-	 * is refused). */
+	/* The fast path is the default, launched or attached (-p). FNTRACE_FAST=0 forces int3 as
+	 * --no-fast does, for running the test suite on both paths. */
 	const char *fast_env = getenv("FNTRACE_FAST");
-	trace_opts.fast = (o.fast || !fast_env || strcmp(fast_env, "0")) && !o.no_fast && !o.npids;
+	bool fast_default = !fast_env || strcmp(fast_env, "0");
+	trace_opts.fast = (o.fast || fast_default) && !o.no_fast;
+	/* FNTRACE_FAST_SAFE=1: the trampolines -p uses (no trap or fault on purpose), in every mode */
+	const char *safe_env = getenv("FNTRACE_FAST_SAFE");
+	trace_opts.fast_safe = safe_env && !strcmp(safe_env, "1");
 	/* Values the fast path's records cannot hold (a double, errno) are read at int3 stops. */
 	trace_opts.fast &= args_fast_ok();
 

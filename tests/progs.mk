@@ -3,7 +3,7 @@
 # Binaries land in tests/build/progs/<cc>-<link>-<opt>-<cf>/<prog>.
 
 TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter evil deep fasthaz hammer \
-	     shortjmp
+	     shortjmp attachee
 TPROG_CXX := throw
 T_CCS     := gcc clang
 T_LINKS   := nopie pie static spie

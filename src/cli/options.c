@@ -143,8 +143,7 @@ static const char usage_text[] =
 "      --fast            record calls inside the program, without a stop per call:\n"
 "                        jumps to injected trampolines where a function's entry\n"
 "                        or a return site can take one, breakpoints elsewhere\n"
-"                        (the default for programs fntrace starts; -p uses\n"
-"                        breakpoints only, for now)\n"
+"                        (the default, with -p too)\n"
 "      --no-fast         breakpoints only (also FNTRACE_FAST=0 in the environment)\n"
 "\n"
 "Other:\n"
@@ -925,8 +924,6 @@ void options_parse(int argc, char **argv, struct options *o)
 		usage_error("%s", "--output-separately needs -o/--output FILE");
 	if (o->fast && o->no_fast)
 		usage_error("%s", "--fast and --no-fast cannot be used together");
-	if (o->fast && o->npids)
-		usage_error("%s", "--fast and -p/--pid cannot be used together (not yet: programs fntrace starts only)");
 	check_tui_options(o, format >= 0 || flat);
 	check_analysis_options(o, format >= 0 || flat);
 	check_output_options(o);

@@ -64,6 +64,86 @@ static void land(struct code *c, size_t rel_at)
 #define TLS_BLOCK_LOAD 0x64, 0x48, 0x8b, 0x0c, 0x25, FAST_TLS_SLOT, 0, 0, 0    /* mov %fs:SLOT,%rcx */
 #define LOAD_RET       0x48, 0x8b, 0x04, 0x24                                /* mov (%rsp),%rax */
 
+/* A jmp rel32 to offset to of the code being written. */
+static void jmp_to(struct code *c, size_t to)
+{
+	EMIT(c, 0xe9);
+	emit32(c, (uint32_t)(int32_t)((int64_t)to - (int64_t)(c->n + 4)));
+}
+
+/* Safe mode's slow paths, after the relocated code. Each one saves registers below the red
+ * zone with where it goes on without a tracer (its "dead" code) and jumps to the common part:
+ * the thread's signal to itself, unblocked meanwhile (rt_sigprocmask, gettid, tkill,
+ * rt_sigprocmask: rcx and r11 are the only registers a syscall changes besides rax, and sysret
+ * gives the flags back from r11), then the registers back and a jump to the dead code. The
+ * tracer, at the signal's stop, puts the mask and the registers back itself and sends the
+ * thread on. */
+static void emit_slow(struct code *c, const struct fast_tramp_cfg *cfg, size_t at[FAST_NSLOW][2],
+		      const unsigned nat[FAST_NSLOW], struct fast_tramp_info *info)
+{
+	for (int k = 0; k < FAST_NSLOW; k++) {
+		if (!nat[k])
+			continue;
+		info->slow_dead[k] = (uint16_t)c->n;
+		switch (k) {
+		case FAST_SLOW_NOBLOCK:   /* no record: the displaced instructions, as they were */
+			EMIT(c, TLS_RCX_LOAD);
+			jmp_to(c, info->reloc);
+			break;
+		case FAST_SLOW_FULL:      /* nobody reads the records any more: the block starts again */
+			EMIT(c, TLS_BLOCK_LOAD);
+			EMIT(c, 0x48, 0x8d, 0x51, FAST_BLOCK_HDR);   /* lea HDR(%rcx),%rdx */
+			EMIT(c, 0x48, 0x89, 0x11);                   /* mov %rdx,(%rcx) */
+			jmp_to(c, info->full_check);
+			break;
+		default:                  /* the record, as for a known site */
+			jmp_to(c, info->miss_resume);
+			break;
+		}
+	}
+	size_t common = c->n;
+	EMIT(c, 0x68);                                       /* push $(1 << (sig - 1)): the set */
+	emit32(c, 1u << (cfg->slow_sig - 1));
+	EMIT(c, 0x6a, 0x00);                                 /* push $0: the old mask */
+	EMIT(c, 0xbf, 0x01, 0, 0, 0);                        /* mov $SIG_UNBLOCK,%edi */
+	EMIT(c, 0x48, 0x8d, 0x74, 0x24, 0x08);               /* lea 8(%rsp),%rsi */
+	EMIT(c, 0x48, 0x89, 0xe2);                           /* mov %rsp,%rdx */
+	EMIT(c, 0x41, 0xba, 0x08, 0, 0, 0);                  /* mov $8,%r10d */
+	EMIT(c, 0xb8, 0x0e, 0, 0, 0);                        /* mov $SYS_rt_sigprocmask,%eax */
+	EMIT(c, 0x0f, 0x05);                                 /* syscall */
+	EMIT(c, 0xb8, 0xba, 0, 0, 0);                        /* mov $SYS_gettid,%eax */
+	EMIT(c, 0x0f, 0x05);                                 /* syscall */
+	EMIT(c, 0x89, 0xc7);                                 /* mov %eax,%edi */
+	EMIT(c, 0xbe);                                       /* mov $sig,%esi */
+	emit32(c, (uint32_t)cfg->slow_sig);
+	EMIT(c, 0xb8, 0xc8, 0, 0, 0);                        /* mov $SYS_tkill,%eax */
+	EMIT(c, 0x0f, 0x05);                                 /* syscall */
+	info->slow_stop = (uint16_t)c->n;
+	EMIT(c, 0xbf, 0x02, 0, 0, 0);                        /* mov $SIG_SETMASK,%edi */
+	EMIT(c, 0x48, 0x89, 0xe6);                           /* mov %rsp,%rsi */
+	EMIT(c, 0xba, 0, 0, 0, 0);                           /* mov $0,%edx (no flag touched) */
+	EMIT(c, 0x41, 0xba, 0x08, 0, 0, 0);                  /* mov $8,%r10d */
+	EMIT(c, 0xb8, 0x0e, 0, 0, 0);                        /* mov $SYS_rt_sigprocmask,%eax */
+	EMIT(c, 0x0f, 0x05);                                 /* syscall */
+	EMIT(c, 0x48, 0x8d, 0x64, 0x24, 0x10);               /* lea 16(%rsp),%rsp */
+	EMIT(c, 0x59);                                       /* pop %rcx: the dead code */
+	EMIT(c, 0x41, 0x5b, 0x41, 0x5a, 0x5e, 0x5f, 0x5a, 0x58);   /* pop r11 r10 rsi rdi rdx rax */
+	EMIT(c, 0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0);      /* lea 128(%rsp),%rsp */
+	EMIT(c, 0xff, 0xe1);                                 /* jmp *%rcx */
+	for (int k = 0; k < FAST_NSLOW; k++) {
+		if (!nat[k])
+			continue;
+		for (unsigned i = 0; i < nat[k]; i++)
+			land(c, at[k][i]);
+		EMIT(c, 0x48, 0x8d, 0x64, 0x24, 0x80);       /* lea -128(%rsp),%rsp */
+		EMIT(c, 0x50, 0x52, 0x57, 0x56, 0x41, 0x52, 0x41, 0x53);   /* push rax rdx rdi rsi r10 r11 */
+		EMIT(c, 0x48, 0x8d, 0x0d);                   /* lea dead(%rip),%rcx */
+		emit32(c, (uint32_t)(int32_t)((int64_t)info->slow_dead[k] - (int64_t)(c->n + 4)));
+		EMIT(c, 0x51);                               /* push %rcx */
+		jmp_to(c, common);
+	}
+}
+
 bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window *w, taddr_t from, uint8_t *out,
 		      struct fast_tramp_info *info)
 {
@@ -75,16 +155,25 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	unsigned nskip = 0;
 	bool have_ret = false;
 
+	size_t slow_at[FAST_NSLOW][2] = { { 0, 0 } };   /* each slow path's jumps, landed at its stub */
+	unsigned nslow_at[FAST_NSLOW] = { 0 };
 	info->tls_store = (uint16_t)c.n;
 	EMIT(&c, TLS_RCX_STORE);
 	EMIT(&c, TLS_BLOCK_LOAD);
+	if (cfg->safe) {
+		EMIT(&c, 0xe3, 0x02);                         /* jrcxz +2: no block (no flag touched) */
+		EMIT(&c, 0xeb, 0x05);                         /* jmp +5 */
+		EMIT(&c, 0xe9);                               /* jmp slow_noblock */
+		slow_at[FAST_SLOW_NOBLOCK][nslow_at[FAST_SLOW_NOBLOCK]++] = c.n;
+		emit32(&c, 0);
+	}
 	info->block_store = (uint16_t)c.n;
 	EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_block, spill[0]));   /* mov %rax,8(%rcx) */
 	EMIT(&c, 0x48, 0x89, 0x51, offsetof(struct fast_block, spill[1]));   /* mov %rdx,16(%rcx) */
 
 	/* The checks below change flags: they are kept in the spill (lahf, seto: no pushf, which
 	 * costs ten times more), for code that passes flags across a call, as no ABI does. */
-	bool checks = entry && (cfg->from_lo || cfg->from_hi || cfg->sites);
+	bool checks = (entry && (cfg->from_lo || cfg->from_hi || cfg->sites)) || cfg->safe;
 	if (checks) {
 		EMIT(&c, 0x9f);                                                       /* lahf */
 		EMIT(&c, 0x0f, 0x90, 0xc0);                                           /* seto %al */
@@ -116,16 +205,39 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		emit64(&c, cfg->sites);
 		EMIT(&c, 0x48, 0x83, 0xe2, 0xfe);             /* and $-2,%rdx: a bucket of two */
 		EMIT(&c, 0x48, 0x39, 0x04, 0xd1);             /* cmp %rax,(%rcx,%rdx,8) */
-		EMIT(&c, 0x74, 0x08);                         /* je +8: past the second check and the int3 */
+		EMIT(&c, 0x74, cfg->safe ? 0x0c : 0x08);      /* je: past the second check and the trap */
 		EMIT(&c, 0x48, 0x39, 0x44, 0xd1, 0x08);       /* cmp %rax,8(%rcx,%rdx,8) */
-		EMIT(&c, 0x74, 0x01);                         /* je +1 */
-		info->miss_trap = (uint16_t)c.n;
-		EMIT(&c, 0xcc);                               /* int3: a return site to plant */
+		EMIT(&c, 0x74, cfg->safe ? 0x05 : 0x01);      /* je */
+		if (cfg->safe) {
+			EMIT(&c, 0xe9);                       /* jmp slow_miss */
+			slow_at[FAST_SLOW_MISS][nslow_at[FAST_SLOW_MISS]++] = c.n;
+			emit32(&c, 0);
+		} else {
+			info->miss_trap = (uint16_t)c.n;
+			EMIT(&c, 0xcc);                       /* int3: a return site to plant */
+		}
+		info->miss_resume = (uint16_t)c.n;
 		EMIT(&c, TLS_BLOCK_LOAD);
 	}
 
-	info->cursor = (uint16_t)c.n;
-	EMIT(&c, 0x48, 0x8b, 0x09);                           /* mov (%rcx),%rcx: the record */
+	info->cursor = (uint16_t)c.n;   /* (the block's cursor is loaded here, either way) */
+	if (cfg->safe) {
+		/* The block full: checked on the value the record then goes to (a block that
+		 * several threads share, as none should, still stays in bounds). */
+		info->full_check = (uint16_t)c.n;
+		EMIT(&c, 0x48, 0x8b, 0x11);                   /* mov (%rcx),%rdx */
+		EMIT(&c, 0x48, 0x29, 0xca);                   /* sub %rcx,%rdx */
+		EMIT(&c, 0x48, 0x81, 0xfa);                   /* cmp $(size - 32),%rdx */
+		emit32(&c, cfg->block_size - (uint32_t)sizeof(struct fast_rec));
+		EMIT(&c, 0x0f, 0x87);                         /* ja slow_full */
+		slow_at[FAST_SLOW_FULL][nslow_at[FAST_SLOW_FULL]++] = c.n;
+		emit32(&c, 0);
+		if (!entry)   /* the checks took al and ah: the value returned is in the spill */
+			EMIT(&c, 0x48, 0x8b, 0x41, offsetof(struct fast_block, spill[0]));   /* mov 8(%rcx),%rax */
+		EMIT(&c, 0x48, 0x8d, 0x0c, 0x11);             /* lea (%rcx,%rdx),%rcx: the record */
+	} else {
+		EMIT(&c, 0x48, 0x8b, 0x09);                   /* mov (%rcx),%rcx: the record */
+	}
 	if (entry) {
 		if (!have_ret)
 			EMIT(&c, LOAD_RET);
@@ -166,7 +278,12 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	size_t n = fast_reloc(w, from, cfg->at + c.n, out + c.n, FAST_TRAMP_MAX - c.n);
 	if (!n || !fast_reloc_map(w, from, cfg->at + c.n, info->insn_off))
 		return false;
-	info->len = (uint16_t)(c.n + n);
+	c.n += n;
+	if (cfg->safe)
+		emit_slow(&c, cfg, slow_at, nslow_at, info);
+	if (c.bad)
+		return false;
+	info->len = (uint16_t)c.n;
 	return true;
 }
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include "reloc.h"
 
-#define FAST_TRAMP_MAX 256   /* bytes one trampoline takes at most */
+#define FAST_TRAMP_MAX 512   /* bytes one trampoline takes at most (safe mode's are longer) */
 #define FAST_SITES_BITS_MAX 24
 
 enum fast_tramp_kind {
@@ -30,7 +30,31 @@ struct fast_tramp_cfg {
 	unsigned sites_bits;
 	taddr_t from_lo, from_hi; /* record only calls whose return address is in [lo, hi); 0, 0:
 				   * every call */
+	/* Safe mode (-p: the program must outlive a killed tracer): no trap and no fault on
+	 * purpose, whose signal would kill the program once the tracer is gone. A thread with no
+	 * block, a full block (block_size bytes, header included) and an unknown return address
+	 * instead send their own thread signal slow_sig (one whose default action is to ignore
+	 * it), which the tracer answers at its stop; without a tracer the signal is ignored and
+	 * the trampoline goes on: no record (no block), records written over (full), or the
+	 * record as if the site were known (miss). */
+	bool safe;
+	int slow_sig;
+	uint32_t block_size;
 };
+
+/* Safe mode's slow paths. */
+enum fast_slow {
+	FAST_SLOW_NOBLOCK,   /* resumed at the start, or at reloc with rcx from the spill word */
+	FAST_SLOW_FULL,      /* resumed at full_check with rcx the block (its cur reset) */
+	FAST_SLOW_MISS,      /* resumed at miss_resume */
+	FAST_NSLOW,
+};
+
+/* What a slow path pushed below rsp - 128 before its signal, from rsp up: the thread's signal
+ * mask before, the set it unblocked, its dead code's address (which says which slow path it
+ * is), then r11, r10, rsi, rdi, rdx, rax. */
+#define FAST_SLOW_SAVED 9
+#define FAST_SLOW_RED 128
 
 /* Offsets, in a built trampoline, that the tracer acts on. */
 struct fast_tramp_info {
@@ -45,6 +69,12 @@ struct fast_tramp_info {
 			       * rcx then holds the record's address */
 	uint16_t tsc;         /* the rdtsc: faults where the kernel forbids it (seccomp strict) */
 	uint16_t reloc;       /* where the relocated instructions start */
+	/* Safe mode: where a slow path's thread stops with slow_sig (0: no slow path), where each
+	 * one goes on without a tracer (its dead code), where the full block's check is, and
+	 * where the code goes on after a miss. */
+	uint16_t slow_stop;
+	uint16_t slow_dead[FAST_NSLOW];
+	uint16_t full_check, miss_resume;
 	uint8_t insn_off[FAST_WIN_INSNS];   /* each displaced instruction's copy, from reloc */
 };
 

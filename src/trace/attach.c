@@ -100,6 +100,7 @@ pid_t trace_launch(char **argv, const char *path)
 		close(err[0]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);   /* the tracer died before we could start */
+		stop_restore_mask();
 		execv(path, argv);
 		int e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0)
@@ -219,6 +220,8 @@ int trace_attach(pid_t pid)
 		warn_msg("pid %d is already being traced by this fntrace", pid);
 		return -1;
 	}
+	/* (the fast path's options: see trace_launch) */
+	long opts = OPTS_COMMON | (trace_opts.fast ? PTRACE_O_TRACEEXIT | PTRACE_O_TRACEVFORKDONE : 0);
 	while (found_new) {
 		found_new = false;
 		DIR *d = opendir(dir);
@@ -230,7 +233,7 @@ int trace_attach(pid_t pid)
 			pid_t tid = atoi(de->d_name);
 			if (tid <= 0 || task_get(tid))
 				continue;
-			if (ptrace(PTRACE_SEIZE, tid, 0, (long)OPTS_COMMON)) {
+			if (ptrace(PTRACE_SEIZE, tid, 0, (long)opts)) {
 				/* A thread that just exited, or one that a thread we seized has just
 				 * made: it is ours already, and its parent's clone event brings it. */
 				int e = errno;
@@ -465,7 +468,7 @@ void trace_detach_all(uint64_t ts)
 		if (!t || ds[i].new_image)
 			continue;
 		bool before;
-		fast_detach_task(t);
+		fast_detach_task(t, &ds[i].sig);
 		if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && bp_leave_slot(t->p, &r, &before))
 			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 	}

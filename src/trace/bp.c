@@ -232,6 +232,7 @@ size_t bp_plant_module(struct task *t, struct module *m)
 			if (!bp->planted) {
 				text[a - lo] = BP_INSN;
 				bp->planted = bp->ever_planted = true;
+				bp->guard = guard_note(p->pid, a, bp->orig);
 				addrs[naddrs++] = a;
 			}
 		}
@@ -333,7 +334,7 @@ static bool code_changed(struct task *t, struct bp *bp, const uint8_t *raw)
 		uint8_t cc;
 		if (proc_read_raw(p, bp->addr, &cc, 1) == 0 && cc == BP_INSN)
 			proc_write(p, bp->addr, &bp->orig, 1);
-		bp->planted = false;
+		bp_unplanted(bp);
 	}
 	return true;
 }
@@ -357,8 +358,10 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 	if (bp) {
 		if (!bp->planted && bp->insn.kind != INSN_BAD && !code_changed(t, bp, NULL)) {
 			uint8_t cc = BP_INSN;
-			if (!proc_write(p, addr, &cc, 1))
+			if (!proc_write(p, addr, &cc, 1)) {
 				bp->planted = bp->ever_planted = true;
+				bp->guard = guard_note(p->pid, addr, bp->orig);
+			}
 		}
 		return bp->planted ? bp : NULL;
 	}
@@ -384,6 +387,7 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 		return NULL;
 	}
 	bp->planted = bp->ever_planted = true;
+	bp->guard = guard_note(p->pid, addr, bp->orig);
 	DEBUG(DBG_STEP, "breakpoint at %#" PRIx64 ": %s (%u bytes)", addr, insn_kind_name(bp->insn.kind), bp->insn.len);
 	return bp;
 }
@@ -438,6 +442,13 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 	fast_forget_range(p, lo, hi);
 }
 
+void bp_unplanted(struct bp *bp)
+{
+	bp->planted = false;
+	guard_forget(bp->guard);
+	bp->guard = 0;
+}
+
 void bp_unplant(struct proc *p, struct bp *bp)
 {
 	uint8_t cc;
@@ -445,11 +456,11 @@ void bp_unplant(struct proc *p, struct bp *bp)
 		return;
 	if (proc_read_raw(p, bp->addr, &cc, 1) == 0 && cc != BP_INSN) {
 		DEBUG(DBG_BP, "pid %d: %#" PRIx64 ": the program wrote over our breakpoint", p->pid, bp->addr);
-		bp->planted = false;   /* never restore over bytes that are no longer ours */
+		bp_unplanted(bp);   /* never restore over bytes that are no longer ours */
 		return;
 	}
 	if (proc_write(p, bp->addr, &bp->orig, 1) == 0 || errno == ESRCH)
-		bp->planted = false;
+		bp_unplanted(bp);
 }
 
 int bp_step_over(struct task *t, struct bp *bp, struct user_regs_struct *r)

@@ -33,7 +33,7 @@
 				      * per 4,096 calls */
 #define GUARD_SIZE 4096u
 #define SITES_BITS 18                 /* the table of known return sites: 2 MiB */
-#define STEP_MAX 64                   /* single-steps to leave a trampoline (it has no loop) */
+#define STEP_MAX 160                  /* single-steps to leave a trampoline (it has no loop) */
 #define IDLE_NS 10000000ull           /* running threads' records are read this often at most */
 
 /* ---- the maps of the files, read once, shared by every process that maps them ---- */
@@ -198,13 +198,16 @@ struct fthread {
 };
 
 /* Why an entry or a site stays int3: the window checker's reasons, and these. */
-enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_NO_HOLE, WHY_NREASONS };
+enum { WHY_NO_MAP = FAST_NWHY, WHY_NO_ROOM, WHY_TAKEN, WHY_NO_HOLE, WHY_PC, WHY_RUNNING, WHY_NREASONS };
 
 static const char *why_name(int why)
 {
 	return why == WHY_NO_MAP ? "file unreadable" : why == WHY_NO_ROOM ? "no room for a trampoline in reach" :
 	       why == WHY_TAKEN ? "a breakpoint or window there already" :
-	       why == WHY_NO_HOLE ? "no free padding in reach of a jmp rel8" : fast_why_name((enum fast_why)why);
+	       why == WHY_NO_HOLE ? "no free padding in reach of a jmp rel8" :
+	       why == WHY_PC ? "a thread stopped inside the window" :
+	       why == WHY_RUNNING ? "other threads run, and may be inside the window" :
+	       fast_why_name((enum fast_why)why);
 }
 
 /* Counts for --debug=fast, per module. */
@@ -232,7 +235,34 @@ struct fast_proc {
 	bool off;                    /* could not be set up: int3 only in this process */
 	struct fcount count;         /* of the module being planted */
 	struct stage stage;          /* its writes, while it is planted */
+	const struct module *loading;/* a library the loader is adding: no thread has run its code */
+	int slow_sig;                /* safe mode: the signal of the trampolines' slow paths */
 };
+
+/* -p: trampolines in safe mode (see fast_tramp_cfg): the program outlives a killed fntrace. */
+static bool safe_mode;
+
+/* The settings every trampoline of fp's process shares. */
+static void tramp_cfg_base(const struct fast_proc *fp, struct fast_tramp_cfg *cfg)
+{
+	cfg->safe = safe_mode || trace_opts.fast_safe;
+	cfg->slow_sig = fp->slow_sig;
+	cfg->block_size = BLOCK_SIZE;
+}
+
+/* -p: while the image of an attached process is planted, every one of its threads is stopped,
+ * and here is where (a window must not be patched under a thread that would resume inside it). */
+struct held_task {
+	pid_t tid;
+	taddr_t pc, fs_base;
+};
+
+static struct {
+	struct proc *p;              /* the process being planted at attach, or NULL */
+	bool all;                    /* every thread is stopped and listed */
+	struct held_task *v;
+	size_t n, cap;
+} held;
 
 static struct fast_clock clk;
 static bool clk_ready;
@@ -299,6 +329,10 @@ static struct fast_proc *fp_init(struct task *t)
 		fp->off = true;
 		return NULL;
 	}
+	/* A signal whose default action is to ignore it, and that the program does not catch:
+	 * delivered after fntrace is gone, it does nothing. */
+	unsigned long caught = proc_status_mask(p->pid, "SigCgt");
+	fp->slow_sig = !(caught & 1ul << (SIGURG - 1)) || (caught & 1ul << (SIGWINCH - 1)) ? SIGURG : SIGWINCH;
 	if (!clk_ready) {
 		fast_clock_init(&clk);
 		clk_ready = true;
@@ -515,6 +549,23 @@ static void flush_stage(struct proc *p, struct fast_proc *fp)
 	flush_code(p, &fp->stage);
 }
 
+/* Whether [at, at+len) may be replaced now: no thread can be running inside it, or be resumed
+ * there. With one thread (stopped: it is the one being handled), or at attach with every thread
+ * stopped and none of them inside; or in the code of a library being loaded, which no thread
+ * has run yet. Anything else (other threads running) stays on int3. */
+static bool may_patch(const struct proc *p, const struct fast_proc *fp, taddr_t at, size_t len)
+{
+	if (held.p == p) {
+		for (size_t i = 0; held.all && i < held.n; i++)
+			if (held.v[i].pc > at && held.v[i].pc < at + len)
+				return false;
+		return held.all || p->ntasks == 1;
+	}
+	if (p->ntasks == 1)
+		return true;
+	return fp->loading && at >= fp->loading->text.lo && at + len <= fp->loading->text.hi;
+}
+
 /* What a hole slot must be to take a jmp rel32: outside the window, in no other window, holding
  * none of our bytes and no breakpoint. */
 struct slot_ask {
@@ -602,6 +653,8 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 		*why = WHY_TAKEN;
 	if (*why != FAST_OK && *why != FAST_NO_CODE && short_window(p, fp, m, f, at, pa) == FAST_OK)
 		*why = FAST_OK;
+	if (*why == FAST_OK && !may_patch(p, fp, at, pa->w.len))
+		*why = held.p == p && held.all ? WHY_PC : WHY_RUNNING;
 	struct region *r = *why == FAST_OK ? region_near(t, fp, at) : NULL;
 	if (*why == FAST_OK && !r)
 		*why = WHY_NO_ROOM;
@@ -614,6 +667,7 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	pa->tramp = r->base + r->used;
 	struct fast_tramp_cfg cfg = { .kind = kind == PATCH_ENTRY ? FAST_TRAMP_ENTRY : FAST_TRAMP_SITE,
 				      .id = (uint32_t)fp->n, .at = pa->tramp };
+	tramp_cfg_base(fp, &cfg);
 	if (kind == PATCH_ENTRY && trace_opts.returns) {
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
@@ -680,8 +734,6 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 		}
 		return true;
 	}
-	if (fm && a != f->addr + m->bias && t->p->ntasks > 1)
-		fm = NULL;   /* (an IFUNC's choice, whose code other threads may be running) */
 	if (fm)
 		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, &why);
 	if (!pa) {
@@ -751,6 +803,7 @@ static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp
 	pa->bp = *bp;
 	pa->bp.slot = 0;
 	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = (uint32_t)fp->n, .at = pa->tramp };
+	tramp_cfg_base(fp, &cfg);
 	if (trace_opts.returns) {
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
@@ -856,6 +909,9 @@ void fast_module_begin(struct task *t, struct module *m)
 	fp->stage.on = true;
 	for (size_t i = 0; i < fp->nregs; i++)
 		fp->regs[i].written = fp->regs[i].used;
+	/* (The executable and what an attach finds have run: only a library added later is new.) */
+	if (!m->exe && held.p != t->p)
+		fp->loading = m;
 }
 
 void fast_module_done(struct task *t, struct module *m)
@@ -881,6 +937,82 @@ void fast_module_done(struct task *t, struct module *m)
 		print_counts(t->p, m, &fp->count);
 	memset(&fp->count, 0, sizeof(fp->count));
 	fp->nsorted = 0;   /* sorted again when next needed */
+	fp->loading = NULL;
+}
+
+/* Stops u, a thread of the process being held, and notes where it is. */
+static void hold_one(struct task *u, void *arg)
+{
+	struct task *t = arg;
+	if (u->p != t->p)
+		return;
+	if (u != t && !stop_queued(u->tid)) {
+		if (!u->attaching) {
+			held.all = false;   /* (it may be running: it has no stop of the attach to come) */
+			return;
+		}
+		struct stop s;
+		stop_wait(&s, u->tid);   /* its attach's stop (or its end): put back for the loop */
+		if (s.kind == STOP_NONE)
+			return;   /* ended, to be reported later */
+		stop_requeue(&s);
+		if (stop_is_end(&s))
+			return;
+	}
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, u->tid, 0, &r)) {
+		held.all = held.all && errno == ESRCH;
+		return;
+	}
+	xgrow(&held.v, &held.cap, held.n + 1, sizeof(*held.v));
+	held.v[held.n++] = (struct held_task){ u->tid, r.rip, r.fs_base };
+}
+
+void fast_attach_hold(struct task *t)
+{
+	if (!trace_opts.fast)
+		return;
+	safe_mode = true;   /* (every process of this run was attached, or comes from one) */
+	held.p = t->p;
+	held.all = true;
+	held.n = 0;
+	task_each(hold_one, t);
+	DEBUG(DBG_FAST, "pid %d: %zu threads stopped for patching%s", t->p->pid, held.n,
+	      held.all ? "" : " (not all: only code no thread runs is patched)");
+}
+
+static struct fthread *thread_of(struct fast_proc *fp, pid_t tid);
+
+/* A slot that a fntrace killed before it could detach left set names that fntrace's block. It
+ * is not cleared (the thread may be inside one of that fntrace's trampolines, which read the
+ * slot again and would fault on 0): the block becomes the thread's, emptied, and goes with our
+ * scratch at detach. */
+static void adopt_block(struct proc *p, struct fast_proc *fp, const struct held_task *h)
+{
+	uint64_t b, cur;
+	if (!h->fs_base || addrmap_get(&fp->threads, (taddr_t)h->tid) ||
+	    proc_read_raw(p, h->fs_base + FAST_TLS_SLOT, &b, sizeof(b)) || !b ||
+	    proc_read_raw(p, b, &cur, sizeof(cur)) || cur < b + FAST_BLOCK_HDR || cur > b + BLOCK_SIZE)
+		return;
+	struct fthread *ft = thread_of(fp, h->tid);
+	ft->block = b;
+	ft->fs_base = h->fs_base;
+	uint64_t first = b + FAST_BLOCK_HDR;
+	proc_write(p, b, &first, sizeof(first));
+	p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
+	p->scr[p->nscr++] = (struct scratch){ b, BLOCK_SIZE + GUARD_SIZE, BLOCK_SIZE + GUARD_SIZE };
+	DEBUG(DBG_FAST, "tid %d: records at %#" PRIx64 ", left by a fntrace killed before it detached", h->tid, b);
+}
+
+void fast_attach_release(struct proc *p)
+{
+	if (held.p != p)
+		return;
+	struct fast_proc *fp = fp_of(p);
+	for (size_t i = 0; fp && !fp->off && i < held.n; i++)
+		adopt_block(p, fp, &held.v[i]);
+	held.p = NULL;
+	held.n = 0;
 }
 
 /* ---- looking up a pc ---- */
@@ -1149,13 +1281,14 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 }
 
 /* The miss trap: a return address no site covers. It gets a site (a patch if it can take one
- * and no other thread could be in its window, else an int3) and goes in the table. */
+ * and no other thread could be in its window (may_patch), else an int3) and goes in the
+ * table. */
 static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
 {
 	struct proc *p = t->p;
 	if (!addrmap_get(&fp->at, ret)) {
 		struct module *m = modules_find(p, ret);
-		const struct fmap *fm = m && p->ntasks == 1 && !is_loader(m) ? fmap_get(m) : NULL;
+		const struct fmap *fm = m && !is_loader(m) ? fmap_get(m) : NULL;
 		int why;
 		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
 		if (pa)
@@ -1175,12 +1308,14 @@ static void step_out(struct task *t, struct fast_proc *fp, struct user_regs_stru
 		stop_step(&s, t->tid);
 		if (s.kind == STOP_NONE)
 			return;
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
+		if (stop_is_end(&s)) {
 			stop_requeue(&s);
 			return;
 		}
-		if (s.kind == STOP_SIGNAL && !t->pending_sig)
-			t->pending_sig = s.sig;
+		if (s.kind == STOP_SIGNAL && s.sig != fp->slow_sig && !t->pending_sig)
+			t->pending_sig = s.sig;   /* (a slow path's own signal is dropped: it goes on) */
+		if (s.kind == STOP_TRAP)
+			sigtrap_gadget_trap(t);   /* the step's trap may be the program's own SIGTRAP */
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
 			return;
 	}
@@ -1275,6 +1410,59 @@ static bool run_rdtsc(struct task *t, struct fast_proc *fp, struct fthread *ft, 
 	return true;
 }
 
+/* Safe mode: a trampoline's slow path signalled its thread (no block, a full block, an unknown
+ * return address). The mask and the registers it saved are put back here, and the thread is
+ * sent on as the faults and the trap of the other mode are. Returns false if the stop is none
+ * of those. */
+static bool on_slow(struct task *t, struct fast_proc *fp, struct fthread *ft, struct patch *pa,
+		    struct user_regs_struct *r, taddr_t off, uint64_t ts)
+{
+	uint64_t saved[FAST_SLOW_SAVED];
+	if (!pa->info.slow_stop || off != pa->info.slow_stop || proc_read_raw(t->p, r->rsp, saved, sizeof(saved)))
+		return false;
+	int k = -1;
+	for (int i = 0; i < FAST_NSLOW; i++)
+		if (pa->info.slow_dead[i] && saved[2] == pa->tramp + pa->info.slow_dead[i])
+			k = i;
+	if (k < 0)
+		return false;
+	ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(saved[0]), &saved[0]);
+	r->r11 = saved[3];
+	r->r10 = saved[4];
+	r->rsi = saved[5];
+	r->rdi = saved[6];
+	r->rdx = saved[7];
+	r->rax = saved[8];
+	r->rsp += sizeof(saved) + FAST_SLOW_RED;
+	if (k == FAST_SLOW_NOBLOCK) {
+		if (!ft)
+			ft = thread_of(fp, t->tid);
+		if (t->role == ROLE_TRACED && !ft->block && give_block(t, fp, ft, r->fs_base)) {
+			proc_read_raw(t->p, r->fs_base + FAST_TLS_SPILL, &r->rcx, sizeof(r->rcx));
+			r->rip = pa->tramp;   /* again, from the start */
+			ptrace(PTRACE_SETREGS, t->tid, 0, r);
+		} else {
+			emulate(t, fp, pa, r, true, ts);
+		}
+	} else if (k == FAST_SLOW_FULL && ft && ft->block) {
+		r->rcx = ft->block;   /* drained before: the check passes now */
+		r->rip = pa->tramp + pa->info.full_check;
+		ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	} else {
+		uint64_t ret;
+		if (k == FAST_SLOW_MISS && !proc_read_raw(t->p, r->rsp, &ret, sizeof(ret)))
+			learn_site(t, fp, ret);
+		r->rip = pa->tramp + (k == FAST_SLOW_MISS ? pa->info.miss_resume : pa->info.full_check);
+		if (k == FAST_SLOW_FULL && !proc_read_raw(t->p, r->fs_base + FAST_TLS_SLOT, &r->rcx, sizeof(r->rcx))) {
+			uint64_t first = r->rcx + FAST_BLOCK_HDR;   /* a block we do not know: emptied */
+			proc_write(t->p, r->rcx, &first, sizeof(first));
+		}
+		ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	}
+	ptrace(PTRACE_CONT, t->tid, 0, 0);
+	return true;
+}
+
 /* Whether t's block may be emptied at stop s. A thread stopped inside a trampoline between
  * its load of the block's cursor and the write of the cursor + 32 (an asynchronous signal, an
  * interrupt) would write that back over the emptied block, and the records taken now would be
@@ -1360,6 +1548,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 	if (!pa)
 		return false;
 	taddr_t off = (s->kind == STOP_TRAP ? r.rip - 1 : r.rip) - pa->tramp;
+	if (s->kind == STOP_SIGNAL && s->sig == fp->slow_sig && on_slow(t, fp, ft, pa, &r, off, s->ts))
+		return true;
 	if (s->kind == STOP_TRAP && off == pa->info.miss_trap && pa->info.miss_trap) {
 		/* Our int3, as a breakpoint's: the program's SIGTRAP pending while blocked was
 		 * dequeued in its place and goes back, and its syscalls stay followed if they were. */
@@ -1512,17 +1702,40 @@ static void clear_slot(taddr_t key, void *val, void *arg)
 		proc_write(arg, ft->fs_base + FAST_TLS_SLOT, zero, sizeof(zero));
 }
 
-void fast_detach_task(struct task *t)
+void fast_detach_task(struct task *t, int *sig)
 {
 	struct fast_proc *fp = fp_of(t->p);
 	if (!fp || fp->off)
 		return;
 	struct fthread *ft = addrmap_get(&fp->threads, (taddr_t)t->tid);
 	struct user_regs_struct r;
-	if (!ptrace(PTRACE_GETREGS, t->tid, 0, &r) && in_injected(fp, r.rip))
+	uint64_t now = util_now_ns();
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r)) {
+		if (ft)
+			drain(t, fp, ft, false, now);
+		return;
+	}
+	/* The stop the detach caught may be a trampoline's own trap or fault: never delivered (the
+	 * program would die of it), but answered as fast_on_stop would, then stepped out. */
+	struct patch *pa = *sig == SIGTRAP ? patch_at_pc(fp, r.rip - 1) : patch_at_pc(fp, r.rip);
+	taddr_t off = pa ? (*sig == SIGTRAP ? r.rip - 1 : r.rip) - pa->tramp : 0;
+	if (pa && *sig == SIGTRAP && pa->info.miss_trap && off == pa->info.miss_trap) {
+		*sig = 0;   /* (past the int3 already: it goes on from there) */
+	} else if (pa && *sig == fp->slow_sig && pa->info.slow_stop && off == pa->info.slow_stop) {
+		*sig = 0;   /* a slow path: it goes on as without a tracer */
+	} else if (pa && *sig == SIGSEGV && (off == pa->info.tls_store || off == pa->info.block_store)) {
+		*sig = 0;
+		emulate(t, fp, pa, &r, off == pa->info.block_store, now);
+	} else if (pa && *sig == SIGSEGV && off == pa->info.rec_store && ft && ft->block) {
+		*sig = 0;
+		drain(t, fp, ft, true, now);   /* the full block: its record then goes first */
+		r.rcx = ft->block + FAST_BLOCK_HDR;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+	}
+	if (in_injected(fp, r.rip))
 		step_out(t, fp, &r);   /* first: a record being written is finished, then drained */
 	if (ft)
-		drain(t, fp, ft, true, util_now_ns());
+		drain(t, fp, ft, true, now);
 }
 
 void fast_detach_proc(struct proc *p)
@@ -1540,6 +1753,7 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 	struct fast_proc *fp = child->fast = xcalloc(1, sizeof(*fp));
 	fp->off = pp->off;
 	fp->sites = pp->sites;
+	fp->slow_sig = pp->slow_sig;   /* (its trampolines are the parent's) */
 	for (size_t i = 0; i < pp->n; i++) {
 		struct patch *pa = xmalloc(sizeof(*pa));
 		*pa = *pp->v[i];

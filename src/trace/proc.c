@@ -75,7 +75,7 @@ void proc_hide(struct proc *p, taddr_t addr, void *buf, size_t len)
 			} else {
 				/* the program wrote over our byte: it is no longer ours to hide or restore */
 				DEBUG(DBG_BP, "pid %d: %#" PRIx64 ": the program wrote over our breakpoint", p->pid, addr + i);
-				bp->planted = false;
+				bp_unplanted(bp);
 			}
 		}
 	fast_hide(p, addr, buf, len);
@@ -301,9 +301,9 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+		if (stop_is_end(&s))
 			stop_requeue(&s);   /* its end is for the stop loop to handle */
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED || s.kind == STOP_NONE)
+		if (stop_is_end(&s) || s.kind == STOP_NONE)
 			return -ESRCH;   /* the task died under us: nothing left to restore */
 		if (s.kind == STOP_TRAP) {
 			if (ptrace(PTRACE_GETREGS, t->tid, 0, r))
@@ -400,9 +400,9 @@ static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, uint
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED)
+		if (stop_is_end(&s))
 			stop_requeue(&s);
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED || s.kind == STOP_NONE) {
+		if (stop_is_end(&s) || s.kind == STOP_NONE) {
 			errno = ESRCH;
 			return -1;
 		}

@@ -264,8 +264,10 @@ void sigtrap_hold_own(struct task *t)
 void sigtrap_gadget_trap(struct task *t)
 {
 	siginfo_t si;
+	/* (the kernel's own traps have a positive code: SI_KERNEL for int3, TRAP_TRACE for a step;
+	 * raise, kill and sigqueue give 0 or less) */
 	if (!t->trap_blocked || t->gadget_requeue || ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) ||
-	    si.si_code == SI_KERNEL)
+	    si.si_code > 0)
 		return;
 	t->gadget_info = si;
 	t->gadget_requeue = true;

@@ -3,11 +3,15 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static int is_stop_signal(int sig)
 {
@@ -25,6 +29,19 @@ void stop_requeue(const struct stop *s)
 	requeued[nrequeued++] = *s;
 }
 
+bool stop_is_end(const struct stop *s)
+{
+	return s->kind == STOP_EXITED || s->kind == STOP_KILLED || s->kind == STOP_EXIT_EVENT;
+}
+
+bool stop_queued(pid_t tid)
+{
+	for (size_t i = 0; i < nrequeued; i++)
+		if (requeued[i].tid == tid)
+			return true;
+	return false;
+}
+
 static bool take_requeued(struct stop *s)
 {
 	if (!nrequeued)
@@ -40,11 +57,65 @@ void stop_next(struct stop *s)
 		stop_wait(s, -1);
 }
 
+static sigset_t first_mask;   /* fntrace's signal mask before stop_init */
+static sigset_t chld;         /* SIGCHLD alone */
+
+void stop_init(void)
+{
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &first_mask);
+}
+
+void stop_restore_mask(void)
+{
+	sigprocmask(SIG_SETMASK, &first_mask, NULL);
+}
+
+/* Whether tid has ended but cannot be waited for yet: a group leader, a zombie until every
+ * other thread of its process is reaped (or gone from /proc altogether). */
+static bool ended_unreported(pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	const char *end = strrchr(buf, ')');   /* the command name may hold anything */
+	return end && (end[2] == 'Z' || end[2] == 'X');
+}
+
+/* Waits for one task. Not a blocking waitpid: a group leader killed while we run code in it
+ * becomes a zombie that waitpid reports only after its other threads, which wait at their exit
+ * events for the stop loop, so both would wait for ever. Any task's stop sends us SIGCHLD,
+ * which stays blocked (stop_init) and pending, so none is missed between the two calls; now
+ * and then, with nothing come, the task is looked at (STOP_NONE if it has ended so). */
+static pid_t wait_one(pid_t which, int *status)
+{
+	for (;;) {
+		pid_t tid = waitpid(which, status, __WALL | WNOHANG);
+		if (tid != 0)
+			return tid;
+		if (sigtimedwait(&chld, NULL, &(struct timespec){ 0, 20000000 }) < 0 && errno == EAGAIN &&
+		    ended_unreported(which))
+			return 0;
+	}
+}
+
 void stop_wait(struct stop *s, pid_t which)
 {
 	int status;
 	pid_t tid;
-	while ((tid = waitpid(which, &status, __WALL)) < 0) {
+	while ((tid = which > 0 ? wait_one(which, &status) : waitpid(which, &status, __WALL)) <= 0) {
+		if (tid == 0) {
+			s->kind = STOP_NONE;
+			return;
+		}
 		if (errno == ECHILD) {
 			s->kind = STOP_NONE;
 			return;

@@ -33,10 +33,15 @@ struct stop {
 	unsigned long long ts;
 };
 
+/* Blocks SIGCHLD in fntrace, for stop_wait (call it before any thread or child is made);
+ * stop_restore_mask gives a child about to exec the mask fntrace was started with. */
+void stop_init(void);
+void stop_restore_mask(void);
 /* Blocks until some traced task stops or ends (a stop put back first). */
 void stop_next(struct stop *s);
 /* The same for one task (which > 0), for code we run in it and wait for at once: a signal to
- * us does not interrupt it (the detach such a signal asks for comes after). */
+ * us does not interrupt it (the detach such a signal asks for comes after). STOP_NONE if
+ * the task has ended and cannot say so yet (a killed group leader, see wait_one). */
 void stop_wait(struct stop *s, pid_t which);
 /* The next stop if one is there already (a stop put back first). If not, returns false with
  * s->kind STOP_NONE when no task is left, STOP_INTR otherwise. */
@@ -49,6 +54,13 @@ void stop_requeue(const struct stop *s);
  * that fired together) would otherwise stop it before the instruction, at every try; it stays
  * pending for the program, delivered after. A fault of the instruction still stops it. */
 void stop_step(struct stop *s, pid_t tid);
+/* Whether s is the end of its task: it exited, was killed, or stopped at its exit event
+ * (PTRACE_O_TRACEEXIT). Code run in a task waits for it alone; at its exit event it is left for
+ * the stop loop (stop_requeue): let go on, a group leader's end is reported only after every
+ * other thread's, and those stop at their own exit events, which nobody would answer. */
+bool stop_is_end(const struct stop *s);
+/* Whether a stop of tid is waiting among those put back. */
+bool stop_queued(pid_t tid);
 const char *stop_kind_name(enum stop_kind k);
 
 #endif

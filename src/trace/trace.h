@@ -23,6 +23,7 @@ struct trace_opts {
 	bool libcalls;               /* show calls from the executable into libraries */
 	bool demangle;               /* C++ and Rust names as people write them */
 	bool fast;                   /* in-process trampolines where they apply (src/trace/fast.c) */
+	bool fast_safe;              /* their safe mode (-p's) for a program fntrace starts too, to test it */
 };
 extern struct trace_opts trace_opts;
 
@@ -42,6 +43,7 @@ struct bp {
 	bool planted;        /* our 0xCC is in memory now */
 	bool ever_planted;   /* a trap here may still be ours after removal */
 	uint8_t orig;        /* the program's byte at addr */
+	uint32_t guard;      /* its entry in the guardian's table, + 1 (0: none) */
 	taddr_t slot;        /* scratch slot for INSN_OOL, else 0 */
 	struct insn insn;    /* the displaced instruction */
 };
@@ -227,6 +229,8 @@ bool bp_leave_slot(struct proc *p, struct user_regs_struct *r, bool *before);
 uint32_t bp_fn(struct bp *bp);
 /* Takes the 0xCC at bp out of memory (the bp stays known: a late trap there is still ours). */
 void bp_unplant(struct proc *p, struct bp *bp);
+/* Notes that bp's int3 is no longer in memory (the guardian forgets it too). */
+void bp_unplanted(struct bp *bp);
 /* How many bytes at bp a hit compares with its instruction (0: none, one byte is all ours). */
 size_t bp_code_len(const struct bp *bp);
 /* At a hit: whether the program changed the instruction under bp since we decoded it. It is then
@@ -268,8 +272,9 @@ bool sigtrap_step_into_handler(struct task *t, int sig);
 /* At t's first stop since it was delivered a signal with PTRACE_SINGLESTEP: true if that stop
  * is the handler's entry (to be resumed as it is), with the handler's mask read. */
 bool sigtrap_handler_entry(struct task *t);
-/* At the int3 that ends code we injected: it may have dequeued the program's own SIGTRAP,
- * pending while blocked, which sigtrap_repair then makes pending again. */
+/* At the int3 that ends code we injected, or the trap of a single-step of ours: it may have
+ * dequeued the program's own SIGTRAP, pending while blocked (the kernel unblocks SIGTRAP to
+ * force its trap, and the two are one signal), which sigtrap_repair then makes pending again. */
 void sigtrap_gadget_trap(struct task *t);
 /* A SIGTRAP of the program's own is about to be delivered. */
 void sigtrap_own_trap(struct task *t);
@@ -281,6 +286,19 @@ void sigtrap_hold_own(struct task *t);
  * can_run: code may be run in t (not in a group-stop or the middle of a syscall). Returns the
  * signal to resume t with (its own SIGTRAP that could not be given back otherwise), or 0. */
 int sigtrap_repair(struct task *t, bool can_run);
+
+/* guard.c: under -p, a process that outlives a fntrace killed by SIGKILL and puts the
+ * program's byte back under every int3 still planted (the fast path's trampolines go on by
+ * themselves). guard_start makes it (before the attach); guard_note tells it of each int3
+ * planted; guard_done, once every byte is back (detach, or no process left), lets it go
+ * without doing anything. */
+void guard_start(void);
+/* Returns the entry (+ 1, 0 if none) that guard_forget takes when the int3 is removed: a byte
+ * that is no longer ours (the program's again, or another patch's) must not be restored. */
+uint32_t guard_note(pid_t pid, taddr_t addr, uint8_t orig);
+void guard_forget(uint32_t entry);
+void guard_forget_pid(pid_t pid);
+void guard_done(void);
 
 /* task.c: the registry of tasks and address spaces. */
 struct task *task_get(pid_t tid);
@@ -319,11 +337,17 @@ struct stop;
  * chose) with a jmp to a trampoline. Returns false if it stays on int3 (then the caller plants
  * it). */
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name);
-/* Before m's functions are planted: the fast path's writes are staged until fast_module_done. */
+/* Before m's functions are planted: the fast path's writes are staged until fast_module_done
+ * (and a library the loader adds, which no thread has run yet, may be patched while others run). */
 void fast_module_begin(struct task *t, struct module *m);
 /* After a module's entries: patches its return sites, makes the staged writes, says what went
  * where (--debug=fast). */
 void fast_module_done(struct task *t, struct module *m);
+/* -p: before the image of t's process is planted, waits until each of its threads has stopped
+ * (their stops are put back for the main loop) and notes their pcs; no window is patched over
+ * one. fast_attach_release ends it, after the planting, before any thread runs again. */
+void fast_attach_hold(struct task *t);
+void fast_attach_release(struct proc *p);
 /* Drains t's records before its stop s is handled; returns true if s was the fast path's own
  * (a trampoline's trap or fault), handled and resumed. */
 bool fast_on_stop(struct task *t, const struct stop *s);
@@ -349,8 +373,9 @@ void fast_note_site(struct proc *p, taddr_t addr);
 /* Writes the program's bytes back over our jmps in the memory of in (p, or a forked copy). */
 void fast_restore_all(struct proc *p, struct proc *in);
 /* Detach: t's records drained, t out of any trampoline; then, per process, the TLS slots
- * cleared (the regions go with the scratch). */
-void fast_detach_task(struct task *t);
+ * cleared (the regions go with the scratch). *sig, the signal t's last stop would deliver, is
+ * set to 0 if it was a trampoline's own. */
+void fast_detach_task(struct task *t, int *sig);
 void fast_detach_proc(struct proc *p);
 /* A followed fork: child's state is a copy of parent's, its thread child_tid that of parent_tid. */
 void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t child_tid);

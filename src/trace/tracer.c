@@ -50,12 +50,14 @@ static void leave_slot(struct task *t)
 		stop_step(&s, t->tid);
 		if (s.kind == STOP_NONE)
 			return;
-		if (s.kind == STOP_EXITED || s.kind == STOP_KILLED) {
+		if (stop_is_end(&s)) {
 			stop_requeue(&s);   /* its end is for the stop loop to handle */
 			return;
 		}
 		if (s.kind == STOP_SIGNAL && !t->pending_sig)
 			t->pending_sig = s.sig;   /* came first: delivered after the one being delivered */
+		if (s.kind == STOP_TRAP)
+			sigtrap_gadget_trap(t);   /* the step's trap may be the program's own SIGTRAP */
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
 			return;
 		if (!bp_leave_slot(t->p, &r, &before))
@@ -128,6 +130,7 @@ static void on_exec(struct task *t, const struct stop *s)
 	if (old && old != t)
 		task_free(old, s->ts);
 	callstack_close_all(&t->cs, s->ts);
+	guard_forget_pid(t->tgid);   /* a new image: none of the old int3s are in it */
 	if (t->role == ROLE_SILENT) {
 		/* An unfollowed vfork child: its new image has none of our bytes. Let it go. */
 		ptrace(PTRACE_DETACH, t->tid, 0, 0);
@@ -530,9 +533,11 @@ static bool on_attach_stop(struct task *t, const struct stop *s)
 		return false;
 	}
 	t->attaching = false;
-	if (!t->p->loaded)
+	if (!t->p->loaded) {
+		fast_attach_hold(t);
 		trace_load_image(t);   /* names the process and t */
-	else {
+		fast_attach_release(t->p);
+	} else {
 		name_thread(t->tgid, t->tid);
 		sigtrap_task_start(t, false);
 	}
@@ -695,6 +700,7 @@ static void name_command(char **argv, pid_t pid)
 int trace_run(char **argv, const char *path, const int *pids, int npids)
 {
 	name_command(argv, argv ? 0 : pids[0]);
+	stop_init();
 	if (argv) {
 		launch_path = path;
 		leader = trace_launch(argv, path);
@@ -702,6 +708,7 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 		install_handlers(true);   /* after the fork: the program keeps its own dispositions */
 	} else {
 		install_handlers(false);  /* before: a SIGINT while attaching detaches, too */
+		guard_start();
 		int ok = 0;
 		for (int i = 0; i < npids; i++)
 			ok += trace_attach(pids[i]) == 0;
@@ -725,7 +732,9 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 	}
 	if (stop_requested && task_count()) {
 		trace_detach_all(util_now_ns());
+		guard_done();
 		return 0;
 	}
+	guard_done();
 	return leader_ended ? leader_status : 0;
 }

@@ -311,3 +311,13 @@ def test_values_survive_the_filters_that_hold_entries(tmp_path):
     assert held.rc == 0 and lines_of(held.trace) == plain
     path = run(["-a", *OWN, "-C", "t_ints", exe], tmp_path)
     assert lines_of(path.trace) == ["t_ints(a=1, b=-2, c=3, d=4) = 6;"]
+
+
+@pytest.mark.parametrize("safe", ["0", "1"])
+def test_return_value_from_a_site_record_in_both_trampoline_modes(safe, tmp_path):
+    # Safe mode (-p's trampolines) checks the block with lahf/seto before storing the record:
+    # the value returned must still be the program's rax, not those flags.
+    exe = os.path.join(ARGS, "gcc-O2-nog")
+    env = dict(os.environ, FNTRACE_FAST_SAFE=safe)
+    r = run(["--fast", "-R", "t_ints@retval/d32", *OWN, exe], tmp_path, env=env)
+    assert r.rc == 0 and "t_ints() = 6;" in lines_of(r.trace)

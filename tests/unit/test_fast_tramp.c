@@ -291,6 +291,55 @@ static void test_full_buffer(void **state)
 	assert_int_equal(recs()[0].id, 7);
 }
 
+/* -p's trampolines (safe mode) with no tracer to answer their slow paths: their signal (SIGURG,
+ * whose default action is to ignore it) goes nowhere, and the program goes on, its results,
+ * flags and signal mask intact: no block, no record; a return address no site covers, recorded
+ * anyway; a full block, written over from its start. */
+static void test_safe_mode_without_tracer(void **state)
+{
+	(void)state;
+	static uint64_t no_sites[1 << SITES_BITS];
+	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = 12, .sites = (taddr_t)no_sites,
+				      .sites_bits = SITES_BITS, .safe = true, .slow_sig = SIGURG,
+				      .block_size = 2 * PAGE };
+	struct fast_tramp_info info = patch((taddr_t)ff_leaf, cfg);
+	assert_int_equal(info.miss_trap, 0);   /* no int3 anywhere */
+	cfg.id = 13;
+	cfg.from_lo = (taddr_t)ff_cf_caller;
+	cfg.from_hi = (taddr_t)ff_cf_caller + 16;
+	patch((taddr_t)ff_cf_entry, cfg);
+	sigset_t urg, old, pending;
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	sigprocmask(SIG_BLOCK, &urg, &old);   /* unblocked by the slow path, for its signal only */
+
+	__asm__ volatile("movq $0, %%fs:%c0" : : "i"(FAST_TLS_SLOT) : "memory");
+	reset_block();
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(call(ff_leaf, (uint64_t)i, 0), (uint64_t)i + 1);
+	assert_int_equal(call(ff_cf_caller, 0, 0), 1);   /* CF through the slow path */
+	assert_int_equal(nrecs(), 0);
+
+	__asm__ volatile("movq %0, %%fs:%c1" : : "r"(blk), "i"(FAST_TLS_SLOT) : "memory");
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(call(ff_leaf, (uint64_t)i, 0), (uint64_t)i + 1);
+	assert_int_equal(nrecs(), 5);
+	assert_int_equal(recs()[4].id, 12);
+	assert_int_equal(call(ff_cf_caller, 0, 0), 1);
+
+	reset_block();
+	for (size_t i = 0; i < NRECS + 3; i++)
+		if (call(ff_leaf, i, 0) != i + 1)
+			abort();
+	assert_int_equal(nrecs(), 3);
+
+	sigset_t now;
+	sigprocmask(SIG_SETMASK, &old, &now);
+	assert_true(sigismember(&now, SIGURG));   /* the mask as the program had it */
+	sigpending(&pending);
+	assert_false(sigismember(&pending, SIGURG));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_entry_keeps_flags),
 		cmocka_unit_test(test_full_buffer),
+		cmocka_unit_test(test_safe_mode_without_tracer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
