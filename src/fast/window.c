@@ -10,17 +10,6 @@
 
 #define TABLE_MAX 65536   /* jump-table entries read at most */
 
-static ZydisDecoder *decoder(void)
-{
-	static ZydisDecoder dec;
-	static bool ready;
-	if (!ready) {
-		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-		ready = true;
-	}
-	return &dec;
-}
-
 /* The map being built. */
 struct build {
 	struct fast_map *m;
@@ -403,7 +392,7 @@ static void decode_operands(struct dec *d, size_t from, size_t to, const uint8_t
 {
 	for (size_t i = from; i < to; i++)
 		if (!d[i].has_ops)
-			d[i].has_ops = ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder(), code + (d[i].addr - lo), hi - d[i].addr,
+			d[i].has_ops = ZYAN_SUCCESS(ZydisDecoderDecodeFull(insn_decoder(), code + (d[i].addr - lo), hi - d[i].addr,
 									   &d[i].zi, d[i].ops));
 }
 
@@ -488,7 +477,7 @@ static taddr_t pad_end(const struct fast_image *im, taddr_t a, taddr_t hi)
 	while (a < hi) {
 		const struct fast_sec *s = fast_image_sec(im, a);
 		ZydisDecodedInstruction zi;
-		if (!s || !s->bytes || ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), NULL, s->bytes + (a - s->addr),
+		if (!s || !s->bytes || ZYAN_FAILED(ZydisDecoderDecodeInstruction(insn_decoder(), NULL, s->bytes + (a - s->addr),
 										      s->addr + s->size - a < hi - a ?
 										      s->addr + s->size - a : hi - a, &zi)) ||
 		    !is_pad(&zi))
@@ -547,12 +536,12 @@ static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi,
 		struct dec *c = &fd.d[fd.n];
 		ZydisDecoderContext ctx;
 		c->addr = a;
-		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), &ctx, code + (a - lo), hi - a, &c->zi))) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(insn_decoder(), &ctx, code + (a - lo), hi - a, &c->zi))) {
 			unresolved = true;   /* data in code, or out of step: we cannot see past it */
 			break;
 		}
 		c->has_ops = needs_operands(b, &c->zi);
-		if (c->has_ops && ZYAN_FAILED(ZydisDecoderDecodeOperands(decoder(), &ctx, &c->zi, c->ops, c->zi.operand_count))) {
+		if (c->has_ops && ZYAN_FAILED(ZydisDecoderDecodeOperands(insn_decoder(), &ctx, &c->zi, c->ops, c->zi.operand_count))) {
 			unresolved = true;
 			break;
 		}
@@ -883,7 +872,7 @@ static enum fast_why window_cover(const struct fast_map *m, taddr_t addr, unsign
 		size_t avail = lim - a < INSN_MAX ? (size_t)(lim - a) : INSN_MAX;
 		ZydisDecodedInstruction zi;
 		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), s->bytes + (a - s->addr), avail, &zi, ops)))
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(insn_decoder(), s->bytes + (a - s->addr), avail, &zi, ops)))
 			return FAST_UNDECODABLE;
 		struct fast_insn *fi = &w->insn[w->n++];
 		fi->off = (uint8_t)cov;
@@ -932,7 +921,7 @@ enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fas
 	size_t avail = send - addr < INSN_MAX ? (size_t)(send - addr) : INSN_MAX;
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), s->bytes + (addr - s->addr), avail, &zi, ops)))
+	if (ZYAN_FAILED(ZydisDecoderDecodeFull(insn_decoder(), s->bytes + (addr - s->addr), avail, &zi, ops)))
 		return FAST_UNDECODABLE;
 	struct fast_insn *fi = &w->insn[w->n++];
 	fi->len = zi.length;
