@@ -103,13 +103,15 @@ struct dec {
 	bool has_ops;
 };
 
-/* Reads the table of int32 offsets from base at table (gcc and clang, PIC): every entry whose
- * target is code. Reading past the table's end only adds targets, which is safe; stopping
- * before it is not, so it stops only where an entry cannot be one. */
-static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base)
+/* Reads the table of int32 offsets from base at table (gcc and clang, PIC). With a bound (its
+ * number of entries, from the cmp that guards the index), exactly that many, each of which must
+ * be code: one that is not says the table is not what it seems, and 0 is returned. Without, every
+ * entry while they are code: reading past the table's end only adds targets, which is safe;
+ * stopping before it is not, so it stops only where an entry cannot be one. */
+static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base, size_t bound)
 {
 	size_t n = 0;
-	for (; n < TABLE_MAX; n++) {
+	for (; n < (bound ? bound : TABLE_MAX); n++) {
 		const uint8_t *p = fast_image_bytes(b->m->im, table + 4 * n, 4);
 		int32_t e;
 		if (!p)
@@ -119,14 +121,14 @@ static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base)
 			break;
 		add_target(b, base + (taddr_t)(int64_t)e);
 	}
-	return n;
+	return bound && n < bound ? 0 : n;
 }
 
 /* The same for a table of absolute 8-byte addresses (non-PIC). */
-static size_t read_abs_table(struct build *b, taddr_t base)
+static size_t read_abs_table(struct build *b, taddr_t base, size_t bound)
 {
 	size_t n = 0;
-	for (; n < TABLE_MAX; n++) {
+	for (; n < (bound ? bound : TABLE_MAX); n++) {
 		const uint8_t *p = fast_image_bytes(b->m->im, base + 8 * n, 8);
 		uint64_t e;
 		if (!p)
@@ -136,7 +138,7 @@ static size_t read_abs_table(struct build *b, taddr_t base)
 			break;
 		add_target(b, e);
 	}
-	return n;
+	return bound && n < bound ? 0 : n;
 }
 
 #define LOOKBACK 16   /* instructions searched back for what put a value in a register */
@@ -169,6 +171,7 @@ static taddr_t lea_value(const struct dec *d, long i)
 /* How the register of an indirect jmp got its value. */
 struct jsrc {
 	taddr_t table, base;   /* a table of int32 at table, relative to base */
+	size_t bound;          /* its entries, from the guard of its index; 0 if unknown */
 	long first;            /* the earliest instruction the decoding rests on */
 	bool pointer;          /* loaded from memory: a code address the map has from data */
 };
@@ -196,13 +199,38 @@ static int gpr_index(ZydisRegister r)
 	return r >= ZYDIS_REGISTER_RAX && r <= ZYDIS_REGISTER_R15 ? (int)(r - ZYDIS_REGISTER_RAX) : -1;
 }
 
+#define EPILOGUE_MAX 8   /* instructions from a restore of a register to the ret it precedes */
+
+/* Whether the value d[i] writes can only leave the function: d[i] is followed, in straight line
+ * and within a few instructions, by a ret, with no branch, call or anything else that could
+ * change rip in between (the epilogue's pop of a callee-saved register). Branch targets in
+ * between do not matter: whoever arrives there also goes only to the ret. */
+static bool dies_at_ret(const struct func_dec *fd, size_t i)
+{
+	for (size_t j = i + 1; j < fd->n && j <= i + EPILOGUE_MAX; j++) {
+		const ZydisDecodedInstruction *zi = &fd->d[j].zi;
+		if (fd->d[j].addr != fd->d[j - 1].addr + fd->d[j - 1].zi.length)
+			return false;   /* (not decoded in one run: a gap) */
+		if (zi->meta.category == ZYDIS_CATEGORY_RET)
+			return true;
+		if (zi->meta.branch_type != ZYDIS_BRANCH_TYPE_NONE || zi->meta.category == ZYDIS_CATEGORY_SYSCALL ||
+		    zi->meta.category == ZYDIS_CATEGORY_INTERRUPT || zi->meta.category == ZYDIS_CATEGORY_SYSTEM)
+			return false;
+	}
+	return false;
+}
+
 /* The one address every write of r in the function puts there, each a lea of it (a table's
- * base the compiler hoisted out of a loop: the lea dominates its uses), or 0. */
+ * base the compiler hoisted out of a loop: the lea dominates its uses), or 0. A write whose
+ * value only leaves the function (the epilogue's pop of a callee-saved base, as gawk's
+ * interpreter keeps its table's base in r15) is not one of them. */
 static taddr_t unique_lea(const struct func_dec *fd, ZydisRegister r)
 {
 	taddr_t v = 0;
 	for (size_t i = 0; i < fd->n; i++) {
 		if (!writes(&fd->d[i].zi, fd->d[i].ops, r))
+			continue;
+		if (dies_at_ret(fd, i))
 			continue;
 		taddr_t t = lea_value(fd->d, (long)i);
 		if (!t || (v && t != v) || reg64(fd->d[i].ops[0].reg.value) != r)
@@ -226,6 +254,92 @@ static taddr_t base_value(const struct func_dec *fd, long at, ZydisRegister r, l
 	return v;
 }
 
+/* Whether the upper half of r is zero wherever the function reads it: r is written, and every
+ * write of it is a 32-bit one (which zero-extends), but for an epilogue's restore that only
+ * leaves the function. Not an argument register or rax, whose value at the entry a use can read
+ * before any write (an int argument's upper half is garbage): a callee-saved or scratch register
+ * is read by compiled code only after it was written, as unique_lea assumes for a table's base. */
+static bool only_32bit_writes(const struct func_dec *fd, ZydisRegister r)
+{
+	static const ZydisRegister entry_values[] = { ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_RSI,
+		ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R8, ZYDIS_REGISTER_R9, ZYDIS_REGISTER_RSP };
+	for (size_t i = 0; i < ARRAY_SIZE(entry_values); i++)
+		if (r == entry_values[i])
+			return false;
+	bool written = false;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		if (!c->has_ops)
+			return false;
+		if (!writes(&c->zi, c->ops, r) || dies_at_ret(fd, i))
+			continue;
+		for (unsigned k = 0; k < c->zi.operand_count; k++) {
+			const ZydisDecodedOperand *op = &c->ops[k];
+			if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+			    reg64(op->reg.value) == r && op->size != 32)
+				return false;
+		}
+		written = true;
+	}
+	return written;
+}
+
+/* The number of entries of a table indexed by register idx at d[at], from the guard compilers put
+ * before it: `cmp $N, %r` and, right after, `ja` (N + 1 entries) or `jae` (N) to the default, in
+ * the straight line before d[at], with r the index or copied into it there (a 32-bit copy
+ * zero-extends, so a 32-bit compare bounds the whole register only through one). Anything else
+ * that writes the index on the way, or a call, and there is no bound: 0. *first becomes the cmp,
+ * so that a branch into the code between it and the jump makes the function unsure (see
+ * fast_map_build). Reading a table of the guard's size, not on while entries look like code, keeps
+ * the words after it (the next table, constants) from adding targets inside instructions. */
+static size_t table_bound(const struct func_dec *fd, long at, ZydisRegister idx, long *first)
+{
+	const struct dec *d = fd->d;
+	ZydisRegister r = reg64(idx);
+	bool zext = false;   /* r's upper half is zero at d[at]: a 32-bit copy on the way */
+	for (long i = at - 1; i > 0 && i + LOOKBACK > at; i--) {
+		const struct dec *c = &d[i];
+		ZydisMnemonic mn = c->zi.mnemonic;
+		if (c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR || c->zi.meta.category == ZYDIS_CATEGORY_RET ||
+		    c->zi.meta.category == ZYDIS_CATEGORY_CALL || !c->has_ops)
+			return 0;
+		if (mn == ZYDIS_MNEMONIC_JNBE || mn == ZYDIS_MNEMONIC_JNB) {
+			const struct dec *k = &d[i - 1];
+			if (k->zi.mnemonic != ZYDIS_MNEMONIC_CMP || !k->has_ops ||
+			    k->addr + k->zi.length != c->addr || k->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+			    reg64(k->ops[0].reg.value) != r || k->ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+				continue;   /* another test on the way: its fall-through is ours */
+			int64_t n = k->ops[1].imm.value.s + (mn == ZYDIS_MNEMONIC_JNBE);
+			long from = i - 1;
+			if (k->zi.operand_width == 32 && !zext && !only_32bit_writes(fd, r)) {
+				/* `sub $K, %eax; cmp $N, %eax`: made by a 32-bit write just before */
+				if (from < 1 || !d[from - 1].has_ops || !writes(&d[from - 1].zi, d[from - 1].ops, r) ||
+				    d[from - 1].ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+				    reg64(d[from - 1].ops[0].reg.value) != r || d[from - 1].ops[0].size != 32)
+					return 0;
+				from--;
+			} else if (k->zi.operand_width != 64 && k->zi.operand_width != 32) {
+				return 0;
+			}
+			if (n <= 0 || n > TABLE_MAX)
+				return 0;
+			if (from < *first)
+				*first = from;
+			return (size_t)n;
+		}
+		if (!writes(&c->zi, c->ops, r))
+			continue;
+		const ZydisDecodedOperand *dst = &c->ops[0], *src = &c->ops[1];
+		if (mn != ZYDIS_MNEMONIC_MOV || dst->type != ZYDIS_OPERAND_TYPE_REGISTER || reg64(dst->reg.value) != r ||
+		    src->type != ZYDIS_OPERAND_TYPE_REGISTER || src->size != dst->size || gpr_index(src->reg.value) < 0 ||
+		    (dst->size != 32 && dst->size != 64))
+			return 0;
+		zext |= dst->size == 32;
+		r = reg64(src->reg.value);
+	}
+	return 0;
+}
+
 /* The two addends of J = P + Q: one an int32 loaded from a table, movslq (B,I,4), the other a
  * lea'd base; B itself lea'd. The PIC jump tables of gcc and clang, and glibc's assembly. */
 static bool table_sum(const struct func_dec *fd, long at, ZydisRegister p, ZydisRegister q, struct jsrc *js)
@@ -241,6 +355,7 @@ static bool table_sum(const struct func_dec *fd, long at, ZydisRegister p, Zydis
 		js->first = le;
 		js->base = base_value(fd, at, b, &js->first);
 		js->table = base_value(fd, le, reg64(d[le].ops[1].mem.base), &js->first);
+		js->bound = table_bound(fd, le, d[le].ops[1].mem.index, &js->first);
 		if (js->base && js->table)
 			return true;
 	}
@@ -410,10 +525,13 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 		return true;
 	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
 	    op->mem.index != ZYDIS_REGISTER_NONE && op->mem.scale == 8 && op->size == 64) {
-		if (!read_abs_table(b, (taddr_t)op->mem.disp.value))
+		long first = (long)k;
+		decode_operands(fd->d, 0, fd->n, fd->code, lo, hi);   /* (only_32bit_writes reads them all) */
+		size_t bound = table_bound(fd, (long)k, op->mem.index, &first);
+		if (!read_abs_table(b, (taddr_t)op->mem.disp.value, bound))
 			return false;
 		b->m->ntables++;
-		add_site(ts, nts, tscap, (struct table_site){ c->addr, end, lo, hi, c->addr });
+		add_site(ts, nts, tscap, (struct table_site){ fd->d[first].addr, end, lo, hi, c->addr });
 		return true;
 	}
 	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY)
@@ -427,7 +545,7 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 	if (!jump_source(fd, k, reg64(op->reg.value), &js))
 		return false;
 	if (!js.pointer) {
-		if (!read_rel_table(b, js.table, js.base))
+		if (!read_rel_table(b, js.table, js.base, js.bound))
 			return false;
 		b->m->ntables++;
 	}

@@ -167,6 +167,11 @@ static void hazards(const char *name)
 	EXPECT(f, "hz_tail_computed", 6, FAST_UNSURE);
 	EXPECT(f, "hz_pointer_joined", 6, FAST_UNSURE);
 	EXPECT(f, "hz_table_hoisted", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_saved", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_bounded", 6, FAST_OK);
+	EXPECT(f, "hz_table_unbounded", 6, FAST_TARGET);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_table_saved")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_table_saved_back")));   /* the pop comes back */
 
 	short_jumps(f);
 
