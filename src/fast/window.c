@@ -772,10 +772,13 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 		taddr_t lo = fs[i].addr;
 		const struct fast_sec *s = fast_image_sec(im, lo);
 		taddr_t hi = s && s->exec ? s->addr + s->size : lo;
+		size_t j = i + 1;   /* the next start: a start given twice (symbols, then discovery) is one */
+		while (j < nfuncs && fs[j].addr == lo)
+			j++;
 		if (fs[i].size && fs[i].size < hi - lo)
 			hi = lo + fs[i].size;
-		else if (!fs[i].size && i + 1 < nfuncs && fs[i + 1].addr < hi)
-			hi = fs[i + 1].addr;
+		else if (!fs[i].size && j < nfuncs && fs[j].addr < hi)
+			hi = fs[j].addr;
 		m->ext[m->nstarts] = (struct range){ lo, hi };
 		m->starts[m->nstarts++] = lo;
 	}
