@@ -18,6 +18,24 @@ struct build {
 			  * the top 128 bytes): every immediate's operands are decoded */
 	struct hole *holes;   /* candidates, checked once every target is known */
 	size_t nholes, hcap;
+	struct flow_pos *fpos;   /* the places flow_made_elsewhere's answers rest on */
+	size_t nfpos, fpcap;
+	struct flow_site *fsites;
+	size_t nfsites, fscap;
+};
+
+/* A jmp *%reg that flow_made_elsewhere cleared, if no one arrives at the places its walk went
+ * through other than by the branches of its function it followed. */
+struct flow_site {
+	taddr_t fn_lo, fn_hi, jmp;
+};
+
+/* One such place: an instruction's address, the direct branches of the function to it that
+ * the walk followed, and its site. */
+struct flow_pos {
+	taddr_t addr;
+	uint32_t intra;
+	uint32_t site;
 };
 
 static void add_target(struct build *b, taddr_t t)
@@ -511,6 +529,125 @@ static void decode_operands(struct dec *d, size_t from, size_t to, const uint8_t
 									   &d[i].zi, d[i].ops));
 }
 
+#define FLOW_STEPS 4096   /* (instruction, register) states a walk visits at most */
+
+/* A direct branch of a function to one of its own instructions: d[src] goes to d[dst]. */
+struct edge {
+	taddr_t to;
+	size_t src;
+};
+
+static int edge_cmp(const void *pa, const void *pb)
+{
+	const struct edge *a = pa, *b = pb;
+	return a->to < b->to ? -1 : a->to > b->to;
+}
+
+static bool caller_saved(ZydisRegister r)
+{
+	int g = gpr_index(r);
+	return g >= 0 && ((1u << g) & 0x0fc7u);   /* rax rcx rdx rsi rdi r8-r11 */
+}
+
+/* Whether every value the jmp *%r at fd->d[k] can jump to was made elsewhere (loaded, popped, a
+ * taken address or a constant, an argument, a call's result), on every path within the function
+ * that leads to it: made_elsewhere's rule, path by path instead of over the whole function (a
+ * dealloc function that masks a pointer somewhere and tail-calls a loaded function pointer
+ * elsewhere). The walk goes back from the jmp along fall-through and the function's own direct
+ * branches; each place it passes is recorded, and fast_map_build drops the answer if anything
+ * else arrives at one of them (a jump table, a taken address, a landing pad, another function's
+ * branch: a path the walk did not see). */
+static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size_t k, ZydisRegister r,
+				taddr_t lo, taddr_t hi)
+{
+	struct edge *e = xmalloc((fd->n + 1) * sizeof(*e));
+	size_t ne = 0;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		ZyanU64 t;
+		if ((c->zi.meta.category == ZYDIS_CATEGORY_COND_BR || c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR) &&
+		    c->has_ops && c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) && t >= lo && t < hi)
+			e[ne++] = (struct edge){ t, i };
+	}
+	qsort(e, ne, sizeof(*e), edge_cmp);
+	uint8_t *seen = xcalloc(fd->n, 16);
+	struct { size_t at; ZydisRegister r; } *todo = xmalloc(FLOW_STEPS * sizeof(*todo));
+	size_t ntodo = 0, steps = 0, first_pos = b->nfpos;
+	bool ok = true;
+	todo[ntodo++].at = k;
+	todo[0].r = r;
+	seen[k * 16 + gpr_index(r)] = 1;
+	while (ok && ntodo) {
+		size_t at = todo[--ntodo].at;
+		ZydisRegister cur = todo[ntodo].r;
+		/* Who runs just before d[at]: the instruction before it if it falls through, and the
+		 * function's branches to it. At the entry, also the caller: an argument, or a
+		 * callee-saved register's value from the caller, made elsewhere as for made_elsewhere;
+		 * so calls and jumps from elsewhere to the entry are expected, and it is no place. */
+		size_t preds[64], np = 0;
+		const struct dec *prev = at ? &fd->d[at - 1] : NULL;
+		if (prev && prev->zi.meta.category != ZYDIS_CATEGORY_UNCOND_BR &&
+		    prev->zi.meta.category != ZYDIS_CATEGORY_RET && prev->addr + prev->zi.length == fd->d[at].addr)
+			preds[np++] = at - 1;
+		struct edge key = { fd->d[at].addr, 0 };
+		struct edge *x = ne ? bsearch(&key, e, ne, sizeof(*e), edge_cmp) : NULL;
+		while (x && x > e && x[-1].to == key.to)
+			x--;
+		uint32_t intra = 0;
+		for (; x && x < e + ne && x->to == key.to; x++, intra++) {
+			if (np == ARRAY_SIZE(preds)) {
+				ok = false;
+				break;
+			}
+			preds[np++] = x->src;
+		}
+		if (at) {
+			xgrow(&b->fpos, &b->fpcap, b->nfpos + 1, sizeof(*b->fpos));
+			b->fpos[b->nfpos++] = (struct flow_pos){ fd->d[at].addr, intra, (uint32_t)b->nfsites };
+		}
+		for (size_t i = 0; ok && i < np; i++) {
+			const struct dec *c = &fd->d[preds[i]];
+			ZydisRegister next = cur, copied;
+			if (c->zi.meta.category == ZYDIS_CATEGORY_CALL && caller_saved(cur))
+				continue;   /* a call's result (or a scratch value no compiled code reads) */
+			if (!c->has_ops || c->zi.meta.category == ZYDIS_CATEGORY_SYSCALL) {
+				ok = false;
+				break;
+			}
+			if (writes(&c->zi, c->ops, cur)) {
+				if (!clean_write(c, cur, &copied)) {
+					ok = false;
+					break;
+				}
+				if (copied == ZYDIS_REGISTER_NONE)
+					continue;
+				next = copied;
+			}
+			uint8_t *sn = &seen[preds[i] * 16 + gpr_index(next)];
+			if (*sn)
+				continue;
+			if (++steps >= FLOW_STEPS) {
+				ok = false;
+				break;
+			}
+			*sn = 1;
+			todo[ntodo].at = preds[i];
+			todo[ntodo++].r = next;
+		}
+	}
+	free(todo);
+	free(seen);
+	free(e);
+	if (!ok) {
+		b->nfpos = first_pos;
+		return false;
+	}
+	xgrow(&b->fsites, &b->fscap, b->nfsites + 1, sizeof(*b->fsites));
+	b->fsites[b->nfsites++] = (struct flow_site){ lo, hi, fd->d[k].addr };
+	return true;
+}
+
 /* The indirect jmp fd->d[k]: its targets added if it reads a jump table. Returns false if where
  * it goes cannot be known. */
 static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_t lo, taddr_t hi,
@@ -541,14 +678,14 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 	decode_operands(fd->d, 0, fd->n, fd->code, lo, hi);
 	if (made_elsewhere(fd, op->reg.value))
 		return true;
+	/* A pointer loaded before the jump, on every path to it (a straight line is one), or
+	 * nothing known: the walk of flow_made_elsewhere. */
 	struct jsrc js;
-	if (!jump_source(fd, k, reg64(op->reg.value), &js))
+	if (!jump_source(fd, k, reg64(op->reg.value), &js) || js.pointer)
+		return flow_made_elsewhere(b, fd, k, reg64(op->reg.value), lo, hi);
+	if (!read_rel_table(b, js.table, js.base, js.bound))
 		return false;
-	if (!js.pointer) {
-		if (!read_rel_table(b, js.table, js.base, js.bound))
-			return false;
-		b->m->ntables++;
-	}
+	b->m->ntables++;
 	add_site(ts, nts, tscap, (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr });
 	return true;
 }
@@ -749,6 +886,53 @@ static void keep_holes(struct build *b)
 		qsort(m->holes, m->nholes, sizeof(*m->holes), hole_cmp);
 }
 
+static int taddr_cmp(const void *pa, const void *pb)
+{
+	taddr_t a = *(const taddr_t *)pa, b = *(const taddr_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+/* Drops each answer of flow_made_elsewhere that rests on a place something else arrives at:
+ * the targets, before they are made unique, name each place once per branch, table entry,
+ * taken address or data word that arrives there, so a place must be named exactly as often as
+ * the function's branches the walk followed name it. Runs once every target is known. */
+static void check_flow_sites(struct build *b)
+{
+	struct fast_map *m = b->m;
+	if (!b->nfsites)
+		return;
+	taddr_t *q = xmalloc(b->nfpos * sizeof(*q));
+	for (size_t i = 0; i < b->nfpos; i++)
+		q[i] = b->fpos[i].addr;
+	qsort(q, b->nfpos, sizeof(*q), taddr_cmp);
+	size_t nq = 0;
+	for (size_t i = 0; i < b->nfpos; i++)
+		if (!nq || q[nq - 1] != q[i])
+			q[nq++] = q[i];
+	uint32_t *count = xcalloc(nq + 1, sizeof(*count));
+	for (size_t i = 0; i < m->ntargets; i++) {
+		taddr_t *x = bsearch(&m->targets[i], q, nq, sizeof(*q), taddr_cmp);
+		if (x)
+			count[x - q]++;
+	}
+	bool *bad = xcalloc(b->nfsites, sizeof(*bad));
+	for (size_t i = 0; i < b->nfpos; i++) {
+		taddr_t *x = bsearch(&b->fpos[i].addr, q, nq, sizeof(*q), taddr_cmp);
+		if (count[x - q] != b->fpos[i].intra)
+			bad[b->fpos[i].site] = true;
+	}
+	for (size_t i = 0; i < b->nfsites; i++)
+		if (bad[i]) {
+			add_unsure(b, b->fsites[i].fn_lo, b->fsites[i].fn_hi);
+			add_unresolved(b, b->fsites[i].jmp);
+		}
+	free(bad);
+	free(count);
+	free(q);
+	free(b->fpos);
+	free(b->fsites);
+}
+
 void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
 {
 	memset(m, 0, sizeof(*m));
@@ -828,6 +1012,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	struct lsda_out lo = { on_pad, on_unsure, &b };
 	lsda_pads(im, &lo);
 
+	check_flow_sites(&b);
 	m->ntargets = util_sort_unique(m->targets, m->ntargets);
 
 	/* A table read from a lea that a branch can skip may be the wrong table. */

@@ -169,6 +169,11 @@ static void hazards(const char *name)
 	EXPECT(f, "hz_table_hoisted", 6, FAST_TARGET);
 	EXPECT(f, "hz_table_saved", 6, FAST_TARGET);
 	EXPECT(f, "hz_table_bounded", 6, FAST_OK);
+	EXPECT(f, "hz_flow_tail", 6, FAST_OK);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_flow_tail")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_computed")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_entered")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_entry_loop")));
 	EXPECT(f, "hz_table_unbounded", 6, FAST_TARGET);
 	assert_false(fast_map_unsure(&f->m, sym(f, "hz_table_saved")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_table_saved_back")));   /* the pop comes back */
