@@ -10,17 +10,6 @@
 
 #define TABLE_MAX 65536   /* jump-table entries read at most */
 
-static ZydisDecoder *decoder(void)
-{
-	static ZydisDecoder dec;
-	static bool ready;
-	if (!ready) {
-		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-		ready = true;
-	}
-	return &dec;
-}
-
 /* The map being built. */
 struct build {
 	struct fast_map *m;
@@ -29,6 +18,24 @@ struct build {
 			  * the top 128 bytes): every immediate's operands are decoded */
 	struct hole *holes;   /* candidates, checked once every target is known */
 	size_t nholes, hcap;
+	struct flow_pos *fpos;   /* the places flow_made_elsewhere's answers rest on */
+	size_t nfpos, fpcap;
+	struct flow_site *fsites;
+	size_t nfsites, fscap;
+};
+
+/* A jmp *%reg that flow_made_elsewhere cleared, if no one arrives at the places its walk went
+ * through other than by the branches of its function it followed. */
+struct flow_site {
+	taddr_t fn_lo, fn_hi, jmp;
+};
+
+/* One such place: an instruction's address, the direct branches of the function to it that
+ * the walk followed, and its site. */
+struct flow_pos {
+	taddr_t addr;
+	uint32_t intra;
+	uint32_t site;
 };
 
 static void add_target(struct build *b, taddr_t t)
@@ -114,13 +121,15 @@ struct dec {
 	bool has_ops;
 };
 
-/* Reads the table of int32 offsets from base at table (gcc and clang, PIC): every entry whose
- * target is code. Reading past the table's end only adds targets, which is safe; stopping
- * before it is not, so it stops only where an entry cannot be one. */
-static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base)
+/* Reads the table of int32 offsets from base at table (gcc and clang, PIC). With a bound (its
+ * number of entries, from the cmp that guards the index), exactly that many, each of which must
+ * be code: one that is not says the table is not what it seems, and 0 is returned. Without, every
+ * entry while they are code: reading past the table's end only adds targets, which is safe;
+ * stopping before it is not, so it stops only where an entry cannot be one. */
+static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base, size_t bound)
 {
 	size_t n = 0;
-	for (; n < TABLE_MAX; n++) {
+	for (; n < (bound ? bound : TABLE_MAX); n++) {
 		const uint8_t *p = fast_image_bytes(b->m->im, table + 4 * n, 4);
 		int32_t e;
 		if (!p)
@@ -130,14 +139,14 @@ static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base)
 			break;
 		add_target(b, base + (taddr_t)(int64_t)e);
 	}
-	return n;
+	return bound && n < bound ? 0 : n;
 }
 
 /* The same for a table of absolute 8-byte addresses (non-PIC). */
-static size_t read_abs_table(struct build *b, taddr_t base)
+static size_t read_abs_table(struct build *b, taddr_t base, size_t bound)
 {
 	size_t n = 0;
-	for (; n < TABLE_MAX; n++) {
+	for (; n < (bound ? bound : TABLE_MAX); n++) {
 		const uint8_t *p = fast_image_bytes(b->m->im, base + 8 * n, 8);
 		uint64_t e;
 		if (!p)
@@ -147,7 +156,7 @@ static size_t read_abs_table(struct build *b, taddr_t base)
 			break;
 		add_target(b, e);
 	}
-	return n;
+	return bound && n < bound ? 0 : n;
 }
 
 #define LOOKBACK 16   /* instructions searched back for what put a value in a register */
@@ -180,6 +189,7 @@ static taddr_t lea_value(const struct dec *d, long i)
 /* How the register of an indirect jmp got its value. */
 struct jsrc {
 	taddr_t table, base;   /* a table of int32 at table, relative to base */
+	size_t bound;          /* its entries, from the guard of its index; 0 if unknown */
 	long first;            /* the earliest instruction the decoding rests on */
 	bool pointer;          /* loaded from memory: a code address the map has from data */
 };
@@ -207,13 +217,38 @@ static int gpr_index(ZydisRegister r)
 	return r >= ZYDIS_REGISTER_RAX && r <= ZYDIS_REGISTER_R15 ? (int)(r - ZYDIS_REGISTER_RAX) : -1;
 }
 
+#define EPILOGUE_MAX 8   /* instructions from a restore of a register to the ret it precedes */
+
+/* Whether the value d[i] writes can only leave the function: d[i] is followed, in straight line
+ * and within a few instructions, by a ret, with no branch, call or anything else that could
+ * change rip in between (the epilogue's pop of a callee-saved register). Branch targets in
+ * between do not matter: whoever arrives there also goes only to the ret. */
+static bool dies_at_ret(const struct func_dec *fd, size_t i)
+{
+	for (size_t j = i + 1; j < fd->n && j <= i + EPILOGUE_MAX; j++) {
+		const ZydisDecodedInstruction *zi = &fd->d[j].zi;
+		if (fd->d[j].addr != fd->d[j - 1].addr + fd->d[j - 1].zi.length)
+			return false;   /* (not decoded in one run: a gap) */
+		if (zi->meta.category == ZYDIS_CATEGORY_RET)
+			return true;
+		if (zi->meta.branch_type != ZYDIS_BRANCH_TYPE_NONE || zi->meta.category == ZYDIS_CATEGORY_SYSCALL ||
+		    zi->meta.category == ZYDIS_CATEGORY_INTERRUPT || zi->meta.category == ZYDIS_CATEGORY_SYSTEM)
+			return false;
+	}
+	return false;
+}
+
 /* The one address every write of r in the function puts there, each a lea of it (a table's
- * base the compiler hoisted out of a loop: the lea dominates its uses), or 0. */
+ * base the compiler hoisted out of a loop: the lea dominates its uses), or 0. A write whose
+ * value only leaves the function (the epilogue's pop of a callee-saved base, as gawk's
+ * interpreter keeps its table's base in r15) is not one of them. */
 static taddr_t unique_lea(const struct func_dec *fd, ZydisRegister r)
 {
 	taddr_t v = 0;
 	for (size_t i = 0; i < fd->n; i++) {
 		if (!writes(&fd->d[i].zi, fd->d[i].ops, r))
+			continue;
+		if (dies_at_ret(fd, i))
 			continue;
 		taddr_t t = lea_value(fd->d, (long)i);
 		if (!t || (v && t != v) || reg64(fd->d[i].ops[0].reg.value) != r)
@@ -237,6 +272,92 @@ static taddr_t base_value(const struct func_dec *fd, long at, ZydisRegister r, l
 	return v;
 }
 
+/* Whether the upper half of r is zero wherever the function reads it: r is written, and every
+ * write of it is a 32-bit one (which zero-extends), but for an epilogue's restore that only
+ * leaves the function. Not an argument register or rax, whose value at the entry a use can read
+ * before any write (an int argument's upper half is garbage): a callee-saved or scratch register
+ * is read by compiled code only after it was written, as unique_lea assumes for a table's base. */
+static bool only_32bit_writes(const struct func_dec *fd, ZydisRegister r)
+{
+	static const ZydisRegister entry_values[] = { ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_RSI,
+		ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_R8, ZYDIS_REGISTER_R9, ZYDIS_REGISTER_RSP };
+	for (size_t i = 0; i < ARRAY_SIZE(entry_values); i++)
+		if (r == entry_values[i])
+			return false;
+	bool written = false;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		if (!c->has_ops)
+			return false;
+		if (!writes(&c->zi, c->ops, r) || dies_at_ret(fd, i))
+			continue;
+		for (unsigned k = 0; k < c->zi.operand_count; k++) {
+			const ZydisDecodedOperand *op = &c->ops[k];
+			if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+			    reg64(op->reg.value) == r && op->size != 32)
+				return false;
+		}
+		written = true;
+	}
+	return written;
+}
+
+/* The number of entries of a table indexed by register idx at d[at], from the guard compilers put
+ * before it: `cmp $N, %r` and, right after, `ja` (N + 1 entries) or `jae` (N) to the default, in
+ * the straight line before d[at], with r the index or copied into it there (a 32-bit copy
+ * zero-extends, so a 32-bit compare bounds the whole register only through one). Anything else
+ * that writes the index on the way, or a call, and there is no bound: 0. *first becomes the cmp,
+ * so that a branch into the code between it and the jump makes the function unsure (see
+ * fast_map_build). Reading a table of the guard's size, not on while entries look like code, keeps
+ * the words after it (the next table, constants) from adding targets inside instructions. */
+static size_t table_bound(const struct func_dec *fd, long at, ZydisRegister idx, long *first)
+{
+	const struct dec *d = fd->d;
+	ZydisRegister r = reg64(idx);
+	bool zext = false;   /* r's upper half is zero at d[at]: a 32-bit copy on the way */
+	for (long i = at - 1; i > 0 && i + LOOKBACK > at; i--) {
+		const struct dec *c = &d[i];
+		ZydisMnemonic mn = c->zi.mnemonic;
+		if (c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR || c->zi.meta.category == ZYDIS_CATEGORY_RET ||
+		    c->zi.meta.category == ZYDIS_CATEGORY_CALL || !c->has_ops)
+			return 0;
+		if (mn == ZYDIS_MNEMONIC_JNBE || mn == ZYDIS_MNEMONIC_JNB) {
+			const struct dec *k = &d[i - 1];
+			if (k->zi.mnemonic != ZYDIS_MNEMONIC_CMP || !k->has_ops ||
+			    k->addr + k->zi.length != c->addr || k->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+			    reg64(k->ops[0].reg.value) != r || k->ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+				continue;   /* another test on the way: its fall-through is ours */
+			int64_t n = k->ops[1].imm.value.s + (mn == ZYDIS_MNEMONIC_JNBE);
+			long from = i - 1;
+			if (k->zi.operand_width == 32 && !zext && !only_32bit_writes(fd, r)) {
+				/* `sub $K, %eax; cmp $N, %eax`: made by a 32-bit write just before */
+				if (from < 1 || !d[from - 1].has_ops || !writes(&d[from - 1].zi, d[from - 1].ops, r) ||
+				    d[from - 1].ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+				    reg64(d[from - 1].ops[0].reg.value) != r || d[from - 1].ops[0].size != 32)
+					return 0;
+				from--;
+			} else if (k->zi.operand_width != 64 && k->zi.operand_width != 32) {
+				return 0;
+			}
+			if (n <= 0 || n > TABLE_MAX)
+				return 0;
+			if (from < *first)
+				*first = from;
+			return (size_t)n;
+		}
+		if (!writes(&c->zi, c->ops, r))
+			continue;
+		const ZydisDecodedOperand *dst = &c->ops[0], *src = &c->ops[1];
+		if (mn != ZYDIS_MNEMONIC_MOV || dst->type != ZYDIS_OPERAND_TYPE_REGISTER || reg64(dst->reg.value) != r ||
+		    src->type != ZYDIS_OPERAND_TYPE_REGISTER || src->size != dst->size || gpr_index(src->reg.value) < 0 ||
+		    (dst->size != 32 && dst->size != 64))
+			return 0;
+		zext |= dst->size == 32;
+		r = reg64(src->reg.value);
+	}
+	return 0;
+}
+
 /* The two addends of J = P + Q: one an int32 loaded from a table, movslq (B,I,4), the other a
  * lea'd base; B itself lea'd. The PIC jump tables of gcc and clang, and glibc's assembly. */
 static bool table_sum(const struct func_dec *fd, long at, ZydisRegister p, ZydisRegister q, struct jsrc *js)
@@ -252,6 +373,7 @@ static bool table_sum(const struct func_dec *fd, long at, ZydisRegister p, Zydis
 		js->first = le;
 		js->base = base_value(fd, at, b, &js->first);
 		js->table = base_value(fd, le, reg64(d[le].ops[1].mem.base), &js->first);
+		js->bound = table_bound(fd, le, d[le].ops[1].mem.index, &js->first);
 		if (js->base && js->table)
 			return true;
 	}
@@ -403,8 +525,127 @@ static void decode_operands(struct dec *d, size_t from, size_t to, const uint8_t
 {
 	for (size_t i = from; i < to; i++)
 		if (!d[i].has_ops)
-			d[i].has_ops = ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder(), code + (d[i].addr - lo), hi - d[i].addr,
+			d[i].has_ops = ZYAN_SUCCESS(ZydisDecoderDecodeFull(insn_decoder(), code + (d[i].addr - lo), hi - d[i].addr,
 									   &d[i].zi, d[i].ops));
+}
+
+#define FLOW_STEPS 4096   /* (instruction, register) states a walk visits at most */
+
+/* A direct branch of a function to one of its own instructions: d[src] goes to d[dst]. */
+struct edge {
+	taddr_t to;
+	size_t src;
+};
+
+static int edge_cmp(const void *pa, const void *pb)
+{
+	const struct edge *a = pa, *b = pb;
+	return a->to < b->to ? -1 : a->to > b->to;
+}
+
+static bool caller_saved(ZydisRegister r)
+{
+	int g = gpr_index(r);
+	return g >= 0 && ((1u << g) & 0x0fc7u);   /* rax rcx rdx rsi rdi r8-r11 */
+}
+
+/* Whether every value the jmp *%r at fd->d[k] can jump to was made elsewhere (loaded, popped, a
+ * taken address or a constant, an argument, a call's result), on every path within the function
+ * that leads to it: made_elsewhere's rule, path by path instead of over the whole function (a
+ * dealloc function that masks a pointer somewhere and tail-calls a loaded function pointer
+ * elsewhere). The walk goes back from the jmp along fall-through and the function's own direct
+ * branches; each place it passes is recorded, and fast_map_build drops the answer if anything
+ * else arrives at one of them (a jump table, a taken address, a landing pad, another function's
+ * branch: a path the walk did not see). */
+static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size_t k, ZydisRegister r,
+				taddr_t lo, taddr_t hi)
+{
+	struct edge *e = xmalloc((fd->n + 1) * sizeof(*e));
+	size_t ne = 0;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		ZyanU64 t;
+		if ((c->zi.meta.category == ZYDIS_CATEGORY_COND_BR || c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR) &&
+		    c->has_ops && c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) && t >= lo && t < hi)
+			e[ne++] = (struct edge){ t, i };
+	}
+	qsort(e, ne, sizeof(*e), edge_cmp);
+	uint8_t *seen = xcalloc(fd->n, 16);
+	struct { size_t at; ZydisRegister r; } *todo = xmalloc(FLOW_STEPS * sizeof(*todo));
+	size_t ntodo = 0, steps = 0, first_pos = b->nfpos;
+	bool ok = true;
+	todo[ntodo++].at = k;
+	todo[0].r = r;
+	seen[k * 16 + gpr_index(r)] = 1;
+	while (ok && ntodo) {
+		size_t at = todo[--ntodo].at;
+		ZydisRegister cur = todo[ntodo].r;
+		/* Who runs just before d[at]: the instruction before it if it falls through, and the
+		 * function's branches to it. At the entry, also the caller: an argument, or a
+		 * callee-saved register's value from the caller, made elsewhere as for made_elsewhere;
+		 * so calls and jumps from elsewhere to the entry are expected, and it is no place. */
+		size_t preds[64], np = 0;
+		const struct dec *prev = at ? &fd->d[at - 1] : NULL;
+		if (prev && prev->zi.meta.category != ZYDIS_CATEGORY_UNCOND_BR &&
+		    prev->zi.meta.category != ZYDIS_CATEGORY_RET && prev->addr + prev->zi.length == fd->d[at].addr)
+			preds[np++] = at - 1;
+		struct edge key = { fd->d[at].addr, 0 };
+		struct edge *x = ne ? bsearch(&key, e, ne, sizeof(*e), edge_cmp) : NULL;
+		while (x && x > e && x[-1].to == key.to)
+			x--;
+		uint32_t intra = 0;
+		for (; x && x < e + ne && x->to == key.to; x++, intra++) {
+			if (np == ARRAY_SIZE(preds)) {
+				ok = false;
+				break;
+			}
+			preds[np++] = x->src;
+		}
+		if (at) {
+			xgrow(&b->fpos, &b->fpcap, b->nfpos + 1, sizeof(*b->fpos));
+			b->fpos[b->nfpos++] = (struct flow_pos){ fd->d[at].addr, intra, (uint32_t)b->nfsites };
+		}
+		for (size_t i = 0; ok && i < np; i++) {
+			const struct dec *c = &fd->d[preds[i]];
+			ZydisRegister next = cur, copied;
+			if (c->zi.meta.category == ZYDIS_CATEGORY_CALL && caller_saved(cur))
+				continue;   /* a call's result (or a scratch value no compiled code reads) */
+			if (!c->has_ops || c->zi.meta.category == ZYDIS_CATEGORY_SYSCALL) {
+				ok = false;
+				break;
+			}
+			if (writes(&c->zi, c->ops, cur)) {
+				if (!clean_write(c, cur, &copied)) {
+					ok = false;
+					break;
+				}
+				if (copied == ZYDIS_REGISTER_NONE)
+					continue;
+				next = copied;
+			}
+			uint8_t *sn = &seen[preds[i] * 16 + gpr_index(next)];
+			if (*sn)
+				continue;
+			if (++steps >= FLOW_STEPS) {
+				ok = false;
+				break;
+			}
+			*sn = 1;
+			todo[ntodo].at = preds[i];
+			todo[ntodo++].r = next;
+		}
+	}
+	free(todo);
+	free(seen);
+	free(e);
+	if (!ok) {
+		b->nfpos = first_pos;
+		return false;
+	}
+	xgrow(&b->fsites, &b->fscap, b->nfsites + 1, sizeof(*b->fsites));
+	b->fsites[b->nfsites++] = (struct flow_site){ lo, hi, fd->d[k].addr };
+	return true;
 }
 
 /* The indirect jmp fd->d[k]: its targets added if it reads a jump table. Returns false if where
@@ -421,10 +662,13 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 		return true;
 	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_NONE &&
 	    op->mem.index != ZYDIS_REGISTER_NONE && op->mem.scale == 8 && op->size == 64) {
-		if (!read_abs_table(b, (taddr_t)op->mem.disp.value))
+		long first = (long)k;
+		decode_operands(fd->d, 0, fd->n, fd->code, lo, hi);   /* (only_32bit_writes reads them all) */
+		size_t bound = table_bound(fd, (long)k, op->mem.index, &first);
+		if (!read_abs_table(b, (taddr_t)op->mem.disp.value, bound))
 			return false;
 		b->m->ntables++;
-		add_site(ts, nts, tscap, (struct table_site){ c->addr, end, lo, hi, c->addr });
+		add_site(ts, nts, tscap, (struct table_site){ fd->d[first].addr, end, lo, hi, c->addr });
 		return true;
 	}
 	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY)
@@ -434,14 +678,14 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 	decode_operands(fd->d, 0, fd->n, fd->code, lo, hi);
 	if (made_elsewhere(fd, op->reg.value))
 		return true;
+	/* A pointer loaded before the jump, on every path to it (a straight line is one), or
+	 * nothing known: the walk of flow_made_elsewhere. */
 	struct jsrc js;
-	if (!jump_source(fd, k, reg64(op->reg.value), &js))
+	if (!jump_source(fd, k, reg64(op->reg.value), &js) || js.pointer)
+		return flow_made_elsewhere(b, fd, k, reg64(op->reg.value), lo, hi);
+	if (!read_rel_table(b, js.table, js.base, js.bound))
 		return false;
-	if (!js.pointer) {
-		if (!read_rel_table(b, js.table, js.base))
-			return false;
-		b->m->ntables++;
-	}
+	b->m->ntables++;
 	add_site(ts, nts, tscap, (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr });
 	return true;
 }
@@ -488,7 +732,7 @@ static taddr_t pad_end(const struct fast_image *im, taddr_t a, taddr_t hi)
 	while (a < hi) {
 		const struct fast_sec *s = fast_image_sec(im, a);
 		ZydisDecodedInstruction zi;
-		if (!s || !s->bytes || ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), NULL, s->bytes + (a - s->addr),
+		if (!s || !s->bytes || ZYAN_FAILED(ZydisDecoderDecodeInstruction(insn_decoder(), NULL, s->bytes + (a - s->addr),
 										      s->addr + s->size - a < hi - a ?
 										      s->addr + s->size - a : hi - a, &zi)) ||
 		    !is_pad(&zi))
@@ -547,12 +791,12 @@ static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi,
 		struct dec *c = &fd.d[fd.n];
 		ZydisDecoderContext ctx;
 		c->addr = a;
-		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), &ctx, code + (a - lo), hi - a, &c->zi))) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(insn_decoder(), &ctx, code + (a - lo), hi - a, &c->zi))) {
 			unresolved = true;   /* data in code, or out of step: we cannot see past it */
 			break;
 		}
 		c->has_ops = needs_operands(b, &c->zi);
-		if (c->has_ops && ZYAN_FAILED(ZydisDecoderDecodeOperands(decoder(), &ctx, &c->zi, c->ops, c->zi.operand_count))) {
+		if (c->has_ops && ZYAN_FAILED(ZydisDecoderDecodeOperands(insn_decoder(), &ctx, &c->zi, c->ops, c->zi.operand_count))) {
 			unresolved = true;
 			break;
 		}
@@ -642,6 +886,53 @@ static void keep_holes(struct build *b)
 		qsort(m->holes, m->nholes, sizeof(*m->holes), hole_cmp);
 }
 
+static int taddr_cmp(const void *pa, const void *pb)
+{
+	taddr_t a = *(const taddr_t *)pa, b = *(const taddr_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+/* Drops each answer of flow_made_elsewhere that rests on a place something else arrives at:
+ * the targets, before they are made unique, name each place once per branch, table entry,
+ * taken address or data word that arrives there, so a place must be named exactly as often as
+ * the function's branches the walk followed name it. Runs once every target is known. */
+static void check_flow_sites(struct build *b)
+{
+	struct fast_map *m = b->m;
+	if (!b->nfsites)
+		return;
+	taddr_t *q = xmalloc(b->nfpos * sizeof(*q));
+	for (size_t i = 0; i < b->nfpos; i++)
+		q[i] = b->fpos[i].addr;
+	qsort(q, b->nfpos, sizeof(*q), taddr_cmp);
+	size_t nq = 0;
+	for (size_t i = 0; i < b->nfpos; i++)
+		if (!nq || q[nq - 1] != q[i])
+			q[nq++] = q[i];
+	uint32_t *count = xcalloc(nq + 1, sizeof(*count));
+	for (size_t i = 0; i < m->ntargets; i++) {
+		taddr_t *x = bsearch(&m->targets[i], q, nq, sizeof(*q), taddr_cmp);
+		if (x)
+			count[x - q]++;
+	}
+	bool *bad = xcalloc(b->nfsites, sizeof(*bad));
+	for (size_t i = 0; i < b->nfpos; i++) {
+		taddr_t *x = bsearch(&b->fpos[i].addr, q, nq, sizeof(*q), taddr_cmp);
+		if (count[x - q] != b->fpos[i].intra)
+			bad[b->fpos[i].site] = true;
+	}
+	for (size_t i = 0; i < b->nfsites; i++)
+		if (bad[i]) {
+			add_unsure(b, b->fsites[i].fn_lo, b->fsites[i].fn_hi);
+			add_unresolved(b, b->fsites[i].jmp);
+		}
+	free(bad);
+	free(count);
+	free(q);
+	free(b->fpos);
+	free(b->fsites);
+}
+
 void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
 {
 	memset(m, 0, sizeof(*m));
@@ -665,10 +956,13 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 		taddr_t lo = fs[i].addr;
 		const struct fast_sec *s = fast_image_sec(im, lo);
 		taddr_t hi = s && s->exec ? s->addr + s->size : lo;
+		size_t j = i + 1;   /* the next start: a start given twice (symbols, then discovery) is one */
+		while (j < nfuncs && fs[j].addr == lo)
+			j++;
 		if (fs[i].size && fs[i].size < hi - lo)
 			hi = lo + fs[i].size;
-		else if (!fs[i].size && i + 1 < nfuncs && fs[i + 1].addr < hi)
-			hi = fs[i + 1].addr;
+		else if (!fs[i].size && j < nfuncs && fs[j].addr < hi)
+			hi = fs[j].addr;
 		m->ext[m->nstarts] = (struct range){ lo, hi };
 		m->starts[m->nstarts++] = lo;
 	}
@@ -718,6 +1012,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	struct lsda_out lo = { on_pad, on_unsure, &b };
 	lsda_pads(im, &lo);
 
+	check_flow_sites(&b);
 	m->ntargets = util_sort_unique(m->targets, m->ntargets);
 
 	/* A table read from a lea that a branch can skip may be the wrong table. */
@@ -883,7 +1178,7 @@ static enum fast_why window_cover(const struct fast_map *m, taddr_t addr, unsign
 		size_t avail = lim - a < INSN_MAX ? (size_t)(lim - a) : INSN_MAX;
 		ZydisDecodedInstruction zi;
 		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), s->bytes + (a - s->addr), avail, &zi, ops)))
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(insn_decoder(), s->bytes + (a - s->addr), avail, &zi, ops)))
 			return FAST_UNDECODABLE;
 		struct fast_insn *fi = &w->insn[w->n++];
 		fi->off = (uint8_t)cov;
@@ -932,7 +1227,7 @@ enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fas
 	size_t avail = send - addr < INSN_MAX ? (size_t)(send - addr) : INSN_MAX;
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), s->bytes + (addr - s->addr), avail, &zi, ops)))
+	if (ZYAN_FAILED(ZydisDecoderDecodeFull(insn_decoder(), s->bytes + (addr - s->addr), avail, &zi, ops)))
 		return FAST_UNDECODABLE;
 	struct fast_insn *fi = &w->insn[w->n++];
 	fi->len = zi.length;

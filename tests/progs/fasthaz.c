@@ -2,7 +2,9 @@
  * called many times, with results that prove the program computed what it would untraced:
  * a loop back into a function's first bytes, tiny functions with and without padding after
  * them, a switch on a jump table, computed goto, a rip-relative first instruction, a landing
- * site of a longjmp right after a call, a tail-recursive loop, and flags passed to a callee. */
+ * site of a longjmp right after a call, a tail-recursive loop, flags passed to a callee, and an
+ * interpreter's loop (a switch whose table base stays in a register, case labels right after
+ * the calls of other cases). */
 #include <setjmp.h>
 #include <stdio.h>
 #include "t.h"
@@ -82,6 +84,35 @@ T_FN long t_h_count(long n, long acc)
 	return t_h_count(n - 1, acc + n);
 }
 
+T_FN long t_h_op(long acc, long k)
+{
+	T_KEEP(k);
+	return acc * 3 + k;
+}
+
+/* gawk's interpreter in small: the switch's table base is lea'd once into a callee-saved
+ * register (restored by the epilogue's pop), each case calls t_h_op and goes round again, so
+ * case labels sit right after return sites. */
+T_FN long t_h_interp(const unsigned char *code, long n)
+{
+	long acc = 0;
+	for (long pc = 0; pc < n; pc++) {
+		switch (code[pc]) {
+		case 0: acc = t_h_op(acc, 1); break;
+		case 1: acc = t_h_op(acc, 2) - 1; break;
+		case 2: acc ^= t_h_op(acc, 3); break;
+		case 3: acc += t_h_op(acc >> 2, 4); break;
+		case 4: acc = t_h_op(acc, 5) | 1; break;
+		case 5: acc -= t_h_op(acc & 0xff, 6); break;
+		case 6: acc = t_h_op(~acc, 7); break;
+		case 7: acc = t_h_op(acc, 8) + t_h_op(acc, 9); break;
+		default: acc = 0; break;
+		}
+		acc &= 0xffffffff;
+	}
+	return acc;
+}
+
 static jmp_buf env;
 
 T_FN void t_h_jump(int n)
@@ -100,6 +131,10 @@ int main(void)
 	}
 	printf("sum %ld\n", s);
 	printf("count %ld\n", t_h_count(100, 0));
+	unsigned char code[300];
+	for (int i = 0; i < 300; i++)
+		code[i] = (unsigned char)((i * 7 + i / 9) % 9);
+	printf("interp %ld\n", t_h_interp(code, 300));
 	int jumps = 0;
 	for (int i = 0; i < 10; i++)
 		if (setjmp(env))   /* lands on the site after setjmp's call, patched or not */

@@ -167,6 +167,16 @@ static void hazards(const char *name)
 	EXPECT(f, "hz_tail_computed", 6, FAST_UNSURE);
 	EXPECT(f, "hz_pointer_joined", 6, FAST_UNSURE);
 	EXPECT(f, "hz_table_hoisted", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_saved", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_bounded", 6, FAST_OK);
+	EXPECT(f, "hz_flow_tail", 6, FAST_OK);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_flow_tail")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_computed")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_entered")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_entry_loop")));
+	EXPECT(f, "hz_table_unbounded", 6, FAST_TARGET);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_table_saved")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_table_saved_back")));   /* the pop comes back */
 
 	short_jumps(f);
 
@@ -186,6 +196,27 @@ static void test_hazards_pie(void **state)
 {
 	(void)state;
 	hazards("fast_hazards-pie");
+}
+
+/* A start given twice with no size (discovery reports some addresses more than once, and
+ * trace/fast.c adds them to the symbols) is one function, decoded up to the next other start:
+ * the extent it once got was empty, so the function was never decoded from its start, and its
+ * jump table never read. */
+static void test_duplicate_starts(void **state)
+{
+	(void)state;
+	struct fix *f = fix_open("fast_hazards-pie");
+	struct func *twice = test_malloc(2 * f->st.nfuncs * sizeof(*twice));
+	for (size_t i = 0; i < f->st.nfuncs; i++)
+		twice[2 * i] = twice[2 * i + 1] = (struct func){ .addr = f->st.funcs[i].addr };
+	size_t tables = f->m.ntables;
+	fast_map_free(&f->m);
+	fast_map_build(&f->m, &f->im, twice, 2 * f->st.nfuncs);
+	assert_int_equal(f->m.ntables, tables);
+	EXPECT(f, "hz_table", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_bounded", 6, FAST_OK);
+	test_free(twice);
+	fix_close(f);
 }
 
 /* What g++ -O2 writes: every landing pad is code inside a function that has a try or a
@@ -396,6 +427,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hazards_nopie),
 		cmocka_unit_test(test_hazards_pie),
+		cmocka_unit_test(test_duplicate_starts),
 		cmocka_unit_test(test_gxx_pads),
 		cmocka_unit_test(test_lsda_garbage),
 		cmocka_unit_test(test_map_libc),

@@ -2,6 +2,7 @@
 #include "insn.h"
 
 #include <Zydis/Zydis.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -145,21 +146,30 @@ static bool pinned(const ZydisDecodedInstruction *zi)
 	}
 }
 
+static ZydisDecoder the_decoder;
+
+static void decoder_init(void)
+{
+	ZydisDecoderInit(&the_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+}
+
+const ZydisDecoder *insn_decoder(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, decoder_init);
+	return &the_decoder;
+}
+
 enum insn_kind insn_decode(const uint8_t *buf, size_t avail, taddr_t addr, struct insn *in)
 {
-	static ZydisDecoder dec;
-	static bool dec_ready;
-	if (!dec_ready) {
-		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-		dec_ready = true;
-	}
+	const ZydisDecoder *dec = insn_decoder();
 	memset(in, 0, sizeof(*in));
 	in->dst = in->src = in->base = in->index = NOREG;
 	in->kind = INSN_BAD;
 
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, buf, avail, &zi, ops)))
+	if (ZYAN_FAILED(ZydisDecoderDecodeFull(dec, buf, avail, &zi, ops)))
 		return INSN_BAD;
 	in->len = zi.length;
 	memcpy(in->bytes, buf, zi.length);

@@ -46,6 +46,11 @@ struct insn {
 /* Decodes the instruction at runtime address addr from buf (avail bytes, the program's real bytes)
  * and classifies it. Returns the kind (also stored in in->kind); INSN_BAD when the bytes are not
  * a complete instruction or it cannot be stepped over. */
+/* The one x86-64 decoder every decoding in fntrace uses (Zydis; read-only once set up, so
+ * threads may share it). */
+struct ZydisDecoder_;
+const struct ZydisDecoder_ *insn_decoder(void);
+
 enum insn_kind insn_decode(const uint8_t *buf, size_t avail, taddr_t addr, struct insn *in);
 
 /* Writes into out (INSN_SLOT_SIZE bytes) the out-of-line copy of in, for the instruction at addr

@@ -1,21 +1,11 @@
 /* scan: linear decoding with Zydis, for call targets and for main's address in _start. */
 #include "scan.h"
+#include "insn.h"
 
 #include <Zydis/Zydis.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
-
-static ZydisDecoder *decoder(void)
-{
-	static ZydisDecoder dec;
-	static bool ready;
-	if (!ready) {
-		ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-		ready = true;
-	}
-	return &dec;
-}
 
 /* Whether scan_calls needs zi's operands: a relative branch, a RIP-relative lea, a mov of a 32- or
  * 64-bit immediate. Most instructions are none of these, and decoding operands costs about as
@@ -58,7 +48,7 @@ static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e
 				continue;
 			}
 		}
-		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(decoder(), &ctx, code + off, len - off, &zi))) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(insn_decoder(), &ctx, code + off, len - off, &zi))) {
 			off++;
 			no_fallthrough = clean = false;
 			continue;
@@ -77,7 +67,7 @@ static void scan(const uint8_t *code, size_t len, taddr_t vaddr, struct edges *e
 		if (aligned < vaddr + off + zi.length && !e->skip)
 			fn(aligned, REF_INSIDE, arg);
 		if (!may_refer(&zi) ||
-		    ZYAN_FAILED(ZydisDecoderDecodeOperands(decoder(), &ctx, &zi, ops, zi.operand_count))) {
+		    ZYAN_FAILED(ZydisDecoderDecodeOperands(insn_decoder(), &ctx, &zi, ops, zi.operand_count))) {
 			off += zi.length;
 			continue;
 		}
@@ -175,7 +165,6 @@ void scan_calls_split(const uint8_t *code, size_t len, taddr_t vaddr, const tadd
 		scan_calls(code, len, vaddr, fn, arg);
 		return;
 	}
-	decoder();   /* set up before the threads share it */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t nthreads = cpus > 1 ? (size_t)cpus - 1 : 0;
 	if (nthreads > sp.nparts - 1)
@@ -212,7 +201,7 @@ bool scan_thunk_target(const uint8_t *code, size_t len, taddr_t vaddr, taddr_t *
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	for (size_t off = 0, n = 0; off < len && n < 4; n++) {
-		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), code + off, len - off, &zi, ops)))
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(insn_decoder(), code + off, len - off, &zi, ops)))
 			return false;
 		if (zi.mnemonic == ZYDIS_MNEMONIC_JMP && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
 			ZyanU64 t;
@@ -233,7 +222,7 @@ taddr_t scan_skip_padding(const uint8_t *code, size_t len, taddr_t vaddr)
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	size_t off = 0;
-	while (off < len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder(), code + off, len - off, &zi, ops)) &&
+	while (off < len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(insn_decoder(), code + off, len - off, &zi, ops)) &&
 	       zi.mnemonic == ZYDIS_MNEMONIC_NOP)
 		off += zi.length;
 	return vaddr + off;
@@ -245,7 +234,7 @@ enum main_ref scan_main_arg(const uint8_t *code, size_t len, taddr_t vaddr, tadd
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	enum main_ref ref = MAIN_NONE;
 	for (size_t off = 0; off < len;) {
-		if (ZYAN_FAILED(ZydisDecoderDecodeFull(decoder(), code + off, len - off, &zi, ops)))
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(insn_decoder(), code + off, len - off, &zi, ops)))
 			return MAIN_NONE;
 		taddr_t here = vaddr + off;
 		off += zi.length;
