@@ -1221,11 +1221,17 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	}
 }
 
-/* Feeds t's new records to its call stack; with empty (t is stopped), empties its block. */
+/* Feeds t's new records to its call stack; with empty (t is stopped), empties its block. now
+ * bounds the records' times: a stopped thread wrote them before it. A running one may have
+ * written some after now was read (the tracer can be descheduled for milliseconds in between):
+ * they are bounded by the end of the read instead, or they would all be stamped now, their
+ * durations lost. */
 static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, bool empty, uint64_t now)
 {
 	size_t n;
 	struct fast_rec *recs = take_block(t, ft, empty, &n);
+	if (!empty && n)
+		now = util_now_ns();
 	feed(t, fp, ft, recs, n, now);
 }
 
