@@ -12,6 +12,7 @@
 #include "rec/trigger.h"
 #include "rec/tracefile.h"
 #include "trace/trace.h"
+#include "util/dcache.h"
 #include "util/glob.h"
 
 #include <limits.h>
@@ -63,6 +64,15 @@ static void anchor_wall_clock(void)
 }
 
 /* Ends fntrace the way the program ended: same exit status, or death by the same signal. */
+/* The disk cache of maps and discovered functions (util/dcache.h): FNTRACE_CACHE, else the
+ * user's cache directory. Nothing in it is the program's: it is fntrace's own file. */
+static void configure_cache(void)
+{
+	char *dir = dcache_default_dir();
+	dcache_configure(dir);
+	free(dir);
+}
+
 static noreturn void exit_like(int status)
 {
 	if (WIFSIGNALED(status)) {
@@ -184,6 +194,8 @@ int main(int argc, char **argv)
 	trace_opts.fast_safe = safe_env && !strcmp(safe_env, "1");
 	/* Values the fast path's records cannot hold (a double, errno) are read at int3 stops. */
 	trace_opts.fast &= args_fast_ok();
+	if (!tf && !o.no_cache)
+		configure_cache();
 
 	int status = tf ? tracefile_replay(tf, traced, o.exclude, err, sizeof(err))
 			: trace_run(o.argv, o.path, o.pids, o.npids);

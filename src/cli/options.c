@@ -22,7 +22,7 @@
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
        OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_STRSIZE, OPT_TID, OPT_PID_FILTER, OPT_TIME_FILTER,
-       OPT_TIME_RANGE, OPT_FIELDS, OPT_COLOR, OPT_NO_PAGER };
+       OPT_TIME_RANGE, OPT_FIELDS, OPT_COLOR, OPT_NO_PAGER, OPT_NO_CACHE };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -145,6 +145,11 @@ static const char usage_text[] =
 "                        or a return site can take one, breakpoints elsewhere\n"
 "                        (the default, with -p too)\n"
 "      --no-fast         breakpoints only (also FNTRACE_FAST=0 in the environment)\n"
+"      --no-cache        build the fast path's maps and discovery's functions\n"
+"                        again instead of reading them from the cache,\n"
+"                        $XDG_CACHE_HOME/fntrace or ~/.cache/fntrace\n"
+"                        (FNTRACE_CACHE=DIR chooses another, FNTRACE_CACHE=off\n"
+"                        is --no-cache)\n"
 "\n"
 "Other:\n"
 "      --debug=LIST      debug output on stderr: step, bp, elf, stop, fast, all\n"
@@ -716,6 +721,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH },
 		{ "fast",    no_argument,       NULL, OPT_FAST },
 		{ "no-fast", no_argument,       NULL, OPT_NO_FAST },
+		{ "no-cache", no_argument,      NULL, OPT_NO_CACHE },
 		{ "auto-args", no_argument,     NULL, 'a' },
 		{ "argument", required_argument, NULL, 'A' },
 		{ "retval",  required_argument, NULL, 'R' },
@@ -780,6 +786,9 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_FAST:
 			o->no_fast = true;
+			break;
+		case OPT_NO_CACHE:
+			o->no_cache = true;
 			break;
 		case 'f':
 			o->follow = true;

@@ -32,6 +32,7 @@ struct options {
 	bool no_demangle;
 	char *debuginfo_path;     /* --debuginfo-path: where debug files are looked for, or NULL */
 	bool fast, no_fast;       /* --fast: in-process recording where it applies; --no-fast: never */
+	bool no_cache;            /* --no-cache: no maps or functions read from or written to disk */
 	bool follow;              /* -f: trace child processes too */
 	bool separately;          /* --output-separately: FILE.PID per process */
 	bool per_thread;          /* -c split by thread */

@@ -7,11 +7,14 @@
 #include "stop.h"
 #include "../fast/clock.h"
 #include "../fast/image.h"
+#include "../fast/mapfile.h"
 #include "../fast/record.h"
 #include "../fast/tramp.h"
 #include "../fast/window.h"
 #include "../elf/discover.h"
 #include "../rec/funcs.h"
+#include "../util/dcache.h"
+#include "../util/hash.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -46,6 +49,7 @@ struct fmap {
 	struct fast_image im;
 	struct fast_map map;
 	bool ok;
+	bool cached;   /* the map came from the disk cache */
 };
 
 static struct fmap **fmaps;
@@ -85,6 +89,44 @@ static void take_starts(const struct symtab *st, struct starts *s)
 		close(fd);
 }
 
+/* The map of f's image from the disk cache, or built and put there. The key covers the image
+ * and the symbols' starts; a stripped file's discovered starts follow from those (discovery
+ * reads the same file and table), so a map from the cache needs no discovery either. */
+static void map_of(struct fmap *f, const struct module *m)
+{
+	uint8_t key[16];
+	bool cache = dcache_on();
+	if (cache) {
+		struct hash128 h;
+		uint8_t sub[16];
+		fast_map_key(&f->im, m->st->funcs, m->st->nfuncs, sub);
+		hash_init(&h);
+		hash_add(&h, sub, sizeof(sub));
+		hash_add_u64(&h, m->st->stripped);   /* (discovery's starts are added, or not) */
+		hash_final(&h, key);
+		size_t len;
+		uint8_t *p = dcache_get("map", key, &len);
+		int rc = p ? fast_map_decode(&f->map, &f->im, p, len) : -1;
+		free(p);
+		if (rc == 0) {
+			f->cached = true;
+			return;
+		}
+		if (p)
+			DEBUG(DBG_FAST, "%s: the cache's map does not check: built again", m->path);
+	}
+	struct starts s = { NULL, 0, 0 };
+	take_starts(m->st, &s);
+	fast_map_build(&f->map, &f->im, s.v, s.n);
+	free(s.v);
+	if (cache) {
+		size_t len;
+		uint8_t *p = fast_map_encode(&f->map, &len);
+		dcache_put("map", key, p, len);
+		free(p);
+	}
+}
+
 static struct fmap *fmap_find(const struct module *m)
 {
 	struct stat sb;
@@ -102,17 +144,14 @@ static struct fmap *fmap_find(const struct module *m)
 	char err[512];
 	uint64_t t0 = util_now_ns();
 	if (fast_image_load(m->st->path, &f->im, err, sizeof(err)) == 0) {
-		struct starts s = { NULL, 0, 0 };
-		take_starts(m->st, &s);
-		fast_map_build(&f->map, &f->im, s.v, s.n);
-		free(s.v);
+		map_of(f, m);
 		f->ok = true;
 	} else {
 		DEBUG(DBG_FAST, "%s", err);
 	}
 	DEBUG(DBG_FAST, "%s: map of %zu functions, %zu targets, %zu jump tables, %zu landing pads, "
-	      "%zu indirect jumps unresolved, in %.1f ms", m->path, m->st->nfuncs, f->map.ntargets, f->map.ntables,
-	      f->map.npads, f->map.nunresolved, (util_now_ns() - t0) / 1e6);
+	      "%zu indirect jumps unresolved, %s in %.1f ms", m->path, m->st->nfuncs, f->map.ntargets, f->map.ntables,
+	      f->map.npads, f->map.nunresolved, f->cached ? "from cache" : "built", (util_now_ns() - t0) / 1e6);
 	fmaps = xrealloc(fmaps, (nfmaps + 1) * sizeof(*fmaps));
 	fmaps[nfmaps++] = f;
 	return f->ok ? f : NULL;

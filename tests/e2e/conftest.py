@@ -19,6 +19,11 @@ GOLDEN = os.path.join(ROOT, "tests", "e2e", "golden")
 # code generation changes for it, and 32 builds already meet every prologue the 64 have.
 INT3_PASS = os.environ.get("FNTRACE_FAST") == "0"
 
+# The disk cache of maps and discovered functions is off for every test, so that each test
+# builds what it uses, whatever ran before it (and nothing is written to the user's cache);
+# test_cache.py turns it on in a directory of its own, cold then warm.
+os.environ["FNTRACE_CACHE"] = "off"
+
 CCS = ["gcc", "clang"]
 LINKS = ["nopie", "pie", "static", "spie"]
 OPTS = ["O0", "O1", "O2", "O3"]
