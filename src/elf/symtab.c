@@ -1,6 +1,6 @@
 /* symtab: open an ELF executable with libelf and list its functions. */
 #include "symtab.h"
-#include "discover.h"
+#include "discache.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -489,7 +489,7 @@ size_t symtab_discover(struct symtab *st)
 	GElf_Ehdr eh;
 	struct found_vec fv = { NULL, 0, 0 };
 	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
-		discover_functions(e, &eh, st, add_found, &fv);
+		discache_functions(fd, e, &eh, st, add_found, &fv);
 	if (fv.n)
 		qsort(fv.v, fv.n, sizeof(*fv.v), found_cmp);
 	/* A symbol always names its address: only the addresses no symbol names are added. */

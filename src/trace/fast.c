@@ -11,7 +11,7 @@
 #include "../fast/record.h"
 #include "../fast/tramp.h"
 #include "../fast/window.h"
-#include "../elf/discover.h"
+#include "../elf/discache.h"
 #include "../rec/funcs.h"
 #include "../util/dcache.h"
 #include "../util/hash.h"
@@ -82,7 +82,7 @@ static void take_starts(const struct symtab *st, struct starts *s)
 	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
 	GElf_Ehdr eh;
 	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
-		discover_functions(e, &eh, st, add_start, s);
+		discache_functions(fd, e, &eh, st, add_start, s);
 	if (e)
 		elf_end(e);
 	if (fd >= 0)
