@@ -11,13 +11,15 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
 UNIT_TESTS := insn scan symtab symcache callstack view_common view_summary stacks calltree funcs addrmap tracefile \
-	      seccomp fast_window fast_tramp fast_clock args_proto args_format args_dwarf util profile
+	      seccomp fast_window fast_mapcache fast_tramp fast_clock args_proto args_format args_dwarf util profile
 # scan.c decodes with insn.c's shared Zydis decoder (insn_decoder): whatever links scan.o links insn.o.
 SCAN_OBJS := build/src/arch/x86_64/scan.o build/src/arch/x86_64/insn.o
+# Discovery goes through the disk cache (discache.c): whatever links discover.o links those too.
+DISCOVER_OBJS := build/src/elf/discover.o build/src/elf/discache.o build/src/util/dcache.o build/src/util/hash.o
 unit_objs_insn       := build/src/arch/x86_64/insn.o build/src/util/util.o
 unit_objs_scan       := $(SCAN_OBJS) build/src/util/util.o
-unit_objs_symtab     := build/src/elf/symtab.o build/src/elf/discover.o $(SCAN_OBJS) build/src/util/util.o
-unit_objs_symcache   := build/src/elf/symcache.o build/src/elf/symtab.o build/src/elf/discover.o \
+unit_objs_symtab     := build/src/elf/symtab.o $(DISCOVER_OBJS) $(SCAN_OBJS) build/src/util/util.o
+unit_objs_symcache   := build/src/elf/symcache.o build/src/elf/symtab.o $(DISCOVER_OBJS) \
 			build/src/elf/debuginfo.o $(SCAN_OBJS) build/src/util/util.o
 unit_objs_callstack  := build/src/rec/callstack.o build/src/util/util.o
 unit_objs_view_common := build/src/view/common.o build/src/rec/names.o build/src/rec/funcs.o build/src/util/addrmap.o \
@@ -33,9 +35,10 @@ unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
 unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/glob.o \
 			build/src/util/addrmap.o build/src/util/util.o
 unit_objs_fast_window := build/src/fast/window.o build/src/fast/lsda.o build/src/fast/image.o \
-			build/src/elf/symtab.o build/src/elf/discover.o $(SCAN_OBJS) build/src/util/util.o
+			build/src/elf/symtab.o $(DISCOVER_OBJS) $(SCAN_OBJS) build/src/util/util.o
 unit_objs_fast_tramp  := build/src/fast/tramp.o build/src/fast/reloc.o $(unit_objs_fast_window) \
 			$(UNIT_DIR)/fast_funcs.o
+unit_objs_fast_mapcache := build/src/fast/mapfile.o $(unit_objs_fast_window)
 unit_objs_fast_clock  := build/src/fast/clock.o build/src/util/util.o
 ARGS_CORE := build/src/args/proto.o build/src/args/abi.o build/src/args/flags.o build/src/args/text.o \
 	     build/src/util/util.o
