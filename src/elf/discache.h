@@ -13,7 +13,8 @@
 #define DISCOVER_VERSION 1u
 
 /* discover_functions(e, eh, st, add, arg) for the file open at fd, or what it gave before, from
- * the cache. Returns true if the result came from the cache. */
+ * the cache. A name passed to add lives only until add returns. Returns true if the result came
+ * from the cache. */
 bool discache_functions(int fd, Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 			void (*add)(taddr_t addr, const char *name, void *arg), void *arg);
 

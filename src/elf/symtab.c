@@ -442,7 +442,7 @@ void symtab_free(struct symtab *st)
 
 struct found {
 	taddr_t addr;
-	const char *name;
+	char *name;   /* a copy: a name from the disk cache lives no longer than the call */
 };
 
 struct found_vec {
@@ -454,7 +454,7 @@ static void add_found(taddr_t addr, const char *name, void *arg)
 {
 	struct found_vec *fv = arg;
 	xgrow(&fv->v, &fv->cap, fv->n + 1, sizeof(*fv->v));
-	fv->v[fv->n++] = (struct found){ addr, name };
+	fv->v[fv->n++] = (struct found){ addr, name ? xstrdup(name) : NULL };
 }
 
 static int found_cmp(const void *pa, const void *pb)
@@ -504,6 +504,8 @@ size_t symtab_discover(struct symtab *st)
 	}
 	merge_funcs(st, add, added);
 	free(add);
+	for (size_t i = 0; i < fv.n; i++)
+		free(fv.v[i].name);
 	free(fv.v);
 	if (e)
 		elf_end(e);
