@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """Traced over untraced time of real Debian programs, -c, --fast on the full input and on a small
-one, --no-fast on the small one, all in one run (best of 3; --no-fast once). Usage: bench/real.py"""
+one, --no-fast on the small one, all in one run (best of 3; --no-fast once). The fast path's runs
+have a warm disk cache of maps (a directory a first run filled). With --before PATH, that build
+runs too, and this one with a cold cache (an empty directory each run), instead of --no-fast.
+Usage: bench/real.py [--before PATH]"""
 import os
 import random
+import shutil
 import subprocess
+import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,13 +35,34 @@ def inputs():
             f.write(data)
 
 
-def best(cmd, n=3):
+BEFORE = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
+COLD = os.path.join(HERE, "build", "cache-cold")
+WARM = os.path.join(HERE, "build", "cache-warm")
+
+
+def best(cmd, n=3, cache="off"):
+    env = dict(os.environ, FNTRACE_CACHE=cache)
+    if cache == WARM:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
     b = 1e9
     for _ in range(n):
+        if cache == COLD:
+            shutil.rmtree(COLD, ignore_errors=True)
         t = time.monotonic()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
         b = min(b, time.monotonic() - t)
     return b
+
+
+def compare(name, cmd, lib, small):
+    """Before, after with a cold cache, after with a warm one: full and small input."""
+    plain, sp = best(cmd), best(small)
+    cells = []
+    for fntrace, cache in [(BEFORE, "off"), (F, COLD), (F, WARM)]:
+        fast = best([fntrace, "--fast", "-c", "-o", "/dev/null", *lib, *cmd], cache=cache)
+        sf = best([fntrace, "--fast", "-c", "-o", "/dev/null", *lib, *small], cache=cache)
+        cells.append(f"{fast * 1e3:.0f} ms ({fast / plain:.1f}x), {sf * 1e3:.0f} ms ({sf / sp:.0f}x)")
+    print(f"| {name} | {plain * 1e3:.0f} ms, {sp * 1e3:.0f} ms | " + " | ".join(cells) + " |", flush=True)
 
 
 def main():
@@ -53,19 +79,29 @@ def main():
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**5))"], [],
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**3))"]),
     ]
-    print("| program | untraced | --fast -c | x | small input: untraced | --fast -c | x | --no-fast -c | x |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    if BEFORE:
+        print("| program | untraced: full, small | before: --fast -c full, small | after, cold cache | after, warm cache |")
+        print("|---|---|---|---|---|")
+    else:
+        print("| program | untraced | --fast -c | x | small input: untraced | --fast -c | x | --no-fast -c | x |")
+        print("|---|---|---|---|---|---|---|---|---|")
+    shutil.rmtree(WARM, ignore_errors=True)
     for name, cmd, libs, small in cases:
         if not os.path.exists(cmd[0]):
             continue
         lib = sum((["-l", l] for l in libs), [])
+        if BEFORE:
+            compare(name, cmd, lib, small)
+            continue
         plain = best(cmd)
-        fast = best([F, "--fast", "-c", "-o", "/dev/null", *lib, *cmd])
+        fast = best([F, "--fast", "-c", "-o", "/dev/null", *lib, *cmd], cache=WARM)
         sp = best(small)
-        sf = best([F, "--fast", "-c", "-o", "/dev/null", *lib, *small])
+        sf = best([F, "--fast", "-c", "-o", "/dev/null", *lib, *small], cache=WARM)
         si = best([F, "--no-fast", "-c", "-o", "/dev/null", *lib, *small], 1)
         print(f"| {name} | {plain * 1e3:.0f} ms | {fast * 1e3:.0f} ms | {fast / plain:.1f} | {sp * 1e3:.0f} ms | "
               f"{sf * 1e3:.0f} ms | {sf / sp:.0f} | {si * 1e3:.0f} ms | {si / sp:.0f} |", flush=True)
 
 
 main()
+shutil.rmtree(COLD, ignore_errors=True)
+shutil.rmtree(WARM, ignore_errors=True)

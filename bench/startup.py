@@ -3,9 +3,12 @@
 planting bench/manyfuncs.py's 100,000 functions on both paths (--flat), and the fast path's
 start-up on real programs doing next to nothing (python3, sort, gawk), with the untraced time.
 Per case: best wall time of 3 runs, the CPU time (user + system, fntrace and the program) of
-that run, and the highest peak RSS (fntrace's, GNU time's %M).
+that run, and the highest peak RSS (fntrace's, GNU time's %M). The build in the tree runs twice:
+with a cold disk cache (an empty directory for every run: the maps and discovered functions
+built, and written) and a warm one (a directory that a first run filled).
 Usage: bench/startup.py [--before PATH]"""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -21,18 +24,28 @@ def build():
         sh(f"cc -O0 -o {BUILD}/manyfuncs {BUILD}/manyfuncs.c")
 
 
-def run(cmd):
-    """(wall s, cpu s, peak RSS KiB) of one run, measured by GNU time."""
+COLD = os.path.join(BUILD, "cache-cold")
+WARM = os.path.join(BUILD, "cache-warm")
+
+
+def run(cmd, cache="off"):
+    """(wall s, cpu s, peak RSS KiB) of one run, measured by GNU time. cache: the FNTRACE_CACHE
+    of the run; COLD is emptied first."""
     out = os.path.join(BUILD, "startup-time.txt")
+    if cache == COLD:
+        shutil.rmtree(COLD, ignore_errors=True)
+    env = dict(os.environ, FNTRACE_CACHE=cache)
     subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", out, *cmd], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
     with open(out) as f:
         e, u, s, m = f.read().split()[-4:]
     return float(e), float(u) + float(s), int(m)
 
 
-def best(cmd):
-    runs = [run(cmd) for _ in range(REPEAT)]
+def best(cmd, cache="off"):
+    if cache == WARM:
+        run(cmd, WARM)   # (fills it)
+    runs = [run(cmd, cache) for _ in range(REPEAT)]
     wall = min(runs)
     return wall[0], wall[1], max(r[2] for r in runs)
 
@@ -48,17 +61,21 @@ CASES = [
 
 def main():
     build()
-    builds = [("before", BEFORE)] if BEFORE else []
-    builds.append(("after" if BEFORE else "this build", FNTRACE))
-    print("| case | untraced | " + " | ".join(f"{n}: wall, CPU, peak RSS" for n, _ in builds) + " |")
+    shutil.rmtree(WARM, ignore_errors=True)
+    builds = [("before", BEFORE, "off")] if BEFORE else []
+    name = "after" if BEFORE else "this build"
+    builds += [(name + ", cold cache", FNTRACE, COLD), (name + ", warm cache", FNTRACE, WARM)]
+    print("| case | untraced | " + " | ".join(f"{n}: wall, CPU, peak RSS" for n, _, _ in builds) + " |")
     print("|---|---|" + "---|" * len(builds))
     for name, opts, cmd in CASES:
         base = f"{best(cmd)[0] * 1e3:.0f} ms" if "manyfuncs" not in name else "-"
         cells = []
-        for _, fntrace in builds:
-            w, c, m = best([fntrace, *opts, "-o", "/dev/null", *cmd])
+        for _, fntrace, cache in builds:
+            w, c, m = best([fntrace, *opts, "-o", "/dev/null", *cmd], cache)
             cells.append(f"{w * 1e3:,.0f} ms, {c * 1e3:,.0f} ms, {m / 1024:.1f} MiB")
         print(f"| {name} | {base} | " + " | ".join(cells) + " |")
 
 
 main()
+shutil.rmtree(COLD, ignore_errors=True)
+shutil.rmtree(WARM, ignore_errors=True)
