@@ -3,7 +3,7 @@
 one, --no-fast on the small one, all in one run (best of 3; --no-fast once). The fast path's runs
 have a warm disk cache of maps (a directory a first run filled). With --before PATH, that build
 runs too, and this one with a cold cache (an empty directory each run), instead of --no-fast.
-Usage: bench/real.py [--before PATH]"""
+Usage: bench/real.py [--before PATH] [--after PATH (instead of the tree's build)]"""
 import os
 import random
 import shutil
@@ -36,6 +36,7 @@ def inputs():
 
 
 BEFORE = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
+F = sys.argv[sys.argv.index("--after") + 1] if "--after" in sys.argv else F
 COLD = os.path.join(HERE, "build", "cache-cold")
 WARM = os.path.join(HERE, "build", "cache-warm")
 

@@ -6,7 +6,7 @@ Per case: best wall time of 3 runs, the CPU time (user + system, fntrace and the
 that run, and the highest peak RSS (fntrace's, GNU time's %M). The build in the tree runs twice:
 with a cold disk cache (an empty directory for every run: the maps and discovered functions
 built, and written) and a warm one (a directory that a first run filled).
-Usage: bench/startup.py [--before PATH]"""
+Usage: bench/startup.py [--before PATH] [--after PATH (instead of the tree's build)]"""
 import os
 import shutil
 import subprocess
@@ -15,6 +15,7 @@ import sys
 from benchlib import BUILD, FNTRACE, HERE, REPEAT, sh
 
 BEFORE = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
+AFTER = sys.argv[sys.argv.index("--after") + 1] if "--after" in sys.argv else FNTRACE
 
 
 def build():
@@ -64,7 +65,7 @@ def main():
     shutil.rmtree(WARM, ignore_errors=True)
     builds = [("before", BEFORE, "off")] if BEFORE else []
     name = "after" if BEFORE else "this build"
-    builds += [(name + ", cold cache", FNTRACE, COLD), (name + ", warm cache", FNTRACE, WARM)]
+    builds += [(name + ", cold cache", AFTER, COLD), (name + ", warm cache", AFTER, WARM)]
     print("| case | untraced | " + " | ".join(f"{n}: wall, CPU, peak RSS" for n, _, _ in builds) + " |")
     print("|---|---|" + "---|" * len(builds))
     for name, opts, cmd in CASES:

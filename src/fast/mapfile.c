@@ -178,7 +178,7 @@ static bool read_calls(struct in *in, struct fast_map *m, const struct fast_imag
 	return true;
 }
 
-static bool read_holes(struct in *in, struct fast_map *m)
+static bool read_holes(struct in *in, struct fast_map *m, const struct fast_image *im)
 {
 	m->nholes = get_count(in, 3);
 	m->holes = xmalloc((m->nholes + 1) * sizeof(*m->holes));
@@ -188,7 +188,9 @@ static bool read_holes(struct in *in, struct fast_map *m)
 		h->hi = get_u64(in);
 		uint64_t tr = get_u64(in);
 		h->trailing = tr == 1;
-		if (tr > 1 || h->hi <= h->lo || (i && h->lo < m->holes[i - 1].hi))
+		/* (a hole's slots get a jmp written: they must be the module's own code) */
+		if (tr > 1 || h->hi <= h->lo || (i && h->lo < m->holes[i - 1].hi) || !fast_image_in_code(im, h->lo) ||
+		    !fast_image_bytes(im, h->lo, h->hi - h->lo))
 			return false;
 	}
 	return !in->bad;
@@ -212,7 +214,7 @@ int fast_map_decode(struct fast_map *m, const struct fast_image *im, const uint8
 		m->nunresolved = get_count(&in, 1);
 		m->unresolved = get_words(&in, m->nunresolved);
 	}
-	ok = ok && !in.bad && read_holes(&in, m) && in.at == in.n;
+	ok = ok && !in.bad && read_holes(&in, m, im) && in.at == in.n;
 	if (!ok) {
 		fast_map_free(m);
 		return -1;
