@@ -6,8 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 #define NO_NAME 0xffffffffu
 
@@ -102,29 +100,11 @@ int discache_decode(const uint8_t *p, size_t len, void (*add)(taddr_t addr, cons
 	return 0;
 }
 
-/* The key: the file's every byte, and the version of discovery. */
-static bool file_key(int fd, uint8_t key[16])
-{
-	struct stat sb;
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size <= 0)
-		return false;
-	void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return false;
-	struct hash128 h;
-	hash_init(&h);
-	hash_add_u64(&h, DISCOVER_VERSION);
-	hash_add(&h, p, (size_t)sb.st_size);
-	hash_final(&h, key);
-	munmap(p, (size_t)sb.st_size);
-	return true;
-}
-
 bool discache_functions(int fd, Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 			void (*add)(taddr_t addr, const char *name, void *arg), void *arg)
 {
 	uint8_t key[16];
-	bool cache = dcache_on() && file_key(fd, key);
+	bool cache = dcache_on() && hash_file(fd, DISCOVER_VERSION, key) == 0;   /* every byte of the file */
 	if (cache) {
 		size_t len;
 		uint8_t *p = dcache_get("discover", key, &len);

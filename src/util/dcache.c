@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,24 +114,15 @@ static bool own_fingerprint(void)
 	if (have_fingerprint)
 		return true;
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	void *p = MAP_FAILED;
-	if (fd >= 0 && !fstat(fd, &sb) && sb.st_size > 0)
-		p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int rc = fd >= 0 ? hash_file(fd, FORMAT, fingerprint) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (p == MAP_FAILED) {
+	if (rc) {
 		DEBUG(DBG_FAST, "cache: cannot read fntrace's own executable: the cache is off");
 		free(cache_dir);
 		cache_dir = NULL;
 		return false;
 	}
-	struct hash128 h;
-	hash_init(&h);
-	hash_add_u64(&h, FORMAT);
-	hash_add(&h, p, (size_t)sb.st_size);
-	hash_final(&h, fingerprint);
-	munmap(p, (size_t)sb.st_size);
 	have_fingerprint = true;
 	return true;
 }

@@ -2,6 +2,8 @@
 #include "hash.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #define K1 0x9e3779b97f4a7c15ull   /* odd constants with well-spread bits */
 #define K2 0xc2b2ae3d27d4eb4full
@@ -63,4 +65,21 @@ void hash_final(const struct hash128 *h, uint8_t out[16])
 	a = fmix(a ^ b);
 	memcpy(out, &a, 8);
 	memcpy(out + 8, &b, 8);
+}
+
+int hash_file(int fd, uint64_t version, uint8_t out[16])
+{
+	struct stat sb;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size <= 0)
+		return -1;
+	void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	struct hash128 h;
+	hash_init(&h);
+	hash_add_u64(&h, version);
+	hash_add(&h, p, (size_t)sb.st_size);
+	hash_final(&h, out);
+	munmap(p, (size_t)sb.st_size);
+	return 0;
 }

@@ -19,5 +19,8 @@ void hash_add(struct hash128 *h, const void *p, size_t n);
 void hash_add_u64(struct hash128 *h, uint64_t v);
 /* The 16 bytes of the hash. h may go on being fed afterwards. */
 void hash_final(const struct hash128 *h, uint8_t out[16]);
+/* The hash of version and then every byte of the regular file open at fd. Returns 0, or -1 if
+ * it cannot be read (out is then unchanged). */
+int hash_file(int fd, uint64_t version, uint8_t out[16]);
 
 #endif
