@@ -60,10 +60,11 @@ def test_cold_then_warm(tmp_path, prog):
     assert none.norm == cold.norm
 
 
-def test_changed_file_is_built_again(tmp_path):
+@pytest.mark.parametrize("name", ["fib", "fib.stripped"])
+def test_changed_file_is_built_again(tmp_path, name):
     cache = tmp_path / "cache"
-    prog = tmp_path / "fib"
-    with open(FIB, "rb") as f:
+    prog = tmp_path / name
+    with open(os.path.join(PROGS, "gcc-pie-O2-cf", name), "rb") as f:
         code = f.read()
     prog.write_bytes(code)
     prog.chmod(0o755)
@@ -75,6 +76,7 @@ def test_changed_file_is_built_again(tmp_path):
     r = traced(tmp_path, str(prog), cache)
     assert str(prog) in maps(r.stderr, "built")
     assert "fib(5) - 5" in r.stdout
+    assert "discovered functions from the cache" not in r.stderr
 
 
 def test_damaged_entries_are_built_again(tmp_path):
