@@ -131,7 +131,7 @@ clean: clean-unit
 # The tests of the parsers of untrusted input (ELF files, trace files, seccomp filters, -A/-R specs,
 # the program's strings) run once more, built with
 # ASan and UBSan: undefined behaviour on a malformed file is a bug even where it shows no symptom.
-SAN_TESTS := symtab tracefile stacks seccomp args_proto args_format
+SAN_TESTS := symtab tracefile stacks seccomp args_proto args_format fast_mapcache
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_DIR := $(UNIT_DIR)/san
 SAN_BINS := $(SAN_TESTS:%=$(SAN_DIR)/test_%)

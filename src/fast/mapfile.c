@@ -41,6 +41,8 @@ struct out {
 
 static void put(struct out *o, const void *v, size_t len)
 {
+	if (!len)
+		return;   /* (v may be NULL for nothing) */
 	xgrow(&o->p, &o->cap, o->n + len, 1);
 	memcpy(o->p + o->n, v, len);
 	o->n += len;

@@ -48,7 +48,8 @@ void hash_add(struct hash128 *h, const void *p, size_t n)
 		mix(h, w);
 	}
 	uint64_t tail = 0;
-	memcpy(&tail, s + i, n - i);
+	if (n > i)   /* (p may be NULL for nothing) */
+		memcpy(&tail, s + i, n - i);
 	mix(h, tail ^ ((uint64_t)(n - i) << 59));
 	mix(h, n);   /* where this chunk ends */
 	h->len += n;
