@@ -90,3 +90,22 @@ def test_attach_and_detach(tmp_path):
     finally:
         p.kill()
         p.wait()
+
+
+# The disk cache, cold, warm and damaged: maps and discovered functions written, read back, and
+# refused when cut short (a stripped program: both kinds of entry).
+def test_cache_runs_clean(tmp_path):
+    cache = tmp_path / "cache"
+    env = dict(SAN_ENV, FNTRACE_CACHE=str(cache))
+    path = prog("gcc-pie-O2-cf", "fib.stripped")
+    outs = []
+    for step in ("cold", "warm", "damaged"):
+        if step == "damaged":
+            for e in os.listdir(cache):
+                data = (cache / e).read_bytes()
+                (cache / e).write_bytes(data[: len(data) // 3])
+        r = run(["--fast", "-c", path, "6"], tmp_path, env=env, fntrace=FNTRACE_SAN)
+        assert (r.rc, r.stderr) == (0, ""), step
+        outs.append(sorted(l.split()[-1] for l in r.trace.splitlines()[2:]))
+    assert outs[0] == outs[1] == outs[2]
+    assert os.listdir(cache)
