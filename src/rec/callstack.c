@@ -58,7 +58,7 @@ void callstack_enter_args(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t
 	while (cs->n && cs->v[cs->n - 1].sp == sp && cs->v[cs->n - 1].ret != ret)
 		emit_exit(cs, ts);
 	xgrow(&cs->v, &cs->cap, cs->n + 1, sizeof(*cs->v));
-	cs->v[cs->n++] = (struct frame){ fn, sp, ret, ts, want_ret };
+	cs->v[cs->n++] = (struct frame){ fn, sp, ret, ts, want_ret, false };
 	struct event ev = { .ts = ts, .pid = cs->pid, .tid = cs->tid, .fn = fn, .kind = EV_ENTRY,
 			    .depth = (uint16_t)(cs->n > 0xffff ? 0xffff : cs->n), .args = args };
 	sink_event(&ev);

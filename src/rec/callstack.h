@@ -21,6 +21,8 @@ struct frame {
 	taddr_t ret;    /* the return address at sp: tells a tail call from a later sibling call */
 	uint64_t ts;    /* entry time */
 	bool want_ret;  /* its return value is shown (args/choose.h): read at its return site */
+	bool returned;  /* its return was seen on another thread (a Go goroutine that moved): open
+			 * here until this thread's stack closes it, but no longer a call in progress */
 };
 
 struct callstack {

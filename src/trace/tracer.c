@@ -184,8 +184,10 @@ struct open_call {
 static void find_open_call(struct task *t, void *arg)
 {
 	struct open_call *c = arg;
-	for (size_t i = t->cs.n; i-- > 0 && !c->found && t->tgid == c->tgid;)
-		c->found = t->cs.v[i].sp == c->sp && t->cs.v[i].ret == c->ret && t->cs.v[i].fn == c->fn;
+	for (size_t i = t->cs.n; i-- > 0 && !c->found && t->tgid == c->tgid;) {
+		const struct frame *f = &t->cs.v[i];
+		c->found = f->sp == c->sp && f->ret == c->ret && f->fn == c->fn && !f->returned;
+	}
 }
 
 static bool go_restart(struct task *t, struct bp *bp, taddr_t sp, taddr_t ret)
@@ -195,6 +197,31 @@ static bool go_restart(struct task *t, struct bp *bp, taddr_t sp, taddr_t ret)
 	struct open_call c = { t->tgid, bp_fn(bp), sp, ret, false };
 	task_each(find_open_call, &c);
 	return c.found;
+}
+
+/* A goroutine that moved to another thread during a call returns there, and the frame it opened
+ * stays open on the thread it left (nothing that thread sees proves it left). Its return at
+ * site with rsp = sp marks it returned, on every thread: else the next call from the same
+ * place, with the same sp and return address, would pass for its restart and not be counted. */
+struct go_return {
+	pid_t tgid;
+	taddr_t site, sp;
+};
+
+static void mark_returned(struct task *t, void *arg)
+{
+	const struct go_return *g = arg;
+	for (size_t i = 0; i < t->cs.n && t->tgid == g->tgid; i++) {
+		struct frame *f = &t->cs.v[i];
+		if (f->ret == g->site && f->sp + 8 == g->sp)
+			f->returned = true;
+	}
+}
+
+static void go_returned(struct task *t, taddr_t site, taddr_t sp)
+{
+	struct go_return g = { t->tgid, site, sp };
+	task_each(mark_returned, &g);
 }
 
 /* trace_entry; at a stop, r holds the registers the arguments are read from (NULL: none are). */
@@ -269,6 +296,8 @@ void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64
  * with a value asked for get it from the registers. */
 static void observe(struct task *t, const struct bp *bp, const struct user_regs_struct *r, uint64_t ts)
 {
+	if (bp->retsite && t->p->go)
+		go_returned(t, bp->addr, r->rsp);
 	if (bp->retsite && args_enabled()) {
 		struct return_regs rr = { t, r, false };
 		callstack_return(&t->cs, r->rsp, bp->addr, ts, return_value, &rr);

@@ -61,7 +61,9 @@ def go_bins(tmp_path_factory):
     build([go, "build", "-o", str(d / "plain"), src], d, env)
     build([go, "build", "-ldflags=-s -w", "-o", str(d / "stripped"), src], d, env)
     build([go, "build", "-o", str(d / "preempt"), os.path.join(LANG, "gopreempt.go")], d, env)
-    return {"plain": str(d / "plain"), "stripped": str(d / "stripped"), "preempt": str(d / "preempt")}
+    build([go, "build", "-o", str(d / "migrate"), os.path.join(LANG, "gomigrate.go")], d, env)
+    return {"plain": str(d / "plain"), "stripped": str(d / "stripped"), "preempt": str(d / "preempt"),
+            "migrate": str(d / "migrate")}
 
 
 @pytest.mark.parametrize("which", ["plain", "stripped"])
@@ -91,6 +93,17 @@ def test_go_function_restarted_by_the_scheduler_is_one_call(tmp_path, go_bins):
     steps = [l for l in g.trace.splitlines() if "main.step" in l]
     assert sum("main.step() {" in l for l in steps) == 4000
     assert sum("} /* main.step */" in l for l in steps) == 4000
+
+
+def test_go_call_returning_on_another_thread_is_not_a_restart(tmp_path, go_bins):
+    # Eight goroutines on two threads, preempted inside spin's calls (each longer than the
+    # scheduler's 10 ms slice): a call that returned on another thread must not leave behind an
+    # open frame that the next call from the same place, at the same sp, passes for a restart of.
+    env = dict(os.environ, GOMAXPROCS="2")
+    r = run(["-c", "-i", "main.*", go_bins["migrate"]], tmp_path, timeout=120, env=env)
+    assert r.rc == 0 and r.stdout == "total 96\n"
+    rows = {l.split()[-1]: int(l.split()[4]) for l in r.trace.splitlines()[2:] if len(l.split()) == 12}
+    assert rows["main.spin"] == 48 and rows["main.work"] == 8
 
 
 def test_cxx_namespaces_templates_and_overloads(tmp_path):
