@@ -1253,15 +1253,21 @@ static struct fast_rec *take_block(struct task *t, struct fthread *ft, bool empt
 	return *n ? buf : NULL;
 }
 
-/* Feeds records of t, oldest first, to its call stack. */
+/* Feeds records of t, oldest first, to its call stack. Their times are bounded by now: a stopped
+ * thread wrote them before it. A running thread (running) may have written some after now was
+ * read (the tracer can be descheduled for milliseconds in between): they are bounded by the
+ * clock sample taken here instead, after the read of its block, or they would all be stamped
+ * now, their durations lost. */
 static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struct fast_rec *recs, size_t n,
-		 uint64_t now)
+		 bool running, uint64_t now)
 {
 	if (!n)
 		return;
 	uint64_t tsc, ns;
 	fast_clock_sample(&tsc, &ns);
 	fast_clock_anchor(&clk, tsc, ns);
+	if (running)
+		now = ns;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
@@ -1270,18 +1276,13 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	}
 }
 
-/* Feeds t's new records to its call stack; with empty (t is stopped), empties its block. now
- * bounds the records' times: a stopped thread wrote them before it. A running one may have
- * written some after now was read (the tracer can be descheduled for milliseconds in between):
- * they are bounded by the end of the read instead, or they would all be stamped now, their
- * durations lost. */
+/* Feeds t's new records to its call stack; with empty (t is stopped), empties its block, and now
+ * bounds the records' times (see feed). */
 static void drain(struct task *t, struct fast_proc *fp, struct fthread *ft, bool empty, uint64_t now)
 {
 	size_t n;
 	struct fast_rec *recs = take_block(t, ft, empty, &n);
-	if (!empty && n)
-		now = util_now_ns();
-	feed(t, fp, ft, recs, n, now);
+	feed(t, fp, ft, recs, n, !empty, now);
 }
 
 /* What fast_idle does for each task. */
@@ -1573,13 +1574,13 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 			r.rcx = ft->block + FAST_BLOCK_HDR;
 			ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 			ptrace(PTRACE_CONT, t->tid, 0, 0);
-			feed(t, fp, ft, recs, nrecs, s->ts);
+			feed(t, fp, ft, recs, nrecs, false, s->ts);
 			return true;
 		}
 	}
 	if (recs && refaulting_entry(t, fp, s, &recs[nrecs - 1]))
 		nrecs--;
-	feed(t, fp, ft, recs, nrecs, s->ts);
+	feed(t, fp, ft, recs, nrecs, false, s->ts);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);
 		return false;
