@@ -17,15 +17,10 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, ROOT, fmt_duration, prog
+from conftest import FNTRACE, ROOT, fmt_duration, fntrace, prog
 
 
 NODE_DIR = os.path.join(ROOT, "tests", "node")
-
-
-def fntrace(args, timeout=120):
-    return subprocess.run([FNTRACE, *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
 
 
 def read(path):

@@ -7,14 +7,9 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, SOME_VARIANTS, Terminal, fmt_duration, normalize, prog, run
+from conftest import FNTRACE, SOME_VARIANTS, Terminal, fmt_duration, fntrace, normalize, prog, run
 
 HEAD = "# DURATION       TID     FUNCTION\n"
-
-
-def fntrace(args, timeout=60):
-    return subprocess.run([FNTRACE, *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
 
 
 def summary_rows(trace):

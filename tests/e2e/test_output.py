@@ -13,15 +13,10 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, PROGS, prog
+from conftest import FNTRACE, PROGS, fntrace, prog
 
 SLOW = os.path.join(PROGS, "slowcall")
 DEADLINE = 20   # seconds a test waits for something that must come; never a measurement
-
-
-def fntrace(args, **kw):
-    kw.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.run([FNTRACE, *args], capture_output=True, text=True, timeout=120, **kw)
 
 
 # ---- live output ----

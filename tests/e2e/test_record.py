@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import FNTRACE, PROGS, normalize, prog
+from conftest import FNTRACE, PROGS, fntrace, normalize, prog
 
 FORMATS = ["graph", "flat", "summary", "chrome", "folded", "json", "svg"]
 # Every link mode, both compilers, -O0 and -O2, with and without endbr64.
@@ -36,11 +36,6 @@ CASES = [
     ("usr1", "die", ["usr1"], ["-i", "t_*"]),
     ("segv", "die", ["segv"], ["-i", "t_*", "-i", "main"]),
 ]
-
-
-def fntrace(args, timeout=60):
-    return subprocess.run([FNTRACE, *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
 
 
 def read(path):

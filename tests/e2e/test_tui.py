@@ -2,7 +2,7 @@
 
 A test types keys as a person would and reads the screen with `tmux capture-pane`; the row under
 the cursor is the one drawn in reverse video. The exact screens come from trace files with known
-times (TraceFile, from test_analysis); a real run of a test program checks the rest, times
+times (conftest's TraceFile); a real run of a test program checks the rest, times
 normalised."""
 import os
 import re
@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, Terminal, prog
-from test_analysis import US, TraceFile
+from conftest import FNTRACE, US, Terminal, TraceFile, known_main_thread, prog
 
 REVERSE = re.compile(r"\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m")
 TIME = re.compile(r"\d+(\.\d+)? (ns|us|ms| s)")
@@ -22,12 +21,7 @@ TIME = re.compile(r"\d+(\.\d+)? (ns|us|ms| s)")
 def known_file(tmp_path):
     """Two threads of one process: main calls work (which calls leaf), leaf and old; the worker
     thread calls work once."""
-    t = TraceFile()
-    t.thread(100, 100, 0, "prog")
-    t.call("main", 10 * US, 1010 * US,
-           ("work", 100 * US, 600 * US, ("leaf", 200 * US, 300 * US)),
-           ("leaf", 700 * US, 800 * US),
-           ("old", 850 * US, 900 * US))
+    t = known_main_thread(TraceFile())
     t.thread(101, 100, 0, "worker")
     t.call("work", 1000 * US, 1600 * US, ("leaf", 1100 * US, 1400 * US))
     return t.write(tmp_path / "k.ft", 2000 * US)
