@@ -1,7 +1,9 @@
 """Shared helpers for fntrace's end-to-end tests: where things are, how to run fntrace, and how to
 normalise a trace (durations and TIDs vary from run to run; nothing else may)."""
+import hashlib
 import os
 import re
+import struct
 import subprocess
 
 import pytest
@@ -34,6 +36,48 @@ VARIANTS = [f"{c}-{l}-{o}-{f}" for c in CCS for l in LINKS for o in OPTS for f i
 # compilers, at -O0 and -O2, with endbr64 prologues in half of them.
 SOME_VARIANTS = ["gcc-nopie-O0-nocf", "gcc-pie-O2-cf", "gcc-static-O2-nocf", "gcc-spie-O0-cf",
                  "clang-nopie-O2-cf", "clang-pie-O0-nocf", "clang-static-O0-cf", "clang-spie-O2-nocf"]
+
+
+
+def same_program_key(path):
+    """What fntrace reads of an ELF file when it traces it (without -a): its program headers, its
+    entry point, and every section, bytes and address, but DWARF (.debug_*) and the build ID (a
+    hash that covers the DWARF too). Two builds with one key are one program to the tracer."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    entry, phoff, shoff = struct.unpack_from("<QQQ", elf, 0x18)
+    phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", elf, 0x36)
+    h = hashlib.sha256(elf[phoff:phoff + phentsize * phnum] + struct.pack("<Q", entry))
+    headers = [struct.unpack_from("<IIQQQQ", elf, shoff + i * shentsize) for i in range(shnum)]
+    names = headers[shstrndx][4]
+    for name, kind, flags, addr, off, size in headers:
+        name = elf[names + name:elf.index(b"\0", names + name)]
+        if name.startswith(b".debug") or name == b".note.gnu.build-id":
+            continue
+        h.update(name + struct.pack("<IQQQ", kind, flags, addr, size))
+        if kind != 8:   # SHT_NOBITS: no bytes in the file
+            h.update(elf[off:off + size])
+    return h.digest()
+
+
+def distinct_builds(name, variants=None):
+    """The variants (VARIANTS unless given) whose build of program name is not the same program
+    as an earlier one's (same_program_key): -O3 often makes exactly -O2's code of a small
+    program, and clang's -O1 its -O2's. Tracing such a twin again would prove nothing new: the
+    matrix tests run each distinct build once. If a build is missing (not made yet), all are
+    kept, and prog() says what to do."""
+    variants = VARIANTS if variants is None else variants
+    seen, kept = set(), []
+    for v in variants:
+        path = os.path.join(PROGS, v, name)
+        if not os.path.exists(path):
+            return list(variants)
+        key = same_program_key(path)
+        if key not in seen:
+            seen.add(key)
+            kept.append(v)
+    return kept
+
 
 DUR = re.compile(r"^ *\d+(\.\d+)? (ns|us|ms| s) (?=\[)")
 TID = re.compile(r"\[ *\d+\]")

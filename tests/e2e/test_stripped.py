@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import FNTRACE, ROOT, SOME_VARIANTS, VARIANTS, normalize, prog, run, untraced
+from conftest import FNTRACE, ROOT, SOME_VARIANTS, VARIANTS, distinct_builds, normalize, prog, run, untraced
 
 TOK = re.compile(r"^(.*?\| +(?:\} /\* )?)([^ ();]+)(\(\);|\(\) \{| \*/)$")
 
@@ -43,8 +43,8 @@ THROW_VARIANTS = [v for v in VARIANTS if "-static-" not in v]
 MORE = [("mutual", []), ("tail", []), ("exitdeep", []), ("kinds", []), ("die", ["usr1"])]
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("name,args", CASES)
+@pytest.mark.parametrize("name,args,variant", [pytest.param(n, a, v, id=f"{n}-args{i}-{v}")
+                                               for i, (n, a) in enumerate(CASES) for v in distinct_builds(n)])
 def test_stripped_graph_equals_unstripped(tmp_path, variant, name, args):
     check_stripped(tmp_path, variant, name, args)
 
@@ -58,7 +58,7 @@ def check_stripped(tmp_path, variant, name, args):
     assert_same_graph(plain.norm, stripped.norm, names_at(path))
 
 
-@pytest.mark.parametrize("variant", THROW_VARIANTS)
+@pytest.mark.parametrize("variant", distinct_builds("throw", THROW_VARIANTS))
 def test_stripped_cxx_graph_equals_unstripped(tmp_path, variant):
     check_stripped(tmp_path, variant, "throw", [])
 
