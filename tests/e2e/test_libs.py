@@ -1,6 +1,7 @@
 """Library calls, functions inside libraries (-l), dlopen/dlclose, IFUNCs, demangled names."""
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -122,11 +123,21 @@ def test_tail_jump_inside_a_library_is_no_library_call(tmp_path):
     assert "qsort() {" in r.trace and "qsort_r" not in r.trace
 
 
+@pytest.mark.onepath
 def test_start_excludes_fntrace_work(tmp_path):
-    # IFUNC resolvers run inside the program at _start's stop: not part of _start's time.
-    r = run(["-c", prog("gcc-pie-O0-nocf", "abc")], tmp_path)
+    # A call that starts at a stop where fntrace has work to do starts after that work. The
+    # loader's _dl_debug_state (r_brk, traced with -l 'ld-linux*') is such a call: one ret, at
+    # whose entry fntrace plants every function of libc (-l 'libc.so*') and maps its code: most
+    # of the run (with the work counted in the call, under load: 1.26 s of a 1.30 s run; left
+    # out, 4 to 9 ms). Both scale with the machine's load, so their ratio is what is checked,
+    # with room both ways. --fast, whose work there is the larger (the int3 path's alone, 60 to
+    # 350 ms runs, leaves less room). (The old check, _start's self under a quarter of its
+    # total, held with the work counted too: since f25980b no work is done at _start's stop.)
+    t0 = time.monotonic()
+    r = run(["--fast", "-c", "-l", "libc.so*", "-l", "ld-linux*", prog("gcc-pie-O0-nocf", "abc")], tmp_path)
+    wall = (time.monotonic() - t0) * 1e9
+    assert r.rc == 0
     units = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
-    rows = {l.split()[-1]: l.split() for l in r.trace.splitlines()[2:] if len(l.split()) == 12}
-    self_start = float(rows["_start"][2]) * units[rows["_start"][3]]
-    total_start = float(rows["_start"][0]) * units[rows["_start"][1]]
-    assert self_start < total_start / 4, rows["_start"]
+    row = next(l.split() for l in r.trace.splitlines() if l.endswith(" _dl_debug_state@ld-linux-x86-64.so.2"))
+    longest = float(row[9]) * units[row[10]]
+    assert longest < wall / 10, (row, wall)
