@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, PROGS, fntrace, prog
+from conftest import FNTRACE, PROGS, fntrace, prog, varint
 
 SLOW = os.path.join(PROGS, "slowcall")
 DEADLINE = 20   # seconds a test waits for something that must come; never a measurement
@@ -388,13 +388,6 @@ def test_the_tid_column_fits_seven_digits(tmp_path):
                 break
         old.append(v)
 
-    def varint(v):
-        out = bytearray()
-        while v >= 0x80:
-            out.append(v & 0x7f | 0x80)
-            v >>= 7
-        out.append(v)
-        return out
     big = 4194303
     data[at + 1:i] = varint(big * 2) + varint(big)
     ft.write_bytes(bytes(data))
