@@ -6,10 +6,12 @@ every thread must be the graph's: same functions, same nesting, same order. Ever
 with -p too, and the command is in the metadata. A 70,000-deep recursion gives folded stacks of
 bounded size, with a warning. A trace file cut anywhere closes its open calls at its last time, the
 same way in every view."""
+import atexit
 import json
 import os
 import re
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -28,14 +30,28 @@ def read(path):
         return f.read()
 
 
+_trees = None   # this test process's node trees.mjs --serve: speedscope's bundle loaded once
+
+
 def consumers(path):
     """What speedscope and Chrome's trace engine make of the chrome export at path."""
+    global _trees
     if not shutil.which("node") or not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "speedscope")):
         pytest.fail("node or tests/node/node_modules is missing: run scripts/deps.sh")
-    r = subprocess.run(["node", os.path.join(NODE_DIR, "trees.mjs"), str(path)], capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    if _trees is None or _trees.poll() is not None:
+        _trees = subprocess.Popen(["node", os.path.join(NODE_DIR, "trees.mjs"), "--serve"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        atexit.register(_trees.kill)
+    _trees.stdin.write(f"{path}\n")
+    _trees.stdin.flush()
+    ready, _, _ = select.select([_trees.stdout], [], [], 120)
+    line = _trees.stdout.readline() if ready else ""
+    if not line:
+        _trees.kill()
+        pytest.fail(f"node trees.mjs gave no answer for {path}")
+    got = json.loads(line)
+    assert "error" not in got, got["error"]
+    return got
 
 
 LINE = re.compile(r"^.{11} \[\s*(\d+)\] \| ((?:  )*)(.*)$")

@@ -4,6 +4,8 @@
 // trace engine's has the signals too ("--- SIGUSR1 ---", null), which speedscope does not show.
 //
 //   node trees.mjs TRACE.json
+//   node trees.mjs --serve      (a TRACE.json path a line on stdin, an answer a line on stdout;
+//                                an answer {"error": "..."} if reading that one failed)
 //   {"speedscope": {"threads": {"PID:TID": ["main", "f", null, "g", null, null, ...]},
 //                   "names": {...}, "importer": "...", "warnings": [...]},
 //    "trace_engine": {"threads": {...}, "names": {...}, "errors": [...]}}
@@ -15,6 +17,7 @@
 // "@paulirish/trace_engine", the DevTools Performance panel's) is loaded as its README shows.
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 
@@ -33,7 +36,12 @@ function threadKey(pid, tid) {
   return `${pid}:${tid}`;
 }
 
-async function speedscopeImporter(warnings, logs) {
+// Loading speedscope's bundle takes most of a run's time: --serve loads it once. Each import
+// gets its own warnings and logs: the sandbox's console writes to sink's current arrays.
+const sink = { warnings: [], logs: [] };
+let importerLoaded = null;
+
+async function speedscopeImporter() {
   const dir = path.join(here, 'node_modules/speedscope/dist/release');
   const file = fs.readdirSync(dir).find(f => /^speedscope-.*\.js$/.test(f));
   let src = fs.readFileSync(path.join(dir, file), 'utf8');
@@ -51,8 +59,8 @@ async function speedscopeImporter(warnings, logs) {
     construct: () => stub,
   });
   const sandbox = {
-    console: { log: (...a) => logs.push(a.join(' ')), warn: (...a) => warnings.push(a.join(' ')),
-               error: (...a) => warnings.push(a.join(' ')), info() {}, debug() {}, assert() {} },
+    console: { log: (...a) => sink.logs.push(a.join(' ')), warn: (...a) => sink.warnings.push(a.join(' ')),
+               error: (...a) => sink.warnings.push(a.join(' ')), info() {}, debug() {}, assert() {} },
     URL, TextDecoder, TextEncoder, setTimeout, clearTimeout, queueMicrotask,
     document: stub, navigator: { userAgent: 'node' },
     location: { href: 'file:///trace', protocol: 'file:', hash: '', search: '' },
@@ -74,7 +82,10 @@ async function speedscopeImporter(warnings, logs) {
 
 async function withSpeedscope(text, file) {
   const warnings = [], logs = [];
-  const importer = await speedscopeImporter(warnings, logs);
+  sink.warnings = warnings;
+  sink.logs = logs;
+  importerLoaded ??= speedscopeImporter();
+  const importer = await importerLoaded;
   const group = await importer.importProfileGroupFromText(path.basename(file), text);
   const threads = {}, names = {};
   for (const profile of group ? group.profiles : []) {
@@ -131,11 +142,25 @@ async function withTraceEngine(events) {
   }
 }
 
-const file = process.argv[2];
-const text = fs.readFileSync(file, 'utf8');
-const trace = JSON.parse(text);
-const out = {
-  speedscope: await withSpeedscope(text, file),
-  trace_engine: await withTraceEngine(trace.traceEvents ?? trace),
-};
-process.stdout.write(JSON.stringify(out) + '\n');
+async function trees(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  const trace = JSON.parse(text);
+  return {
+    speedscope: await withSpeedscope(text, file),
+    trace_engine: await withTraceEngine(trace.traceEvents ?? trace),
+  };
+}
+
+if (process.argv[2] === '--serve') {
+  for await (const file of readline.createInterface({ input: process.stdin })) {
+    let out;
+    try {
+      out = await trees(file);
+    } catch (e) {
+      out = { error: String(e && e.stack || e) };
+    }
+    process.stdout.write(JSON.stringify(out) + '\n');
+  }
+} else {
+  process.stdout.write(JSON.stringify(await trees(process.argv[2])) + '\n');
+}
