@@ -1,5 +1,6 @@
 """Shared helpers for fntrace's end-to-end tests: where things are, how to run fntrace, and how to
 normalise a trace (durations and TIDs vary from run to run; nothing else may)."""
+import functools
 import hashlib
 import os
 import re
@@ -39,6 +40,7 @@ SOME_VARIANTS = ["gcc-nopie-O0-nocf", "gcc-pie-O2-cf", "gcc-static-O2-nocf", "gc
 
 
 
+@functools.lru_cache(maxsize=None)
 def same_program_key(path):
     """What fntrace reads of an ELF file when it traces it (without -a): its program headers, its
     entry point, and every section, bytes and address, but DWARF (.debug_*) and the build ID (a
@@ -47,7 +49,7 @@ def same_program_key(path):
         elf = f.read()
     entry, phoff, shoff = struct.unpack_from("<QQQ", elf, 0x18)
     phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", elf, 0x36)
-    h = hashlib.sha256(elf[phoff:phoff + phentsize * phnum] + struct.pack("<Q", entry))
+    h = hashlib.blake2b(elf[phoff:phoff + phentsize * phnum] + struct.pack("<Q", entry))
     headers = [struct.unpack_from("<IIQQQQ", elf, shoff + i * shentsize) for i in range(shnum)]
     names = headers[shstrndx][4]
     for name, kind, flags, addr, off, size in headers:
@@ -86,13 +88,18 @@ TID = re.compile(r"\[ *\d+\]")
 def pytest_configure(config):
     config.addinivalue_line("markers", "onepath: the test chooses the fast or the int3 path itself "
                             "(not run again in the int3 pass, FNTRACE_FAST=0)")
+    config.addinivalue_line("markers", "samepath: the test's subject is what fntrace makes of the "
+                            "events (a view, an export, a trace file), whichever path made them; "
+                            "test_fast.py checks that both paths make the same events (not run "
+                            "again in the int3 pass)")
 
 
 def pytest_collection_modifyitems(config, items):
     if not INT3_PASS:
         return
-    kept = [i for i in items if not i.get_closest_marker("onepath")]
-    dropped = [i for i in items if i.get_closest_marker("onepath")]
+    once = lambda i: i.get_closest_marker("onepath") or i.get_closest_marker("samepath")   # noqa: E731
+    kept = [i for i in items if not once(i)]
+    dropped = [i for i in items if once(i)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

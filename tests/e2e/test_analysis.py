@@ -11,6 +11,8 @@ import pytest
 
 from conftest import FNTRACE, US, TraceFile, fntrace, known_main_thread, prog
 
+pytestmark = pytest.mark.samepath   # run once: the same whichever path made the events (conftest.py)
+
 P = "gcc-pie-O2-cf"
 
 

@@ -21,6 +21,8 @@ import pytest
 
 from conftest import FNTRACE, ROOT, fmt_duration, fntrace, prog
 
+pytestmark = pytest.mark.samepath   # run once: the same whichever path made the events (conftest.py)
+
 
 NODE_DIR = os.path.join(ROOT, "tests", "node")
 

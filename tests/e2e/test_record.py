@@ -17,6 +17,8 @@ import pytest
 
 from conftest import FNTRACE, PROGS, fntrace, normalize, prog
 
+pytestmark = pytest.mark.samepath   # run once: the same whichever path made the events (conftest.py)
+
 FORMATS = ["graph", "flat", "summary", "chrome", "folded", "json", "svg"]
 # Every link mode, both compilers, -O0 and -O2, with and without endbr64.
 RT_VARIANTS = ["gcc-nopie-O0-nocf", "gcc-pie-O2-cf", "clang-static-O0-cf", "clang-spie-O2-nocf"]

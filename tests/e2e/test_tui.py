@@ -14,6 +14,8 @@ import pytest
 
 from conftest import FNTRACE, US, Terminal, TraceFile, known_main_thread, prog
 
+pytestmark = pytest.mark.samepath   # run once: the same whichever path made the events (conftest.py)
+
 REVERSE = re.compile(r"\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m")
 TIME = re.compile(r"\d+(\.\d+)? (ns|us|ms| s)")
 
