@@ -5,6 +5,17 @@
 TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter evil deep fasthaz hammer \
 	     shortjmp attachee
 TPROG_CXX := throw
+# The matrix programs are built in every variant (tests/e2e/test_core.py, test_stripped.py); the
+# others only in the variants tests name (T_FEW_VARIANTS: conftest's SOME_VARIANTS and the builds
+# tests ask for by name), since no test runs them elsewhere. A test that needs another build of
+# one of them adds its variant here (prog() says which file is missing).
+T_MATRIX_PROGS := abc fib mutual tail longjmp exitdeep kinds throw
+T_FEW_VARIANTS := gcc-nopie-O0-nocf gcc-nopie-O0-cf gcc-nopie-O2-nocf gcc-nopie-O2-cf gcc-pie-O0-nocf gcc-pie-O0-cf \
+		  gcc-pie-O2-nocf gcc-pie-O2-cf gcc-static-O2-nocf gcc-static-O3-nocf gcc-spie-O0-cf gcc-spie-O2-cf \
+		  clang-nopie-O0-nocf clang-nopie-O1-nocf clang-nopie-O2-nocf clang-nopie-O2-cf clang-pie-O0-nocf \
+		  clang-pie-O0-cf clang-pie-O2-nocf clang-pie-O2-cf clang-static-O0-cf clang-spie-O1-cf \
+		  clang-spie-O2-nocf clang-spie-O2-cf
+t_progs_of = $(T_MATRIX_PROGS) $(if $(filter $(1),$(T_FEW_VARIANTS)),$(filter-out $(T_MATRIX_PROGS),$(TPROG_C) $(TPROG_CXX)))
 T_CCS     := gcc clang
 T_LINKS   := nopie pie static spie
 T_OPTS    := O0 O1 O2 O3
@@ -31,7 +42,7 @@ $(T_BIN)/$(1)/$(2): $(or $(t_src_$(2)),$(wildcard tests/progs/$(2).c tests/progs
 T_ALL_PROGS += $(T_BIN)/$(1)/$(2)
 endef
 
-$(foreach v,$(T_VARIANTS),$(foreach p,$(TPROG_C) $(TPROG_CXX),\
+$(foreach v,$(T_VARIANTS),$(foreach p,$(call t_progs_of,$(v)),\
 	$(eval $(call t_prog_rule,$(v),$(p),$(word 1,$(subst -, ,$(v))),$(word 2,$(subst -, ,$(v))),$(word 3,$(subst -, ,$(v))),$(word 4,$(subst -, ,$(v)))))))
 
 # Every build again, stripped: fntrace must find the same functions without their names.
@@ -40,7 +51,7 @@ $(T_BIN)/$(1)/$(2).stripped: $(T_BIN)/$(1)/$(2)
 	@strip -o $$@ $$<
 T_ALL_PROGS += $(T_BIN)/$(1)/$(2).stripped
 endef
-$(foreach v,$(T_VARIANTS),$(foreach p,$(TPROG_C) $(TPROG_CXX),$(eval $(call t_strip_rule,$(v),$(p)))))
+$(foreach v,$(T_VARIANTS),$(foreach p,$(call t_progs_of,$(v)),$(eval $(call t_strip_rule,$(v),$(p)))))
 
 # Helpers that are not traced themselves.
 $(T_BIN)/noptrace: tests/progs/noptrace.c
