@@ -14,6 +14,8 @@ from conftest import PROGS, run, untraced
 from test_fast import both, fast_used, same, summary_counts
 from test_langs import go_bins, rust_bins  # noqa: F401 (fixtures: the programs they build)
 
+pytestmark = pytest.mark.onepath   # every test gives --fast or --no-fast itself
+
 HAZ = os.path.join(PROGS, "hazard")
 VARIANTS = ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf", "clang-spie-O1-cf"]
 STRIPPED_TOO = VARIANTS + ["gcc-pie-O2-cf:stripped"]
