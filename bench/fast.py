@@ -3,7 +3,9 @@
 --fast (-c, -q -w FILE and the graph), with the breakpoints (--no-fast), and with `uftrace
 record` on the same program built with -pg, with 1 and 8 threads; coverage (--debug=fast) on real -O2 binaries; traced time over
 untraced time on real Debian programs, both paths; start-up with 100,000 functions.
-Usage: bench/fast.py [--quick]"""
+--calls: the per-call table alone; --before PATH: that table for the build at PATH too, in the
+same run (a row per build and thread count).
+Usage: bench/fast.py [--quick] [--calls] [--before PATH]"""
 import os
 import re
 import shutil
@@ -14,6 +16,8 @@ import tempfile
 from benchlib import BUILD, FNTRACE, HERE, ROOT, best, sh
 
 QUICK = "--quick" in sys.argv
+CALLS_ONLY = "--calls" in sys.argv
+BEFORE = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
 os.makedirs(BUILD, exist_ok=True)
 os.chdir(BUILD)   # the -pg program writes gmon.out where it runs
 
@@ -35,7 +39,7 @@ MODES = [("-c", ["-c", "-o", "/dev/null"]), ("-q -w", ["-q", "-w", os.path.join(
          ("graph", ["-o", "/dev/null"])]
 
 
-def per_call(threads):
+def per_call(threads, fntrace=FNTRACE):
     n = 1000000 if QUICK else 4000000
     n_int3 = n // 20
     prog = f"{BUILD}/tcalls"
@@ -44,11 +48,11 @@ def per_call(threads):
     for name, opts in MODES:
         # the same command with N = 1 as the baseline: start-up (the C library's map) is not
         # counted per call
-        start, _, _ = best([FNTRACE, "--fast", *opts, prog, "1", str(threads)])
-        fast, rss, _ = best([FNTRACE, "--fast", *opts, prog, str(n), str(threads)])
+        start, _, _ = best([fntrace, "--fast", *opts, prog, "1", str(threads)])
+        fast, rss, _ = best([fntrace, "--fast", *opts, prog, str(n), str(threads)])
         row[name] = (fast - start) / (n * threads) * 1e9
         row["rss"] = max(row.get("rss", 0), rss)
-    int3, _, _ = best([FNTRACE, "--no-fast", "-c", "-o", "/dev/null", prog, str(n_int3), str(threads)])
+    int3, _, _ = best([fntrace, "--no-fast", "-c", "-o", "/dev/null", prog, str(n_int3), str(threads)])
     row["int3"] = (int3 - base_i) / (n_int3 * threads) * 1e9
     if shutil.which("uftrace"):
         d = tempfile.mkdtemp(prefix="uftrace-", dir=BUILD)
@@ -93,15 +97,19 @@ WORDS = '{ for (i = 1; i <= NF; i++) n[$i]++ } END { for (w in n) if (n[w] > 100
 
 def main():
     build()
+    builds = [("before", BEFORE), ("after", FNTRACE)] if BEFORE else [("", FNTRACE)]
     print("| threads | --fast -c | --fast -q -w | --fast graph | --no-fast -c | uftrace record (-pg) | "
           "peak RSS (--fast) |")
     print("|---|---|---|---|---|---|---|")
     for t in [1, 8]:
-        r = per_call(t)
-        uf = f"{r['uftrace']:,.0f}" if "uftrace" in r else "not installed"
-        print(f"| {t} | {r['-c']:,.0f} | {r['-q -w']:,.0f} | {r['graph']:,.0f} | {r['int3']:,.0f} | {uf} | "
-              f"{r['rss'] / 1024:.1f} MiB |", flush=True)
+        for label, fntrace in builds:
+            r = per_call(t, fntrace)
+            uf = f"{r['uftrace']:,.0f}" if "uftrace" in r else "not installed"
+            print(f"| {t}{', ' + label if label else ''} | {r['-c']:,.0f} | {r['-q -w']:,.0f} | {r['graph']:,.0f} | "
+                  f"{r['int3']:,.0f} | {uf} | {r['rss'] / 1024:.1f} MiB |", flush=True)
     print()
+    if CALLS_ONLY:
+        return
     data = os.path.join(BUILD, "numbers")
     small = os.path.join(BUILD, "numbers-small")
     if not os.path.exists(data):

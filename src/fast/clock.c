@@ -62,14 +62,3 @@ void fast_clock_anchor(struct fast_clock *c, uint64_t tsc, uint64_t ns)
 		rate(c);
 	}
 }
-
-uint64_t fast_clock_ns(const struct fast_clock *c, uint64_t tsc)
-{
-	if (!c->mult)
-		return c->ns1;
-	if (tsc <= c->tsc1) {
-		uint64_t back = (uint64_t)(((unsigned __int128)(c->tsc1 - tsc) * c->mult + (1u << 31)) >> 32);
-		return back < c->ns1 ? c->ns1 - back : 0;
-	}
-	return c->ns1 + (uint64_t)(((unsigned __int128)(tsc - c->tsc1) * c->mult + (1u << 31)) >> 32);
-}

@@ -28,7 +28,17 @@ void fast_clock_sample(uint64_t *tsc, uint64_t *ns);
 void fast_clock_init(struct fast_clock *c);
 /* Adds an anchor (a later one than any before). */
 void fast_clock_anchor(struct fast_clock *c, uint64_t tsc, uint64_t ns);
-/* tsc in nanoseconds of CLOCK_MONOTONIC. */
-uint64_t fast_clock_ns(const struct fast_clock *c, uint64_t tsc);
+/* tsc in nanoseconds of CLOCK_MONOTONIC. Inline: the drain converts every record (tens of
+ * millions a second), and the call was 2% of the tracer's samples on sort -nr. */
+static inline uint64_t fast_clock_ns(const struct fast_clock *c, uint64_t tsc)
+{
+	if (!c->mult)
+		return c->ns1;
+	if (tsc <= c->tsc1) {
+		uint64_t back = (uint64_t)(((unsigned __int128)(c->tsc1 - tsc) * c->mult + (1u << 31)) >> 32);
+		return back < c->ns1 ? c->ns1 - back : 0;
+	}
+	return c->ns1 + (uint64_t)(((unsigned __int128)(tsc - c->tsc1) * c->mult + (1u << 31)) >> 32);
+}
 
 #endif

@@ -183,6 +183,11 @@ static void held(const struct event *ev)
 		shown(ev);
 }
 
+bool filter_none(void)
+{
+	return !want_pids.n && !want_tids.n && !filter_active() && !trigger_active() && !hold_active();
+}
+
 void filter_event(const struct event *ev, void (*emit)(const struct event *ev))
 {
 	struct event buf;

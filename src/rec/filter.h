@@ -18,6 +18,9 @@ void filter_ids(const int *tids, int ntids, const int *pids, int npids);
 void filter_warn_unseen(void);
 /* Whether a subtree filter is set: then the exits are needed to know where subtrees end. */
 bool filter_active(void);
+/* Whether filter_event hands every event on as it is, at once: no subtree, thread, process or
+ * time filter, no -T, no -C. Valid once the options are set up. */
+bool filter_none(void);
 /* Hands ev to emit as the views should see it (its depth counted from the outermost call -F
  * shows), later (the time filters hold entries back), or never. Events must come well nested
  * per thread, as event.h promises: the filters keep each thread's state from them. */

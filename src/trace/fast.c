@@ -179,6 +179,7 @@ enum patch_kind {
 /* A window replaced by a jmp to its trampoline. */
 struct patch {
 	enum patch_kind kind;
+	uint32_t id;                 /* its index in fast_proc.v, which its records carry */
 	taddr_t at, tramp;
 	struct fast_window w;        /* link-time address; its bytes are the program's */
 	struct fast_tramp_info info;
@@ -197,6 +198,16 @@ struct patch {
 				      * breakpoints plant a return site when they first see it) */
 	struct bp bp;                /* PATCH_ENTRY: what an entry breakpoint there would be; never
 				      * in the proc's table, never planted */
+};
+
+/* What a record's id says, for the drain: the few fields of its patch that feeding a record
+ * reads, packed by id. Reading them in the patches themselves (hundreds of bytes each, spread
+ * over the heap) cost one or two cache misses per record on real programs. */
+struct dest {
+	struct patch *pa;
+	taddr_t at;                  /* pa->at */
+	uint8_t kind;                /* pa->kind */
+	bool redirect, active;       /* pa->redirect, pa->active */
 };
 
 struct region {
@@ -259,6 +270,8 @@ struct fcount {
 struct fast_proc {
 	struct patch **v;            /* id -> patch, in the order they were made */
 	size_t n, cap;
+	struct dest *dests;          /* id -> what its records need (add_patch, set_active) */
+	size_t capdests;
 	struct addrmap at;           /* window address -> patch */
 	struct addrmap redir;        /* function -> its redirect patch */
 	struct addrmap holes;        /* hole slot -> the replaced patch whose jmp rel8 goes there */
@@ -309,6 +322,23 @@ static bool clk_ready;
 static struct fast_proc *fp_of(struct proc *p)
 {
 	return p->fast;
+}
+
+/* Gives pa the next id: its trampoline's records will carry it. */
+static void add_patch(struct fast_proc *fp, struct patch *pa)
+{
+	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
+	xgrow(&fp->dests, &fp->capdests, fp->n + 1, sizeof(*fp->dests));
+	pa->id = (uint32_t)fp->n;
+	fp->dests[fp->n] = (struct dest){ pa, pa->at, (uint8_t)pa->kind, pa->redirect, pa->active };
+	fp->v[fp->n++] = pa;
+}
+
+/* A reported call returns at site pa: its records count from now on. */
+static void set_active(struct fast_proc *fp, struct patch *pa)
+{
+	pa->active = true;
+	fp->dests[pa->id].active = true;
 }
 
 /* Whether the program's threads keep glibc's TCB, whose two unused words the trampolines use:
@@ -735,8 +765,7 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	r->used += (pa->info.len + 15) & ~15u;
 	own_bytes(fp, pa);
 	addrmap_put(&fp->at, at, pa);
-	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
-	fp->v[fp->n++] = pa;
+	add_patch(fp, pa);
 	if (kind == PATCH_SITE)
 		sites_put(p, fp, at);
 	return pa;
@@ -868,8 +897,7 @@ static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp
 		return NULL;
 	}
 	r->used += (pa->info.len + 15) & ~15u;
-	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
-	fp->v[fp->n++] = pa;
+	add_patch(fp, pa);
 	addrmap_put(&fp->redir, bp->addr, pa);
 	return pa;
 }
@@ -925,8 +953,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	}
 	pa->replaced = true;
 	addrmap_put(&fp->at, c, pa);
-	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
-	fp->v[fp->n++] = pa;
+	add_patch(fp, pa);
 	fp->count.calls++;
 }
 
@@ -1199,10 +1226,10 @@ static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft,
 
 /* The entry an entry record is a call of. A redirect's function also has its int3 (its other
  * callers stop there): both must be one function, under one id, in the views. */
-static struct bp *entry_bp(struct proc *p, struct patch *pa)
+static struct bp *entry_bp(struct proc *p, const struct dest *d)
 {
-	struct bp *bp = pa->redirect ? addrmap_get(&p->bps, pa->bp.addr) : NULL;
-	return bp && bp->entry ? bp : &pa->bp;
+	struct bp *bp = d->redirect ? addrmap_get(&p->bps, d->pa->bp.addr) : NULL;
+	return bp && bp->entry ? bp : &d->pa->bp;
 }
 
 /* What one record says, fed to the call stack as the breakpoint at its place would. */
@@ -1210,13 +1237,13 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 {
 	if (rec->id >= fp->n || t->role != ROLE_TRACED)
 		return;
-	struct patch *pa = fp->v[rec->id];
-	if (rec->kind == FAST_REC_ENTRY && pa->kind == PATCH_ENTRY) {
+	const struct dest *d = &fp->dests[rec->id];
+	if (rec->kind == FAST_REC_ENTRY && d->kind == PATCH_ENTRY) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
-		trace_entry(t, entry_bp(t->p, pa), rec->sp, rec->ret, true, ts);
-	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
-		trace_return(t, pa->at, rec->sp, rec->ret, ts);
+		trace_entry(t, entry_bp(t->p, d), rec->sp, rec->ret, true, ts);
+	} else if (rec->kind == FAST_REC_SITE && d->kind == PATCH_SITE && d->active && trace_opts.returns) {
+		trace_return(t, d->at, rec->sp, rec->ret, ts);
 	}
 }
 
@@ -1323,10 +1350,7 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 	struct proc *p = t->p;
 	if (rcx_spilled)
 		proc_read_raw(p, r->fs_base + FAST_TLS_SPILL, &r->rcx, sizeof(r->rcx));
-	struct fast_rec rec = { .sp = r->rsp, .id = 0, .kind = pa->kind == PATCH_ENTRY ? FAST_REC_ENTRY : FAST_REC_SITE };
-	for (size_t i = 0; i < fp->n; i++)
-		if (fp->v[i] == pa)
-			rec.id = (uint32_t)i;
+	struct fast_rec rec = { .sp = r->rsp, .id = pa->id, .kind = pa->kind == PATCH_ENTRY ? FAST_REC_ENTRY : FAST_REC_SITE };
 	if (pa->kind == PATCH_ENTRY && proc_read_raw(p, r->rsp, &rec.ret, sizeof(rec.ret)))
 		rec.ret = 0;
 	if (pa->kind == PATCH_SITE)
@@ -1348,7 +1372,7 @@ static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
 		int why;
 		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
 		if (pa)
-			pa->active = true;   /* the call being made is reported (else no record trapped) */
+			set_active(fp, pa);   /* the call being made is reported (else no record trapped) */
 		else
 			bp_ensure_retsite(t, ret);
 	}
@@ -1689,7 +1713,7 @@ void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 		if (addrmap_get(&fp->redir, pa->at) == pa)
 			addrmap_del(&fp->redir, pa->at);
 		disown_bytes(fp, pa);
-		pa->at = 0;   /* its trampoline stays mapped, unused; its id stays taken */
+		pa->at = fp->dests[i].at = 0;   /* its trampoline stays mapped, unused; its id stays taken */
 	}
 }
 
@@ -1727,7 +1751,7 @@ bool fast_activate_site(struct proc *p, taddr_t addr)
 	struct fast_proc *fp = fp_of(p);
 	struct patch *pa = fp ? addrmap_get(&fp->at, addr) : NULL;
 	if (pa && pa->kind == PATCH_SITE) {
-		pa->active = true;
+		set_active(fp, pa);
 		return true;
 	}
 	return pa || (fp && replaced_at(fp, addr));
@@ -1813,8 +1837,7 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 	for (size_t i = 0; i < pp->n; i++) {
 		struct patch *pa = xmalloc(sizeof(*pa));
 		*pa = *pp->v[i];
-		xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
-		fp->v[fp->n++] = pa;
+		add_patch(fp, pa);   /* (the same id) */
 		if (addrmap_get(&pp->at, pa->at) == pp->v[i])
 			addrmap_put(&fp->at, pa->at, pa);
 		if (pa->replaced)
@@ -1868,6 +1891,7 @@ void fast_free(struct proc *p)
 	for (size_t i = 0; i < fp->n; i++)
 		free(fp->v[i]);
 	free(fp->v);
+	free(fp->dests);
 	addrmap_free(&fp->at);
 	addrmap_free(&fp->redir);
 	addrmap_free(&fp->holes);

@@ -33,13 +33,19 @@ struct sframe {
 	uint64_t child;        /* time spent in callees so far */
 };
 
+#define RECENT 64   /* the tfns of a thread's latest entries, by fn % RECENT */
+
 struct sthread {
 	int32_t tid;
 	struct sframe *v;
 	size_t n, cap;
 	struct addrmap fns;    /* fn -> struct tfn, once the thread called it */
-	uint32_t last_fn;      /* the latest entry's, whose tfn is last (loops call one function) */
-	struct tfn *last;
+	/* The latest entries' tfns, before the hash: a loop calls a few functions in turn (sort
+	 * -nr, three), each found here with no lookup. */
+	struct recent {
+		uint32_t fn;
+		struct tfn *f;     /* NULL: none yet */
+	} recent[RECENT];
 };
 
 struct summary {
@@ -89,13 +95,13 @@ static struct sthread *thread_of(struct summary *sm, int32_t tid)
 /* What thread t keeps of ev's function, with the totals of ev's group. */
 static struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event *ev)
 {
-	struct tfn *f = t->last && t->last_fn == ev->fn ? t->last : addrmap_get(&t->fns, ev->fn);
+	struct recent *r = &t->recent[ev->fn % RECENT];
+	struct tfn *f = r->f && r->fn == ev->fn ? r->f : addrmap_get(&t->fns, ev->fn);
 	if (!f) {
 		f = xcalloc(1, sizeof(*f));
 		addrmap_put(&t->fns, ev->fn, f);
 	}
-	t->last_fn = ev->fn;
-	t->last = f;
+	*r = (struct recent){ ev->fn, f };
 	int32_t group = o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
 	if (!f->s || f->s->group != group)
 		f->s = stat_of(o, ev);

@@ -1,6 +1,7 @@
 /* test_view_summary: the -c tables from events: a recursive function's Total counted once per
- * thread while other threads interleave, and a tid that a second process reuses (its calls are
- * that process's, with --per-process). */
+ * thread while other threads interleave, a tid that a second process reuses (its calls are
+ * that process's, with --per-process), and functions whose ids share a slot of the thread's
+ * cache of recent functions. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,11 +116,52 @@ static void test_tid_reused_by_another_process(void **state)
 	funcs_reset();
 }
 
+/* Ids 64 apart share a slot of the cache of a thread's latest functions: a loop going round
+ * them must still count each call, and each recursion, to its own function. */
+static void test_functions_sharing_a_cache_slot(void **state)
+{
+	(void)state;
+	uint32_t ids[66];
+	char name[16];
+	for (int i = 0; i < 66; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		ids[i] = funcs_add(name, 0x1000 + 0x10 * (taddr_t)i);
+	}
+	uint32_t a = ids[1], b = ids[65];   /* (funcs_add gives ids in order: 64 apart) */
+	assert_int_equal(b - a, 64);
+	struct run r;
+	start(&r, false);
+	uint64_t ts = 0;
+	for (int i = 0; i < 10; i++) {
+		ev(&r, EV_ENTRY, 1, 1, a, 1, ts);
+		ev(&r, EV_ENTRY, 1, 1, b, 2, ts + 10);
+		ev(&r, EV_ENTRY, 1, 1, a, 3, ts + 20);   /* a again, inside b: nested in a */
+		ev(&r, EV_EXIT, 1, 1, a, 3, ts + 30);
+		ev(&r, EV_EXIT, 1, 1, b, 2, ts + 60);
+		ev(&r, EV_EXIT, 1, 1, a, 1, ts + 100);
+		ts += 1000;
+	}
+	finish(&r);
+	char total[16], self[16];
+	unsigned long calls;
+	assert_true(row(&r, NULL, "f1", total, self, &calls));
+	assert_int_equal(calls, 20);
+	assert_string_equal(total, "1.000");   /* us: 10 x 100, the nested calls once */
+	assert_string_equal(self, "600");      /* 10 x (100 - 50 in b, + the nested 10) */
+	assert_true(row(&r, NULL, "f65", total, self, &calls));
+	assert_int_equal(calls, 10);
+	assert_string_equal(total, "500");
+	assert_string_equal(self, "400");
+	free(r.text);
+	funcs_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recursion_counted_once_per_thread),
 		cmocka_unit_test(test_tid_reused_by_another_process),
+		cmocka_unit_test(test_functions_sharing_a_cache_slot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
