@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define FAST_REC_VERSION 1
+#define FAST_REC_VERSION 2
 
 /* The thread's block is found at %fs:FAST_TLS_SLOT: glibc's tcbhead_t.unused_vgetcpu_cache,
  * two words no code of glibc reads or writes. The second holds rcx while a trampoline runs. */
@@ -25,7 +25,28 @@ struct fast_rec {
 enum fast_rec_kind {
 	FAST_REC_ENTRY = 1,
 	FAST_REC_SITE = 2,
+	FAST_REC_SITE_VALS = 3,   /* a site's record followed by a struct fast_rec_vals */
+	FAST_REC_VALS = 4,        /* (the kind word of a struct fast_rec_vals) */
 };
+
+/* The second half of a FAST_REC_SITE_VALS record: what a return value may take besides rax
+ * (System V: rdx for a second integer eightbyte, xmm0 and xmm1 for floating-point ones) and
+ * errno. Written only when some value asked for may need them (-a, -R FUNC, a -R retval/f), so
+ * that plain tracing keeps 32-byte site records. The kind word is stored first: a record that
+ * would cross into the block's guard page faults at that store, as a plain one does at its
+ * first. */
+struct fast_rec_vals {
+	uint64_t rdx;
+	uint64_t xmm0, xmm1;       /* their low eightbytes */
+	uint32_t err;              /* the 32 bits at %fs:(errno word): errno once the tracer has
+				    * found errno's TLS offset, before that %fs:FAST_TLS_SLOT's low
+				    * half (the block's address: see FAST_ERRNO_UNKNOWN) */
+	uint32_t kind;             /* FAST_REC_VALS */
+};
+
+/* What the errno word holds until the tracer writes errno's offset there: a TLS offset always
+ * readable, whose value no errno can be (the low half of the block's address). */
+#define FAST_ERRNO_UNKNOWN FAST_TLS_SLOT
 
 /* A thread's block: the header, then records up to a PROT_NONE guard page. A record that would
  * cross into the guard page faults at its first store; the tracer then drains the records,

@@ -144,6 +144,24 @@ static void emit_slow(struct code *c, const struct fast_tramp_cfg *cfg, size_t a
 	}
 }
 
+/* A site's second half (struct fast_rec_vals, after the record at rcx), its kind word first:
+ * that store is the one a full block faults at. rax and rdx are the program's; rdx is used up,
+ * rax is not (it is stored after). No flag changes. */
+static void emit_vals(struct code *c, taddr_t errno_word)
+{
+	enum { V = sizeof(struct fast_rec) };
+	EMIT(c, 0xc7, 0x41, V + offsetof(struct fast_rec_vals, kind));    /* movl $VALS,kind(%rcx) */
+	emit32(c, FAST_REC_VALS);
+	EMIT(c, 0x48, 0x89, 0x51, V + offsetof(struct fast_rec_vals, rdx));          /* mov %rdx,32(%rcx) */
+	EMIT(c, 0x66, 0x0f, 0xd6, 0x41, V + offsetof(struct fast_rec_vals, xmm0));   /* movq %xmm0,40(%rcx) */
+	EMIT(c, 0x66, 0x0f, 0xd6, 0x49, V + offsetof(struct fast_rec_vals, xmm1));   /* movq %xmm1,48(%rcx) */
+	EMIT(c, 0x48, 0xba);                                                          /* movabs $word,%rdx */
+	emit64(c, errno_word);
+	EMIT(c, 0x48, 0x8b, 0x12);                                                    /* mov (%rdx),%rdx */
+	EMIT(c, 0x64, 0x8b, 0x12);                                                    /* mov %fs:(%rdx),%edx */
+	EMIT(c, 0x89, 0x51, V + offsetof(struct fast_rec_vals, err));                 /* mov %edx,56(%rcx) */
+}
+
 bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window *w, taddr_t from, uint8_t *out,
 		      struct fast_tramp_info *info)
 {
@@ -151,6 +169,10 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	memset(info, 0, sizeof(*info));
 	memset(out, 0xcc, FAST_TRAMP_MAX);
 	bool entry = cfg->kind == FAST_TRAMP_ENTRY;
+	bool vals = !entry && cfg->vals;
+	uint32_t rec_size = (uint32_t)(sizeof(struct fast_rec) + (vals ? sizeof(struct fast_rec_vals) : 0));
+	if (vals && !cfg->errno_word)
+		return false;
 	size_t skip[2] = { 0, 0 };
 	unsigned nskip = 0;
 	bool have_ret = false;
@@ -227,18 +249,29 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		info->full_check = (uint16_t)c.n;
 		EMIT(&c, 0x48, 0x8b, 0x11);                   /* mov (%rcx),%rdx */
 		EMIT(&c, 0x48, 0x29, 0xca);                   /* sub %rcx,%rdx */
-		EMIT(&c, 0x48, 0x81, 0xfa);                   /* cmp $(size - 32),%rdx */
-		emit32(&c, cfg->block_size - (uint32_t)sizeof(struct fast_rec));
+		EMIT(&c, 0x48, 0x81, 0xfa);                   /* cmp $(size - record),%rdx */
+		emit32(&c, cfg->block_size - rec_size);
 		EMIT(&c, 0x0f, 0x87);                         /* ja slow_full */
 		slow_at[FAST_SLOW_FULL][nslow_at[FAST_SLOW_FULL]++] = c.n;
 		emit32(&c, 0);
 		if (!entry)   /* the checks took al and ah: the value returned is in the spill */
 			EMIT(&c, 0x48, 0x8b, 0x41, offsetof(struct fast_block, spill[0]));   /* mov 8(%rcx),%rax */
-		EMIT(&c, 0x48, 0x8d, 0x0c, 0x11);             /* lea (%rcx,%rdx),%rcx: the record */
+		if (vals) {   /* rdx took the offset: the program's is in the spill */
+			EMIT(&c, 0x48, 0x01, 0xca);                   /* add %rcx,%rdx: the record */
+			EMIT(&c, 0x48, 0x87, 0xca);                   /* xchg %rcx,%rdx */
+			EMIT(&c, 0x48, 0x8b, 0x52, offsetof(struct fast_block, spill[1]));   /* mov 16(%rdx),%rdx */
+		} else {
+			EMIT(&c, 0x48, 0x8d, 0x0c, 0x11);             /* lea (%rcx,%rdx),%rcx: the record */
+		}
 	} else {
 		EMIT(&c, 0x48, 0x8b, 0x09);                   /* mov (%rcx),%rcx: the record */
 	}
-	if (entry) {
+	if (vals) {
+		info->rec_store = (uint16_t)c.n;
+		emit_vals(&c, cfg->errno_word);
+		EMIT(&c, 0x48, 0x89, 0x61, offsetof(struct fast_rec, sp));
+		EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_rec, ret));
+	} else if (entry) {
 		if (!have_ret)
 			EMIT(&c, LOAD_RET);
 		info->rec_store = (uint16_t)c.n;
@@ -253,12 +286,12 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, id));                  /* movl $id,24(%rcx) */
 	emit32(&c, cfg->id);
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, kind));                /* movl $kind,28(%rcx) */
-	emit32(&c, entry ? FAST_REC_ENTRY : FAST_REC_SITE);
+	emit32(&c, entry ? FAST_REC_ENTRY : vals ? FAST_REC_SITE_VALS : FAST_REC_SITE);
 	info->tsc = (uint16_t)c.n;
 	EMIT(&c, 0x0f, 0x31);                                                 /* rdtsc */
 	EMIT(&c, 0x89, 0x01);                                                 /* mov %eax,(%rcx) */
 	EMIT(&c, 0x89, 0x51, offsetof(struct fast_rec, tsc_hi));              /* mov %edx,4(%rcx) */
-	EMIT(&c, 0x48, 0x8d, 0x41, sizeof(struct fast_rec));                  /* lea 32(%rcx),%rax */
+	EMIT(&c, 0x48, 0x8d, 0x41, (uint8_t)rec_size);                        /* lea size(%rcx),%rax */
 	EMIT(&c, TLS_BLOCK_LOAD);
 	EMIT(&c, 0x48, 0x89, 0x01);                           /* mov %rax,(%rcx): the record is in */
 	for (unsigned i = 0; i < nskip; i++)
