@@ -204,7 +204,7 @@ static bool spec_ret_in_rax(const struct args_spec *sp)
 	return loc.where == WHERE_REGS && loc.reg[0] == ABI_RAX && loc.reg[1] == ABI_NOREG;
 }
 
-bool args_fast_ok(void)
+bool args_rax_enough(void)
 {
 	if (!args_enabled())
 		return true;

@@ -57,11 +57,11 @@ struct args_site {
  * for a choice already made). NULL when nothing is shown for it. Owned by this module; valid
  * until args_reset(). */
 const struct args_choice *args_choose(uint32_t fn, const struct args_site *site);
-/* Whether the fast path can show every value asked for: arguments are read at int3 entries
- * either way, but its return-site records keep rax alone, so a return value of a type known only
- * at tracing time (-a, -R FUNC: it may be a double, or -1 with errno) or one outside rax (a -R
- * retval/f) needs the int3 path. */
-bool args_fast_ok(void);
+/* Whether rax alone holds every return value asked for, as the fast path's plain site records
+ * keep it: false when a return value of a type known only at tracing time is asked for (-a,
+ * -R FUNC: it may be a double, or -1 with errno) or one outside rax (a -R retval/f); then the
+ * site records keep rdx, xmm0, xmm1 and errno too. */
+bool args_rax_enough(void);
 /* Whether values would be shown for the function at site: asked at planting, before the
  * function has an id (the fast path leaves such a function's entry to its int3). */
 bool args_wanted(const struct args_site *site);

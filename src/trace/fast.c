@@ -229,6 +229,9 @@ struct fast_proc {
 	struct region *regs;
 	size_t nregs;
 	taddr_t sites;               /* the table of known return sites */
+	taddr_t errno_word;          /* after it: errno's offset for site trampolines with values
+				      * (FAST_ERRNO_UNKNOWN until errno_set) */
+	bool errno_set;
 	struct addrmap threads;      /* tid -> struct fthread */
 	taddr_t *free_blocks;        /* blocks of threads that ended, to reuse */
 	size_t nfree, capfree;
@@ -315,13 +318,16 @@ static struct fast_proc *fp_init(struct task *t)
 	if (!why && trace_opts.returns) {
 		if (!p->nscr)
 			proc_scratch_slot(t, p->nmods ? p->mods[0]->text.lo : 0);   /* the syscall gadget first */
-		fp->sites = proc_map_near(t, 0, sizeof(taddr_t) << SITES_BITS, PROT_READ);
+		size_t size = (sizeof(taddr_t) << SITES_BITS) + 4096;   /* a page for the errno word */
+		fp->sites = proc_map_near(t, 0, size, PROT_READ);
 		if (!fp->sites)
 			why = "no memory for the table of return sites";
 		else {
 			p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
-			p->scr[p->nscr++] = (struct scratch){ fp->sites, sizeof(taddr_t) << SITES_BITS,
-							      sizeof(taddr_t) << SITES_BITS };
+			p->scr[p->nscr++] = (struct scratch){ fp->sites, size, size };
+			fp->errno_word = fp->sites + (sizeof(taddr_t) << SITES_BITS);
+			int64_t unknown = FAST_ERRNO_UNKNOWN;
+			proc_write(p, fp->errno_word, &unknown, sizeof(unknown));
 		}
 	}
 	if (why) {
@@ -671,6 +677,10 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	if (kind == PATCH_ENTRY && trace_opts.returns) {
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
+	}
+	if (kind == PATCH_SITE && values_sites_need_more()) {
+		cfg.vals = true;
+		cfg.errno_word = fp->errno_word;
 	}
 	if (kind == PATCH_ENTRY && !m->exe && !m->traced && p->nmods) {
 		cfg.from_lo = p->mods[0]->text.lo;   /* a library call: from the executable only */
@@ -1156,18 +1166,72 @@ static struct bp *entry_bp(struct proc *p, struct patch *pa)
 	return bp && bp->entry ? bp : &pa->bp;
 }
 
-/* What one record says, fed to the call stack as the breakpoint at its place would. */
-static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
+/* The return registers a site's record kept (vals: its values half, or NULL) into rr, whose
+ * gp is r. */
+static void record_regs(const struct fast_rec *rec, const struct fast_rec_vals *vals, taddr_t block,
+			struct user_regs_struct *r, struct ret_regs *rr)
+{
+	*r = (struct user_regs_struct){ .rax = rec->ret, .rsp = rec->sp };
+	*rr = (struct ret_regs){ .r = r };
+	if (!vals)
+		return;
+	r->rdx = vals->rdx;
+	rr->rdx_xmm = true;
+	rr->xmm0 = vals->xmm0;
+	rr->xmm1 = vals->xmm1;
+	rr->have_errno = vals->err != (uint32_t)block;   /* (see FAST_ERRNO_UNKNOWN) */
+	rr->errnum = (int)vals->err;
+}
+
+/* What one record says (vals: a site's values half, or NULL), fed to the call stack as the
+ * breakpoint at its place would. */
+static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec,
+			const struct fast_rec_vals *vals, taddr_t block, uint64_t ts)
 {
 	if (rec->id >= fp->n || t->role != ROLE_TRACED)
 		return;
 	struct patch *pa = fp->v[rec->id];
+	bool site = rec->kind == FAST_REC_SITE || rec->kind == FAST_REC_SITE_VALS;
 	if (rec->kind == FAST_REC_ENTRY && pa->kind == PATCH_ENTRY) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
 		trace_entry(t, entry_bp(t->p, pa), rec->sp, rec->ret, true, ts);
-	} else if (rec->kind == FAST_REC_SITE && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
-		trace_return(t, pa->at, rec->sp, rec->ret, ts);
+	} else if (site && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
+		struct user_regs_struct r;
+		struct ret_regs rr;
+		record_regs(rec, vals, block, &r, &rr);
+		trace_return(t, pa->at, &rr, ts);
+	}
+}
+
+/* The values half after recs[i], if recs[i] has one within the n records. */
+static const struct fast_rec_vals *vals_after(const struct fast_rec *recs, size_t i, size_t n)
+{
+	if (recs[i].kind != FAST_REC_SITE_VALS || i + 1 >= n)
+		return NULL;
+	const struct fast_rec_vals *v = (const struct fast_rec_vals *)&recs[i + 1];
+	return v->kind == FAST_REC_VALS ? v : NULL;
+}
+
+/* The index of the last record that starts in recs[0..n), n > 0. */
+static size_t last_record(const struct fast_rec *recs, size_t n)
+{
+	size_t last = 0;
+	for (size_t i = 0; i < n; i += vals_after(recs, i, n) ? 2 : 1)
+		last = i;
+	return last;
+}
+
+/* Writes errno's offset where the site trampolines read it, once the C library is relocated
+ * (tried as each thread's records are fed, until it is known). */
+static void errno_word_update(struct task *t, struct fast_proc *fp)
+{
+	int64_t off;
+	if (fp->errno_set || !fp->errno_word || !values_sites_need_more() || !values_errno_offset(t->p, &off))
+		return;
+	if (proc_write(t->p, fp->errno_word, &off, sizeof(off)) == 0) {
+		fp->errno_set = true;
+		DEBUG(DBG_FAST, "pid %d: errno at %%fs:%" PRId64 " for the site records' values", t->p->pid, off);
 	}
 }
 
@@ -1213,11 +1277,14 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	uint64_t tsc, ns;
 	fast_clock_sample(&tsc, &ns);
 	fast_clock_anchor(&clk, tsc, ns);
+	errno_word_update(t, fp);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
 		ft->last_ts = ts;
-		take_record(t, fp, &recs[i], ts);
+		const struct fast_rec_vals *vals = vals_after(recs, i, n);
+		take_record(t, fp, &recs[i], vals, ft->block, ts);
+		i += vals != NULL;
 	}
 }
 
@@ -1279,9 +1346,12 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 			rec.id = (uint32_t)i;
 	if (pa->kind == PATCH_ENTRY && proc_read_raw(p, r->rsp, &rec.ret, sizeof(rec.ret)))
 		rec.ret = 0;
-	if (pa->kind == PATCH_SITE)
-		rec.ret = r->rax;
-	take_record(t, fp, &rec, ts);
+	if (pa->kind == PATCH_SITE && pa->active && trace_opts.returns && t->role == ROLE_TRACED) {
+		struct ret_regs rr = { .r = r, .stopped = true };   /* the program's registers, all */
+		trace_return(t, pa->at, &rr, ts);
+	} else if (pa->kind == PATCH_ENTRY) {
+		take_record(t, fp, &rec, NULL, 0, ts);
+	}
 	r->rip = pa->tramp + pa->info.reloc;
 	ptrace(PTRACE_SETREGS, t->tid, 0, r);
 }
@@ -1528,8 +1598,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 			return true;
 		}
 	}
-	if (recs && refaulting_entry(t, fp, s, &recs[nrecs - 1]))
-		nrecs--;
+	if (recs && refaulting_entry(t, fp, s, &recs[last_record(recs, nrecs)]))
+		nrecs--;   /* (an entry's record: one of 32 bytes) */
 	feed(t, fp, ft, recs, nrecs, s->ts);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);

@@ -96,8 +96,12 @@ struct proc {
 	taddr_t inject_at;           /* where code is run before there is scratch: the program's
 				      * entry point, which no thread runs again; 0: a task's pc */
 	struct ksigaction trap_act;  /* the program's SIGTRAP action, as it set it (sigtrap.c) */
-	int64_t errno_tpoff;         /* errno's offset from fs_base (values.c), once looked up */
-	uint8_t errno_tried;         /* 1: looked up, 2: found */
+	/* errno's place (values.c): __errno_location's GOT slot, looked for in the first
+	 * errno_mods modules; the offset from fs_base the loader wrote there, once it did. */
+	taddr_t errno_slot;
+	size_t errno_mods;
+	int64_t errno_tpoff;
+	bool errno_known;
 	int ntasks;
 	/* Return addresses bp_ensure_retsite has made sites of, by a hash of the address (0:
 	 * none): a reported call's return address is nearly always one seen before, and the fast
@@ -393,10 +397,26 @@ char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struc
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name);
 /* The same for the entry breakpoint bp. */
 bool values_wanted_bp(struct proc *p, const struct bp *bp);
-/* The return value of fn, read at its return site (registers r): a malloc'd text, or NULL.
- * rax_only: r holds rax alone (a fast path record): a value elsewhere (xmm0, rdx) shows as "?",
- * and errno is not read (it would be read later than the return). */
-char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r, bool rax_only);
+/* The registers a return value is read from. At a stop: the stop's registers, the
+ * floating-point ones read when a value needs them, errno from the stopped thread. From a fast
+ * path record: what it kept, rax alone or (a FAST_REC_SITE_VALS) rdx, xmm0, xmm1 and errno. */
+struct ret_regs {
+	const struct user_regs_struct *r;   /* rax, rdx, rsp (a record's fill only those) */
+	bool stopped;                       /* the thread is stopped where r was read */
+	bool rdx_xmm;                       /* a record's rdx, xmm0 and xmm1 are valid */
+	uint64_t xmm0, xmm1;
+	bool have_errno;                    /* a record's errno is valid */
+	int errnum;
+};
+/* The return value of fn, read from rr at its return site: a malloc'd text, or NULL. A value
+ * the record did not keep (xmm0 or rdx of a plain site record, st0's long double) shows as "?". */
+char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr);
+/* Whether the fast path's site records need their values half (FAST_REC_SITE_VALS): some return
+ * value asked for may be outside rax, or -1 with errno. */
+bool values_sites_need_more(void);
+/* errno's offset from a thread's fs_base in p, found once the C library is relocated (false
+ * until then, and where the C library is not glibc's: tried again at each call until found). */
+bool values_errno_offset(struct proc *p, int64_t *off);
 
 /* tracer.c */
 /* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is
@@ -407,9 +427,9 @@ int trace_run(char **argv, const char *path, const int *pids, int npids);
  * return site. The breakpoints and the fast path's records both come here. */
 void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts);
 /* Closes the frames a return to site, seen with rsp = sp, proves were left, as a return site's
- * stop does; the fast path's site records come here, with rax (the only register they keep)
- * for the values asked for. */
-void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64_t ts);
+ * stop does (sp is rr->r->rsp); the fast path's site records come here, with the registers
+ * they keep for the values asked for. */
+void trace_return(struct task *t, taddr_t site, const struct ret_regs *rr, uint64_t ts);
 /* Loads the image a task's proc runs and plants its breakpoints. */
 void trace_load_image(struct task *t);
 

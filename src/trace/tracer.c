@@ -244,25 +244,23 @@ void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool h
 
 struct return_regs {
 	struct task *t;
-	const struct user_regs_struct *r;
-	bool rax_only;
+	const struct ret_regs *rr;
 };
 
 static char *return_value(void *vctx, uint32_t fn)
 {
-	struct return_regs *rr = vctx;
-	return values_return(rr->t, fn, rr->r, rr->rax_only);
+	struct return_regs *x = vctx;
+	return values_return(x->t, fn, x->rr);
 }
 
-void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64_t ts)
+void trace_return(struct task *t, taddr_t site, const struct ret_regs *rr, uint64_t ts)
 {
 	if (!args_enabled()) {
-		callstack_observe(&t->cs, sp, ts);
+		callstack_observe(&t->cs, rr->r->rsp, ts);
 		return;
 	}
-	struct user_regs_struct r = { .rax = rax, .rsp = sp };
-	struct return_regs rr = { t, &r, true };
-	callstack_return(&t->cs, sp, site, ts, return_value, &rr);
+	struct return_regs x = { t, rr };
+	callstack_return(&t->cs, rr->r->rsp, site, ts, return_value, &x);
 }
 
 /* The frames this stop proves were left are closed; at a return site, those returning here
@@ -270,8 +268,9 @@ void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64
 static void observe(struct task *t, const struct bp *bp, const struct user_regs_struct *r, uint64_t ts)
 {
 	if (bp->retsite && args_enabled()) {
-		struct return_regs rr = { t, r, false };
-		callstack_return(&t->cs, r->rsp, bp->addr, ts, return_value, &rr);
+		struct ret_regs rr = { .r = r, .stopped = true };
+		struct return_regs x = { t, &rr };
+		callstack_return(&t->cs, r->rsp, bp->addr, ts, return_value, &x);
 	} else {
 		callstack_observe(&t->cs, r->rsp, ts);
 	}

@@ -149,13 +149,23 @@ def test_fast_and_int3_paths_show_the_same(tmp_path):
 
 
 @pytest.mark.onepath
-@pytest.mark.parametrize("args", [["-a"], ["-R", "t_mix"], ["-R", "t_mix@retval/f"]])
-def test_values_the_fast_path_cannot_hold_use_int3(args, tmp_path):
+@pytest.mark.parametrize("args", [["-a"], ["-R", "t_mix"], ["-R", "t_mix@retval/f"], ["-a", "-R", "t_make"]])
+def test_values_outside_rax_on_the_fast_path(args, tmp_path):
     """-a (errno, doubles), -R FUNC (a type known only when traced) and a floating-point retval
-    are read at int3 stops: the fast path is left out."""
-    r = run(["--fast", "--debug=fast", *args, *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path)
-    assert r.rc == 0 and "in-process" not in r.stderr
-    assert [l for l in lines_of(r.trace) if l.startswith("t_mix(")][0].endswith("= 6.75;")
+    keep the fast path: its site records then keep rdx, xmm0, xmm1 and errno too, and the trace
+    is the int3 path's."""
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    fast = run(["--fast", "--debug=fast", *args, *OWN, *LIBC, exe], tmp_path)
+    slow = run(["--no-fast", *args, *OWN, *LIBC, exe], tmp_path)
+    assert fast.rc == slow.rc == 0
+    assert re.search(r"args/gcc-O2-g: .*return sites [1-9]\d* in-process", fast.stderr), fast.stderr
+    strip = lambda t: re.sub(r"0x[0-9a-f]{6,}", "ADDR", normalize(t))
+    assert strip(fast.trace) == strip(slow.trace)
+    got = lines_of(fast.trace)
+    assert [l for l in got if l.startswith("t_mix(")][0].endswith("= 6.75;")
+    if args[0] == "-a":
+        assert 'open("/nonexistent/fntrace-args", O_RDONLY) = -1 ENOENT (No such file or directory);' in got
+        assert "errno at %fs:" in fast.stderr
 
 
 def build_id(path):
