@@ -724,7 +724,7 @@ static bool drain_point(const char *name)
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
 {
 	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name) ||
-	    values_wanted(m, f, a, name))
+	    values_wanted(m, f, a, name) || values_wanted_impl(m, f))
 		return false;   /* the loader's functions (its hook among them) stay int3, and so do
 				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) and
 				 * those whose arguments are read at their entry stop (values.c) */

@@ -395,6 +395,12 @@ char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struc
 /* Whether a function (f of m, entry at a, shown as name) has values to show: then its entry
  * stays an int3, where they can be read. */
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name);
+/* Whether f, a function of m that is not exported, looks like an implementation of one of m's
+ * IFUNCs whose values are wanted: glibc names them __NAME_VARIANT (__strlen_evex for strlen).
+ * Under -l, such a function is planted under its own name before the loader picks it for NAME;
+ * its entry then stays an int3 too, so that it can show as NAME with NAME's values, as on the
+ * int3 path. */
+bool values_wanted_impl(struct module *m, const struct func *f);
 /* The same for the entry breakpoint bp. */
 bool values_wanted_bp(struct proc *p, const struct bp *bp);
 /* The registers a return value is read from. At a stop: the stop's registers, the

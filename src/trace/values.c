@@ -76,7 +76,20 @@ bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char
 	return args_wanted(&site);
 }
 
-/* The registers values are read from; the floating-point ones read into *fp when needed. */
+bool values_wanted_impl(struct module *m, const struct func *f)
+{
+	if (!args_enabled() || f->exported || strncmp(f->name, "__", 2))
+		return false;
+	for (size_t i = 0; i < m->st->nifuncs; i++) {
+		const struct func *ifn = &m->st->ifuncs[i];
+		size_t n = strlen(ifn->name);
+		if (!strncmp(f->name + 2, ifn->name, n) && f->name[2 + n] == '_' &&
+		    values_wanted(m, ifn, ifn->addr + m->bias, ifn->name))
+			return true;
+	}
+	return false;
+}
+
 /* The name of the function starting at addr, as the trace names it (demangled unless
  * --no-demangle), for a function pointer: &t_cmp. Valid until the next call. */
 static const char *symbolize(void *sctx, taddr_t addr)

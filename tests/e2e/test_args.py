@@ -331,3 +331,17 @@ def test_return_value_from_a_site_record_in_both_trampoline_modes(safe, tmp_path
     env = dict(os.environ, FNTRACE_FAST_SAFE=safe)
     r = run(["--fast", "-R", "t_ints@retval/d32", *OWN, exe], tmp_path, env=env)
     assert r.rc == 0 and "t_ints() = 6;" in lines_of(r.trace)
+
+
+@pytest.mark.onepath
+def test_ifunc_implementations_under_lib_show_their_values_on_both_paths(tmp_path):
+    """Under -l, glibc's __strlen_evex is planted under its own name before the loader picks
+    it for strlen: the fast path leaves its entry to an int3 too, so that it shows as
+    strlen@libc.so.6 with strlen's values, as on the int3 path."""
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    args = ["-a", "-l", "libc.so.6", "-i", "strlen*", "-i", "strcmp*", "-i", "__str*", "-i", "__mem*", exe]
+    fast, slow = run(["--fast", *args], tmp_path), run(["--no-fast", *args], tmp_path)
+    assert fast.rc == slow.rc == 0
+    strip = lambda t: re.sub(r"0x[0-9a-f]{6,}", "ADDR", normalize(t))
+    assert strip(fast.trace) == strip(slow.trace)
+    assert 'strlen@libc.so.6("tab\\there \\33[31mred\\33[0m") = 21;' in lines_of(fast.trace)
