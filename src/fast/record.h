@@ -27,6 +27,9 @@ enum fast_rec_kind {
 	FAST_REC_SITE = 2,
 	FAST_REC_SITE_VALS = 3,   /* a site's record followed by a struct fast_rec_vals */
 	FAST_REC_VALS = 4,        /* (the kind word of a struct fast_rec_vals) */
+	FAST_REC_ENTRY_ARGS = 5,  /* an entry's record followed by a struct fast_rec_args */
+	FAST_REC_ENTRY_FPARGS = 6,/* an entry's record, a struct fast_rec_fpargs, a fast_rec_args */
+	FAST_REC_ARGS = 7,        /* (the kind word of a struct fast_rec_args) */
 };
 
 /* The second half of a FAST_REC_SITE_VALS record: what a return value may take besides rax
@@ -42,6 +45,23 @@ struct fast_rec_vals {
 				    * found errno's TLS offset, before that %fs:FAST_TLS_SLOT's low
 				    * half (the block's address: see FAST_ERRNO_UNKNOWN) */
 	uint32_t kind;             /* FAST_REC_VALS */
+};
+
+/* An entry's arguments in registers (-a, -A on a function whose values need no memory read at
+ * its entry: no string, no printf format, nothing on the stack), after its record: the six
+ * integer argument registers as the function found them. Its kind word is stored first (see
+ * struct fast_rec_vals). */
+struct fast_rec_args {
+	uint64_t rdi, rsi, rdx, rcx, r8, r9;
+	uint64_t pad;
+	uint32_t pad2;
+	uint32_t kind;             /* FAST_REC_ARGS: the record's last word */
+};
+
+/* The floating-point argument registers' low eightbytes, between an entry's record and its
+ * fast_rec_args when the function takes floating-point arguments. */
+struct fast_rec_fpargs {
+	uint64_t xmm[8];
 };
 
 /* What the errno word holds until the tracer writes errno's offset there: a TLS offset always

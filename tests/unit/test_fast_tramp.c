@@ -18,7 +18,7 @@
 #include "fast/tramp.h"
 #include "fast/window.h"
 
-extern char ff_cf_caller[], ff_cf_entry[], ff_vals[], ff_safe_vals[];
+extern char ff_cf_caller[], ff_cf_entry[], ff_vals[], ff_safe_vals[], ff_args6[], ff_args6_safe[];
 extern char ff_add[], ff_leaf[], ff_caller[], ff_flags[], ff_jcc[], ff_riprel[], ff_calls[], ff_leaf3[];
 extern uint64_t ff_seen_ret;
 
@@ -429,6 +429,43 @@ static void test_safe_site_values(void **state)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* An entry with its arguments: the six integer registers as the function found them (rcx and
+ * rdx from the trampoline's spills), and xmm0-7 with fpargs, in safe mode too (rdx is the
+ * block's offset there when the arguments are stored). */
+static void test_entry_args(void **state)
+{
+	(void)state;
+	typedef uint64_t (*fn6)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, double, double);
+	fn6 volatile f;
+	for (int safe = 0; safe < 2; safe++) {
+		struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = 16, .args = true, .fpargs = true,
+					      .safe = safe, .slow_sig = SIGURG, .block_size = 2 * PAGE };
+		char *fn = safe ? ff_args6_safe : ff_args6;
+		patch((taddr_t)fn, cfg);
+		f = (fn6)(void *)fn;
+		reset_block();
+		assert_int_equal(f(1, 2, 3, 4, 5, 6, 0.5, 1.5), 21);
+		size_t units = (sizeof(struct fast_rec) + sizeof(struct fast_rec_fpargs) + sizeof(struct fast_rec_args)) /
+			       sizeof(struct fast_rec);
+		assert_int_equal(nrecs(), units);
+		assert_int_equal(recs()[0].kind, FAST_REC_ENTRY_FPARGS);
+		const struct fast_rec_fpargs *fa = (const void *)&recs()[1];
+		const struct fast_rec_args *a = (const void *)((const char *)fa + sizeof(*fa));
+		assert_int_equal(a->kind, FAST_REC_ARGS);
+		assert_int_equal(a->rdi, 1);
+		assert_int_equal(a->rsi, 2);
+		assert_int_equal(a->rdx, 3);
+		assert_int_equal(a->rcx, 4);
+		assert_int_equal(a->r8, 5);
+		assert_int_equal(a->r9, 6);
+		double x0, x1;
+		memcpy(&x0, &fa->xmm[0], 8);
+		memcpy(&x1, &fa->xmm[1], 8);
+		assert_true(x0 == 0.5 && x1 == 1.5);
+		assert_true(fast_image_in_code(&im, recs()[0].ret - bias));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_safe_mode_without_tracer),
 		cmocka_unit_test(test_site_values),
 		cmocka_unit_test(test_safe_site_values),
+		cmocka_unit_test(test_entry_args),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
