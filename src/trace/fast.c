@@ -10,6 +10,7 @@
 #include "../fast/record.h"
 #include "../fast/tramp.h"
 #include "../fast/window.h"
+#include "../args/choose.h"
 #include "../elf/discover.h"
 #include "../rec/funcs.h"
 
@@ -158,6 +159,8 @@ struct patch {
 				      * breakpoints plant a return site when they first see it) */
 	struct bp bp;                /* PATCH_ENTRY: what an entry breakpoint there would be; never
 				      * in the proc's table, never planted */
+	uint8_t args;                /* PATCH_ENTRY: ARGS_ENTRY_REGS or ARGS_ENTRY_FPREGS when its
+				      * records keep the argument registers, else 0 */
 };
 
 struct region {
@@ -649,7 +652,7 @@ static void restore_bytes(struct proc *in, const struct patch *pa)
  * over the window, or, where that window is refused, a jmp rel8 to a jmp rel32 in a hole. Returns
  * the patch, or NULL (the reason in *why, the 5-byte window's) if it cannot be had. */
 static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
-				const struct fmap *f, enum patch_kind kind, taddr_t at, int *why)
+				const struct fmap *f, enum patch_kind kind, taddr_t at, int args, int *why)
 {
 	struct proc *p = t->p;
 	struct patch *pa = xcalloc(1, sizeof(*pa));
@@ -677,6 +680,11 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	if (kind == PATCH_ENTRY && trace_opts.returns) {
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
+	}
+	if (kind == PATCH_ENTRY && (args == ARGS_ENTRY_REGS || args == ARGS_ENTRY_FPREGS)) {
+		pa->args = (uint8_t)args;
+		cfg.args = true;
+		cfg.fpargs = args == ARGS_ENTRY_FPREGS;
 	}
 	if (kind == PATCH_SITE && values_sites_need_more()) {
 		cfg.vals = true;
@@ -723,11 +731,14 @@ static bool drain_point(const char *name)
 
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
 {
-	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name) ||
-	    values_wanted(m, f, a, name) || values_wanted_impl(m, f))
+	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name))
 		return false;   /* the loader's functions (its hook among them) stay int3, and so do
-				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) and
-				 * those whose arguments are read at their entry stop (values.c) */
+				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) */
+	int need = values_entry_need(m, f, a, name);
+	if (need == ARGS_ENTRY_STOP) {
+		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": int3 (its values are read from memory at its entry)", name, a);
+		return false;   /* (values.c) */
+	}
 	struct fast_proc *fp = fp_init(t);
 	if (!fp)
 		return false;
@@ -745,7 +756,7 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 		return true;
 	}
 	if (fm)
-		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, &why);
+		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, need, &why);
 	if (!pa) {
 		fp->count.entries_int3++;
 		fp->count.why_entry[why]++;
@@ -846,7 +857,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	taddr_t site = call + len + cs->m->bias, c = call + cs->m->bias;
 	if (cs->sites && site - cs->m->bias < end && !addrmap_get(&fp->at, site)) {
 		int why;
-		struct patch *pa = make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, &why);
+		struct patch *pa = make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, 0, &why);
 		if (pa) {
 			fp->count.sites++;
 			fp->count.sites_short += pa->hole != 0;
@@ -1183,41 +1194,78 @@ static void record_regs(const struct fast_rec *rec, const struct fast_rec_vals *
 	rr->errnum = (int)vals->err;
 }
 
-/* What one record says (vals: a site's values half, or NULL), fed to the call stack as the
- * breakpoint at its place would. */
-static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec,
-			const struct fast_rec_vals *vals, taddr_t block, uint64_t ts)
+/* An entry record's arguments (ext: what follows it) as a stop's registers would give them. */
+static void entry_regs_of(const struct fast_rec *rec, const struct fast_rec *ext, struct user_regs_struct *r,
+			  struct user_fpregs_struct *fpr, struct entry_regs *er)
+{
+	bool fp = rec->kind == FAST_REC_ENTRY_FPARGS;
+	const struct fast_rec_args *a = (const void *)((const char *)ext + (fp ? sizeof(struct fast_rec_fpargs) : 0));
+	*r = (struct user_regs_struct){ .rdi = a->rdi, .rsi = a->rsi, .rdx = a->rdx, .rcx = a->rcx, .r8 = a->r8,
+					.r9 = a->r9, .rsp = rec->sp };
+	*er = (struct entry_regs){ .r = r };
+	if (!fp)
+		return;
+	const struct fast_rec_fpargs *x = (const void *)ext;
+	memset(fpr, 0, sizeof(*fpr));
+	for (int i = 0; i < 8; i++)
+		memcpy(&fpr->xmm_space[4 * i], &x->xmm[i], 8);
+	er->fp = fpr;
+}
+
+/* What one record says (ext: the 32-byte units after it, for the kinds that have them), fed
+ * to the call stack as the breakpoint at its place would. */
+static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, const struct fast_rec *ext,
+			taddr_t block, uint64_t ts)
 {
 	if (rec->id >= fp->n || t->role != ROLE_TRACED)
 		return;
 	struct patch *pa = fp->v[rec->id];
 	bool site = rec->kind == FAST_REC_SITE || rec->kind == FAST_REC_SITE_VALS;
-	if (rec->kind == FAST_REC_ENTRY && pa->kind == PATCH_ENTRY) {
+	bool entry = rec->kind == FAST_REC_ENTRY || rec->kind == FAST_REC_ENTRY_ARGS || rec->kind == FAST_REC_ENTRY_FPARGS;
+	if (entry && pa->kind == PATCH_ENTRY) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
-		trace_entry(t, entry_bp(t->p, pa), rec->sp, rec->ret, true, ts);
+		if (rec->kind == FAST_REC_ENTRY || !ext) {
+			trace_entry(t, entry_bp(t->p, pa), rec->sp, rec->ret, true, ts);
+			return;
+		}
+		struct user_regs_struct r;
+		struct user_fpregs_struct fpr;
+		struct entry_regs er;
+		entry_regs_of(rec, ext, &r, &fpr, &er);
+		trace_entry_args(t, entry_bp(t->p, pa), rec->sp, rec->ret, ts, &er);
 	} else if (site && pa->kind == PATCH_SITE && pa->active && trace_opts.returns) {
 		struct user_regs_struct r;
 		struct ret_regs rr;
-		record_regs(rec, vals, block, &r, &rr);
+		record_regs(rec, rec->kind == FAST_REC_SITE_VALS ? (const void *)ext : NULL, block, &r, &rr);
 		trace_return(t, pa->at, &rr, ts);
 	}
 }
 
-/* The values half after recs[i], if recs[i] has one within the n records. */
-static const struct fast_rec_vals *vals_after(const struct fast_rec *recs, size_t i, size_t n)
+/* How many 32-byte units follow recs[i] as part of it, within the n records: 0 for a plain
+ * record, or for one whose last unit lacks its kind word (not one of ours: taken as plain). */
+static size_t rec_extra(const struct fast_rec *recs, size_t i, size_t n)
 {
-	if (recs[i].kind != FAST_REC_SITE_VALS || i + 1 >= n)
-		return NULL;
-	const struct fast_rec_vals *v = (const struct fast_rec_vals *)&recs[i + 1];
-	return v->kind == FAST_REC_VALS ? v : NULL;
+	size_t k;
+	uint32_t last;
+	switch (recs[i].kind) {
+	case FAST_REC_SITE_VALS: k = sizeof(struct fast_rec_vals); last = FAST_REC_VALS; break;
+	case FAST_REC_ENTRY_ARGS: k = sizeof(struct fast_rec_args); last = FAST_REC_ARGS; break;
+	case FAST_REC_ENTRY_FPARGS:
+		k = sizeof(struct fast_rec_fpargs) + sizeof(struct fast_rec_args);
+		last = FAST_REC_ARGS;
+		break;
+	default: return 0;
+	}
+	k /= sizeof(struct fast_rec);   /* (every kind word ends its 32-byte unit, as rec.kind does) */
+	return i + k < n && recs[i + k].kind == last ? k : 0;
 }
 
 /* The index of the last record that starts in recs[0..n), n > 0. */
 static size_t last_record(const struct fast_rec *recs, size_t n)
 {
 	size_t last = 0;
-	for (size_t i = 0; i < n; i += vals_after(recs, i, n) ? 2 : 1)
+	for (size_t i = 0; i < n; i += 1 + rec_extra(recs, i, n))
 		last = i;
 	return last;
 }
@@ -1282,9 +1330,9 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
 		ft->last_ts = ts;
-		const struct fast_rec_vals *vals = vals_after(recs, i, n);
-		take_record(t, fp, &recs[i], vals, ft->block, ts);
-		i += vals != NULL;
+		size_t k = rec_extra(recs, i, n);
+		take_record(t, fp, &recs[i], k ? &recs[i + 1] : NULL, ft->block, ts);
+		i += k;
 	}
 }
 
@@ -1349,6 +1397,11 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 	if (pa->kind == PATCH_SITE && pa->active && trace_opts.returns && t->role == ROLE_TRACED) {
 		struct ret_regs rr = { .r = r, .stopped = true };   /* the program's registers, all */
 		trace_return(t, pa->at, &rr, ts);
+	} else if (pa->kind == PATCH_ENTRY && pa->args && rec.id < fp->n && t->role == ROLE_TRACED) {
+		struct entry_regs er = { .r = r, .stopped = true };   /* (rcx is the program's again) */
+		if (trace_opts.returns)
+			callstack_observe(&t->cs, rec.sp, ts);
+		trace_entry_args(t, entry_bp(p, pa), rec.sp, rec.ret, ts, &er);
 	} else if (pa->kind == PATCH_ENTRY) {
 		take_record(t, fp, &rec, NULL, 0, ts);
 	}
@@ -1366,7 +1419,7 @@ static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
 		struct module *m = modules_find(p, ret);
 		const struct fmap *fm = m && !is_loader(m) ? fmap_get(m) : NULL;
 		int why;
-		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
+		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, 0, &why) : NULL;
 		if (pa)
 			pa->active = true;   /* the call being made is reported (else no record trapped) */
 		else
@@ -1424,7 +1477,8 @@ static bool refaulting_entry(struct task *t, struct fast_proc *fp, const struct 
 		return false;
 	struct patch *pa = patch_at_pc(fp, r.rip);
 	return pa && pa->kind == PATCH_ENTRY && fault_in_copy(s, pa, r.rip - pa->tramp) &&
-	       copy_index(pa, r.rip - pa->tramp) == 0 && rec->kind == FAST_REC_ENTRY && rec->id < fp->n &&
+	       copy_index(pa, r.rip - pa->tramp) == 0 && rec->id < fp->n &&
+	       (rec->kind == FAST_REC_ENTRY || rec->kind == FAST_REC_ENTRY_ARGS || rec->kind == FAST_REC_ENTRY_FPARGS) &&
 	       fp->v[rec->id] == pa;
 }
 
@@ -1599,7 +1653,7 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		}
 	}
 	if (recs && refaulting_entry(t, fp, s, &recs[last_record(recs, nrecs)]))
-		nrecs--;   /* (an entry's record: one of 32 bytes) */
+		nrecs = last_record(recs, nrecs);   /* (that entry's record and what follows it) */
 	feed(t, fp, ft, recs, nrecs, s->ts);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);

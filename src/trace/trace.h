@@ -388,12 +388,24 @@ void fast_vfork(struct task *t, bool done);
 void fast_free(struct proc *p);
 
 /* values.c: arguments and return values (src/args/ decides which and prints them). */
-/* The arguments of a call of bp's function fn, read at its entry stop (registers r): a malloc'd
- * text, "" for none, or NULL when none are shown. *want_ret: its return value is shown. */
-char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct user_regs_struct *r,
+/* The registers an entry's arguments are read from: a stop's (stopped: the floating-point ones
+ * read when needed, strings from memory), or a fast path record's (fp: its xmm0-7, or NULL;
+ * nothing is read from memory, which has moved on since). */
+struct entry_regs {
+	const struct user_regs_struct *r;
+	const struct user_fpregs_struct *fp;
+	bool stopped;
+};
+/* The arguments of a call of bp's function fn, read at its entry from er (NULL: only whether
+ * the return value is wanted is decided): a malloc'd text, "" for none, or NULL when none are
+ * shown. *want_ret: its return value is shown. */
+char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct entry_regs *er,
 		   bool *want_ret);
-/* Whether a function (f of m, entry at a, shown as name) has values to show: then its entry
- * stays an int3, where they can be read. */
+/* What the entry of a function (f of m, entry at a, shown as name) must give for its values
+ * (an enum args_entry_need): the fast path plants a trampoline that keeps the argument
+ * registers where they need no memory read, and leaves it to an int3 otherwise. */
+int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name);
+/* Whether a function (f of m, entry at a, shown as name) has values to show. */
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name);
 /* Whether f, a function of m that is not exported, looks like an implementation of one of m's
  * IFUNCs whose values are wanted: glibc names them __NAME_VARIANT (__strlen_evex for strlen).
@@ -432,6 +444,9 @@ int trace_run(char **argv, const char *path, const int *pids, int npids);
  * address is ret if have_ret, unless the rules for library calls say it is none; plants its
  * return site. The breakpoints and the fast path's records both come here. */
 void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts);
+/* The same, with the registers its arguments are read from. */
+void trace_entry_args(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, uint64_t ts,
+		      const struct entry_regs *er);
 /* Closes the frames a return to site, seen with rsp = sp, proves were left, as a return site's
  * stop does (sp is rr->r->rsp); the fast path's site records come here, with the registers
  * they keep for the values asked for. */

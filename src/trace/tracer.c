@@ -197,9 +197,10 @@ static bool go_restart(struct task *t, struct bp *bp, taddr_t sp, taddr_t ret)
 	return c.found;
 }
 
-/* trace_entry; at a stop, r holds the registers the arguments are read from (NULL: none are). */
+/* trace_entry; er holds the registers the arguments are read from (NULL: none are, a fast
+ * path record that kept none). */
 static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts,
-			 const struct user_regs_struct *r)
+			 const struct entry_regs *er)
 {
 	struct proc *p = t->p;
 	bool report = bp->entry;
@@ -218,9 +219,10 @@ static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret
 		return;
 	bool want_ret = false;
 	char *args = NULL;
-	if (r && args_enabled()) {
-		args = values_entry(t, bp, bp_fn(bp), r, &want_ret);
-		ts = util_now_ns();   /* the call starts after our reading (a file's DWARF, at first) */
+	if (args_enabled()) {
+		args = values_entry(t, bp, bp_fn(bp), er, &want_ret);
+		if (er && er->stopped)
+			ts = util_now_ns();   /* the call starts after our reading (a file's DWARF, at first) */
 	}
 	if (trace_opts.returns) {
 		callstack_enter_args(&t->cs, bp_fn(bp), sp, ret, ts, args, want_ret);
@@ -240,6 +242,12 @@ static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret
 void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts)
 {
 	report_entry(t, bp, sp, ret, have_ret, ts, NULL);
+}
+
+void trace_entry_args(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, uint64_t ts,
+		      const struct entry_regs *er)
+{
+	report_entry(t, bp, sp, ret, true, ts, er);
 }
 
 struct return_regs {
@@ -316,7 +324,8 @@ static void on_trap(struct task *t, const struct stop *s)
 			have_code = have_ret && n;
 		}
 		if (bp->entry)
-			report_entry(t, bp, r.rsp, ret, have_ret, start, &r);
+			report_entry(t, bp, r.rsp, ret, have_ret, start,
+				     &(struct entry_regs){ .r = &r, .stopped = true });
 	}
 	bp_check_code(t, bp, have_code ? code : NULL);   /* the program may have changed it (a JIT...) */
 	struct user_regs_struct before = r;

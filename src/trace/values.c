@@ -55,6 +55,8 @@ static struct args_site site_in(struct module *m, taddr_t a, const char *sym, co
 
 static const struct args_choice *choice_of(struct task *t, const struct bp *bp, uint32_t fn)
 {
+	if (args_decided(fn))   /* (every call after the first: no lookup) */
+		return args_choose(fn, NULL);
 	struct args_site site = site_in(modules_find(t->p, bp->addr), bp->addr, NULL,
 					bp->name ? bp->name : funcs_name(fn));
 	return args_choose(fn, &site);
@@ -66,6 +68,16 @@ bool values_wanted_bp(struct proc *p, const struct bp *bp)
 		return false;
 	struct args_site site = site_in(modules_find(p, bp->addr), bp->addr, NULL, bp->name);
 	return args_wanted(&site);
+}
+
+int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name)
+{
+	if (!args_enabled())
+		return ARGS_ENTRY_NONE;
+	if (values_wanted_impl(m, f))
+		return ARGS_ENTRY_STOP;
+	struct args_site site = site_in(m, a, f->name, name);
+	return args_entry_need(&site);
 }
 
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name)
@@ -105,26 +117,36 @@ static const char *symbolize(void *sctx, taddr_t addr)
 	return name;
 }
 
-/* stopped: t is stopped where r was read, so its floating-point registers are those of r. */
+/* args_read_fn for values from a record: the memory has moved on since, so none is read (a
+ * value that would need it shows as its address). */
+static size_t read_none(void *rctx, taddr_t addr, void *buf, size_t len)
+{
+	return 0;
+}
+
+/* stopped: t is stopped where r was read, so its floating-point registers are those of r, and
+ * its memory is as it was; else nothing but r is read. */
 static struct args_input input_of(struct task *t, const struct args_choice *c, const struct user_regs_struct *r,
 				  struct user_fpregs_struct *fp, bool stopped)
 {
-	struct args_input in = { .regs = { r, NULL }, .read = read_mem, .rctx = t->p, .strsize = args_strsize(),
-				 .names = c->names, .symbolize = symbolize, .sctx = t->p };
+	struct args_input in = { .regs = { r, NULL }, .read = stopped ? read_mem : read_none, .rctx = t->p,
+				 .strsize = args_strsize(), .names = c->names, .symbolize = symbolize, .sctx = t->p };
 	if (stopped && c->fp && ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) == 0)
 		in.regs.fp = fp;
 	return in;
 }
 
-char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct user_regs_struct *r,
+char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct entry_regs *er,
 		   bool *want_ret)
 {
 	const struct args_choice *c = choice_of(t, bp, fn);
 	*want_ret = c && c->ret;
-	if (!c || !c->args)
+	if (!c || !c->args || !er)
 		return NULL;
 	struct user_fpregs_struct fp;
-	struct args_input in = input_of(t, c, r, &fp, true);
+	struct args_input in = input_of(t, c, er->r, &fp, er->stopped);
+	if (!er->stopped)
+		in.regs.fp = er->fp;
 	struct text tx = { 0 };
 	if (c->slots)
 		args_format_slots(c->slots, c->nslots, &in, &tx);
@@ -209,6 +231,10 @@ char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr)
 		return xstrdup("?");   /* in xmm0, rdx or st0: not in the record */
 	struct user_fpregs_struct fp;
 	struct args_input in = input_of(t, c, rr->r, &fp, rr->stopped);
+	/* A string returned is read when the record is taken, not at the return: a caller that
+	 * changes it at once (strchr's '\n' cut) shows the changed characters (a known limit: the
+	 * site's trampoline must not read it, and the site has no stop). */
+	in.read = read_mem;
 	if (!rr->stopped && rr->rdx_xmm) {   /* the record's xmm0 and xmm1, where abi_fetch reads them */
 		memset(&fp, 0, sizeof(fp));
 		memcpy(&fp.xmm_space[0], &rr->xmm0, 8);

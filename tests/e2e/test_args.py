@@ -152,8 +152,8 @@ def test_fast_and_int3_paths_show_the_same(tmp_path):
 @pytest.mark.parametrize("args", [["-a"], ["-R", "t_mix"], ["-R", "t_mix@retval/f"], ["-a", "-R", "t_make"]])
 def test_values_outside_rax_on_the_fast_path(args, tmp_path):
     """-a (errno, doubles), -R FUNC (a type known only when traced) and a floating-point retval
-    keep the fast path: its site records then keep rdx, xmm0, xmm1 and errno too, and the trace
-    is the int3 path's."""
+    keep the fast path: its site records then keep rdx, xmm0, xmm1 and errno too, its entry
+    records the argument registers where no memory is read, and the trace is the int3 path's."""
     exe = os.path.join(ARGS, "gcc-O2-g")
     fast = run(["--fast", "--debug=fast", *args, *OWN, *LIBC, exe], tmp_path)
     slow = run(["--no-fast", *args, *OWN, *LIBC, exe], tmp_path)
@@ -166,6 +166,12 @@ def test_values_outside_rax_on_the_fast_path(args, tmp_path):
     if args[0] == "-a":
         assert 'open("/nonexistent/fntrace-args", O_RDONLY) = -1 ENOENT (No such file or directory);' in got
         assert "errno at %fs:" in fast.stderr
+        # arguments in registers come from the entry trampolines' records; a string, or an
+        # argument on the stack (t_seven's seventh), keeps the int3 entry
+        assert re.search(r"args/gcc-O2-g: entries [1-9]\d* in-process", fast.stderr), fast.stderr
+        int3 = set(re.findall(r"debug: (\w+) at 0x[0-9a-f]+: int3 \(its values are read from memory", fast.stderr))
+        assert {"t_str", "t_seven", "t_files", "open"} <= int3 and not {"t_ints", "t_mix", "t_colour", "close"} & int3
+        assert "t_ints(a=1, b=-2, c=3, d=4) = 6;" in got and "t_mix(f=1.5, d=2.25, i=3) = 6.75;" in got
 
 
 def build_id(path):
