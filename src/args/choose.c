@@ -275,7 +275,11 @@ enum args_entry_need args_entry_need(const struct args_site *site)
 		return ARGS_ENTRY_NONE;
 	struct entry e = { 0 };
 	decide(&e, site, false);
-	enum args_entry_need need = !e.shown ? ARGS_ENTRY_NONE : !e.choice.args ? ARGS_ENTRY_RET : entry_need(&e.choice);
+	const struct args_choice *c = &e.choice;
+	/* A string returned is read at a stop at the return, which the entry's stop prepares */
+	bool ret_string = c->ret && (c->ret_type->kind == ARG_STRING || c->ret_type->kind == ARG_STDSTRING);
+	enum args_entry_need need = !e.shown ? ARGS_ENTRY_NONE : ret_string ? ARGS_ENTRY_STOP :
+				    !c->args ? ARGS_ENTRY_RET : entry_need(c);
 	proto_free(e.owned);
 	return need;
 }

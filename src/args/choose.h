@@ -69,7 +69,7 @@ bool args_wanted(const struct args_site *site);
  * entry accordingly): nothing (none are shown); a frame that takes the return value; the
  * integer argument registers (every argument shown sits in rdi..r9 and needs no memory read:
  * no string, no printf format, nothing on the stack); those and xmm0-7; a stop, where the
- * memory is read. */
+ * memory is read (a string returned, too: the stop makes the return site stop). */
 enum args_entry_need {
 	ARGS_ENTRY_NONE,
 	ARGS_ENTRY_RET,

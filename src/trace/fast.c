@@ -161,6 +161,10 @@ struct patch {
 				      * in the proc's table, never planted */
 	uint8_t args;                /* PATCH_ENTRY: ARGS_ENTRY_REGS or ARGS_ENTRY_FPREGS when its
 				      * records keep the argument registers, else 0 */
+	bool stops;                  /* PATCH_SITE: an int3 at tramp, over its first byte (stops),
+				      * since a call returning here had a string to return */
+	uint8_t first;               /* that byte */
+	uint32_t stop_guard;         /* the guardian's entry for it (guard_note) */
 };
 
 struct region {
@@ -1616,6 +1620,23 @@ static bool settled(struct task *t, struct fast_proc *fp, const struct stop *s)
 	return true;
 }
 
+/* The int3 of a site that stops (pa->stops), at t's stop there: the return as an int3 site's,
+ * its value read now; then on at the relocated instructions, with no record. */
+static void on_site_stop(struct task *t, struct patch *pa, struct user_regs_struct *r, uint64_t ts)
+{
+	sigtrap_trap_seen(t);
+	if (pa->active && trace_opts.returns && t->role == ROLE_TRACED) {
+		struct ret_regs rr = { .r = r, .stopped = true };
+		trace_return(t, pa->at, &rr, ts);
+	}
+	int sig = sigtrap_after_trap(t, r->rsp) ? SIGTRAP : 0;
+	r->rip = pa->tramp + pa->info.reloc;
+	ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	if (sig)
+		t->resumed_rip = r->rip;
+	ptrace(t->sysmon ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, sig);
+}
+
 bool fast_on_stop(struct task *t, const struct stop *s)
 {
 	struct fast_proc *fp = fp_of(t->p);
@@ -1680,6 +1701,10 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 	taddr_t off = (s->kind == STOP_TRAP ? r.rip - 1 : r.rip) - pa->tramp;
 	if (s->kind == STOP_SIGNAL && s->sig == fp->slow_sig && on_slow(t, fp, ft, pa, &r, off, s->ts))
 		return true;
+	if (s->kind == STOP_TRAP && off == 0 && pa->stops) {
+		on_site_stop(t, pa, &r, s->ts);
+		return true;
+	}
 	if (s->kind == STOP_TRAP && off == pa->info.miss_trap && pa->info.miss_trap) {
 		/* Our int3, as a breakpoint's: the program's SIGTRAP pending while blocked was
 		 * dequeued in its place and goes back, and its syscalls stay followed if they were. */
@@ -1807,6 +1832,19 @@ bool fast_activate_site(struct proc *p, taddr_t addr)
 	return pa || (fp && replaced_at(fp, addr));
 }
 
+void fast_stop_at_site(struct task *t, taddr_t addr)
+{
+	struct fast_proc *fp = fp_of(t->p);
+	struct patch *pa = fp && !fp->off ? addrmap_get(&fp->at, addr) : NULL;
+	uint8_t cc = 0xcc;
+	if (!pa || pa->kind != PATCH_SITE || pa->stops || proc_read_raw(t->p, pa->tramp, &pa->first, 1) ||
+	    proc_write(t->p, pa->tramp, &cc, 1))
+		return;
+	pa->stops = true;
+	pa->stop_guard = guard_note(t->p->pid, pa->tramp, pa->first);
+	DEBUG(DBG_FAST, "pid %d: return site %#" PRIx64 ": stops (a string is returned there)", t->p->pid, addr);
+}
+
 void fast_note_site(struct proc *p, taddr_t addr)
 {
 	struct fast_proc *fp = fp_of(p);
@@ -1817,9 +1855,15 @@ void fast_note_site(struct proc *p, taddr_t addr)
 void fast_restore_all(struct proc *p, struct proc *in)
 {
 	struct fast_proc *fp = fp_of(p);
-	for (size_t i = 0; fp && i < fp->n; i++)
-		if (fp->v[i]->replaced)
-			restore_bytes(in, fp->v[i]);
+	for (size_t i = 0; fp && i < fp->n; i++) {
+		struct patch *pa = fp->v[i];
+		if (pa->replaced)
+			restore_bytes(in, pa);
+		if (pa->stops && proc_write(in, pa->tramp, &pa->first, 1) == 0 && in == p) {
+			guard_forget(pa->stop_guard);   /* (a thread there goes on through the record) */
+			pa->stops = false;
+		}
+	}
 }
 
 /* Clears a thread's TLS slot and its spill word at detach. */
@@ -1851,6 +1895,10 @@ void fast_detach_task(struct task *t, int *sig)
 	taddr_t off = pa ? (*sig == SIGTRAP ? r.rip - 1 : r.rip) - pa->tramp : 0;
 	if (pa && *sig == SIGTRAP && pa->info.miss_trap && off == pa->info.miss_trap) {
 		*sig = 0;   /* (past the int3 already: it goes on from there) */
+	} else if (pa && *sig == SIGTRAP && pa->stops && off == 0) {
+		*sig = 0;   /* a site that stops: on without its return (the int3 goes) */
+		r.rip = pa->tramp + pa->info.reloc;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 	} else if (pa && *sig == fp->slow_sig && pa->info.slow_stop && off == pa->info.slow_stop) {
 		*sig = 0;   /* a slow path: it goes on as without a tracer */
 	} else if (pa && *sig == SIGSEGV && (off == pa->info.tls_store || off == pa->info.block_store)) {
@@ -1887,6 +1935,7 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 	for (size_t i = 0; i < pp->n; i++) {
 		struct patch *pa = xmalloc(sizeof(*pa));
 		*pa = *pp->v[i];
+		pa->stop_guard = 0;   /* (the guardian's entry is the parent's) */
 		xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
 		fp->v[fp->n++] = pa;
 		if (addrmap_get(&pp->at, pa->at) == pp->v[i])

@@ -374,6 +374,10 @@ bool fast_owns(struct proc *p, taddr_t addr);
 bool fast_activate_site(struct proc *p, taddr_t addr);
 /* A return site with an int3: trampolines need not trap for it. */
 void fast_note_site(struct proc *p, taddr_t addr);
+/* Makes the return site at addr, if a trampoline takes it, stop there from now on (an int3 at
+ * the trampoline's start, ours to write): a value returned there that must be read from
+ * memory (a string) is then read at the return, as at an int3 site. */
+void fast_stop_at_site(struct task *t, taddr_t addr);
 /* Writes the program's bytes back over our jmps in the memory of in (p, or a forked copy). */
 void fast_restore_all(struct proc *p, struct proc *in);
 /* Detach: t's records drained, t out of any trampoline; then, per process, the TLS slots
@@ -432,6 +436,9 @@ char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr);
 /* Whether the fast path's site records need their values half (FAST_REC_SITE_VALS): some return
  * value asked for may be outside rax, or -1 with errno. */
 bool values_sites_need_more(void);
+/* Whether fn's return value, if shown, is read from memory (a string): then it is read at a
+ * stop at the return. */
+bool values_ret_reads_memory(uint32_t fn);
 /* errno's offset from a thread's fs_base in p, found once the C library is relocated (false
  * until then, and where the C library is not glibc's: tried again at each call until found). */
 bool values_errno_offset(struct proc *p, int64_t *off);

@@ -228,6 +228,8 @@ static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret
 		callstack_enter_args(&t->cs, bp_fn(bp), sp, ret, ts, args, want_ret);
 		if (have_ret)
 			bp_ensure_retsite(t, ret);
+		if (have_ret && want_ret && values_ret_reads_memory(bp_fn(bp)))
+			fast_stop_at_site(t, ret);
 	} else {
 		callstack_entry_only_args(&t->cs, bp_fn(bp), ts, args);
 	}

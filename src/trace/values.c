@@ -231,10 +231,6 @@ char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr)
 		return xstrdup("?");   /* in xmm0, rdx or st0: not in the record */
 	struct user_fpregs_struct fp;
 	struct args_input in = input_of(t, c, rr->r, &fp, rr->stopped);
-	/* A string returned is read when the record is taken, not at the return: a caller that
-	 * changes it at once (strchr's '\n' cut) shows the changed characters (a known limit: the
-	 * site's trampoline must not read it, and the site has no stop). */
-	in.read = read_mem;
 	if (!rr->stopped && rr->rdx_xmm) {   /* the record's xmm0 and xmm1, where abi_fetch reads them */
 		memset(&fp, 0, sizeof(fp));
 		memcpy(&fp.xmm_space[0], &rr->xmm0, 8);
@@ -252,6 +248,12 @@ char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr)
 		return NULL;
 	}
 	return text_take(&tx);
+}
+
+bool values_ret_reads_memory(uint32_t fn)
+{
+	const struct args_choice *c = args_choose(fn, NULL);
+	return c && c->ret && (c->ret_type->kind == ARG_STRING || c->ret_type->kind == ARG_STDSTRING);
 }
 
 bool values_sites_need_more(void)

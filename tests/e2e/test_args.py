@@ -167,10 +167,14 @@ def test_values_outside_rax_on_the_fast_path(args, tmp_path):
         assert 'open("/nonexistent/fntrace-args", O_RDONLY) = -1 ENOENT (No such file or directory);' in got
         assert "errno at %fs:" in fast.stderr
         # arguments in registers come from the entry trampolines' records; a string, or an
-        # argument on the stack (t_seven's seventh), keeps the int3 entry
+        # argument on the stack (t_seven's seventh), keeps the int3 entry, and so does a string
+        # returned (t_colour's): that call's return site then stops, where it is read
         assert re.search(r"args/gcc-O2-g: entries [1-9]\d* in-process", fast.stderr), fast.stderr
         int3 = set(re.findall(r"debug: (\w+) at 0x[0-9a-f]+: int3 \(its values are read from memory", fast.stderr))
-        assert {"t_str", "t_seven", "t_files", "open"} <= int3 and not {"t_ints", "t_mix", "t_colour", "close"} & int3
+        assert {"t_str", "t_seven", "t_files", "open", "t_colour"} <= int3, int3
+        assert not {"t_ints", "t_mix", "t_pair", "close"} & int3, int3
+        assert re.search(r"return site 0x[0-9a-f]+: stops \(a string is returned there\)", fast.stderr)
+        assert 't_colour(c=GREEN, loud=true) = "GREEN";' in got
         assert "t_ints(a=1, b=-2, c=3, d=4) = 6;" in got and "t_mix(f=1.5, d=2.25, i=3) = 6.75;" in got
 
 
