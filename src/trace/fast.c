@@ -1653,6 +1653,7 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		}
 		return false;
 	}
+	errno_word_update(t, fp);   /* (at every stop until found: before the records that need it) */
 	if (run_rdtsc(t, fp, ft, s))
 		return true;
 	if (ft && ft->block && !settled(t, fp, s))
