@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The cost of arguments and return values, in one run: ns per call of bench/argcalls.c (a call
 of strlen and of an own function leaf(int) each iteration) traced plainly, with -a, and with
-manual -A/-R specs, on the int3 path and on the fast path, and ltrace -e strlen on the same
-program. Cost per call = (time for N - time for 1) / calls. Usage: bench/args.py [--quick]"""
+manual -A/-R specs, on the int3 path and on the fast path (and leaf alone there, plainly and
+with -a: the cost of the site records' values half), and ltrace -e strlen on the same program. Cost per call = (time for N - time for 1) / calls. Usage: bench/args.py [--quick]"""
 import os
 import sys
 
@@ -17,7 +17,14 @@ RUNS = [
     ("int3, -A/-R specs", ["--no-fast", *SPEC, "-o", "/dev/null"]),
     ("fast, plain", ["--fast", "-o", "/dev/null"]),
     ("fast, -A/-R specs", ["--fast", *SPEC, "-o", "/dev/null"]),
+    ("fast, -a", ["--fast", "-a", "-o", "/dev/null"]),
+    # leaf alone (no prototype without -g: its entry stays a trampoline): the site records'
+    # values half (rdx, xmm0, xmm1, errno) that -a adds, against plain records
+    ("fast, plain, -i leaf", ["--fast", "-i", "leaf", "-o", "/dev/null"]),
+    ("fast, -a, -i leaf", ["--fast", "-a", "-i", "leaf", "-o", "/dev/null"]),
 ]
+# the runs whose calls are all recorded in-process: many more iterations to measure them
+ALL_FAST = ("fast, plain", "fast, plain, -i leaf", "fast, -a, -i leaf")
 
 
 def per_call(cmd, n, calls_per_iter):
@@ -34,9 +41,9 @@ def main():
     print("| run | ns per traced call |")
     print("|---|---|")
     for name, opts in RUNS:
-        # fast, plain records every call in-process: many more iterations to measure it
-        m = n * 50 if name == "fast, plain" else n
-        print(f"| fntrace {name} | {per_call([FNTRACE, *opts], m, 2):,.0f} |")
+        m = n * 50 if name in ALL_FAST else n
+        calls = 1 if "-i leaf" in name else 2
+        print(f"| fntrace {name} | {per_call([FNTRACE, *opts], m, calls):,.0f} |")
     print(f"| ltrace -e strlen (strlen's calls only) | "
           f"{per_call(['ltrace', '-e', 'strlen', '-o', '/dev/null'], n, 1):,.0f} |")
 

@@ -192,8 +192,6 @@ int main(int argc, char **argv)
 	/* FNTRACE_FAST_SAFE=1: the trampolines -p uses (no trap or fault on purpose), in every mode */
 	const char *safe_env = getenv("FNTRACE_FAST_SAFE");
 	trace_opts.fast_safe = safe_env && !strcmp(safe_env, "1");
-	/* Values the fast path's records cannot hold (a double, errno) are read at int3 stops. */
-	trace_opts.fast &= args_fast_ok();
 	if (!tf && !o.no_cache)
 		configure_cache();
 

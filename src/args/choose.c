@@ -204,7 +204,7 @@ static bool spec_ret_in_rax(const struct args_spec *sp)
 	return loc.where == WHERE_REGS && loc.reg[0] == ABI_RAX && loc.reg[1] == ABI_NOREG;
 }
 
-bool args_fast_ok(void)
+bool args_rax_enough(void)
 {
 	if (!args_enabled())
 		return true;
@@ -227,6 +227,66 @@ bool args_wanted(const struct args_site *site)
 	decide(&e, site, false);   /* a spec is used by a call, not by a function planted */
 	proto_free(e.owned);
 	return e.shown;
+}
+
+/* Where one argument of type ty at loc is read from: false if it needs memory (the stack, a
+ * string's characters) or a register an entry record does not keep (rax). */
+static bool in_entry_regs(const struct arg_type *ty, const struct arg_loc *loc, bool *fp)
+{
+	if (ty->kind == ARG_STRING || ty->kind == ARG_STDSTRING)
+		return false;
+	if (loc->where == WHERE_NONE)
+		return true;
+	if ((loc->where != WHERE_REGS && loc->where != WHERE_REF) || loc->reg[0] == ABI_NOREG)
+		return false;
+	for (int i = 0; i < 2 && loc->reg[i] != ABI_NOREG; i++) {
+		if (loc->reg[i] == ABI_RAX || loc->reg[i] == ABI_ST0)
+			return false;
+		*fp |= loc->reg[i] >= ABI_XMM0 && loc->reg[i] <= ABI_XMM7;
+	}
+	return true;
+}
+
+static enum args_entry_need entry_need(const struct args_choice *c)
+{
+	bool fp = false;
+	if (c->slots) {
+		for (size_t i = 0; i < c->nslots; i++)
+			if (!in_entry_regs(&c->slots[i].type, &c->slots[i].loc, &fp))
+				return ARGS_ENTRY_STOP;
+	} else {
+		const struct proto *pr = c->pr;
+		if (pr->printf_fmt >= 0)
+			return ARGS_ENTRY_STOP;   /* the format's characters, and the values it names */
+		struct abi_cursor cur;
+		abi_begin(&cur, &pr->ret);
+		for (size_t i = 0; i < pr->nparams; i++) {
+			struct arg_loc loc = abi_next(&cur, &pr->params[i].type);
+			if (!in_entry_regs(&pr->params[i].type, &loc, &fp))
+				return ARGS_ENTRY_STOP;
+		}
+	}
+	return fp ? ARGS_ENTRY_FPREGS : ARGS_ENTRY_REGS;
+}
+
+enum args_entry_need args_entry_need(const struct args_site *site)
+{
+	if (!args_enabled())
+		return ARGS_ENTRY_NONE;
+	struct entry e = { 0 };
+	decide(&e, site, false);
+	const struct args_choice *c = &e.choice;
+	/* A string returned is read at a stop at the return, which the entry's stop prepares */
+	bool ret_string = c->ret && (c->ret_type->kind == ARG_STRING || c->ret_type->kind == ARG_STDSTRING);
+	enum args_entry_need need = !e.shown ? ARGS_ENTRY_NONE : ret_string ? ARGS_ENTRY_STOP :
+				    !c->args ? ARGS_ENTRY_RET : entry_need(c);
+	proto_free(e.owned);
+	return need;
+}
+
+bool args_decided(uint32_t fn)
+{
+	return fn < ntab && tab[fn].decided;
 }
 
 void args_warn_unused(void)

@@ -57,14 +57,29 @@ struct args_site {
  * for a choice already made). NULL when nothing is shown for it. Owned by this module; valid
  * until args_reset(). */
 const struct args_choice *args_choose(uint32_t fn, const struct args_site *site);
-/* Whether the fast path can show every value asked for: arguments are read at int3 entries
- * either way, but its return-site records keep rax alone, so a return value of a type known only
- * at tracing time (-a, -R FUNC: it may be a double, or -1 with errno) or one outside rax (a -R
- * retval/f) needs the int3 path. */
-bool args_fast_ok(void);
+/* Whether rax alone holds every return value asked for, as the fast path's plain site records
+ * keep it: false when a return value of a type known only at tracing time is asked for (-a,
+ * -R FUNC: it may be a double, or -1 with errno) or one outside rax (a -R retval/f); then the
+ * site records keep rdx, xmm0, xmm1 and errno too. */
+bool args_rax_enough(void);
 /* Whether values would be shown for the function at site: asked at planting, before the
  * function has an id (the fast path leaves such a function's entry to its int3). */
 bool args_wanted(const struct args_site *site);
+/* What a function's entry must give for its values to be shown (the fast path plants its
+ * entry accordingly): nothing (none are shown); a frame that takes the return value; the
+ * integer argument registers (every argument shown sits in rdi..r9 and needs no memory read:
+ * no string, no printf format, nothing on the stack); those and xmm0-7; a stop, where the
+ * memory is read (a string returned, too: the stop makes the return site stop). */
+enum args_entry_need {
+	ARGS_ENTRY_NONE,
+	ARGS_ENTRY_RET,
+	ARGS_ENTRY_REGS,
+	ARGS_ENTRY_FPREGS,
+	ARGS_ENTRY_STOP,
+};
+enum args_entry_need args_entry_need(const struct args_site *site);
+/* Whether function id fn's choice is made (args_choose(fn, NULL) then gives it). */
+bool args_decided(uint32_t fn);
 /* Names each spec whose glob matched no function, with warn_msg. */
 void args_warn_unused(void);
 /* Frees every choice, prototype and DWARF handle. */

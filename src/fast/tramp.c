@@ -63,6 +63,7 @@ static void land(struct code *c, size_t rel_at)
 #define TLS_RCX_LOAD   0x64, 0x48, 0x8b, 0x0c, 0x25, FAST_TLS_SPILL, 0, 0, 0   /* mov %fs:SPILL,%rcx */
 #define TLS_BLOCK_LOAD 0x64, 0x48, 0x8b, 0x0c, 0x25, FAST_TLS_SLOT, 0, 0, 0    /* mov %fs:SLOT,%rcx */
 #define LOAD_RET       0x48, 0x8b, 0x04, 0x24                                /* mov (%rsp),%rax */
+#define TLS_RDX_LOAD   0x64, 0x48, 0x8b, 0x14, 0x25, FAST_TLS_SPILL, 0, 0, 0   /* mov %fs:SPILL,%rdx */
 
 /* A jmp rel32 to offset to of the code being written. */
 static void jmp_to(struct code *c, size_t to)
@@ -144,6 +145,62 @@ static void emit_slow(struct code *c, const struct fast_tramp_cfg *cfg, size_t a
 	}
 }
 
+/* A site's second half (struct fast_rec_vals, after the record at rcx), its kind word first:
+ * that store is the one a full block faults at. rax and rdx are the program's; rdx is used up,
+ * rax is not (it is stored after). No flag changes. */
+static void emit_vals(struct code *c, taddr_t errno_word)
+{
+	enum { V = sizeof(struct fast_rec) };
+	EMIT(c, 0xc7, 0x41, V + offsetof(struct fast_rec_vals, kind));    /* movl $VALS,kind(%rcx) */
+	emit32(c, FAST_REC_VALS);
+	EMIT(c, 0x48, 0x89, 0x51, V + offsetof(struct fast_rec_vals, rdx));          /* mov %rdx,32(%rcx) */
+	EMIT(c, 0x66, 0x0f, 0xd6, 0x41, V + offsetof(struct fast_rec_vals, xmm0));   /* movq %xmm0,40(%rcx) */
+	EMIT(c, 0x66, 0x0f, 0xd6, 0x49, V + offsetof(struct fast_rec_vals, xmm1));   /* movq %xmm1,48(%rcx) */
+	EMIT(c, 0x48, 0xba);                                                          /* movabs $word,%rdx */
+	emit64(c, errno_word);
+	EMIT(c, 0x48, 0x8b, 0x12);                                                    /* mov (%rdx),%rdx */
+	EMIT(c, 0x64, 0x8b, 0x12);                                                    /* mov %fs:(%rdx),%edx */
+	EMIT(c, 0x89, 0x51, V + offsetof(struct fast_rec_vals, err));                 /* mov %edx,56(%rcx) */
+}
+
+/* An instruction opcode... reg, off(%rcx): op's bytes, then the ModRM byte for register reg
+ * and base rcx with a disp8, or a disp32 past 127. */
+static void emit_at_rcx(struct code *c, const uint8_t *op, size_t nop, unsigned reg, size_t off)
+{
+	emit(c, op, nop);
+	bool near = off < 128;
+	EMIT(c, (uint8_t)((near ? 0x40 : 0x80) | (reg & 7) << 3 | 1));
+	if (near)
+		EMIT(c, (uint8_t)off);
+	else
+		emit32(c, (uint32_t)off);
+}
+
+#define AT_RCX(c, reg, off, ...) do { const uint8_t op_[] = { __VA_ARGS__ }; \
+	emit_at_rcx(c, op_, sizeof(op_), reg, off); } while (0)
+
+/* An entry's arguments (struct fast_rec_fpargs if fp, then struct fast_rec_args, after the
+ * record at rcx), the kind word first: the store a full block faults at. rax holds the return
+ * address and is kept; rdx is used up (the program's rcx and rdx are in the spills). */
+static void emit_args(struct code *c, bool fp)
+{
+	enum { RDX = 2, RSI = 6, RDI = 7, R8 = 0, R9 = 1 };
+	size_t at = sizeof(struct fast_rec) + (fp ? sizeof(struct fast_rec_fpargs) : 0);
+	AT_RCX(c, 0, at + offsetof(struct fast_rec_args, kind), 0xc7);            /* movl $ARGS,kind(%rcx) */
+	emit32(c, FAST_REC_ARGS);
+	AT_RCX(c, RDI, at + offsetof(struct fast_rec_args, rdi), 0x48, 0x89);     /* mov %rdi */
+	AT_RCX(c, RSI, at + offsetof(struct fast_rec_args, rsi), 0x48, 0x89);     /* mov %rsi */
+	AT_RCX(c, R8, at + offsetof(struct fast_rec_args, r8), 0x4c, 0x89);       /* mov %r8 */
+	AT_RCX(c, R9, at + offsetof(struct fast_rec_args, r9), 0x4c, 0x89);       /* mov %r9 */
+	EMIT(c, TLS_RDX_LOAD);                                                      /* rcx's spill */
+	AT_RCX(c, RDX, at + offsetof(struct fast_rec_args, rcx), 0x48, 0x89);     /* mov %rdx */
+	EMIT(c, 0x64, 0x48, 0x8b, 0x14, 0x25, FAST_TLS_SLOT, 0, 0, 0);             /* mov %fs:SLOT,%rdx */
+	EMIT(c, 0x48, 0x8b, 0x52, offsetof(struct fast_block, spill[1]));          /* mov 16(%rdx),%rdx */
+	AT_RCX(c, RDX, at + offsetof(struct fast_rec_args, rdx), 0x48, 0x89);     /* mov %rdx */
+	for (unsigned i = 0; fp && i < 8; i++)                                      /* movq %xmmI */
+		AT_RCX(c, i, sizeof(struct fast_rec) + offsetof(struct fast_rec_fpargs, xmm) + 8 * i, 0x66, 0x0f, 0xd6);
+}
+
 bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window *w, taddr_t from, uint8_t *out,
 		      struct fast_tramp_info *info)
 {
@@ -151,6 +208,13 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	memset(info, 0, sizeof(*info));
 	memset(out, 0xcc, FAST_TRAMP_MAX);
 	bool entry = cfg->kind == FAST_TRAMP_ENTRY;
+	bool vals = !entry && cfg->vals;
+	bool args = entry && cfg->args, fpargs = args && cfg->fpargs;
+	uint32_t rec_size = (uint32_t)(sizeof(struct fast_rec) + (vals ? sizeof(struct fast_rec_vals) : 0) +
+				       (args ? sizeof(struct fast_rec_args) : 0) +
+				       (fpargs ? sizeof(struct fast_rec_fpargs) : 0));
+	if (vals && !cfg->errno_word)
+		return false;
 	size_t skip[2] = { 0, 0 };
 	unsigned nskip = 0;
 	bool have_ret = false;
@@ -227,21 +291,34 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		info->full_check = (uint16_t)c.n;
 		EMIT(&c, 0x48, 0x8b, 0x11);                   /* mov (%rcx),%rdx */
 		EMIT(&c, 0x48, 0x29, 0xca);                   /* sub %rcx,%rdx */
-		EMIT(&c, 0x48, 0x81, 0xfa);                   /* cmp $(size - 32),%rdx */
-		emit32(&c, cfg->block_size - (uint32_t)sizeof(struct fast_rec));
+		EMIT(&c, 0x48, 0x81, 0xfa);                   /* cmp $(size - record),%rdx */
+		emit32(&c, cfg->block_size - rec_size);
 		EMIT(&c, 0x0f, 0x87);                         /* ja slow_full */
 		slow_at[FAST_SLOW_FULL][nslow_at[FAST_SLOW_FULL]++] = c.n;
 		emit32(&c, 0);
 		if (!entry)   /* the checks took al and ah: the value returned is in the spill */
 			EMIT(&c, 0x48, 0x8b, 0x41, offsetof(struct fast_block, spill[0]));   /* mov 8(%rcx),%rax */
-		EMIT(&c, 0x48, 0x8d, 0x0c, 0x11);             /* lea (%rcx,%rdx),%rcx: the record */
+		if (vals) {   /* rdx took the offset: the program's is in the spill */
+			EMIT(&c, 0x48, 0x01, 0xca);                   /* add %rcx,%rdx: the record */
+			EMIT(&c, 0x48, 0x87, 0xca);                   /* xchg %rcx,%rdx */
+			EMIT(&c, 0x48, 0x8b, 0x52, offsetof(struct fast_block, spill[1]));   /* mov 16(%rdx),%rdx */
+		} else {
+			EMIT(&c, 0x48, 0x8d, 0x0c, 0x11);             /* lea (%rcx,%rdx),%rcx: the record */
+		}
 	} else {
 		EMIT(&c, 0x48, 0x8b, 0x09);                   /* mov (%rcx),%rcx: the record */
 	}
-	if (entry) {
+	if (vals) {
+		info->rec_store = (uint16_t)c.n;
+		emit_vals(&c, cfg->errno_word);
+		EMIT(&c, 0x48, 0x89, 0x61, offsetof(struct fast_rec, sp));
+		EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_rec, ret));
+	} else if (entry) {
 		if (!have_ret)
 			EMIT(&c, LOAD_RET);
 		info->rec_store = (uint16_t)c.n;
+		if (args)
+			emit_args(&c, fpargs);
 		EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_rec, ret));   /* mov %rax,16(%rcx) */
 		EMIT(&c, 0x48, 0x89, 0x61, offsetof(struct fast_rec, sp));    /* mov %rsp,8(%rcx) */
 	} else {
@@ -253,12 +330,14 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, id));                  /* movl $id,24(%rcx) */
 	emit32(&c, cfg->id);
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, kind));                /* movl $kind,28(%rcx) */
-	emit32(&c, entry ? FAST_REC_ENTRY : FAST_REC_SITE);
+	emit32(&c, fpargs ? FAST_REC_ENTRY_FPARGS : args ? FAST_REC_ENTRY_ARGS : entry ? FAST_REC_ENTRY :
+		   vals ? FAST_REC_SITE_VALS : FAST_REC_SITE);
 	info->tsc = (uint16_t)c.n;
 	EMIT(&c, 0x0f, 0x31);                                                 /* rdtsc */
 	EMIT(&c, 0x89, 0x01);                                                 /* mov %eax,(%rcx) */
 	EMIT(&c, 0x89, 0x51, offsetof(struct fast_rec, tsc_hi));              /* mov %edx,4(%rcx) */
-	EMIT(&c, 0x48, 0x8d, 0x41, sizeof(struct fast_rec));                  /* lea 32(%rcx),%rax */
+	EMIT(&c, 0x48, 0x8d, 0x81);                                           /* lea size(%rcx),%rax */
+	emit32(&c, rec_size);
 	EMIT(&c, TLS_BLOCK_LOAD);
 	EMIT(&c, 0x48, 0x89, 0x01);                           /* mov %rax,(%rcx): the record is in */
 	for (unsigned i = 0; i < nskip; i++)

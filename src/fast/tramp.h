@@ -28,6 +28,14 @@ struct fast_tramp_cfg {
 	taddr_t sites;            /* runtime address of the table of known return sites (taddr_t
 				   * [1 << sites_bits], buckets of two), or 0: no check */
 	unsigned sites_bits;
+	/* FAST_TRAMP_ENTRY only: the arguments' registers in the record (FAST_REC_ENTRY_ARGS), and
+	 * with fpargs xmm0-7 too (FAST_REC_ENTRY_FPARGS). */
+	bool args, fpargs;
+	/* FAST_TRAMP_SITE only: a FAST_REC_SITE_VALS record (rdx, xmm0, xmm1 and errno besides
+	 * rax), errno read at %fs:(the offset at errno_word, a runtime address the tracer
+	 * writes). */
+	bool vals;
+	taddr_t errno_word;
 	taddr_t from_lo, from_hi; /* record only calls whose return address is in [lo, hi); 0, 0:
 				   * every call */
 	/* Safe mode (-p: the program must outlive a killed tracer): no trap and no fault on

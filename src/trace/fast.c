@@ -12,6 +12,8 @@
 #include "../fast/tramp.h"
 #include "../fast/window.h"
 #include "../elf/discache.h"
+#include "../args/choose.h"
+#include "../elf/discover.h"
 #include "../rec/funcs.h"
 #include "../util/dcache.h"
 #include "../util/hash.h"
@@ -198,6 +200,12 @@ struct patch {
 				      * breakpoints plant a return site when they first see it) */
 	struct bp bp;                /* PATCH_ENTRY: what an entry breakpoint there would be; never
 				      * in the proc's table, never planted */
+	uint8_t args;                /* PATCH_ENTRY: ARGS_ENTRY_REGS or ARGS_ENTRY_FPREGS when its
+				      * records keep the argument registers, else 0 */
+	bool stops;                  /* PATCH_SITE: an int3 at tramp, over its first byte (stops),
+				      * since a call returning here had a string to return */
+	uint8_t first;               /* that byte */
+	uint32_t stop_guard;         /* the guardian's entry for it (guard_note) */
 };
 
 /* What a record's id says, for the drain: the few fields of its patch that feeding a record
@@ -281,6 +289,9 @@ struct fast_proc {
 	struct region *regs;
 	size_t nregs;
 	taddr_t sites;               /* the table of known return sites */
+	taddr_t errno_word;          /* after it: errno's offset for site trampolines with values
+				      * (FAST_ERRNO_UNKNOWN until errno_set) */
+	bool errno_set;
 	struct addrmap threads;      /* tid -> struct fthread */
 	taddr_t *free_blocks;        /* blocks of threads that ended, to reuse */
 	size_t nfree, capfree;
@@ -384,13 +395,16 @@ static struct fast_proc *fp_init(struct task *t)
 	if (!why && trace_opts.returns) {
 		if (!p->nscr)
 			proc_scratch_slot(t, p->nmods ? p->mods[0]->text.lo : 0);   /* the syscall gadget first */
-		fp->sites = proc_map_near(t, 0, sizeof(taddr_t) << SITES_BITS, PROT_READ);
+		size_t size = (sizeof(taddr_t) << SITES_BITS) + 4096;   /* a page for the errno word */
+		fp->sites = proc_map_near(t, 0, size, PROT_READ);
 		if (!fp->sites)
 			why = "no memory for the table of return sites";
 		else {
 			p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
-			p->scr[p->nscr++] = (struct scratch){ fp->sites, sizeof(taddr_t) << SITES_BITS,
-							      sizeof(taddr_t) << SITES_BITS };
+			p->scr[p->nscr++] = (struct scratch){ fp->sites, size, size };
+			fp->errno_word = fp->sites + (sizeof(taddr_t) << SITES_BITS);
+			int64_t unknown = FAST_ERRNO_UNKNOWN;
+			proc_write(p, fp->errno_word, &unknown, sizeof(unknown));
 		}
 	}
 	if (why) {
@@ -722,7 +736,7 @@ static void restore_bytes(struct proc *in, const struct patch *pa)
  * over the window, or, where that window is refused, a jmp rel8 to a jmp rel32 in a hole. Returns
  * the patch, or NULL (the reason in *why, the 5-byte window's) if it cannot be had. */
 static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
-				const struct fmap *f, enum patch_kind kind, taddr_t at, int *why)
+				const struct fmap *f, enum patch_kind kind, taddr_t at, int args, int *why)
 {
 	struct proc *p = t->p;
 	struct patch *pa = xcalloc(1, sizeof(*pa));
@@ -750,6 +764,15 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	if (kind == PATCH_ENTRY && trace_opts.returns) {
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
+	}
+	if (kind == PATCH_ENTRY && (args == ARGS_ENTRY_REGS || args == ARGS_ENTRY_FPREGS)) {
+		pa->args = (uint8_t)args;
+		cfg.args = true;
+		cfg.fpargs = args == ARGS_ENTRY_FPREGS;
+	}
+	if (kind == PATCH_SITE && values_sites_need_more()) {
+		cfg.vals = true;
+		cfg.errno_word = fp->errno_word;
 	}
 	if (kind == PATCH_ENTRY && !m->exe && !m->traced && p->nmods) {
 		cfg.from_lo = p->mods[0]->text.lo;   /* a library call: from the executable only */
@@ -791,11 +814,14 @@ static bool drain_point(const char *name)
 
 bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, taddr_t a, const char *name)
 {
-	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name) ||
-	    values_wanted(m, f, a, name))
+	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name))
 		return false;   /* the loader's functions (its hook among them) stay int3, and so do
-				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) and
-				 * those whose arguments are read at their entry stop (values.c) */
+				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) */
+	int need = values_entry_need(m, f, a, name);
+	if (need == ARGS_ENTRY_STOP) {
+		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": int3 (its values are read from memory at its entry)", name, a);
+		return false;   /* (values.c) */
+	}
 	struct fast_proc *fp = fp_init(t);
 	if (!fp)
 		return false;
@@ -813,7 +839,7 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 		return true;
 	}
 	if (fm)
-		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, &why);
+		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, need, &why);
 	if (!pa) {
 		fp->count.entries_int3++;
 		fp->count.why_entry[why]++;
@@ -913,7 +939,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	taddr_t site = call + len + cs->m->bias, c = call + cs->m->bias;
 	if (cs->sites && site - cs->m->bias < end && !addrmap_get(&fp->at, site)) {
 		int why;
-		struct patch *pa = make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, &why);
+		struct patch *pa = make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, 0, &why);
 		if (pa) {
 			fp->count.sites++;
 			fp->count.sites_short += pa->hole != 0;
@@ -1232,18 +1258,109 @@ static struct bp *entry_bp(struct proc *p, const struct dest *d)
 	return bp && bp->entry ? bp : &d->pa->bp;
 }
 
-/* What one record says, fed to the call stack as the breakpoint at its place would. */
-static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
+/* The return registers a site's record kept (vals: its values half, or NULL) into rr, whose
+ * gp is r. */
+static void record_regs(const struct fast_rec *rec, const struct fast_rec_vals *vals, taddr_t block,
+			struct user_regs_struct *r, struct ret_regs *rr)
+{
+	*r = (struct user_regs_struct){ .rax = rec->ret, .rsp = rec->sp };
+	*rr = (struct ret_regs){ .r = r };
+	if (!vals)
+		return;
+	r->rdx = vals->rdx;
+	rr->rdx_xmm = true;
+	rr->xmm0 = vals->xmm0;
+	rr->xmm1 = vals->xmm1;
+	rr->have_errno = vals->err != (uint32_t)block;   /* (see FAST_ERRNO_UNKNOWN) */
+	rr->errnum = (int)vals->err;
+}
+
+/* An entry record's arguments (ext: what follows it) as a stop's registers would give them. */
+static void entry_regs_of(const struct fast_rec *rec, const struct fast_rec *ext, struct user_regs_struct *r,
+			  struct user_fpregs_struct *fpr, struct entry_regs *er)
+{
+	bool fp = rec->kind == FAST_REC_ENTRY_FPARGS;
+	const struct fast_rec_args *a = (const void *)((const char *)ext + (fp ? sizeof(struct fast_rec_fpargs) : 0));
+	*r = (struct user_regs_struct){ .rdi = a->rdi, .rsi = a->rsi, .rdx = a->rdx, .rcx = a->rcx, .r8 = a->r8,
+					.r9 = a->r9, .rsp = rec->sp };
+	*er = (struct entry_regs){ .r = r };
+	if (!fp)
+		return;
+	const struct fast_rec_fpargs *x = (const void *)ext;
+	memset(fpr, 0, sizeof(*fpr));
+	for (int i = 0; i < 8; i++)
+		memcpy(&fpr->xmm_space[4 * i], &x->xmm[i], 8);
+	er->fp = fpr;
+}
+
+/* What one record says (ext: the 32-byte units after it, for the kinds that have them), fed
+ * to the call stack as the breakpoint at its place would. */
+static void take_record(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, const struct fast_rec *ext,
+			taddr_t block, uint64_t ts)
 {
 	if (rec->id >= fp->n || t->role != ROLE_TRACED)
 		return;
 	const struct dest *d = &fp->dests[rec->id];
-	if (rec->kind == FAST_REC_ENTRY && d->kind == PATCH_ENTRY) {
+	bool site = rec->kind == FAST_REC_SITE || rec->kind == FAST_REC_SITE_VALS;
+	bool entry = rec->kind == FAST_REC_ENTRY || rec->kind == FAST_REC_ENTRY_ARGS || rec->kind == FAST_REC_ENTRY_FPARGS;
+	if (entry && d->kind == PATCH_ENTRY) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
-		trace_entry(t, entry_bp(t->p, d), rec->sp, rec->ret, true, ts);
-	} else if (rec->kind == FAST_REC_SITE && d->kind == PATCH_SITE && d->active && trace_opts.returns) {
-		trace_return(t, d->at, rec->sp, rec->ret, ts);
+		if (rec->kind == FAST_REC_ENTRY || !ext) {
+			trace_entry(t, entry_bp(t->p, d), rec->sp, rec->ret, true, ts);
+			return;
+		}
+		struct user_regs_struct r;
+		struct user_fpregs_struct fpr;
+		struct entry_regs er;
+		entry_regs_of(rec, ext, &r, &fpr, &er);
+		trace_entry_args(t, entry_bp(t->p, d), rec->sp, rec->ret, ts, &er);
+	} else if (site && d->kind == PATCH_SITE && d->active && trace_opts.returns) {
+		struct user_regs_struct r;
+		struct ret_regs rr;
+		record_regs(rec, rec->kind == FAST_REC_SITE_VALS ? (const void *)ext : NULL, block, &r, &rr);
+		trace_return(t, d->at, &rr, ts);
+	}
+}
+
+/* How many 32-byte units follow recs[i] as part of it, within the n records: 0 for a plain
+ * record, or for one whose last unit lacks its kind word (not one of ours: taken as plain). */
+static size_t rec_extra(const struct fast_rec *recs, size_t i, size_t n)
+{
+	size_t k;
+	uint32_t last;
+	switch (recs[i].kind) {
+	case FAST_REC_SITE_VALS: k = sizeof(struct fast_rec_vals); last = FAST_REC_VALS; break;
+	case FAST_REC_ENTRY_ARGS: k = sizeof(struct fast_rec_args); last = FAST_REC_ARGS; break;
+	case FAST_REC_ENTRY_FPARGS:
+		k = sizeof(struct fast_rec_fpargs) + sizeof(struct fast_rec_args);
+		last = FAST_REC_ARGS;
+		break;
+	default: return 0;
+	}
+	k /= sizeof(struct fast_rec);   /* (every kind word ends its 32-byte unit, as rec.kind does) */
+	return i + k < n && recs[i + k].kind == last ? k : 0;
+}
+
+/* The index of the last record that starts in recs[0..n), n > 0. */
+static size_t last_record(const struct fast_rec *recs, size_t n)
+{
+	size_t last = 0;
+	for (size_t i = 0; i < n; i += 1 + rec_extra(recs, i, n))
+		last = i;
+	return last;
+}
+
+/* Writes errno's offset where the site trampolines read it, once the C library is relocated
+ * (tried as each thread's records are fed, until it is known). */
+static void errno_word_update(struct task *t, struct fast_proc *fp)
+{
+	int64_t off;
+	if (fp->errno_set || !fp->errno_word || !values_sites_need_more() || !values_errno_offset(t->p, &off))
+		return;
+	if (proc_write(t->p, fp->errno_word, &off, sizeof(off)) == 0) {
+		fp->errno_set = true;
+		DEBUG(DBG_FAST, "pid %d: errno at %%fs:%" PRId64 " for the site records' values", t->p->pid, off);
 	}
 }
 
@@ -1295,11 +1412,14 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	fast_clock_anchor(&clk, tsc, ns);
 	if (running)
 		now = ns;
+	errno_word_update(t, fp);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
 		ft->last_ts = ts;
-		take_record(t, fp, &recs[i], ts);
+		size_t k = rec_extra(recs, i, n);
+		take_record(t, fp, &recs[i], k ? &recs[i + 1] : NULL, ft->block, ts);
+		i += k;
 	}
 }
 
@@ -1353,9 +1473,17 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 	struct fast_rec rec = { .sp = r->rsp, .id = pa->id, .kind = pa->kind == PATCH_ENTRY ? FAST_REC_ENTRY : FAST_REC_SITE };
 	if (pa->kind == PATCH_ENTRY && proc_read_raw(p, r->rsp, &rec.ret, sizeof(rec.ret)))
 		rec.ret = 0;
-	if (pa->kind == PATCH_SITE)
-		rec.ret = r->rax;
-	take_record(t, fp, &rec, ts);
+	if (pa->kind == PATCH_SITE && pa->active && trace_opts.returns && t->role == ROLE_TRACED) {
+		struct ret_regs rr = { .r = r, .stopped = true };   /* the program's registers, all */
+		trace_return(t, pa->at, &rr, ts);
+	} else if (pa->kind == PATCH_ENTRY && pa->args && rec.id < fp->n && t->role == ROLE_TRACED) {
+		struct entry_regs er = { .r = r, .stopped = true };   /* (rcx is the program's again) */
+		if (trace_opts.returns)
+			callstack_observe(&t->cs, rec.sp, ts);
+		trace_entry_args(t, entry_bp(p, &fp->dests[pa->id]), rec.sp, rec.ret, ts, &er);
+	} else if (pa->kind == PATCH_ENTRY) {
+		take_record(t, fp, &rec, NULL, 0, ts);
+	}
 	r->rip = pa->tramp + pa->info.reloc;
 	ptrace(PTRACE_SETREGS, t->tid, 0, r);
 }
@@ -1370,7 +1498,7 @@ static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
 		struct module *m = modules_find(p, ret);
 		const struct fmap *fm = m && !is_loader(m) ? fmap_get(m) : NULL;
 		int why;
-		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, &why) : NULL;
+		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, 0, &why) : NULL;
 		if (pa)
 			set_active(fp, pa);   /* the call being made is reported (else no record trapped) */
 		else
@@ -1428,7 +1556,8 @@ static bool refaulting_entry(struct task *t, struct fast_proc *fp, const struct 
 		return false;
 	struct patch *pa = patch_at_pc(fp, r.rip);
 	return pa && pa->kind == PATCH_ENTRY && fault_in_copy(s, pa, r.rip - pa->tramp) &&
-	       copy_index(pa, r.rip - pa->tramp) == 0 && rec->kind == FAST_REC_ENTRY && rec->id < fp->n &&
+	       copy_index(pa, r.rip - pa->tramp) == 0 && rec->id < fp->n &&
+	       (rec->kind == FAST_REC_ENTRY || rec->kind == FAST_REC_ENTRY_ARGS || rec->kind == FAST_REC_ENTRY_FPARGS) &&
 	       fp->v[rec->id] == pa;
 }
 
@@ -1566,6 +1695,23 @@ static bool settled(struct task *t, struct fast_proc *fp, const struct stop *s)
 	return true;
 }
 
+/* The int3 of a site that stops (pa->stops), at t's stop there: the return as an int3 site's,
+ * its value read now; then on at the relocated instructions, with no record. */
+static void on_site_stop(struct task *t, struct patch *pa, struct user_regs_struct *r, uint64_t ts)
+{
+	sigtrap_trap_seen(t);
+	if (pa->active && trace_opts.returns && t->role == ROLE_TRACED) {
+		struct ret_regs rr = { .r = r, .stopped = true };
+		trace_return(t, pa->at, &rr, ts);
+	}
+	int sig = sigtrap_after_trap(t, r->rsp) ? SIGTRAP : 0;
+	r->rip = pa->tramp + pa->info.reloc;
+	ptrace(PTRACE_SETREGS, t->tid, 0, r);
+	if (sig)
+		t->resumed_rip = r->rip;
+	ptrace(t->sysmon ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, sig);
+}
+
 bool fast_on_stop(struct task *t, const struct stop *s)
 {
 	struct fast_proc *fp = fp_of(t->p);
@@ -1582,6 +1728,7 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		}
 		return false;
 	}
+	errno_word_update(t, fp);   /* (at every stop until found: before the records that need it) */
 	if (run_rdtsc(t, fp, ft, s))
 		return true;
 	if (ft && ft->block && !settled(t, fp, s))
@@ -1602,8 +1749,8 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 			return true;
 		}
 	}
-	if (recs && refaulting_entry(t, fp, s, &recs[nrecs - 1]))
-		nrecs--;
+	if (recs && refaulting_entry(t, fp, s, &recs[last_record(recs, nrecs)]))
+		nrecs = last_record(recs, nrecs);   /* (that entry's record and what follows it) */
 	feed(t, fp, ft, recs, nrecs, false, s->ts);
 	if (s->kind == STOP_VFORK || s->kind == STOP_VFORK_DONE) {
 		fast_vfork(t, s->kind == STOP_VFORK_DONE);
@@ -1630,6 +1777,10 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 	taddr_t off = (s->kind == STOP_TRAP ? r.rip - 1 : r.rip) - pa->tramp;
 	if (s->kind == STOP_SIGNAL && s->sig == fp->slow_sig && on_slow(t, fp, ft, pa, &r, off, s->ts))
 		return true;
+	if (s->kind == STOP_TRAP && off == 0 && pa->stops) {
+		on_site_stop(t, pa, &r, s->ts);
+		return true;
+	}
 	if (s->kind == STOP_TRAP && off == pa->info.miss_trap && pa->info.miss_trap) {
 		/* Our int3, as a breakpoint's: the program's SIGTRAP pending while blocked was
 		 * dequeued in its place and goes back, and its syscalls stay followed if they were. */
@@ -1757,6 +1908,19 @@ bool fast_activate_site(struct proc *p, taddr_t addr)
 	return pa || (fp && replaced_at(fp, addr));
 }
 
+void fast_stop_at_site(struct task *t, taddr_t addr)
+{
+	struct fast_proc *fp = fp_of(t->p);
+	struct patch *pa = fp && !fp->off ? addrmap_get(&fp->at, addr) : NULL;
+	uint8_t cc = 0xcc;
+	if (!pa || pa->kind != PATCH_SITE || pa->stops || proc_read_raw(t->p, pa->tramp, &pa->first, 1) ||
+	    proc_write(t->p, pa->tramp, &cc, 1))
+		return;
+	pa->stops = true;
+	pa->stop_guard = guard_note(t->p->pid, pa->tramp, pa->first);
+	DEBUG(DBG_FAST, "pid %d: return site %#" PRIx64 ": stops (a string is returned there)", t->p->pid, addr);
+}
+
 void fast_note_site(struct proc *p, taddr_t addr)
 {
 	struct fast_proc *fp = fp_of(p);
@@ -1767,9 +1931,15 @@ void fast_note_site(struct proc *p, taddr_t addr)
 void fast_restore_all(struct proc *p, struct proc *in)
 {
 	struct fast_proc *fp = fp_of(p);
-	for (size_t i = 0; fp && i < fp->n; i++)
-		if (fp->v[i]->replaced)
-			restore_bytes(in, fp->v[i]);
+	for (size_t i = 0; fp && i < fp->n; i++) {
+		struct patch *pa = fp->v[i];
+		if (pa->replaced)
+			restore_bytes(in, pa);
+		if (pa->stops && proc_write(in, pa->tramp, &pa->first, 1) == 0 && in == p) {
+			guard_forget(pa->stop_guard);   /* (a thread there goes on through the record) */
+			pa->stops = false;
+		}
+	}
 }
 
 /* Clears a thread's TLS slot and its spill word at detach. */
@@ -1801,6 +1971,10 @@ void fast_detach_task(struct task *t, int *sig)
 	taddr_t off = pa ? (*sig == SIGTRAP ? r.rip - 1 : r.rip) - pa->tramp : 0;
 	if (pa && *sig == SIGTRAP && pa->info.miss_trap && off == pa->info.miss_trap) {
 		*sig = 0;   /* (past the int3 already: it goes on from there) */
+	} else if (pa && *sig == SIGTRAP && pa->stops && off == 0) {
+		*sig = 0;   /* a site that stops: on without its return (the int3 goes) */
+		r.rip = pa->tramp + pa->info.reloc;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 	} else if (pa && *sig == fp->slow_sig && pa->info.slow_stop && off == pa->info.slow_stop) {
 		*sig = 0;   /* a slow path: it goes on as without a tracer */
 	} else if (pa && *sig == SIGSEGV && (off == pa->info.tls_store || off == pa->info.block_store)) {
@@ -1837,6 +2011,7 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 	for (size_t i = 0; i < pp->n; i++) {
 		struct patch *pa = xmalloc(sizeof(*pa));
 		*pa = *pp->v[i];
+		pa->stop_guard = 0;   /* (the guardian's entry is the parent's) */
 		add_patch(fp, pa);   /* (the same id) */
 		if (addrmap_get(&pp->at, pa->at) == pp->v[i])
 			addrmap_put(&fp->at, pa->at, pa);

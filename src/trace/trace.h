@@ -96,8 +96,12 @@ struct proc {
 	taddr_t inject_at;           /* where code is run before there is scratch: the program's
 				      * entry point, which no thread runs again; 0: a task's pc */
 	struct ksigaction trap_act;  /* the program's SIGTRAP action, as it set it (sigtrap.c) */
-	int64_t errno_tpoff;         /* errno's offset from fs_base (values.c), once looked up */
-	uint8_t errno_tried;         /* 1: looked up, 2: found */
+	/* errno's place (values.c): __errno_location's GOT slot, looked for in the first
+	 * errno_mods modules; the offset from fs_base the loader wrote there, once it did. */
+	taddr_t errno_slot;
+	size_t errno_mods;
+	int64_t errno_tpoff;
+	bool errno_known;
 	int ntasks;
 	/* Return addresses bp_ensure_retsite has made sites of, by a hash of the address (0:
 	 * none): a reported call's return address is nearly always one seen before, and the fast
@@ -370,6 +374,10 @@ bool fast_owns(struct proc *p, taddr_t addr);
 bool fast_activate_site(struct proc *p, taddr_t addr);
 /* A return site with an int3: trampolines need not trap for it. */
 void fast_note_site(struct proc *p, taddr_t addr);
+/* Makes the return site at addr, if a trampoline takes it, stop there from now on (an int3 at
+ * the trampoline's start, ours to write): a value returned there that must be read from
+ * memory (a string) is then read at the return, as at an int3 site. */
+void fast_stop_at_site(struct task *t, taddr_t addr);
 /* Writes the program's bytes back over our jmps in the memory of in (p, or a forked copy). */
 void fast_restore_all(struct proc *p, struct proc *in);
 /* Detach: t's records drained, t out of any trampoline; then, per process, the TLS slots
@@ -384,19 +392,56 @@ void fast_vfork(struct task *t, bool done);
 void fast_free(struct proc *p);
 
 /* values.c: arguments and return values (src/args/ decides which and prints them). */
-/* The arguments of a call of bp's function fn, read at its entry stop (registers r): a malloc'd
- * text, "" for none, or NULL when none are shown. *want_ret: its return value is shown. */
-char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct user_regs_struct *r,
+/* The registers an entry's arguments are read from: a stop's (stopped: the floating-point ones
+ * read when needed, strings from memory), or a fast path record's (fp: its xmm0-7, or NULL;
+ * nothing is read from memory, which has moved on since). */
+struct entry_regs {
+	const struct user_regs_struct *r;
+	const struct user_fpregs_struct *fp;
+	bool stopped;
+};
+/* The arguments of a call of bp's function fn, read at its entry from er (NULL: only whether
+ * the return value is wanted is decided): a malloc'd text, "" for none, or NULL when none are
+ * shown. *want_ret: its return value is shown. */
+char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct entry_regs *er,
 		   bool *want_ret);
-/* Whether a function (f of m, entry at a, shown as name) has values to show: then its entry
- * stays an int3, where they can be read. */
+/* What the entry of a function (f of m, entry at a, shown as name) must give for its values
+ * (an enum args_entry_need): the fast path plants a trampoline that keeps the argument
+ * registers where they need no memory read, and leaves it to an int3 otherwise. */
+int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name);
+/* Whether a function (f of m, entry at a, shown as name) has values to show. */
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name);
+/* Whether f, a function of m that is not exported, looks like an implementation of one of m's
+ * IFUNCs whose values are wanted: glibc names them __NAME_VARIANT (__strlen_evex for strlen).
+ * Under -l, such a function is planted under its own name before the loader picks it for NAME;
+ * its entry then stays an int3 too, so that it can show as NAME with NAME's values, as on the
+ * int3 path. */
+bool values_wanted_impl(struct module *m, const struct func *f);
 /* The same for the entry breakpoint bp. */
 bool values_wanted_bp(struct proc *p, const struct bp *bp);
-/* The return value of fn, read at its return site (registers r): a malloc'd text, or NULL.
- * rax_only: r holds rax alone (a fast path record): a value elsewhere (xmm0, rdx) shows as "?",
- * and errno is not read (it would be read later than the return). */
-char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r, bool rax_only);
+/* The registers a return value is read from. At a stop: the stop's registers, the
+ * floating-point ones read when a value needs them, errno from the stopped thread. From a fast
+ * path record: what it kept, rax alone or (a FAST_REC_SITE_VALS) rdx, xmm0, xmm1 and errno. */
+struct ret_regs {
+	const struct user_regs_struct *r;   /* rax, rdx, rsp (a record's fill only those) */
+	bool stopped;                       /* the thread is stopped where r was read */
+	bool rdx_xmm;                       /* a record's rdx, xmm0 and xmm1 are valid */
+	uint64_t xmm0, xmm1;
+	bool have_errno;                    /* a record's errno is valid */
+	int errnum;
+};
+/* The return value of fn, read from rr at its return site: a malloc'd text, or NULL. A value
+ * the record did not keep (xmm0 or rdx of a plain site record, st0's long double) shows as "?". */
+char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr);
+/* Whether the fast path's site records need their values half (FAST_REC_SITE_VALS): some return
+ * value asked for may be outside rax, or -1 with errno. */
+bool values_sites_need_more(void);
+/* Whether fn's return value, if shown, is read from memory (a string): then it is read at a
+ * stop at the return. */
+bool values_ret_reads_memory(uint32_t fn);
+/* errno's offset from a thread's fs_base in p, found once the C library is relocated (false
+ * until then, and where the C library is not glibc's: tried again at each call until found). */
+bool values_errno_offset(struct proc *p, int64_t *off);
 
 /* tracer.c */
 /* Starts argv (or attaches to pids when argv is NULL) and traces until every traced process is
@@ -406,10 +451,13 @@ int trace_run(char **argv, const char *path, const int *pids, int npids);
  * address is ret if have_ret, unless the rules for library calls say it is none; plants its
  * return site. The breakpoints and the fast path's records both come here. */
 void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts);
+/* The same, with the registers its arguments are read from. */
+void trace_entry_args(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, uint64_t ts,
+		      const struct entry_regs *er);
 /* Closes the frames a return to site, seen with rsp = sp, proves were left, as a return site's
- * stop does; the fast path's site records come here, with rax (the only register they keep)
- * for the values asked for. */
-void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64_t ts);
+ * stop does (sp is rr->r->rsp); the fast path's site records come here, with the registers
+ * they keep for the values asked for. */
+void trace_return(struct task *t, taddr_t site, const struct ret_regs *rr, uint64_t ts);
 /* Loads the image a task's proc runs and plants its breakpoints. */
 void trace_load_image(struct task *t);
 

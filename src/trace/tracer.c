@@ -224,9 +224,10 @@ static void go_returned(struct task *t, taddr_t site, taddr_t sp)
 	task_each(mark_returned, &g);
 }
 
-/* trace_entry; at a stop, r holds the registers the arguments are read from (NULL: none are). */
+/* trace_entry; er holds the registers the arguments are read from (NULL: none are, a fast
+ * path record that kept none). */
 static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts,
-			 const struct user_regs_struct *r)
+			 const struct entry_regs *er)
 {
 	struct proc *p = t->p;
 	bool report = bp->entry;
@@ -245,14 +246,17 @@ static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret
 		return;
 	bool want_ret = false;
 	char *args = NULL;
-	if (r && args_enabled()) {
-		args = values_entry(t, bp, bp_fn(bp), r, &want_ret);
-		ts = util_now_ns();   /* the call starts after our reading (a file's DWARF, at first) */
+	if (args_enabled()) {
+		args = values_entry(t, bp, bp_fn(bp), er, &want_ret);
+		if (er && er->stopped)
+			ts = util_now_ns();   /* the call starts after our reading (a file's DWARF, at first) */
 	}
 	if (trace_opts.returns) {
 		callstack_enter_args(&t->cs, bp_fn(bp), sp, ret, ts, args, want_ret);
 		if (have_ret)
 			bp_ensure_retsite(t, ret);
+		if (have_ret && want_ret && values_ret_reads_memory(bp_fn(bp)))
+			fast_stop_at_site(t, ret);
 	} else {
 		callstack_entry_only_args(&t->cs, bp_fn(bp), ts, args);
 	}
@@ -269,27 +273,31 @@ void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool h
 	report_entry(t, bp, sp, ret, have_ret, ts, NULL);
 }
 
+void trace_entry_args(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, uint64_t ts,
+		      const struct entry_regs *er)
+{
+	report_entry(t, bp, sp, ret, true, ts, er);
+}
+
 struct return_regs {
 	struct task *t;
-	const struct user_regs_struct *r;
-	bool rax_only;
+	const struct ret_regs *rr;
 };
 
 static char *return_value(void *vctx, uint32_t fn)
 {
-	struct return_regs *rr = vctx;
-	return values_return(rr->t, fn, rr->r, rr->rax_only);
+	struct return_regs *x = vctx;
+	return values_return(x->t, fn, x->rr);
 }
 
-void trace_return(struct task *t, taddr_t site, taddr_t sp, uint64_t rax, uint64_t ts)
+void trace_return(struct task *t, taddr_t site, const struct ret_regs *rr, uint64_t ts)
 {
 	if (!args_enabled()) {
-		callstack_observe(&t->cs, sp, ts);
+		callstack_observe(&t->cs, rr->r->rsp, ts);
 		return;
 	}
-	struct user_regs_struct r = { .rax = rax, .rsp = sp };
-	struct return_regs rr = { t, &r, true };
-	callstack_return(&t->cs, sp, site, ts, return_value, &rr);
+	struct return_regs x = { t, rr };
+	callstack_return(&t->cs, rr->r->rsp, site, ts, return_value, &x);
 }
 
 /* The frames this stop proves were left are closed; at a return site, those returning here
@@ -299,8 +307,9 @@ static void observe(struct task *t, const struct bp *bp, const struct user_regs_
 	if (bp->retsite && t->p->go)
 		go_returned(t, bp->addr, r->rsp);
 	if (bp->retsite && args_enabled()) {
-		struct return_regs rr = { t, r, false };
-		callstack_return(&t->cs, r->rsp, bp->addr, ts, return_value, &rr);
+		struct ret_regs rr = { .r = r, .stopped = true };
+		struct return_regs x = { t, &rr };
+		callstack_return(&t->cs, r->rsp, bp->addr, ts, return_value, &x);
 	} else {
 		callstack_observe(&t->cs, r->rsp, ts);
 	}
@@ -346,7 +355,8 @@ static void on_trap(struct task *t, const struct stop *s)
 			have_code = have_ret && n;
 		}
 		if (bp->entry)
-			report_entry(t, bp, r.rsp, ret, have_ret, start, &r);
+			report_entry(t, bp, r.rsp, ret, have_ret, start,
+				     &(struct entry_regs){ .r = &r, .stopped = true });
 	}
 	bp_check_code(t, bp, have_code ? code : NULL);   /* the program may have changed it (a JIT...) */
 	struct user_regs_struct before = r;

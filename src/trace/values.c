@@ -55,6 +55,8 @@ static struct args_site site_in(struct module *m, taddr_t a, const char *sym, co
 
 static const struct args_choice *choice_of(struct task *t, const struct bp *bp, uint32_t fn)
 {
+	if (args_decided(fn))   /* (every call after the first: no lookup) */
+		return args_choose(fn, NULL);
 	struct args_site site = site_in(modules_find(t->p, bp->addr), bp->addr, NULL,
 					bp->name ? bp->name : funcs_name(fn));
 	return args_choose(fn, &site);
@@ -68,6 +70,16 @@ bool values_wanted_bp(struct proc *p, const struct bp *bp)
 	return args_wanted(&site);
 }
 
+int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name)
+{
+	if (!args_enabled())
+		return ARGS_ENTRY_NONE;
+	if (values_wanted_impl(m, f))
+		return ARGS_ENTRY_STOP;
+	struct args_site site = site_in(m, a, f->name, name);
+	return args_entry_need(&site);
+}
+
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name)
 {
 	if (!args_enabled())
@@ -76,7 +88,20 @@ bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char
 	return args_wanted(&site);
 }
 
-/* The registers values are read from; the floating-point ones read into *fp when needed. */
+bool values_wanted_impl(struct module *m, const struct func *f)
+{
+	if (!args_enabled() || f->exported || strncmp(f->name, "__", 2))
+		return false;
+	for (size_t i = 0; i < m->st->nifuncs; i++) {
+		const struct func *ifn = &m->st->ifuncs[i];
+		size_t n = strlen(ifn->name);
+		if (!strncmp(f->name + 2, ifn->name, n) && f->name[2 + n] == '_' &&
+		    values_wanted(m, ifn, ifn->addr + m->bias, ifn->name))
+			return true;
+	}
+	return false;
+}
+
 /* The name of the function starting at addr, as the trace names it (demangled unless
  * --no-demangle), for a function pointer: &t_cmp. Valid until the next call. */
 static const char *symbolize(void *sctx, taddr_t addr)
@@ -92,26 +117,36 @@ static const char *symbolize(void *sctx, taddr_t addr)
 	return name;
 }
 
-/* stopped: t is stopped where r was read, so its floating-point registers are those of r. */
+/* args_read_fn for values from a record: the memory has moved on since, so none is read (a
+ * value that would need it shows as its address). */
+static size_t read_none(void *rctx, taddr_t addr, void *buf, size_t len)
+{
+	return 0;
+}
+
+/* stopped: t is stopped where r was read, so its floating-point registers are those of r, and
+ * its memory is as it was; else nothing but r is read. */
 static struct args_input input_of(struct task *t, const struct args_choice *c, const struct user_regs_struct *r,
 				  struct user_fpregs_struct *fp, bool stopped)
 {
-	struct args_input in = { .regs = { r, NULL }, .read = read_mem, .rctx = t->p, .strsize = args_strsize(),
-				 .names = c->names, .symbolize = symbolize, .sctx = t->p };
+	struct args_input in = { .regs = { r, NULL }, .read = stopped ? read_mem : read_none, .rctx = t->p,
+				 .strsize = args_strsize(), .names = c->names, .symbolize = symbolize, .sctx = t->p };
 	if (stopped && c->fp && ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) == 0)
 		in.regs.fp = fp;
 	return in;
 }
 
-char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct user_regs_struct *r,
+char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struct entry_regs *er,
 		   bool *want_ret)
 {
 	const struct args_choice *c = choice_of(t, bp, fn);
 	*want_ret = c && c->ret;
-	if (!c || !c->args)
+	if (!c || !c->args || !er)
 		return NULL;
 	struct user_fpregs_struct fp;
-	struct args_input in = input_of(t, c, r, &fp, true);
+	struct args_input in = input_of(t, c, er->r, &fp, er->stopped);
+	if (!er->stopped)
+		in.regs.fp = er->fp;
 	struct text tx = { 0 };
 	if (c->slots)
 		args_format_slots(c->slots, c->nslots, &in, &tx);
@@ -121,34 +156,42 @@ char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struc
 }
 
 /* glibc's __errno_location is `mov GOT(%rip),%rax; add %fs:0,%rax; ret`: the GOT slot holds
- * errno's offset from the thread pointer, which the loader wrote there (TPOFF64). Found once per
- * process; false when the C library is not glibc's or not laid out so. */
-static bool errno_offset(struct proc *p, int64_t *off)
+ * errno's offset from the thread pointer, which the loader writes there (TPOFF64) when it
+ * relocates the C library. The slot's address, or 0 if module m has no such function. */
+static taddr_t errno_slot_in(struct proc *p, const struct module *m)
 {
-	if (!p->errno_tried) {
-		p->errno_tried = true;
-		for (size_t m = 0; m < p->nmods; m++) {
-			const struct symtab *st = p->mods[m]->st;
-			for (size_t i = 0; i < st->nfuncs; i++) {
-				if (strcmp(st->funcs[i].name, "__errno_location"))
-					continue;
-				taddr_t a = st->funcs[i].addr + p->mods[m]->bias;
-				uint8_t code[11];
-				int32_t disp;
-				if (proc_read(p, a, code, sizeof(code)))
-					break;
-				size_t at = memcmp(code, "\xf3\x0f\x1e\xfa", 4) ? 0 : 4;   /* endbr64 */
-				if (memcmp(code + at, "\x48\x8b\x05", 3))
-					break;
-				memcpy(&disp, code + at + 3, 4);
-				if (proc_read(p, a + at + 7 + (taddr_t)(int64_t)disp, &p->errno_tpoff, 8) == 0)
-					p->errno_tried = 2;
-				break;
-			}
-		}
+	const struct symtab *st = m->st;
+	for (size_t i = 0; i < st->nfuncs; i++) {
+		if (strcmp(st->funcs[i].name, "__errno_location"))
+			continue;
+		taddr_t a = st->funcs[i].addr + m->bias;
+		uint8_t code[11];
+		int32_t disp;
+		if (proc_read(p, a, code, sizeof(code)))
+			return 0;
+		size_t at = memcmp(code, "\xf3\x0f\x1e\xfa", 4) ? 0 : 4;   /* endbr64 */
+		if (memcmp(code + at, "\x48\x8b\x05", 3))
+			return 0;
+		memcpy(&disp, code + at + 3, 4);
+		return a + at + 7 + (taddr_t)(int64_t)disp;
+	}
+	return 0;
+}
+
+bool values_errno_offset(struct proc *p, int64_t *off)
+{
+	for (; !p->errno_slot && p->errno_mods < p->nmods; p->errno_mods++)
+		p->errno_slot = errno_slot_in(p, p->mods[p->errno_mods]);
+	/* Variant II TLS: the C library's block is below the thread pointer, so a relocated slot
+	 * holds a negative offset; before its relocation it holds 0. */
+	int64_t v;
+	if (!p->errno_known && p->errno_slot && proc_read(p, p->errno_slot, &v, sizeof(v)) == 0 && v < 0 &&
+	    v > INT32_MIN) {
+		p->errno_tpoff = v;
+		p->errno_known = true;
 	}
 	*off = p->errno_tpoff;
-	return p->errno_tried == 2;
+	return p->errno_known;
 }
 
 /* errno in t, read at a return: 0 if it cannot be read. */
@@ -156,7 +199,7 @@ static int read_errno(struct task *t, const struct user_regs_struct *r)
 {
 	int64_t off;
 	int e = 0;
-	if (!errno_offset(t->p, &off) || proc_read(t->p, r->fs_base + (taddr_t)off, &e, sizeof(e)))
+	if (!values_errno_offset(t->p, &off) || proc_read(t->p, r->fs_base + (taddr_t)off, &e, sizeof(e)))
 		return 0;
 	return e;
 }
@@ -168,22 +211,52 @@ static bool in_rax(const struct arg_type *ty)
 	return loc.where == WHERE_REF || (loc.where == WHERE_REGS && loc.reg[0] == ABI_RAX && loc.reg[1] == ABI_NOREG);
 }
 
-char *values_return(struct task *t, uint32_t fn, const struct user_regs_struct *r, bool rax_only)
+/* Whether a record's registers hold a value of type ty: rax alone, or with the values half
+ * every register a return uses but st0 (a long double). A struct shows as {...}: no register
+ * is read for it. */
+static bool in_record(const struct arg_type *ty, const struct ret_regs *rr)
+{
+	if (in_rax(ty) || ty->kind == ARG_STRUCT)
+		return true;
+	struct arg_loc loc = abi_return(ty);
+	return rr->rdx_xmm && !(loc.where == WHERE_REGS && loc.reg[0] == ABI_ST0);
+}
+
+char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr)
 {
 	const struct args_choice *c = args_choose(fn, NULL);   /* decided at the entry */
 	if (!c || !c->ret)
 		return NULL;
-	if (rax_only && !in_rax(c->ret_type) && c->ret_type->kind != ARG_STRUCT)
-		return xstrdup("?");   /* in xmm0, or rax and rdx: not in the record */
+	if (!rr->stopped && !in_record(c->ret_type, rr))
+		return xstrdup("?");   /* in xmm0, rdx or st0: not in the record */
 	struct user_fpregs_struct fp;
-	struct args_input in = input_of(t, c, r, &fp, !rax_only);
+	struct args_input in = input_of(t, c, rr->r, &fp, rr->stopped);
+	if (!rr->stopped && rr->rdx_xmm) {   /* the record's xmm0 and xmm1, where abi_fetch reads them */
+		memset(&fp, 0, sizeof(fp));
+		memcpy(&fp.xmm_space[0], &rr->xmm0, 8);
+		memcpy(&fp.xmm_space[4], &rr->xmm1, 8);
+		in.regs.fp = &fp;
+	}
 	struct text tx = { 0 };
-	int64_t v = arg_sign_extend(r->rax, c->ret_type->size);
-	int errnum = c->ret_errno && v == -1 && !rax_only ? read_errno(t, r) : 0;
+	int64_t v = arg_sign_extend(rr->r->rax, c->ret_type->size);
+	int errnum = 0;
+	if (c->ret_errno && v == -1)
+		errnum = rr->stopped ? read_errno(t, rr->r) : rr->have_errno ? rr->errnum : 0;
 	args_format_return(c->ret_type, c->ret_errno, errnum, &in, &tx);
 	if (!tx.len) {
 		text_free(&tx);
 		return NULL;
 	}
 	return text_take(&tx);
+}
+
+bool values_ret_reads_memory(uint32_t fn)
+{
+	const struct args_choice *c = args_choose(fn, NULL);
+	return c && c->ret && (c->ret_type->kind == ARG_STRING || c->ret_type->kind == ARG_STDSTRING);
+}
+
+bool values_sites_need_more(void)
+{
+	return args_enabled() && !args_rax_enough();
 }

@@ -30,9 +30,11 @@ struct tcall {
 	uint64_t start, duration;   /* start: ns since the first event of the file */
 	int32_t tid;
 	uint16_t depth;
+	char *values;               /* "(3, 0x7ffd1000) = 7" where the file has them, else NULL */
 };
 
-/* The calls screen keeps at most this many calls (32 bytes each), the first ones. */
+/* The calls screen keeps at most this many calls (32 bytes each, and their values), the first
+ * ones. */
 #define CALLS_MAX 200000
 
 /* The summary's columns, in the order 's' goes through them. */
@@ -70,6 +72,7 @@ static struct tui {
 	uint64_t first_ts;        /* of the file's first event: calls' starts are counted from it */
 	bool seen_first;
 	const char *calls_of;     /* the interned name of that function */
+	struct addrmap entry_args;/* tid << 16 | depth -> the arguments of its open call (malloc'd) */
 	struct frow *frows;
 	size_t capfrows;
 	const struct pfunc *history[HISTORY_MAX];   /* the function screens on the way, the last shown */
@@ -132,12 +135,46 @@ static void into_calls(const struct event *ev)
 		tui.first_ts = ev->ts;
 		tui.seen_first = true;
 	}
-	if (ev->kind != EV_EXIT || funcs_name(ev->fn) != tui.calls_of)
+	if ((ev->kind != EV_EXIT && ev->kind != EV_ENTRY) || funcs_name(ev->fn) != tui.calls_of)
 		return;
-	if (tui.ncalls++ >= CALLS_MAX)
+	taddr_t key = (taddr_t)(uint32_t)ev->tid << 16 | ev->depth;
+	if (ev->kind == EV_ENTRY) {
+		if (ev->args) {
+			free(addrmap_del(&tui.entry_args, key));   /* (a longjmp left that one open) */
+			addrmap_put(&tui.entry_args, key, xstrdup(ev->args));
+		}
 		return;
+	}
+	char *args = addrmap_del(&tui.entry_args, key);
+	if (tui.ncalls++ >= CALLS_MAX) {
+		free(args);
+		return;
+	}
+	char *values = NULL;
+	if (args || ev->args) {
+		size_t len = (args ? strlen(args) : 0) + (ev->args ? strlen(ev->args) : 0) + 6;
+		values = xmalloc(len);
+		snprintf(values, len, "(%s)%s%s", args ? args : "", ev->args ? " = " : "", ev->args ? ev->args : "");
+	}
+	free(args);
 	xgrow(&tui.callv, &tui.capcalls, tui.calls.n + 1, sizeof(*tui.callv));
-	tui.callv[tui.calls.n++] = (struct tcall){ ev->t0 - tui.first_ts, ev->ts - ev->t0, ev->tid, ev->depth };
+	tui.callv[tui.calls.n++] = (struct tcall){ ev->t0 - tui.first_ts, ev->ts - ev->t0, ev->tid, ev->depth,
+						   values };
+}
+
+static void free_value(taddr_t key, void *val, void *arg)
+{
+	free(val);
+}
+
+/* Frees the calls screen's values, and the arguments of calls left open. */
+static void free_calls(void)
+{
+	for (size_t i = 0; i < tui.calls.n; i++)
+		free(tui.callv[i].values);
+	addrmap_each(&tui.entry_args, free_value, NULL);
+	addrmap_free(&tui.entry_args);
+	tui.entry_args = (struct addrmap){ 0 };
 }
 
 static int by_start(const void *pa, const void *pb)
@@ -150,6 +187,7 @@ static int by_start(const void *pa, const void *pb)
  * holds millions). */
 static void list_calls(const struct pfunc *f)
 {
+	free_calls();
 	tui.calls_of = f->name;
 	tui.calls = (struct list){ 0 };
 	tui.ncalls = 0;
@@ -431,8 +469,8 @@ static void draw_calls_row(int y, size_t i, bool selected)
 	char start[32], d[32];
 	view_fmt_duration(c->start, start);
 	view_fmt_duration(c->duration, d);
-	put_line(y, selected ? A_REVERSE : A_NORMAL, "%11s  %11s  %10d  %5u  %s", start, d, c->tid, c->depth,
-		 tui.calls_of);
+	put_line(y, selected ? A_REVERSE : A_NORMAL, "%11s  %11s  %10d  %5u  %s%s", start, d, c->tid, c->depth,
+		 tui.calls_of, c->values ? c->values : "");
 }
 
 static const char *const help_lines[] = {
@@ -869,6 +907,7 @@ int tui_run(const struct analysis *a)
 	}
 	free(tui.funcs);
 	free(tui.frows);
+	free_calls();
 	free(tui.callv);
 	calltree_free(&tui.ct);
 	profile_free(tui.pf);

@@ -149,13 +149,33 @@ def test_fast_and_int3_paths_show_the_same(tmp_path):
 
 
 @pytest.mark.onepath
-@pytest.mark.parametrize("args", [["-a"], ["-R", "t_mix"], ["-R", "t_mix@retval/f"]])
-def test_values_the_fast_path_cannot_hold_use_int3(args, tmp_path):
+@pytest.mark.parametrize("args", [["-a"], ["-R", "t_mix"], ["-R", "t_mix@retval/f"], ["-a", "-R", "t_make"]])
+def test_values_outside_rax_on_the_fast_path(args, tmp_path):
     """-a (errno, doubles), -R FUNC (a type known only when traced) and a floating-point retval
-    are read at int3 stops: the fast path is left out."""
-    r = run(["--fast", "--debug=fast", *args, *OWN, os.path.join(ARGS, "gcc-O2-g")], tmp_path)
-    assert r.rc == 0 and "in-process" not in r.stderr
-    assert [l for l in lines_of(r.trace) if l.startswith("t_mix(")][0].endswith("= 6.75;")
+    keep the fast path: its site records then keep rdx, xmm0, xmm1 and errno too, its entry
+    records the argument registers where no memory is read, and the trace is the int3 path's."""
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    fast = run(["--fast", "--debug=fast", *args, *OWN, *LIBC, exe], tmp_path)
+    slow = run(["--no-fast", *args, *OWN, *LIBC, exe], tmp_path)
+    assert fast.rc == slow.rc == 0
+    assert re.search(r"args/gcc-O2-g: .*return sites [1-9]\d* in-process", fast.stderr), fast.stderr
+    strip = lambda t: re.sub(r"0x[0-9a-f]{6,}", "ADDR", normalize(t))
+    assert strip(fast.trace) == strip(slow.trace)
+    got = lines_of(fast.trace)
+    assert [l for l in got if l.startswith("t_mix(")][0].endswith("= 6.75;")
+    if args[0] == "-a":
+        assert 'open("/nonexistent/fntrace-args", O_RDONLY) = -1 ENOENT (No such file or directory);' in got
+        assert "errno at %fs:" in fast.stderr
+        # arguments in registers come from the entry trampolines' records; a string, or an
+        # argument on the stack (t_seven's seventh), keeps the int3 entry, and so does a string
+        # returned (t_colour's): that call's return site then stops, where it is read
+        assert re.search(r"args/gcc-O2-g: entries [1-9]\d* in-process", fast.stderr), fast.stderr
+        int3 = set(re.findall(r"debug: (\w+) at 0x[0-9a-f]+: int3 \(its values are read from memory", fast.stderr))
+        assert {"t_str", "t_seven", "t_files", "open", "t_colour"} <= int3, int3
+        assert not {"t_ints", "t_mix", "t_pair", "close"} & int3, int3
+        assert re.search(r"return site 0x[0-9a-f]+: stops \(a string is returned there\)", fast.stderr)
+        assert 't_colour(c=GREEN, loud=true) = "GREEN";' in got
+        assert "t_ints(a=1, b=-2, c=3, d=4) = 6;" in got and "t_mix(f=1.5, d=2.25, i=3) = 6.75;" in got
 
 
 def build_id(path):
@@ -321,3 +341,17 @@ def test_return_value_from_a_site_record_in_both_trampoline_modes(safe, tmp_path
     env = dict(os.environ, FNTRACE_FAST_SAFE=safe)
     r = run(["--fast", "-R", "t_ints@retval/d32", *OWN, exe], tmp_path, env=env)
     assert r.rc == 0 and "t_ints() = 6;" in lines_of(r.trace)
+
+
+@pytest.mark.onepath
+def test_ifunc_implementations_under_lib_show_their_values_on_both_paths(tmp_path):
+    """Under -l, glibc's __strlen_evex is planted under its own name before the loader picks
+    it for strlen: the fast path leaves its entry to an int3 too, so that it shows as
+    strlen@libc.so.6 with strlen's values, as on the int3 path."""
+    exe = os.path.join(ARGS, "gcc-O2-g")
+    args = ["-a", "-l", "libc.so.6", "-i", "strlen*", "-i", "strcmp*", "-i", "__str*", "-i", "__mem*", exe]
+    fast, slow = run(["--fast", *args], tmp_path), run(["--no-fast", *args], tmp_path)
+    assert fast.rc == slow.rc == 0
+    strip = lambda t: re.sub(r"0x[0-9a-f]{6,}", "ADDR", normalize(t))
+    assert strip(fast.trace) == strip(slow.trace)
+    assert 'strlen@libc.so.6("tab\\there \\33[31mred\\33[0m") = 21;' in lines_of(fast.trace)

@@ -349,3 +349,18 @@ def test_calls_screen_lists_each_call(tmp_path):
         t.keys("b")
         assert t.lines()[0].startswith(" function - ")
         assert t.selected() == "   1.100 ms   700.000 us           2  work"
+
+
+def test_calls_screen_shows_arguments_and_return_values(tmp_path):
+    # a trace file written with -a: each call of the function with its arguments and its value
+    ft = tmp_path / "args.ft"
+    r = subprocess.run([FNTRACE, "-q", "-a", "-i", "t_*", "-w", str(ft), prog("args", "gcc-O2-g")],
+                       capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 0
+    with Tui(tmp_path, f"-r {ft} --tui", width=120) as t:
+        t.keys("/", "t_ints", "Enter", "f", "l")
+        rows = [" ".join(TIME.sub("T", row).split()) for row in t.body()]
+        assert len(rows) == 1 and rows[0].endswith(" 1 t_ints(a=1, b=-2, c=3, d=4) = 6"), rows
+        t.keys("b", "b", "/", "t_str", "Enter", "f", "l")
+        rows = [row.split(" t_str", 1)[1] for row in t.body()]
+        assert rows == ['(s="tab\\there \\33[31mred\\33[0m") = 21', '(s="a string much longer than thirty"...) = 60']

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <errno.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -17,7 +18,7 @@
 #include "fast/tramp.h"
 #include "fast/window.h"
 
-extern char ff_cf_caller[], ff_cf_entry[];
+extern char ff_cf_caller[], ff_cf_entry[], ff_vals[], ff_safe_vals[], ff_args6[], ff_args6_safe[];
 extern char ff_add[], ff_leaf[], ff_caller[], ff_flags[], ff_jcc[], ff_riprel[], ff_calls[], ff_leaf3[];
 extern uint64_t ff_seen_ret;
 
@@ -340,6 +341,131 @@ static void test_safe_mode_without_tracer(void **state)
 	assert_false(sigismember(&pending, SIGURG));
 }
 
+/* errno's offset from this thread's thread pointer, as the tracer finds it in a traced program. */
+static int64_t errno_tpoff(void)
+{
+	uint64_t fs;
+	__asm__("movq %%fs:0, %0" : "=r"(fs));
+	return (int64_t)((uint64_t)&errno - fs);
+}
+
+static const struct fast_rec_vals *vals_of(size_t i)
+{
+	return (const struct fast_rec_vals *)&recs()[i + 1];
+}
+
+/* A site with values: rdx, xmm0 and xmm1 as the callee left them, and errno once its offset is
+ * in the word (before, the block address's low half, which tells the tracer it was not). */
+static void test_site_values(void **state)
+{
+	(void)state;
+	static int64_t word = FAST_ERRNO_UNKNOWN;
+	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_SITE, .id = 14, .vals = true,
+				      .errno_word = (taddr_t)&word };
+	struct fast_tramp_info info = patch((taddr_t)ff_vals + 6, cfg);
+	reset_block();
+	errno = 42;
+	assert_int_equal(call(ff_vals, 0, 0), 0x3333);
+	assert_int_equal(nrecs(), 2);
+	assert_int_equal(recs()[0].kind, FAST_REC_SITE_VALS);
+	assert_int_equal(recs()[0].id, 14);
+	assert_int_equal(recs()[0].ret, 0x1111);
+	assert_int_equal(vals_of(0)->kind, FAST_REC_VALS);
+	assert_int_equal(vals_of(0)->rdx, 0x2222);
+	double x0, x1;
+	memcpy(&x0, &vals_of(0)->xmm0, 8);
+	memcpy(&x1, &vals_of(0)->xmm1, 8);
+	assert_true(x0 > 3.14159 && x0 < 3.1416);
+	assert_true(x1 == 2.5);
+	assert_int_equal(vals_of(0)->err, (uint32_t)(uintptr_t)blk);
+
+	word = errno_tpoff();
+	errno = 42;
+	assert_int_equal(call(ff_vals, 0, 0), 0x3333);
+	assert_int_equal(nrecs(), 4);
+	assert_int_equal(vals_of(2)->err, 42);
+
+	/* a full block: the fault is at the second half's first store */
+	expect_full = (taddr_t)region + region_used - info.len + info.rec_store;
+	full_faults = 0;
+	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO }, old;
+	sigaction(SIGSEGV, &sa, &old);
+	for (size_t i = 0; i < NRECS / 2; i++)   /* 2 records in, so past the end once */
+		if (call(ff_vals, 0, 0) != 0x3333)
+			abort();
+	sigaction(SIGSEGV, &old, NULL);
+	assert_int_equal(full_faults, 1);
+	assert_int_equal(vals_of(0)->kind, FAST_REC_VALS);
+	assert_int_equal(nrecs() % 2, 0);
+}
+
+/* Safe mode's site with values: its full-block check makes room for the second half, and rdx
+ * (which the check uses) is the program's in the record. */
+static void test_safe_site_values(void **state)
+{
+	(void)state;
+	static int64_t word;
+	word = errno_tpoff();
+	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_SITE, .id = 15, .vals = true,
+				      .errno_word = (taddr_t)&word, .safe = true, .slow_sig = SIGURG,
+				      .block_size = 2 * PAGE };
+	patch((taddr_t)ff_safe_vals + 6, cfg);
+	sigset_t urg, old;
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	sigprocmask(SIG_BLOCK, &urg, &old);
+	reset_block();
+	errno = 7;
+	assert_int_equal(call(ff_safe_vals, 0, 0), 0x3333);
+	assert_int_equal(nrecs(), 2);
+	assert_int_equal(recs()[0].ret, 0x1111);
+	assert_int_equal(vals_of(0)->rdx, 0x2222);
+	assert_int_equal(vals_of(0)->err, 7);
+	reset_block();
+	for (size_t i = 0; i < NRECS / 2 + 3; i++)   /* a full block: written over from its start */
+		if (call(ff_safe_vals, 0, 0) != 0x3333)
+			abort();
+	assert_int_equal(nrecs(), 6);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* An entry with its arguments: the six integer registers as the function found them (rcx and
+ * rdx from the trampoline's spills), and xmm0-7 with fpargs, in safe mode too (rdx is the
+ * block's offset there when the arguments are stored). */
+static void test_entry_args(void **state)
+{
+	(void)state;
+	typedef uint64_t (*fn6)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, double, double);
+	fn6 volatile f;
+	for (int safe = 0; safe < 2; safe++) {
+		struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = 16, .args = true, .fpargs = true,
+					      .safe = safe, .slow_sig = SIGURG, .block_size = 2 * PAGE };
+		char *fn = safe ? ff_args6_safe : ff_args6;
+		patch((taddr_t)fn, cfg);
+		f = (fn6)(void *)fn;
+		reset_block();
+		assert_int_equal(f(1, 2, 3, 4, 5, 6, 0.5, 1.5), 21);
+		size_t units = (sizeof(struct fast_rec) + sizeof(struct fast_rec_fpargs) + sizeof(struct fast_rec_args)) /
+			       sizeof(struct fast_rec);
+		assert_int_equal(nrecs(), units);
+		assert_int_equal(recs()[0].kind, FAST_REC_ENTRY_FPARGS);
+		const struct fast_rec_fpargs *fa = (const void *)&recs()[1];
+		const struct fast_rec_args *a = (const void *)((const char *)fa + sizeof(*fa));
+		assert_int_equal(a->kind, FAST_REC_ARGS);
+		assert_int_equal(a->rdi, 1);
+		assert_int_equal(a->rsi, 2);
+		assert_int_equal(a->rdx, 3);
+		assert_int_equal(a->rcx, 4);
+		assert_int_equal(a->r8, 5);
+		assert_int_equal(a->r9, 6);
+		double x0, x1;
+		memcpy(&x0, &fa->xmm[0], 8);
+		memcpy(&x1, &fa->xmm[1], 8);
+		assert_true(x0 == 0.5 && x1 == 1.5);
+		assert_true(fast_image_in_code(&im, recs()[0].ret - bias));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +479,9 @@ int main(void)
 		cmocka_unit_test(test_entry_keeps_flags),
 		cmocka_unit_test(test_full_buffer),
 		cmocka_unit_test(test_safe_mode_without_tracer),
+		cmocka_unit_test(test_site_values),
+		cmocka_unit_test(test_safe_site_values),
+		cmocka_unit_test(test_entry_args),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
