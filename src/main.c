@@ -7,6 +7,7 @@
 #include "view/tui.h"
 #include "view/view.h"
 #include "rec/filter.h"
+#include "rec/funcs.h"
 #include "rec/sink.h"
 #include "rec/hold.h"
 #include "rec/trigger.h"
@@ -61,6 +62,21 @@ static void anchor_wall_clock(void)
 	uint64_t mono = util_now_ns();
 	clock_gettime(CLOCK_REALTIME, &real);
 	sink_wall_anchor((uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec, mono);
+}
+
+/* --srcline that found nothing is said, so that no line reads as "no DWARF" when the file was
+ * written without it, or the build had no -g. */
+static void warn_no_srcline(const struct options *o)
+{
+	for (uint32_t fn = 0; fn < funcs_count(); fn++)
+		if (funcs_srcline(fn))
+			return;
+	if (o->read)
+		warn_msg("--srcline: %s holds no source line (it was written without --srcline, or of code "
+			 "without DWARF)", o->read);
+	else if (funcs_count())
+		warn_msg("%s", "--srcline: no function called has DWARF line information (built without -g, "
+			 "and no debug file found)");
 }
 
 /* Ends fntrace the way the program ended: same exit status, or death by the same signal. */
@@ -147,6 +163,7 @@ int main(int argc, char **argv)
 	oc.separately = o.separately;
 	oc.replay = o.read != NULL;
 	oc.color = color;
+	oc.srcline = o.srcline;
 	options_columns(&o, &oc);
 	static struct args_config ac;
 	ac = (struct args_config){ o.auto_args, o.arg_specs, o.narg_specs, o.ret_specs, o.nret_specs, o.strsize };
@@ -183,6 +200,7 @@ int main(int argc, char **argv)
 	trace_opts.libs = o.libs;
 	trace_opts.libcalls = !o.no_libcalls;
 	trace_opts.demangle = !o.no_demangle;
+	trace_opts.srcline = o.srcline;
 	debuginfo_set_path(o.debuginfo_path);
 	/* The fast path is the default, launched or attached (-p). FNTRACE_FAST=0 forces int3 as
 	 * --no-fast does, for running the test suite on both paths. */
@@ -207,6 +225,8 @@ int main(int argc, char **argv)
 	warn_unused(o.libs, "-l/--lib", "library the program loaded");
 	if (!tf)
 		args_warn_unused();
+	if (o.srcline)
+		warn_no_srcline(&o);
 	bool complete = sink_finish() == 0;
 	if (!o.quiet)
 		complete = view_close() && complete;

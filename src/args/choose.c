@@ -21,14 +21,6 @@ struct entry {
 static struct entry *tab;       /* by function id */
 static size_t ntab;
 
-/* One DWARF reader per file, opened at its first function asked for (NULL when it has none). */
-struct dfile {
-	char *path;
-	struct args_dwarf *d;
-};
-static struct dfile *dfiles;
-static size_t ndfiles;
-
 static bool *arg_used, *ret_used;   /* per spec: it matched a function */
 
 void args_configure(const struct args_config *c)
@@ -87,17 +79,6 @@ static bool is_clone(const char *sym)
 	return false;
 }
 
-static struct args_dwarf *dwarf_of(const char *path, const char *realname)
-{
-	for (size_t i = 0; i < ndfiles; i++)
-		if (!strcmp(dfiles[i].path, path))
-			return dfiles[i].d;
-	dfiles = xrealloc(dfiles, (ndfiles + 1) * sizeof(*dfiles));
-	dfiles[ndfiles].path = xstrdup(path);
-	dfiles[ndfiles].d = args_dwarf_open(path, realname ? realname : path);
-	return dfiles[ndfiles++].d;
-}
-
 /* The prototype DWARF or the list gives, or NULL; *owned is set to what the caller frees. */
 static const struct proto *known_proto(const struct args_site *site, const char *base, struct proto **owned)
 {
@@ -109,7 +90,7 @@ static const struct proto *known_proto(const struct args_site *site, const char 
 	if (listed && site->in_library)
 		return listed;
 	if (site->dwarf_ok && site->path) {
-		struct args_dwarf *d = dwarf_of(site->path, site->realname);
+		struct args_dwarf *d = args_dwarf_cached(site->path, site->realname);
 		if (d && (*owned = args_dwarf_proto(d, NULL, site->addr)))
 			return *owned;
 	}
@@ -306,12 +287,5 @@ void args_reset(void)
 	free(tab);
 	tab = NULL;
 	ntab = 0;
-	for (size_t i = 0; i < ndfiles; i++) {
-		free(dfiles[i].path);
-		if (dfiles[i].d)
-			args_dwarf_close(dfiles[i].d);
-	}
-	free(dfiles);
-	dfiles = NULL;
-	ndfiles = 0;
+	args_dwarf_close_cached();
 }

@@ -13,6 +13,7 @@
 #include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,6 +140,36 @@ void args_dwarf_close(struct args_dwarf *d)
 	close(d->fd);
 	free(d->funcs);
 	free(d);
+}
+
+/* One reader per file, opened at its first function asked for (NULL when it has none). */
+struct dfile {
+	char *path;
+	struct args_dwarf *d;
+};
+static struct dfile *dfiles;
+static size_t ndfiles, capdfiles;
+
+struct args_dwarf *args_dwarf_cached(const char *path, const char *name)
+{
+	for (size_t i = 0; i < ndfiles; i++)
+		if (!strcmp(dfiles[i].path, path))
+			return dfiles[i].d;
+	xgrow(&dfiles, &capdfiles, ndfiles + 1, sizeof(*dfiles));
+	dfiles[ndfiles].path = xstrdup(path);
+	dfiles[ndfiles].d = args_dwarf_open(path, name ? name : path);
+	return dfiles[ndfiles++].d;
+}
+
+void args_dwarf_close_cached(void)
+{
+	for (size_t i = 0; i < ndfiles; i++) {
+		free(dfiles[i].path);
+		args_dwarf_close(dfiles[i].d);
+	}
+	free(dfiles);
+	dfiles = NULL;
+	ndfiles = capdfiles = 0;
 }
 
 size_t args_dwarf_count(const struct args_dwarf *d)
@@ -552,16 +583,70 @@ static bool named(Dwarf_Die *die, const char *name)
 	return linkage && !strcmp(linkage, name);
 }
 
+/* The DIE of the function whose entry is at addr, into *die. */
+static bool die_at(struct args_dwarf *d, uint64_t addr, Dwarf_Die *die)
+{
+	struct dwfunc key = { addr, 0 };
+	struct dwfunc *f = bsearch(&key, d->funcs, d->n, sizeof(*d->funcs), by_addr);
+	return f && dwarf_offdie(d->dw, f->off, die);
+}
+
 struct proto *args_dwarf_proto(struct args_dwarf *d, const char *name, uint64_t addr)
 {
 	Dwarf_Die die;
-	if (addr) {
-		struct dwfunc key = { addr, 0 };
-		struct dwfunc *f = bsearch(&key, d->funcs, d->n, sizeof(*d->funcs), by_addr);
-		return f && dwarf_offdie(d->dw, f->off, &die) ? proto_of(&die) : NULL;
-	}
+	if (addr)
+		return die_at(d, addr, &die) ? proto_of(&die) : NULL;
 	for (size_t i = 0; i < d->n; i++)
 		if (dwarf_offdie(d->dw, d->funcs[i].off, &die) && named(&die, name))
 			return proto_of(&die);
 	return NULL;
+}
+
+/* ---- source lines ---- */
+
+/* file relative to the compilation's directory when it lies under it: the path as the build
+ * named it ("src/abc.c"), not where the build happened to run. */
+static const char *under_comp_dir(Dwarf_Die *cu, const char *file)
+{
+	Dwarf_Attribute a;
+	const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+	size_t n = dir ? strlen(dir) : 0;
+	if (n && !strncmp(file, dir, n) && file[n] == '/' && file[n + 1])
+		return file + n + 1;
+	return file;
+}
+
+/* The file of die's declaration. DWARF 5 numbers the CU's own file 0, which clang uses and
+ * dwarf_decl_file (elfutils 0.188) refuses: the CU's file table is read here. */
+static const char *decl_file(Dwarf_Die *die, Dwarf_Die *cu)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+	Dwarf_Files *files;
+	size_t n;
+	if (dwarf_formudata(dwarf_attr_integrate(die, DW_AT_decl_file, &a), &idx) != 0 ||
+	    dwarf_getsrcfiles(cu, &files, &n) != 0 || idx >= n)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+bool args_dwarf_srcline(struct args_dwarf *d, uint64_t addr, char *out, size_t len)
+{
+	Dwarf_Die die, cu;
+	if (!d || !die_at(d, addr, &die) || !dwarf_diecu(&die, &cu, NULL, NULL))
+		return false;
+	/* The declaration's place (followed through an abstract origin or a specification, as
+	 * libdw's integrate does): where a reader finds the function's name and body. */
+	const char *file = decl_file(&die, &cu);
+	int line = 0;
+	if (file && dwarf_decl_line(&die, &line) == 0 && line > 0) {
+		snprintf(out, len, "%s:%d", under_comp_dir(&cu, file), line);
+		return true;
+	}
+	Dwarf_Line *row = dwarf_getsrc_die(&cu, addr);
+	file = row ? dwarf_linesrc(row, NULL, NULL) : NULL;
+	if (!file || dwarf_lineno(row, &line) != 0 || line <= 0)
+		return false;
+	snprintf(out, len, "%s:%d", under_comp_dir(&cu, file), line);
+	return true;
 }

@@ -22,7 +22,7 @@
 enum { OPT_FLAT = 256, OPT_ONCE, OPT_DEBUG, OPT_SEPARATELY, OPT_PER_THREAD, OPT_NO_LIBCALLS, OPT_NO_DEMANGLE,
        OPT_FORMAT, OPT_PER_PROCESS, OPT_WEIGHT, OPT_DEBUGINFO_PATH, OPT_FAST, OPT_NO_FAST,
        OPT_DIFF, OPT_GRAPH, OPT_INFO, OPT_TUI, OPT_STRSIZE, OPT_TID, OPT_PID_FILTER, OPT_TIME_FILTER,
-       OPT_TIME_RANGE, OPT_FIELDS, OPT_COLOR, OPT_NO_PAGER, OPT_NO_CACHE };
+       OPT_TIME_RANGE, OPT_FIELDS, OPT_COLOR, OPT_NO_PAGER, OPT_NO_CACHE, OPT_SRCLINE };
 
 static const char usage_text[] =
 "Usage: fntrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -41,8 +41,11 @@ static const char usage_text[] =
 "      --flat            one line per function entry, exactly `name();`\n"
 "      --output-fields=LIST  graph, flat: the columns, in order, of duration, tid,\n"
 "                        time (wall clock), elapsed (since the first event),\n"
-"                        delta (since the line before); +LIST adds to the\n"
-"                        default (graph: duration,tid; flat: none)\n"
+"                        delta (since the line before), module (the file of\n"
+"                        the function); +LIST adds to the default (graph:\n"
+"                        duration,tid; flat: none)\n"
+"      --srcline         graph, flat, -c, json: each function's file:line, from\n"
+"                        DWARF (-g, or a debug file); with -w, kept in the file\n"
 "  -t, -tt, -ttt         the wall-clock time first on each line, as strace:\n"
 "                        HH:MM:SS, with microseconds, in seconds since 1970\n"
 "  -c, --summary         per-function table (total, self, calls, avg, min, max)\n"
@@ -493,6 +496,8 @@ static void check_output_options(const struct options *o)
 		usage_error("%s", "-s/--sort goes with -c/--summary");
 	if ((o->fields || o->tstamps) && o->format != VIEW_GRAPH && o->format != VIEW_FLAT)
 		usage_error("%s goes with the call graph or --flat", o->fields ? "--output-fields" : "-t");
+	if (o->srcline && (stacks || o->format == VIEW_CHROME))
+		usage_error("%s", "--srcline goes with the call graph, --flat, -c/--summary or --format=json");
 	if (o->weight_given && !stacks)
 		usage_error("%s", "--weight goes with --format=folded or --format=svg");
 	if (o->quiet && o->output)
@@ -521,7 +526,8 @@ void options_columns(const struct options *o, struct view_config *cfg)
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int f = view_field_by_name(tok);
 		if (f < 0)
-			usage_error("--output-fields: unknown field '%s' (duration, tid, time, elapsed, delta)", tok);
+			usage_error("--output-fields: unknown field '%s' (duration, tid, time, elapsed, delta, module)",
+				    tok);
 		if (flat && f == VIEW_F_DURATION)
 			usage_error("%s", "--output-fields: no duration with --flat (it prints entries)");
 		if (cfg->nfields == VIEW_MAX_FIELDS)
@@ -567,6 +573,8 @@ static void check_analysis_options(const struct options *o, bool format_given)
 	    o->has_range)
 		usage_error("%s adds up whole files: no -F, -N, -C, -T, --tid, --pid-filter, --time-filter or "
 			    "--time-range with it", what);
+	if (o->srcline)
+		usage_error("%s and --srcline cannot be used together", what);
 	if (o->info && (o->include || o->exclude || o->depth))
 		usage_error("%s", "--info describes the whole file: no -i, -x or -D with it");
 }
@@ -585,7 +593,7 @@ static void check_tui_options(const struct options *o, bool format_given)
 		usage_error("%s", "--tui is a view of its own: only -i, -x and -D go with it");
 	/* Issue 11's display filters and columns are the sink's and the graph's: not the TUI's, yet. */
 	if (o->filter || o->notrace || o->callers || o->triggers || o->ntids || o->npid_filter || o->time_min ||
-	    o->has_range || o->fields || o->tstamps)
+	    o->has_range || o->fields || o->tstamps || o->srcline)
 		usage_error("%s", "--tui is a view of its own: only -i, -x and -D go with it");
 }
 
@@ -697,6 +705,7 @@ void options_parse(int argc, char **argv, struct options *o)
 		{ "color",   required_argument, NULL, OPT_COLOR },
 		{ "colour",  required_argument, NULL, OPT_COLOR },
 		{ "no-pager", no_argument,      NULL, OPT_NO_PAGER },
+		{ "srcline", no_argument,       NULL, OPT_SRCLINE },
 		{ "depth",   required_argument, NULL, 'D' },
 		{ "once",    no_argument,       NULL, OPT_ONCE },
 		{ "lib",     required_argument, NULL, 'l' },
@@ -866,6 +875,9 @@ void options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_PAGER:
 			o->no_pager = true;
+			break;
+		case OPT_SRCLINE:
+			o->srcline = true;
 			break;
 		case 'T':
 			parse_trigger(o, optarg);

@@ -25,6 +25,7 @@ struct options {
 	int tstamps;              /* -t given 1, 2 or 3 times (-tt, -ttt) */
 	int color;                /* --color: 0 auto (the default), 1 always, -1 never */
 	bool no_pager;            /* --no-pager */
+	bool srcline;             /* --srcline: each function's file:line */
 	unsigned depth;           /* -D N, 0 = unlimited */
 	bool once;
 	char **libs;              /* -l globs, NULL-terminated, or NULL */

@@ -9,6 +9,8 @@
 struct fentry {
 	const char *name;   /* interned: one copy of each name, however many processes map it */
 	taddr_t addr;
+	const char *module, *srcline;   /* interned, or NULL (funcs_describe) */
+	bool described;
 };
 
 static struct fentry *tab;
@@ -82,7 +84,7 @@ const char *funcs_intern(const char *name)
 uint32_t funcs_add_interned(const char *name, taddr_t addr)
 {
 	xgrow(&tab, &captab, ntab + 1, sizeof(*tab));
-	tab[ntab] = (struct fentry){ name, addr };
+	tab[ntab] = (struct fentry){ .name = name, .addr = addr };
 	return (uint32_t)ntab++;
 }
 
@@ -99,6 +101,30 @@ const char *funcs_name(uint32_t id)
 taddr_t funcs_addr(uint32_t id)
 {
 	return id < ntab ? tab[id].addr : 0;
+}
+
+void funcs_describe(uint32_t id, const char *module, const char *srcline)
+{
+	if (id >= ntab)
+		return;
+	tab[id].module = module ? funcs_intern(module) : NULL;
+	tab[id].srcline = srcline ? funcs_intern(srcline) : NULL;
+	tab[id].described = true;
+}
+
+bool funcs_described(uint32_t id)
+{
+	return id < ntab && tab[id].described;
+}
+
+const char *funcs_module(uint32_t id)
+{
+	return id < ntab ? tab[id].module : NULL;
+}
+
+const char *funcs_srcline(uint32_t id)
+{
+	return id < ntab ? tab[id].srcline : NULL;
 }
 
 uint32_t funcs_count(void)

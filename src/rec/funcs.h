@@ -2,6 +2,7 @@
 #ifndef FNTRACE_FUNCS_H
 #define FNTRACE_FUNCS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "../util/util.h"
 
@@ -17,6 +18,16 @@ uint32_t funcs_add_interned(const char *name, taddr_t addr);
 const char *funcs_name(uint32_t id);
 taddr_t funcs_addr(uint32_t id);
 uint32_t funcs_count(void);
+
+/* What else is known of function id: the name of its module (the executable's or library's base
+ * name or soname: "abc", "libc.so.6") and its place in the source ("abc.c:12", from DWARF, with
+ * --srcline); each NULL when unknown. Both strings are interned here (funcs_intern). Set once, by
+ * the tracer at the function's first call or by a trace file's reader; described tells them
+ * apart from a function nobody looked up yet. */
+void funcs_describe(uint32_t id, const char *module, const char *srcline);
+bool funcs_described(uint32_t id);
+const char *funcs_module(uint32_t id);
+const char *funcs_srcline(uint32_t id);
 void funcs_reset(void);
 
 /* Escapes s into out (at most outlen bytes with the NUL) as funcs_add does. Exposed for tests. */

@@ -49,6 +49,8 @@ enum {
 	REC_DATE = 0x81,          /* len, payload: wall-clock ns, CLOCK_MONOTONIC ns, read together */
 	REC_PROGRAM = 0x82,       /* len, payload: path length, path, build-id (hex, the rest) */
 	REC_WRITER = 0x83,        /* len, the version of fntrace that wrote the file */
+	REC_FUNC_INFO = 0x84,     /* len, payload: module length, module, srcline (the rest): of the
+				   * function defined just before */
 };
 
 static uint64_t zigzag(int64_t v)
@@ -199,6 +201,25 @@ void tracefile_write_program(const char *path, const char *build_id)
 	free(esc);
 }
 
+/* What else the registry knows of fn, its module and source line, right after its definition.
+ * Both are interned names, escaped already. */
+static void w_func_info(uint32_t fn)
+{
+	const char *mod = funcs_module(fn), *line = funcs_srcline(fn);
+	if (!mod && !line)
+		return;
+	size_t mlen = mod ? strlen(mod) : 0, llen = line ? strlen(line) : 0;
+	if (mlen > NAME_LIMIT / 2)
+		mlen = NAME_LIMIT / 2;
+	if (llen > NAME_LIMIT / 2)
+		llen = NAME_LIMIT / 2;
+	uint8_t *payload = xmalloc(mlen + llen + 10), *end = put_varint(payload, mlen);
+	memcpy(end, mod ? mod : "", mlen);
+	memcpy(end + mlen, line ? line : "", llen);
+	w_extension(REC_FUNC_INFO, payload, (size_t)(end - payload) + mlen + llen);
+	free(payload);
+}
+
 /* The number of function fn in the file, defining it there first if needed. */
 static uint32_t w_func(uint32_t fn)
 {
@@ -209,6 +230,7 @@ static uint32_t w_func(uint32_t fn)
 	}
 	if (!w->file_id[fn]) {
 		w_named(REC_FUNC, funcs_addr(fn), funcs_name(fn));
+		w_func_info(fn);
 		w->file_id[fn] = ++w->nfuncs;
 	}
 	return w->file_id[fn] - 1;
@@ -563,6 +585,20 @@ static void read_meta(struct tracefile *tf, uint8_t tag, const uint8_t *s, size_
 	}
 }
 
+/* A function info record: the module and source line of the function defined last (none yet:
+ * ignored, as a malformed one is). */
+static void read_func_info(struct tracefile *tf, const uint8_t *s, size_t len)
+{
+	const uint8_t *end = s + len;
+	uint64_t mlen;
+	if (!tf->nfn || !get_varint(&s, end, &mlen) || mlen > (uint64_t)(end - s))
+		return;
+	char *mod = unescape(s, (size_t)mlen), *line = unescape(s + mlen, (size_t)(end - s - mlen));
+	funcs_describe(tf->fn0 + tf->nfn - 1, *mod ? mod : NULL, *line ? line : NULL);
+	free(mod);
+	free(line);
+}
+
 const struct tracefile_meta *tracefile_meta(const struct tracefile *tf)
 {
 	return &tf->meta;
@@ -765,6 +801,10 @@ static int record(struct tracefile *tf)
 	case REC_VALUES:
 		free(tf->values);
 		tf->values = printable(name, len);
+		r = 1;
+		break;
+	case REC_FUNC_INFO:
+		read_func_info(tf, name, len);
 		r = 1;
 		break;
 	case REC_COMMAND: {

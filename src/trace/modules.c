@@ -3,7 +3,9 @@
  * announces by calling r_brk (_dl_debug_state) whenever a library comes or goes. */
 #include "trace.h"
 #include "../util/glob.h"
+#include "../args/dwarf.h"
 #include "../elf/symcache.h"
+#include "../rec/funcs.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -65,6 +67,10 @@ static struct module *module_open(int fd, const char *shown, taddr_t bias, taddr
 		m->st = symcache_complete(m->st, file, shown);
 		m->name = m->st->soname ? m->st->soname : base ? base + 1 : m->path;
 	}
+	/* --srcline: its DWARF is indexed now, at a stop that starts no call, rather than at its
+	 * first function's call, whose duration (and its callers') would include the reading. */
+	if (trace_opts.srcline)
+		args_dwarf_cached(m->path, m->path);
 	m->read_ns = util_now_ns() - t0;
 	return m;
 }
@@ -319,6 +325,17 @@ struct module *modules_find(struct proc *p, taddr_t addr)
 		if (addr >= p->mods[i]->text.lo && addr < p->mods[i]->text.hi)
 			return p->mods[i];
 	return NULL;
+}
+
+void modules_describe(struct proc *p, uint32_t fn)
+{
+	taddr_t a = funcs_addr(fn);
+	struct module *m = modules_find(p, a);
+	char line[512];
+	bool has_line = false;
+	if (m && trace_opts.srcline)
+		has_line = args_dwarf_srcline(args_dwarf_cached(m->path, m->path), a - m->bias, line, sizeof(line));
+	funcs_describe(fn, m ? m->name : NULL, has_line ? line : NULL);
 }
 
 void modules_copy(struct proc *child, const struct proc *parent)

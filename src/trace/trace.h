@@ -22,6 +22,7 @@ struct trace_opts {
 	char **libs;                 /* -l globs: libraries whose every function is traced */
 	bool libcalls;               /* show calls from the executable into libraries */
 	bool demangle;               /* C++ and Rust names as people write them */
+	bool srcline;                /* --srcline: each function's file:line, from DWARF */
 	bool fast;                   /* in-process trampolines where they apply (src/trace/fast.c) */
 	bool fast_safe;              /* their safe mode (-p's) for a program fntrace starts too, to test it */
 };
@@ -331,6 +332,10 @@ void modules_resolver_entered(struct task *t, taddr_t resolver, taddr_t rsp);
 void modules_resolver_returned(struct task *t, const struct user_regs_struct *r);
 /* The module whose text holds addr, or NULL. */
 struct module *modules_find(struct proc *p, taddr_t addr);
+/* Tells the function registry (funcs_describe) what module function fn of process p is in and,
+ * with --srcline, where its source is (the module's DWARF, or its separate debug file's, read
+ * at the first function asked for). Done once per function, at its first reported call. */
+void modules_describe(struct proc *p, uint32_t fn);
 /* Copies parent's modules into child (fork: same mappings). */
 void modules_copy(struct proc *child, const struct proc *parent);
 void modules_free(struct proc *p);

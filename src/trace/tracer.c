@@ -244,6 +244,11 @@ static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret
 		report = false;
 	if (!report)
 		return;
+	if (!funcs_described(bp_fn(bp))) {
+		modules_describe(p, bp_fn(bp));
+		if (r && trace_opts.srcline)
+			ts = util_now_ns();   /* the call starts after the lookup (a CU's line table is read at its first) */
+	}
 	bool want_ret = false;
 	char *args = NULL;
 	if (args_enabled()) {

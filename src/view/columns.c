@@ -1,9 +1,11 @@
 /* view/columns: the optional columns of the graph and --flat (--output-fields, -t): the
- * wall-clock time, the time since the first event, the time since the previous line.
+ * wall-clock time, the time since the first event, the time since the previous line, the
+ * module of the line's function; and the source line that follows a function's name.
  *
  * The wall clock is the event clock (CLOCK_MONOTONIC) plus an offset: measured when tracing
  * starts, or read from the date record of a trace file (sink.h). */
 #include "view.h"
+#include "../rec/funcs.h"
 #include "../rec/sink.h"
 
 #include <stdio.h>
@@ -19,13 +21,14 @@ static const struct {
 	[VIEW_F_TIME] = { "time", "TIME", 18 },
 	[VIEW_F_ELAPSED] = { "elapsed", "ELAPSED", 11 },
 	[VIEW_F_DELTA] = { "delta", "DELTA", 11 },
+	[VIEW_F_MODULE] = { "module", "MODULE", 16 },
 };
 /* The time column's width for each time_style: HH:MM:SS.nnnnnnnnn, -t, -tt, -ttt. */
 static const int time_widths[] = { 18, 8, 15, 17 };
 
 int view_field_by_name(const char *name)
 {
-	for (int f = VIEW_F_DURATION; f <= VIEW_F_DELTA; f++)
+	for (int f = VIEW_F_DURATION; f <= VIEW_F_MODULE; f++)
 		if (!strcmp(fields[f].name, name))
 			return f;
 	return -1;
@@ -94,10 +97,10 @@ static void put_delta(uint64_t ns, uint64_t from, char *buf)
 }
 
 size_t view_cols_put(const struct view_config *cfg, struct view_cols *c, uint64_t ts, const char *dur, int32_t tid,
-		     char *buf, size_t len)
+		     const char *module, char *buf, size_t len)
 {
 	size_t n = 0;
-	char text[64];
+	char text[256];
 	for (unsigned i = 0; i < cfg->nfields && n < len; i++) {
 		int f = cfg->fields[i];
 		switch (f) {
@@ -119,6 +122,9 @@ size_t view_cols_put(const struct view_config *cfg, struct view_cols *c, uint64_
 			else
 				text[0] = 0;
 			break;
+		case VIEW_F_MODULE:
+			snprintf(text, sizeof(text), "%s", module ? module : "");
+			break;
 		}
 		const char *color = f == VIEW_F_DURATION ? view_dur_color(cfg, text) : "";
 		n += (size_t)snprintf(buf + n, len - n, "%s%s%*s%s", i ? " " : "", color, width_of(cfg, f), text,
@@ -127,4 +133,14 @@ size_t view_cols_put(const struct view_config *cfg, struct view_cols *c, uint64_
 	c->started = true;
 	c->last_ts = ts;
 	return n < len ? n : len - 1;
+}
+
+const char *view_srcline_note(const struct view_config *cfg, uint32_t fn)
+{
+	static char note[1100];
+	const char *line = cfg->srcline ? funcs_srcline(fn) : NULL;
+	if (!line)
+		return "";
+	snprintf(note, sizeof(note), " /* %.1024s */", line);
+	return note;
 }

@@ -17,12 +17,12 @@ static void flat_init(struct view *o)
 }
 
 /* The columns asked for, then "[pid TID] " once there are threads. */
-static void prefix(struct view *o, int32_t tid, uint64_t ts)
+static void prefix(struct view *o, int32_t tid, uint64_t ts, const char *module)
 {
 	struct flat *f = o->state;
 	if (o->cfg->nfields) {
-		char head[256];
-		view_cols_put(o->cfg, &f->cols, ts, "", tid, head, sizeof(head));
+		char head[512];
+		view_cols_put(o->cfg, &f->cols, ts, "", tid, module, head, sizeof(head));
 		fprintf(o->fp, "%s ", head);
 	}
 	if (!f->first_tid)
@@ -47,16 +47,17 @@ static void flat_event(struct view *o, const struct event *ev)
 			f->multi = true;
 		break;
 	case EV_ENTRY:
-		prefix(o, ev->tid, ev->ts);
-		fprintf(o->fp, "%s(%s);\n", funcs_name(ev->fn), ev->args ? ev->args : "");
+		prefix(o, ev->tid, ev->ts, funcs_module(ev->fn));
+		fprintf(o->fp, "%s(%s);%s\n", funcs_name(ev->fn), ev->args ? ev->args : "",
+			view_srcline_note(o->cfg, ev->fn));
 		break;
 	case EV_SIGNAL:
-		prefix(o, ev->tid, ev->ts);
+		prefix(o, ev->tid, ev->ts, NULL);
 		fprintf(o->fp, "--- %s ---\n", view_signame((int)ev->fn, sig));
 		break;
 	case EV_PROC_EXIT:
 		if ((end = view_end_line(o, ev, buf))) {
-			prefix(o, ev->tid, ev->ts);
+			prefix(o, ev->tid, ev->ts, NULL);
 			fprintf(o->fp, "%s\n", end);
 		}
 		break;

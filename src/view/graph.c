@@ -60,7 +60,7 @@ static char *put_right(char *p, const char *s, size_t len, size_t width)
  * prints a line or two for every call, and printf's formatting was most of its cost (the
  * unlocked stdio calls: only this thread writes the views). */
 static void plain_line(struct view *o, const char *dur, int32_t tid, unsigned depth, const char *pre,
-		       const char *name, const char *post)
+		       const char *name, const char *post, const char *note)
 {
 	FILE *fp = o->fp;
 	const char *color = view_dur_color(o->cfg, dur);
@@ -93,6 +93,7 @@ static void plain_line(struct view *o, const char *dur, int32_t tid, unsigned de
 	fputs_unlocked(pre, fp);
 	fputs_unlocked(name, fp);
 	fputs_unlocked(post, fp);
+	fputs_unlocked(note, fp);
 	fputc_unlocked('\n', fp);
 }
 
@@ -115,23 +116,26 @@ static void end_text(const char *text, const char *buf)
 }
 
 /* A line with the columns --output-fields asks for (printf is fine: one asks for them to read). */
-static void fields_line(struct view *o, uint64_t ts, const char *dur, int32_t tid, unsigned depth, const char *pre,
-			const char *name, const char *post)
+static void fields_line(struct view *o, uint64_t ts, const char *dur, int32_t tid, const char *module, unsigned depth,
+			const char *pre, const char *name, const char *post, const char *note)
 {
 	struct graph *g = o->state;
-	char head[256];
-	view_cols_put(o->cfg, &g->cols, ts, dur, tid, head, sizeof(head));
-	fprintf(o->fp, "%s | %*s%s%s%s\n", head, (int)(2 * (depth > 0 ? depth - 1 : 0)), "", pre, name, post);
+	char head[512];
+	view_cols_put(o->cfg, &g->cols, ts, dur, tid, module, head, sizeof(head));
+	fprintf(o->fp, "%s | %*s%s%s%s%s\n", head, (int)(2 * (depth > 0 ? depth - 1 : 0)), "", pre, name, post, note);
 }
 
-/* A line of the graph for an event at ts: its columns, two spaces a level, pre, name, post. */
-static void line(struct view *o, uint64_t ts, const char *dur, int32_t tid, unsigned depth, const char *pre,
-		 const char *name, const char *post)
+/* A line of the graph for an event at ts: its columns, two spaces a level, pre, name, post, and
+ * the note of a function's entry (its source line, or ""). fn is the line's function, or
+ * NO_FN for a signal's. */
+#define NO_FN UINT32_MAX
+static void line(struct view *o, uint64_t ts, const char *dur, int32_t tid, uint32_t fn, unsigned depth,
+		 const char *pre, const char *name, const char *post, const char *note)
 {
 	if (o->cfg->nfields)
-		fields_line(o, ts, dur, tid, depth, pre, name, post);
+		fields_line(o, ts, dur, tid, fn == NO_FN ? NULL : funcs_module(fn), depth, pre, name, post, note);
 	else
-		plain_line(o, dur, tid, depth, pre, name, post);
+		plain_line(o, dur, tid, depth, pre, name, post, note);
 }
 
 static void flush_pending(struct view *o, struct gthread *t)
@@ -139,7 +143,8 @@ static void flush_pending(struct view *o, struct gthread *t)
 	if (t->pending) {
 		char buf[256];
 		const char *post = call_text(buf, sizeof(buf), t->entry.args, NULL, " {");
-		line(o, t->entry.ts, "", t->entry.tid, t->entry.depth, "", funcs_name(t->entry.fn), post ? post : "() {");
+		line(o, t->entry.ts, "", t->entry.tid, t->entry.fn, t->entry.depth, "", funcs_name(t->entry.fn),
+		     post ? post : "() {", view_srcline_note(o->cfg, t->entry.fn));
 		end_text(post, buf);
 	}
 	free((char *)t->entry.args);
@@ -153,7 +158,8 @@ static void exit_line(struct view *o, struct gthread *t, const struct event *ev,
 	char buf[256];
 	if (t->pending && t->entry.depth == ev->depth && t->entry.fn == ev->fn) {
 		const char *post = call_text(buf, sizeof(buf), t->entry.args, ev->args, ";");
-		line(o, ev->t0, dur, ev->tid, ev->depth, "", funcs_name(ev->fn), post ? post : "();");
+		line(o, ev->t0, dur, ev->tid, ev->fn, ev->depth, "", funcs_name(ev->fn), post ? post : "();",
+		     view_srcline_note(o->cfg, ev->fn));
 		end_text(post, buf);
 		free((char *)t->entry.args);
 		t->entry.args = NULL;
@@ -162,13 +168,13 @@ static void exit_line(struct view *o, struct gthread *t, const struct event *ev,
 	}
 	flush_pending(o, t);
 	if (!ev->args) {
-		line(o, ev->ts, dur, ev->tid, ev->depth, "} /* ", funcs_name(ev->fn), " */");
+		line(o, ev->ts, dur, ev->tid, ev->fn, ev->depth, "} /* ", funcs_name(ev->fn), " */", "");
 		return;
 	}
 	size_t need = strlen(ev->args) + 16;
 	char *pre = need <= sizeof(buf) ? buf : xmalloc(need);
 	snprintf(pre, need, "} = %s; /* ", ev->args);
-	line(o, ev->ts, dur, ev->tid, ev->depth, pre, funcs_name(ev->fn), " */");
+	line(o, ev->ts, dur, ev->tid, ev->fn, ev->depth, pre, funcs_name(ev->fn), " */", "");
 	end_text(pre, buf);
 }
 
@@ -197,7 +203,7 @@ static void graph_event(struct view *o, const struct event *ev)
 		flush_pending(o, t);
 		snprintf(buf, sizeof(buf), "%s--- %s ---%s", o->cfg->color ? VIEW_MAGENTA : "",
 			 view_signame((int)ev->fn, (char[16]){ 0 }), o->cfg->color ? VIEW_RESET : "");
-		line(o, ev->ts, "", ev->tid, ev->depth + 1u, "", buf, "");
+		line(o, ev->ts, "", ev->tid, NO_FN, ev->depth + 1u, "", buf, "", "");
 		break;
 	case EV_PROC_EXIT:
 		flush_pending(o, t);

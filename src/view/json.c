@@ -1,6 +1,7 @@
 /* view/json: one JSON object per event, one per line, for scripts (--format=json).
  *
- * {"type":"entry","ts":T,"pid":P,"tid":T,"depth":D,"fn":"name","addr":"0x401136"[,"args":"1, \"a\""]}
+ * {"type":"entry","ts":T,"pid":P,"tid":T,"depth":D,"fn":"name","addr":"0x401136"[,"module":"abc"]
+ *  [,"srcline":"abc.c:12"][,"args":"1, \"a\""]}  (module when known, srcline with --srcline)
  * {"type":"exit",...,"fn":"name","dur":NS[,"retval":"0"]}  (args and retval with -a, -A, -R)  {"type":"signal",...,"signal":"SIGUSR1","signo":10}
  * {"type":"thread_start",...}  {"type":"process_end","ts":T,"pid":P,"status":S,"how":"exited with 0"}
  * and, at the end, {"type":"process","pid":P,"name":"abc"} and {"type":"thread",...} lines.
@@ -25,6 +26,20 @@ static void head(struct view *o, const char *type, const struct event *ev)
 	fprintf(o->fp, "{\"type\":\"%s\",\"ts\":%" PRIu64 ",\"pid\":%d,\"tid\":%d", type, ev->ts, ev->pid, ev->tid);
 }
 
+/* An entry's module, when known, and its source line with --srcline, when known. */
+static void entry_info(struct view *o, uint32_t fn)
+{
+	const char *mod = funcs_module(fn), *line = o->cfg->srcline ? funcs_srcline(fn) : NULL;
+	if (mod) {
+		fputs(",\"module\":", o->fp);
+		view_json_str(o->fp, mod);
+	}
+	if (line) {
+		fputs(",\"srcline\":", o->fp);
+		view_json_str(o->fp, line);
+	}
+}
+
 static void json_event(struct view *o, const struct event *ev)
 {
 	struct json *j = o->state;
@@ -37,9 +52,10 @@ static void json_event(struct view *o, const struct event *ev)
 		head(o, ev->kind == EV_ENTRY ? "entry" : "exit", ev);
 		fprintf(fp, ",\"depth\":%u,\"fn\":", ev->depth);
 		view_json_str(fp, funcs_name(ev->fn));
-		if (ev->kind == EV_ENTRY)
+		if (ev->kind == EV_ENTRY) {
 			fprintf(fp, ",\"addr\":\"%#" PRIx64 "\"", funcs_addr(ev->fn));
-		else
+			entry_info(o, ev->fn);
+		} else
 			fprintf(fp, ",\"dur\":%" PRIu64, ev->ts - ev->t0);
 		if (ev->args) {
 			fputs(ev->kind == EV_ENTRY ? ",\"args\":" : ",\"retval\":", fp);

@@ -202,12 +202,42 @@ static int by_first(const void *pa, const void *pb)
 	return a->first < b->first ? -1 : a->first > b->first;
 }
 
-static void header(FILE *fp)
+/* The width of the Function column when a Source column follows it (--srcline): the longest
+ * name shown, up to 48 (a longer one pushes its own line's source out, not every line's). 0 when
+ * there is no Source column. */
+static int name_width(const struct view *o, struct fstat *const *v, size_t n)
 {
-	fprintf(fp, "%11s  %11s  %10s  %11s  %11s  %11s  %s\n", "Total", "Self", "Calls", "Avg", "Min", "Max",
-		"Function");
-	fprintf(fp, "%11s  %11s  %10s  %11s  %11s  %11s  %s\n", "===========", "===========", "==========",
-		"===========", "===========", "===========", "====================");
+	if (!o->cfg->srcline)
+		return 0;
+	size_t w = 20;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(funcs_name(v[i]->fn));
+		w = len > w ? len : w;
+	}
+	return w > 48 ? 48 : (int)w;
+}
+
+static void header(FILE *fp, int nw)
+{
+	char bar[64];
+	memset(bar, '=', sizeof(bar));
+	fprintf(fp, "%11s  %11s  %10s  %11s  %11s  %11s  ", "Total", "Self", "Calls", "Avg", "Min", "Max");
+	if (nw)
+		fprintf(fp, "%-*s  Source\n", nw, "Function");
+	else
+		fputs("Function\n", fp);
+	fprintf(fp, "%11s  %11s  %10s  %11s  %11s  %11s  %.*s%s\n", "===========", "===========", "==========",
+		"===========", "===========", "===========", nw ? nw : 20, bar, nw ? "  ==================" : "");
+}
+
+/* A row's function, and its source after it when there is a Source column. */
+static void put_function(FILE *fp, uint32_t fn, int nw)
+{
+	const char *line = nw ? funcs_srcline(fn) : NULL;
+	if (line)
+		fprintf(fp, "%-*s  %s\n", nw, funcs_name(fn), line);
+	else
+		fprintf(fp, "%s\n", funcs_name(fn));
 }
 
 static void free_val(taddr_t key, void *val, void *arg)
@@ -239,8 +269,9 @@ static void summary_finish(struct view *o)
 	qsort(so.v, so.n, sizeof(*so.v), first ? by_first : by_key);
 
 	bool grouped = o->cfg->per_thread || o->cfg->per_process;
+	int nw = name_width(o, so.v, so.n);
 	if (!grouped)
-		header(fp);
+		header(fp, nw);
 	for (size_t i = 0; i < so.n; i++) {
 		struct fstat *s = so.v[i];
 		char tot[32], self[32], av[32], min[32], max[32];
@@ -248,15 +279,15 @@ static void summary_finish(struct view *o)
 			const char *name = o->cfg->per_thread ? NULL : names_of_process(s->group);
 			fprintf(fp, "%s# %s %d%s%s%s\n", i ? "\n" : "", o->cfg->per_thread ? "thread" : "process", s->group,
 				name ? " (" : "", name ? name : "", name ? ")" : "");
-			header(fp);
+			header(fp, nw);
 		}
 		view_fmt_duration(s->total, tot);
 		view_fmt_duration(s->self, self);
 		view_fmt_duration(avg(s), av);
 		view_fmt_duration(s->calls ? s->min : 0, min);
 		view_fmt_duration(s->max, max);
-		fprintf(fp, "%11s  %11s  %10" PRIu64 "  %11s  %11s  %11s  %s\n", tot, self, s->calls, av, min, max,
-			funcs_name(s->fn));
+		fprintf(fp, "%11s  %11s  %10" PRIu64 "  %11s  %11s  %11s  ", tot, self, s->calls, av, min, max);
+		put_function(fp, s->fn, nw);
 	}
 	for (size_t i = 0; i < sm->nends; i++) {
 		fprintf(fp, "%s\n", sm->ends[i]);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <locale.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -78,6 +79,9 @@ static struct tui {
 	const struct pfunc *history[HISTORY_MAX];   /* the function screens on the way, the last shown */
 	size_t nhistory;
 	char pattern[128];        /* the last search */
+	bool is_regex;            /* it is a POSIX extended regular expression ('r'), compiled in regex */
+	regex_t regex;
+	int hscroll;              /* columns the titles and rows are scrolled to the left (< >) */
 	char msg[256];            /* said on the status line until the next key */
 } tui;
 
@@ -303,7 +307,13 @@ static const struct pfunc *function_of_node(uint32_t node)
 
 /* ---- drawing ---- */
 
-/* Writes a whole line at y: cut at the screen's width, or filled with blanks to it. */
+/* How far < and > scroll, and how far at most: a line is at most put_line's buffer long. */
+#define HSCROLL_STEP 8
+#define HSCROLL_MAX 1000
+
+/* Writes a whole line at y: cut at the screen's width, or filled with blanks to it. The column
+ * titles and the rows under them (every line but the top one and the status line) are shown
+ * from column tui.hscroll on, so that the end of a long line can be read. */
 static void put_line(int y, int attr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void put_line(int y, int attr, const char *fmt, ...)
 {
@@ -312,8 +322,15 @@ static void put_line(int y, int attr, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	const char *from = buf;
+	if (y > 0 && y < LINES - 1 && tui.hscroll) {
+		size_t len = strlen(buf);
+		from = buf + ((size_t)tui.hscroll < len ? (size_t)tui.hscroll : len);
+		while ((*from & 0xc0) == 0x80)   /* not inside a UTF-8 character */
+			from++;
+	}
 	attrset(attr);
-	mvaddnstr(y, 0, buf, COLS);
+	mvaddnstr(y, 0, from, COLS);
 	for (int x = getcurx(stdscr); x < COLS && getcury(stdscr) == y; x++)
 		addch(' ');
 	attrset(A_NORMAL);
@@ -478,6 +495,7 @@ static const char *const help_lines[] = {
 	"  Up Down j k PgUp PgDn Home End   move",
 	"  g  the call graph    c  the summary (-c)    Tab  the one, then the other",
 	"  /  search a function (text, or a glob with * ? [)    n N  next, previous",
+	"  r  search with a regular expression (POSIX, extended)    < >  scroll sideways",
 	"  ?  h  this help    q  quit (Ctrl-C too)",
 	"The call graph:",
 	"  Enter Space  fold or unfold    + Right  unfold    - Left  fold, or go up",
@@ -528,6 +546,8 @@ static void draw_status(void)
 {
 	if (tui.msg[0])
 		put_line(LINES - 1, A_NORMAL, "%s", tui.msg);
+	else if (tui.hscroll)
+		put_line(LINES - 1, A_NORMAL, "scrolled %d columns (< back); %s", tui.hscroll, status_hint());
 	else if (tui.screen == SCR_SUMMARY)
 		put_line(LINES - 1, A_NORMAL, "sorted by %s; %s", column_names[tui.sort], status_hint());
 	else
@@ -576,34 +596,33 @@ static void draw(void)
 
 static bool matches(const char *name)
 {
+	if (tui.is_regex)
+		return !regexec(&tui.regex, name, 0, NULL, 0);
 	if (strpbrk(tui.pattern, "*?["))
 		return !fnmatch(tui.pattern, name, 0);
 	return strstr(name, tui.pattern) != NULL;
 }
 
-/* Reads a search pattern on the status line; false if the user gave up (Esc) or gave nothing. */
-static bool read_pattern(void)
+/* Reads a search pattern on the status line after prompt into buf; false if the user gave up
+ * (Esc) or gave nothing. */
+static bool read_pattern(const char *prompt, char buf[static sizeof(tui.pattern)])
 {
-	char buf[sizeof(tui.pattern)] = "";
 	size_t n = 0;
+	buf[0] = 0;
 	for (;;) {
-		put_line(LINES - 1, A_NORMAL, "/%s", buf);
-		move(LINES - 1, (int)n + 1);
+		put_line(LINES - 1, A_NORMAL, "%s%s", prompt, buf);
+		move(LINES - 1, (int)(n + strlen(prompt)));
 		curs_set(1);
 		refresh();
 		int ch = getch();
 		curs_set(0);
 		if (quit_signal || ch == 27)
 			return false;
-		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-			if (!n)
-				return false;
-			snprintf(tui.pattern, sizeof(tui.pattern), "%s", buf);
-			return true;
-		}
+		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
+			return n > 0;
 		if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n)
 			buf[--n] = 0;
-		else if (ch >= 32 && ch < 256 && ch != 127 && n + 1 < sizeof(buf))
+		else if (ch >= 32 && ch < 256 && ch != 127 && n + 1 < sizeof(tui.pattern))
 			buf[n++] = (char)ch, buf[n] = 0;
 	}
 }
@@ -680,6 +699,43 @@ static void search(int dir)
 		search_list(&tui.summary, summary_row_name, dir);
 	else if (tui.screen == SCR_FUNC)
 		search_list(&tui.func, func_row_name, dir);
+}
+
+/* Reads a new search, a text or glob (/) or a regular expression (r), and makes it the one n
+ * and N go on with. A regular expression that does not compile is said, and the last search
+ * stays. */
+static bool new_search(bool regex)
+{
+	char buf[sizeof(tui.pattern)];
+	if (!read_pattern(regex ? "regex: " : "/", buf))
+		return false;
+	if (regex) {
+		regex_t re;
+		int err = regcomp(&re, buf, REG_EXTENDED | REG_NOSUB);
+		if (err) {
+			char why[128];
+			regerror(err, &re, why, sizeof(why));
+			snprintf(tui.msg, sizeof(tui.msg), "bad regular expression '%s': %s", buf, why);
+			return false;
+		}
+		if (tui.is_regex)
+			regfree(&tui.regex);
+		tui.regex = re;
+	} else if (tui.is_regex) {
+		regfree(&tui.regex);
+	}
+	tui.is_regex = regex;
+	snprintf(tui.pattern, sizeof(tui.pattern), "%s", buf);
+	return true;
+}
+
+static void scroll_sideways(int by)
+{
+	tui.hscroll += by;
+	if (tui.hscroll < 0)
+		tui.hscroll = 0;
+	if (tui.hscroll > HSCROLL_MAX)
+		tui.hscroll = HSCROLL_MAX;
 }
 
 /* ---- keys ---- */
@@ -826,9 +882,12 @@ static bool key(int ch)
 	case '\t':
 		tui.screen = tui.screen == SCR_GRAPH ? SCR_SUMMARY : SCR_GRAPH;
 		return true;
-	case '/':
-		if (read_pattern())
+	case '/': case 'r':
+		if (new_search(ch == 'r'))
 			search(1);
+		return true;
+	case '<': case '>': case KEY_SLEFT: case KEY_SRIGHT:
+		scroll_sideways(ch == '>' || ch == KEY_SRIGHT ? HSCROLL_STEP : -HSCROLL_STEP);
 		return true;
 	case 'n': case 'N':
 		search(ch == 'n' ? 1 : -1);
@@ -905,6 +964,8 @@ int tui_run(const struct analysis *a)
 		signal(quit_signal, SIG_DFL);
 		raise(quit_signal);
 	}
+	if (tui.is_regex)
+		regfree(&tui.regex);
 	free(tui.funcs);
 	free(tui.frows);
 	free_calls();

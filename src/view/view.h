@@ -15,7 +15,7 @@ enum view_format { VIEW_GRAPH, VIEW_FLAT, VIEW_SUMMARY, VIEW_CHROME, VIEW_FOLDED
 enum view_sort { VIEW_SORT_DEFAULT, VIEW_SORT_TOTAL, VIEW_SORT_SELF, VIEW_SORT_CALLS, VIEW_SORT_AVG, VIEW_SORT_NAME };
 
 /* The columns of the graph and --flat (--output-fields). */
-enum view_field { VIEW_F_DURATION = 1, VIEW_F_TID, VIEW_F_TIME, VIEW_F_ELAPSED, VIEW_F_DELTA };
+enum view_field { VIEW_F_DURATION = 1, VIEW_F_TID, VIEW_F_TIME, VIEW_F_ELAPSED, VIEW_F_DELTA, VIEW_F_MODULE };
 #define VIEW_MAX_FIELDS 8
 
 struct view_config {
@@ -32,6 +32,7 @@ struct view_config {
 	unsigned nfields;         /* 0: the graph's duration and tid, flat's none */
 	int time_style;           /* VIEW_F_TIME: 0 HH:MM:SS.nnnnnnnnn, 1 -t HH:MM:SS, 2 -tt .uuuuuu, 3 -ttt epoch */
 	bool color;               /* graph: durations of 1 ms and more, signals and ends in colour */
+	bool srcline;             /* graph, flat, summary, json: each function's file:line */
 };
 
 /* One formatter writing one stream. */
@@ -96,9 +97,14 @@ struct view_cols {
 /* The header of cfg's columns, "#  ELAPSED    DURATION   FUNCTION". */
 void view_cols_header(FILE *fp, const struct view_config *cfg);
 /* Writes cfg's columns for a line at event time ts into buf (at most len bytes with the NUL),
- * separated by spaces: dur and tid for those columns. Returns the length written. */
+ * separated by spaces: dur, tid and module (NULL: none) for those columns. Returns the length
+ * written. */
 size_t view_cols_put(const struct view_config *cfg, struct view_cols *c, uint64_t ts, const char *dur, int32_t tid,
-		     char *buf, size_t len);
+		     const char *module, char *buf, size_t len);
+/* A space and a C comment holding fn's "file:line", when cfg asks for source lines and fn has
+ * one, else "": what the graph and --flat put after a function's entry, as uftrace does. Valid
+ * until the next call. */
+const char *view_srcline_note(const struct view_config *cfg, uint32_t fn);
 
 /* Formats a duration like uftrace, right-aligned in 11 columns: "     850 ns", "   1.234 us". */
 void view_fmt_duration(uint64_t ns, char buf[32]);

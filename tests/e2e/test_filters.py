@@ -666,7 +666,7 @@ def test_ids_matching_nothing_are_named(tmp_path):
     (["-T", "main@trace", "ls"], "-T/--trigger: unknown action 'trace' (trace_on, trace_off, depth=N, filter, notrace)"),
     (["-T", "main@depth=0", "ls"], "-T/--trigger: unknown action 'depth=0' (trace_on, trace_off, depth=N, filter, notrace)"),
     (["-T", "main@trace_on,trace_off", "ls"], "-T/--trigger: 'main@trace_on,trace_off' turns the trace both on and off"),
-    (["--output-fields=size", "ls"], "--output-fields: unknown field 'size' (duration, tid, time, elapsed, delta)"),
+    (["--output-fields=size", "ls"], "--output-fields: unknown field 'size' (duration, tid, time, elapsed, delta, module)"),
     (["--output-fields=duration", "--flat", "ls"], "--output-fields: no duration with --flat (it prints entries)"),
     (["-c", "-t", "ls"], "-t goes with the call graph or --flat"),
     (["--format=json", "-o", "x", "--output-fields=tid", "ls"], "--output-fields goes with the call graph or --flat"),

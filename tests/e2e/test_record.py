@@ -205,6 +205,11 @@ def decode(data):
             names[key] = text()
         elif tag == 0x80:
             names["command"] = text()
+        elif tag == 0x84:   # the module and source line of the function defined last
+            end = varint() + pos
+            module = text()
+            funcs[-1] += (module, data[pos:end].decode())
+            pos = end
         elif tag > 0x80:
             n = varint()   # an extension: its payload is opaque to a reader that does not know it
             pos += n
@@ -216,7 +221,7 @@ def decode(data):
             if tag == 0x01:
                 st.append((ts, a[0]))
                 out.append({"type": "entry", **head, "depth": len(st), "fn": funcs[a[0]][1],
-                            "addr": hex(funcs[a[0]][0])})
+                            "addr": hex(funcs[a[0]][0]), **({"module": funcs[a[0]][2]} if len(funcs[a[0]]) > 2 else {})})
             elif tag == 0x02:
                 t0, fn = st.pop()
                 out.append({"type": "exit", **head, "depth": len(st) + 1, "fn": funcs[fn][1], "dur": ts - t0})

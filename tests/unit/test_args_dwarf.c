@@ -166,6 +166,42 @@ static void test_separate_debug_file(void **state)
 	assert_null(args_dwarf_open("/nonexistent", "x"));
 }
 
+/* --srcline: a function's definition, relative to the build's directory; nothing for an
+ * assembler's function or an address DWARF does not describe; the same from a debug file. */
+static void expect_srcline(struct args_dwarf *d, const char *fx, const char *sym, const char *expected)
+{
+	char line[256] = "untouched";
+	bool found = args_dwarf_srcline(d, nm_addr(fx, sym), line, sizeof(line));
+	if (expected ? !found || strcmp(line, expected) : found || strcmp(line, "untouched"))
+		fail_msg("%s %s: got %s (%s), expected %s", fx, sym, line, found ? "found" : "not found",
+			 expected ? expected : "nothing");
+}
+
+static void test_srclines(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct args_dwarf *d = open_fixture(c_fixtures[i]);
+		expect_srcline(d, c_fixtures[i], "take_ints", "tests/unit/fixtures/args.c:26");
+		expect_srcline(d, c_fixtures[i], "vsum", "tests/unit/fixtures/args.c:69");
+		expect_srcline(d, c_fixtures[i], "main", "tests/unit/fixtures/args.c:82");
+		expect_srcline(d, c_fixtures[i], "args_asm_stub", NULL);
+		char line[64];
+		assert_false(args_dwarf_srcline(d, 1, line, sizeof(line)));
+		args_dwarf_close(d);
+	}
+	assert_false(args_dwarf_srcline(NULL, 0x1000, (char[8]){ 0 }, 8));
+	char path[512], root[512];
+	snprintf(path, sizeof(path), "%s/args-O2.stripped", UNIT_FIXTURES);
+	snprintf(root, sizeof(root), "%s/debugroot", UNIT_FIXTURES);
+	debuginfo_set_path(root);
+	struct args_dwarf *d = args_dwarf_cached(path, path);
+	assert_ptr_equal(d, args_dwarf_cached(path, path));   /* opened once */
+	expect_srcline(d, "args-O2", "vsum", "tests/unit/fixtures/args.c:69");
+	args_dwarf_close_cached();
+	debuginfo_set_path(NULL);
+}
+
 /* ---- against the compiler: what args_capture saw ---- */
 
 enum color { RED, GREEN = 5, BLUE = -1 };
@@ -271,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_c_prototypes),
 		cmocka_unit_test(test_cpp_prototypes),
 		cmocka_unit_test(test_separate_debug_file),
+		cmocka_unit_test(test_srclines),
 		cmocka_unit_test(test_against_the_compiler),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

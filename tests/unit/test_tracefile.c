@@ -144,7 +144,13 @@ static void write_file(const char *p, const struct gen *g, bool end)
 	for (int i = 0; i < NFUNCS; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "f%d%s", i, i % 7 == 0 ? "<\"&\\'>\n\xe9 x" : "");
-		funcs_add(name, 0x400000 + (taddr_t)i * 16);
+		uint32_t fn = funcs_add(name, 0x400000 + (taddr_t)i * 16);
+		char line[64];
+		snprintf(line, sizeof(line), "src/f\x01.c:%d", i + 1);
+		if (i % 3 == 0)        /* both, a module and a source line */
+			funcs_describe(fn, "libx.so.1", line);
+		else if (i % 3 == 1)   /* a module alone, which needs escaping */
+			funcs_describe(fn, "prog\n", NULL);
 		free(written_names[i]);
 		written_names[i] = xstrdup(funcs_name((uint32_t)i));
 	}
@@ -231,6 +237,23 @@ static void test_round_trip(void **state)
 	for (size_t i = 0; i < g.n; i++)
 		expect_same(&got[i], &g.v[i], i);
 	assert_string_equal(written_names[7], "f7<\"&\\x5c'>\\x0a\\xe9 x");
+	/* Their modules and source lines (the function info records) come back with them. */
+	for (uint32_t fn = 0; fn < funcs_count(); fn++) {
+		int i = atoi(funcs_name(fn) + 1);
+		char line[64];
+		snprintf(line, sizeof(line), "src/f\\x01.c:%d", i + 1);
+		const char *mod = funcs_module(fn), *src = funcs_srcline(fn);
+		if (i % 3 == 0) {
+			assert_string_equal(mod, "libx.so.1");
+			assert_string_equal(src, line);
+		} else if (i % 3 == 1) {
+			assert_string_equal(mod, "prog\\x0a");
+			assert_null(src);
+		} else {
+			assert_null(mod);
+			assert_null(src);
+		}
+	}
 	for (uint32_t i = 0; i < funcs_count(); i++)
 		assert_int_equal(funcs_addr(i) & 15, 0);
 	assert_string_equal(names_seen, "p100=main prog;t100=main prog;t101=worker\\x5c1;p200=child;");
