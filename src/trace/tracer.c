@@ -246,7 +246,7 @@ static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret
 		return;
 	if (!funcs_described(bp_fn(bp))) {
 		modules_describe(p, bp_fn(bp));
-		if (r && trace_opts.srcline)
+		if (er && er->stopped && trace_opts.srcline)
 			ts = util_now_ns();   /* the call starts after the lookup (a CU's line table is read at its first) */
 	}
 	bool want_ret = false;
