@@ -176,8 +176,8 @@ def test_failed_exec_changes_nothing(tmp_path):
 
 # ---- attach and detach ----
 
-def text_bytes_in_memory(pid, path, names):
-    """The first byte of each named function, in the file and in the live process."""
+def text_bytes_in_memory(pid, path, names, n=1):
+    """The first n bytes of each named function in the live process."""
     nm = subprocess.run(["nm", path], capture_output=True, text=True).stdout
     addrs = {n: int(a, 16) for a, t, n in (l.split() for l in nm.splitlines() if len(l.split()) == 3)
              if n in names}
@@ -186,10 +186,35 @@ def text_bytes_in_memory(pid, path, names):
     base = int(first.split("-")[0], 16) if open(path, "rb").read(18)[16] == 3 else 0   # ET_DYN
     out = {}
     with open(f"/proc/{pid}/mem", "rb") as mem, open(path, "rb") as fh:
-        for n, a in addrs.items():
+        for name, a in addrs.items():
             mem.seek(base + a)
-            out[n] = mem.read(1)
+            out[name] = mem.read(n)
     return out
+
+
+def wait_traced_and_resumed(pid, path, before, func="t_tick", timeout=60.0):
+    """Waits until fntrace has patched func (its first bytes differ from before, read in the
+    process ahead of the attach) and let every thread go again (none in a tracing stop): from
+    then on the calls the program makes are counted. Fixed sleeps were not enough under load,
+    where attaching (the C library's map built, with the disk cache off) took over a second."""
+    deadline = time.time() + timeout
+    while text_bytes_in_memory(pid, path, {func}, len(before))[func] == before:
+        if time.time() > deadline:
+            pytest.fail(f"fntrace did not patch {func} in {timeout} s")
+        time.sleep(0.01)
+    while True:
+        states = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except FileNotFoundError:
+                pass
+        if "t" not in states:
+            return
+        if time.time() > deadline:
+            pytest.fail(f"threads of {pid} still held by fntrace after {timeout} s: {states}")
+        time.sleep(0.01)
 
 
 def assert_left_clean(pid, path, funcs=("t_tick", "t_step", "main")):
@@ -344,6 +369,7 @@ def test_attach_to_stopped_program_and_detach(tmp_path, cont):
         os.kill(p.pid, signal.SIGSTOP)
         assert wait_state(p.pid, "T") == "T"
         out = tmp_path / "s.txt"
+        before = text_bytes_in_memory(p.pid, path, {"t_tick"}, 16)["t_tick"]
         # Every function, the C library's too: some are stepped out of line, from scratch
         # memory mapped by a syscall run in the stopped program.
         f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-o", str(out)], stderr=subprocess.PIPE, text=True)
@@ -351,6 +377,7 @@ def test_attach_to_stopped_program_and_detach(tmp_path, cont):
         assert wait_state(p.pid, "tT") in "tT"
         if cont:
             os.kill(p.pid, signal.SIGCONT)
+            wait_traced_and_resumed(p.pid, path, before)
             time.sleep(0.3)
             os.kill(p.pid, signal.SIGSTOP)
             time.sleep(0.2)
@@ -375,10 +402,12 @@ def test_attach_to_stopped_program_and_detach(tmp_path, cont):
 def test_detach_on_sigterm_and_sighup(tmp_path, sig):
     p, path = start_counter("gcc-pie-O0-nocf", threads=3)
     try:
+        before = text_bytes_in_memory(p.pid, path, {"t_tick"}, 16)["t_tick"]
         f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-c", "-o", str(tmp_path / "s.txt")])
         # Long enough for calls to be counted: on the fast path (the default) the attach builds
-        # the C library's map first, 0.3-0.45 s here when the machine is quiet.
-        time.sleep(1.5)
+        # the C library's map first (0.3-0.45 s here when the machine is quiet, seconds under load).
+        wait_traced_and_resumed(p.pid, path, before)
+        time.sleep(0.3)
         f.send_signal(sig)
         assert f.wait(timeout=20) == 0
         check_counting(p)
