@@ -66,10 +66,11 @@ def compare(name, cmd, lib, small):
     print(f"| {name} | {plain * 1e3:.0f} ms, {sp * 1e3:.0f} ms | " + " | ".join(cells) + " |", flush=True)
 
 
-def main():
-    inputs()
+def cases():
+    """(title, command on the full input, libraries for -l, command on the small input), on
+    the inputs inputs() writes; bench/realcpu.py runs the same."""
     d = lambda name: os.path.join(D, name)
-    cases = [
+    return [
         ("sort -nr (1 MB; small: 20 KB)", ["/usr/bin/sort", "-nr", d("nums")], [], ["/usr/bin/sort", "-nr", d("n20k")]),
         ("gawk, word counts (1 MB; small: 10 KB)", ["/usr/bin/gawk", W, d("words")], [], ["/usr/bin/gawk", W, d("w10k")]),
         ("bzip2 -c -l 'libbz2*' (120 KB; small: 10 KB)", ["/usr/bin/bzip2", "-c", d("w120k")], ["libbz2*"],
@@ -80,6 +81,10 @@ def main():
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**5))"], [],
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**3))"]),
     ]
+
+
+def main():
+    inputs()
     if BEFORE:
         print("| program | untraced: full, small | before: --fast -c full, small | after, cold cache | after, warm cache |")
         print("|---|---|---|---|---|")
@@ -87,7 +92,7 @@ def main():
         print("| program | untraced | --fast -c | x | small input: untraced | --fast -c | x | --no-fast -c | x |")
         print("|---|---|---|---|---|---|---|---|---|")
     shutil.rmtree(WARM, ignore_errors=True)
-    for name, cmd, libs, small in cases:
+    for name, cmd, libs, small in cases():
         if not os.path.exists(cmd[0]):
             continue
         lib = sum((["-l", l] for l in libs), [])
@@ -103,6 +108,7 @@ def main():
               f"{sf * 1e3:.0f} ms | {sf / sp:.0f} | {si * 1e3:.0f} ms | {si / sp:.0f} |", flush=True)
 
 
-main()
-shutil.rmtree(COLD, ignore_errors=True)
-shutil.rmtree(WARM, ignore_errors=True)
+if __name__ == "__main__":
+    main()
+    shutil.rmtree(COLD, ignore_errors=True)
+    shutil.rmtree(WARM, ignore_errors=True)

@@ -11,10 +11,10 @@ import subprocess
 import sys
 import time
 
+from real import D, cases
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 F = os.path.join(HERE, "..", "fntrace")
-D = os.path.join(HERE, "build", "real")
-W = '{ for (i = 1; i <= NF; i++) n[$i]++ } END { for (w in n) if (n[w] > 100) print n[w], w }'
 
 
 
@@ -65,21 +65,9 @@ def compare(cases):
 
 
 def main():
-    d = lambda name: os.path.join(D, name)
-    cases = [
-        ("sort -nr (1 MB; small: 20 KB)", ["/usr/bin/sort", "-nr", d("nums")], [], ["/usr/bin/sort", "-nr", d("n20k")]),
-        ("gawk, word counts (1 MB; small: 10 KB)", ["/usr/bin/gawk", W, d("words")], [], ["/usr/bin/gawk", W, d("w10k")]),
-        ("bzip2 -c -l 'libbz2*' (120 KB; small: 10 KB)", ["/usr/bin/bzip2", "-c", d("w120k")], ["libbz2*"],
-         ["/usr/bin/bzip2", "-c", d("w10k")]),
-        ("xz -c -l 'liblzma*' (120 KB; small: 10 KB)", ["/usr/bin/xz", "-c", d("w120k")], ["liblzma*"],
-         ["/usr/bin/xz", "-c", d("w10k")]),
-        ("python3 -S -c 'sum(i*i for i in range(10**5))', its own functions",
-         ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**5))"], [],
-         ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**3))"]),
-    ]
     if not BEFORE or not os.path.exists(D):
         raise SystemExit(__doc__)
-    compare(cases)
+    compare(cases())
 
 
 main()
