@@ -6,6 +6,7 @@ import os
 import re
 import struct
 import subprocess
+import time
 
 import pytest
 
@@ -308,3 +309,21 @@ class Terminal:
             time.sleep(0.05)
         if required:
             raise AssertionError(f"{seen!r} never appeared:\n{self.screen()}")
+
+
+def wait_released(pid, timeout=60.0):
+    """Waits until no thread of pid is held in a ptrace stop: fntrace has planted everything
+    and let them go (with nothing traced running, none stops again)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        states = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as st:
+                    states.append(st.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                pass
+        if "t" not in states:
+            return
+        time.sleep(0.005)
+    pytest.fail(f"pid {pid}'s threads are still held")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, prog
+from conftest import FNTRACE, prog, wait_released
 
 pytestmark = pytest.mark.onepath   # every test gives --fast itself
 
@@ -301,24 +301,6 @@ def wait_guardian_gone(tracer, timeout=20.0):
             return
         time.sleep(0.005)
     pytest.fail(f"the guardian of fntrace {tracer} is still there")
-
-
-def wait_released(pid, timeout=60.0):
-    """Waits until no thread of pid is held in a ptrace stop: fntrace has planted everything
-    and let them go (with nothing traced running, none stops again)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        states = []
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/stat") as st:
-                    states.append(st.read().rsplit(")", 1)[1].split()[0])
-            except OSError:
-                pass
-        if "t" not in states:
-            return
-        time.sleep(0.005)
-    pytest.fail(f"pid {pid}'s threads are still held")
 
 
 @pytest.mark.xfail(strict=False, reason="about 1 run in 60 still dies of SIGTRAP at 'sig' or at the "

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import FNTRACE, ROOT, SOME_VARIANTS, Terminal, golden, prog, run, untraced
+from conftest import FNTRACE, ROOT, SOME_VARIANTS, Terminal, golden, prog, run, untraced, wait_released
 
 
 def lines(trace):
@@ -202,19 +202,7 @@ def wait_traced_and_resumed(pid, path, before, func="t_tick", timeout=60.0):
         if time.time() > deadline:
             pytest.fail(f"fntrace did not patch {func} in {timeout} s")
         time.sleep(0.01)
-    while True:
-        states = []
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                    states.append(f.read().rsplit(")", 1)[1].split()[0])
-            except FileNotFoundError:
-                pass
-        if "t" not in states:
-            return
-        if time.time() > deadline:
-            pytest.fail(f"threads of {pid} still held by fntrace after {timeout} s: {states}")
-        time.sleep(0.01)
+    wait_released(pid, max(deadline - time.time(), 0.01))
 
 
 def assert_left_clean(pid, path, funcs=("t_tick", "t_step", "main")):
