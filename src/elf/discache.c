@@ -4,8 +4,10 @@
 #include "../util/dcache.h"
 #include "../util/hash.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NO_NAME 0xffffffffu
 
@@ -127,4 +129,39 @@ bool discache_functions(int fd, Elf *e, const GElf_Ehdr *eh, const struct symtab
 		free(f.v);
 	}
 	return false;
+}
+
+struct starts {
+	struct func *v;
+	size_t n, cap;
+};
+
+static void add_start(taddr_t addr, const char *name, void *arg)
+{
+	struct starts *s = arg;
+	(void)name;
+	xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = (struct func){ .addr = addr };
+}
+
+struct func *discache_starts(const struct symtab *st, size_t *n)
+{
+	struct starts s = { NULL, 0, 0 };
+	for (size_t i = 0; i < st->nfuncs; i++) {
+		xgrow(&s.v, &s.cap, s.n + 1, sizeof(*s.v));
+		s.v[s.n++] = st->funcs[i];
+	}
+	if (st->stripped) {
+		int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+		Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+		GElf_Ehdr eh;
+		if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
+			discache_functions(fd, e, &eh, st, add_start, &s);
+		if (e)
+			elf_end(e);
+		if (fd >= 0)
+			close(fd);
+	}
+	*n = s.n;
+	return s.v;
 }

@@ -18,6 +18,11 @@
 bool discache_functions(int fd, Elf *e, const GElf_Ehdr *eh, const struct symtab *st,
 			void (*add)(taddr_t addr, const char *name, void *arg), void *arg);
 
+/* Every function start of st (malloc'd, *n of them; NULL if none): its symbols, and in a
+ * stripped file what discovery finds besides (local functions, IFUNC implementations), the
+ * starts the fast path's maps are decoded from. */
+struct func *discache_starts(const struct symtab *st, size_t *n);
+
 /* The encoding, exposed for tests: the found functions as bytes (malloc'd), and back (calls add
  * for each; -1, having called nothing, if p is no whole encoding). */
 struct discache_fn {

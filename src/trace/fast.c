@@ -57,40 +57,6 @@ struct fmap {
 static struct fmap **fmaps;
 static size_t nfmaps;
 
-/* Function starts for a map: the symbols, and in a stripped file (libc) what discovery finds
- * besides (local functions, IFUNC implementations), so that decoding is in step there too. */
-struct starts {
-	struct func *v;
-	size_t n, cap;
-};
-
-static void add_start(taddr_t addr, const char *name, void *arg)
-{
-	struct starts *s = arg;
-	(void)name;
-	xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
-	s->v[s->n++] = (struct func){ .addr = addr };
-}
-
-static void take_starts(const struct symtab *st, struct starts *s)
-{
-	for (size_t i = 0; i < st->nfuncs; i++) {
-		xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
-		s->v[s->n++] = st->funcs[i];
-	}
-	if (!st->stripped)
-		return;
-	int fd = open(st->path, O_RDONLY | O_CLOEXEC);
-	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
-	GElf_Ehdr eh;
-	if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh))
-		discache_functions(fd, e, &eh, st, add_start, s);
-	if (e)
-		elf_end(e);
-	if (fd >= 0)
-		close(fd);
-}
-
 /* The map of f's image from the disk cache, or built and put there. The key covers the image
  * and the symbols' starts; a stripped file's discovered starts follow from those (discovery
  * reads the same file and table), so a map from the cache needs no discovery either. */
@@ -117,10 +83,10 @@ static void map_of(struct fmap *f, const struct module *m)
 		if (p)
 			DEBUG(DBG_FAST, "%s: the cache's map does not check: built again", m->path);
 	}
-	struct starts s = { NULL, 0, 0 };
-	take_starts(m->st, &s);
-	fast_map_build(&f->map, &f->im, s.v, s.n);
-	free(s.v);
+	size_t n;
+	struct func *starts = discache_starts(m->st, &n);
+	fast_map_build(&f->map, &f->im, starts, n);
+	free(starts);
 	if (cache) {
 		size_t len;
 		uint8_t *p = fast_map_encode(&f->map, &len);

@@ -58,27 +58,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-struct starts {
-	struct func *v;
-	size_t n, cap;
-};
-
-static void add_start(taddr_t addr, const char *name, void *arg)
-{
-	struct starts *s = arg;
-	(void)name;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-	}
-	s->v[s->n++] = (struct func){ .addr = addr };
-}
-
 struct built {
 	struct symtab st;
 	struct fast_image im;
 	struct fast_map m;
-	struct starts s;
+	struct func *starts;
+	size_t nstarts;
 };
 
 /* The map as fntrace builds it: the symbols' starts, and discovery's in a stripped file. */
@@ -88,20 +73,8 @@ static bool build(const char *path, struct built *b)
 	memset(b, 0, sizeof(*b));
 	if (symtab_load(path, &b->st, err, sizeof(err)) || fast_image_load(path, &b->im, err, sizeof(err)))
 		return false;
-	for (size_t i = 0; i < b->st.nfuncs; i++) {
-		add_start(0, NULL, &b->s);
-		b->s.v[b->s.n - 1] = b->st.funcs[i];
-	}
-	if (b->st.stripped) {
-		int fd = open(path, O_RDONLY);
-		Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-		GElf_Ehdr eh;
-		if (e && gelf_getehdr(e, &eh))
-			discover_functions(e, &eh, &b->st, add_start, &b->s);
-		elf_end(e);
-		close(fd);
-	}
-	fast_map_build(&b->m, &b->im, b->s.v, b->s.n);
+	b->starts = discache_starts(&b->st, &b->nstarts);
+	fast_map_build(&b->m, &b->im, b->starts, b->nstarts);
 	return true;
 }
 
@@ -110,7 +83,7 @@ static void unbuild(struct built *b)
 	fast_map_free(&b->m);
 	fast_image_free(&b->im);
 	symtab_free(&b->st);
-	free(b->s.v);
+	free(b->starts);
 }
 
 #define SAME(a, b, field, n) assert_memory_equal((a)->field, (b)->field, (n) * sizeof(*(a)->field))
@@ -173,7 +146,7 @@ static void round_trip(const char *path)
 	}
 	size_t len, glen;
 	uint8_t *p = fast_map_encode(&b.m, &len), key[16];
-	fast_map_key(&b.im, b.s.v, b.s.n, key);
+	fast_map_key(&b.im, b.starts, b.nstarts, key);
 	assert_int_equal(dcache_put("map", key, p, len), 0);
 	uint8_t *g = dcache_get("map", key, &glen);
 	assert_non_null(g);
@@ -375,8 +348,8 @@ static void test_key(void **state)
 	struct built b;
 	assert_true(build(path, &b));
 	uint8_t k1[16], k2[16];
-	fast_map_key(&b.im, b.s.v, b.s.n, k1);
-	fast_map_key(&b.im, b.s.v, b.s.n, k2);
+	fast_map_key(&b.im, b.starts, b.nstarts, k1);
+	fast_map_key(&b.im, b.starts, b.nstarts, k2);
 	assert_memory_equal(k1, k2, 16);
 	struct fast_sec *code = NULL;
 	for (size_t i = 0; i < b.im.nsecs && !code; i++)
@@ -384,14 +357,14 @@ static void test_key(void **state)
 			code = &b.im.secs[i];
 	assert_non_null(code);
 	code->bytes[code->size / 2] ^= 1;
-	fast_map_key(&b.im, b.s.v, b.s.n, k2);
+	fast_map_key(&b.im, b.starts, b.nstarts, k2);
 	assert_memory_not_equal(k1, k2, 16);
 	code->bytes[code->size / 2] ^= 1;
-	b.s.v[0].addr++;
-	fast_map_key(&b.im, b.s.v, b.s.n, k2);
+	b.starts[0].addr++;
+	fast_map_key(&b.im, b.starts, b.nstarts, k2);
 	assert_memory_not_equal(k1, k2, 16);
-	b.s.v[0].addr--;
-	fast_map_key(&b.im, b.s.v, b.s.n - 1, k2);
+	b.starts[0].addr--;
+	fast_map_key(&b.im, b.starts, b.nstarts - 1, k2);
 	assert_memory_not_equal(k1, k2, 16);
 	unbuild(&b);
 }
