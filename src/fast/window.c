@@ -884,6 +884,20 @@ static void keep_holes(struct build *b)
 	}
 	if (m->nholes)
 		qsort(m->holes, m->nholes, sizeof(*m->holes), hole_cmp);
+	/* Functions whose extents overlap (libstdc++ has some) find the same padding twice: the
+	 * holes are made disjoint, as fast_map_hole's search and the cache's check want them. */
+	size_t n = 0;
+	for (size_t i = 0; i < m->nholes; i++) {
+		struct hole h = m->holes[i];
+		if (n && h.lo < m->holes[n - 1].hi) {
+			struct hole *last = &m->holes[n - 1];
+			last->hi = h.hi > last->hi ? h.hi : last->hi;
+			last->trailing = last->trailing || h.trailing;
+			continue;
+		}
+		m->holes[n++] = h;
+	}
+	m->nholes = n;
 }
 
 static int taddr_cmp(const void *pa, const void *pb)
