@@ -22,12 +22,31 @@ struct build {
 	size_t nfpos, fpcap;
 	struct flow_site *fsites;
 	size_t nfsites, fscap;
+	size_t cur_func;         /* the function decode_func is decoding */
+	struct xedge *xedges;    /* direct branches from one function's code to outside it */
+	size_t nxedges, xcap;
+	taddr_t *dend;           /* per start: where decoding it from there stopped */
+	struct flow_pos *wpos;   /* the places flow_wide's answers rest on */
+	size_t nwpos, wpcap;
+	struct flow_site *wsites;
+	size_t nwsites, wscap;
+	struct flow_site *msites;   /* the jumps made_elsewhere cleared */
+	size_t nmsites, mscap;
+};
+
+/* A direct jmp or jcc of function func (index into starts) to an address outside it. */
+struct xedge {
+	taddr_t to;
+	uint32_t func;
 };
 
 /* A jmp *%reg that flow_made_elsewhere cleared, if no one arrives at the places its walk went
  * through other than by the branches of its function it followed. */
 struct flow_site {
 	taddr_t fn_lo, fn_hi, jmp;
+	uint32_t func;       /* the jump's function (index into starts) */
+	ZydisRegister r;     /* its register */
+	bool dropped;        /* (flow_wide's) found unsure since */
 };
 
 /* One such place: an instruction's address, the direct branches of the function to it that
@@ -549,17 +568,93 @@ static bool caller_saved(ZydisRegister r)
 	return g >= 0 && ((1u << g) & 0x0fc7u);   /* rax rcx rdx rsi rdi r8-r11 */
 }
 
+/* The code a walk of flow_walk goes over: one function's instructions, or those of several
+ * functions joined in address order (flow_wide). */
+struct flow_code {
+	const struct func_dec *fd;
+	size_t entry;            /* the first instruction of the jump's function: its callers' values
+				  * are made elsewhere, so no one's arrival there matters */
+	size_t nfunc;            /* 0: the jump's function alone; else the functions joined: */
+	const uint32_t *func;    /* each one's index in starts, */
+	const size_t *head;      /* and the index of its first instruction in fd */
+};
+
+enum flow_res { FLOW_NO, FLOW_YES, FLOW_WIDER };
+
+#define WIDE_FUNCS 8   /* functions a walk joins at most (a function and its cold fragments) */
+
+static bool in_set(const uint32_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* The first of the sorted cross-function branches that goes to `to`, or the end. */
+static size_t xedge_first(const struct build *b, taddr_t to)
+{
+	size_t lo = 0, hi = b->nxedges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->xedges[mid].to < to)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Joined code (fc->nfunc): whoever arrives at d[at] from code that is not joined, which must be
+ * joined before the walk can answer; the functions are added to need. False if the arrival cannot
+ * be followed at all. */
+static bool flow_outside(const struct build *b, const struct flow_code *fc, size_t at, uint32_t *need, size_t *nneed)
+{
+	const struct dec *d = fc->fd->d;
+	for (size_t x = xedge_first(b, d[at].addr); x < b->nxedges && b->xedges[x].to == d[at].addr; x++) {
+		uint32_t g = b->xedges[x].func;
+		if (in_set(fc->func, fc->nfunc, g) || in_set(need, *nneed, g))
+			continue;
+		if (*nneed == WIDE_FUNCS)
+			return false;
+		need[(*nneed)++] = g;
+	}
+	/* The first instruction of a joined function other than the jump's: the code before it may
+	 * fall into it. Joined, that code is the instruction before, if it ends here. */
+	for (size_t i = 0; i < fc->nfunc; i++) {
+		if (fc->head[i] != at || at == fc->entry)
+			continue;
+		const struct dec *prev = at ? &d[at - 1] : NULL;
+		const struct fast_sec *sec = fast_image_sec(b->m->im, d[at].addr);
+		if ((prev && prev->addr + prev->zi.length == d[at].addr) || (sec && sec->addr == d[at].addr))
+			return true;   /* (nothing falls into the first byte of a section) */
+		uint32_t g = fc->func[i];
+		if (!g || in_set(fc->func, fc->nfunc, g - 1))
+			return false;   /* a gap the decoding of the function before did not cover */
+		if (in_set(need, *nneed, g - 1))
+			return true;
+		if (*nneed == WIDE_FUNCS)
+			return false;
+		need[(*nneed)++] = g - 1;
+	}
+	return true;
+}
+
 /* Whether every value the jmp *%r at fd->d[k] can jump to was made elsewhere (loaded, popped, a
- * taken address or a constant, an argument, a call's result), on every path within the function
+ * taken address or a constant, an argument, a call's result), on every path within the code
  * that leads to it: made_elsewhere's rule, path by path instead of over the whole function (a
  * dealloc function that masks a pointer somewhere and tail-calls a loaded function pointer
- * elsewhere). The walk goes back from the jmp along fall-through and the function's own direct
- * branches; each place it passes is recorded, and fast_map_build drops the answer if anything
- * else arrives at one of them (a jump table, a taken address, a landing pad, another function's
- * branch: a path the walk did not see). */
-static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size_t k, ZydisRegister r,
-				taddr_t lo, taddr_t hi)
+ * elsewhere). The walk goes back from the jmp along fall-through and the code's own direct
+ * branches; each place it passes is recorded in *pos (with the branches it followed there), and
+ * the caller drops the answer if anything else arrives at one of them (a jump table, a taken
+ * address, a landing pad, another function's branch: a path the walk did not see). Over joined
+ * code, the functions whose branches arrive at a place the walk passes are added to need, and the
+ * answer is FLOW_WIDER if there are any. */
+static enum flow_res flow_walk(struct build *b, const struct flow_code *fc, size_t k, ZydisRegister r,
+			       struct flow_pos **pos, size_t *npos, size_t *pcap, uint32_t site,
+			       uint32_t *need, size_t *nneed)
 {
+	const struct func_dec *fd = fc->fd;
 	struct edge *e = xmalloc((fd->n + 1) * sizeof(*e));
 	size_t ne = 0;
 	for (size_t i = 0; i < fd->n; i++) {
@@ -567,13 +662,14 @@ static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size
 		ZyanU64 t;
 		if ((c->zi.meta.category == ZYDIS_CATEGORY_COND_BR || c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR) &&
 		    c->has_ops && c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
-		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) && t >= lo && t < hi)
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) &&
+		    t >= fd->d[0].addr && t <= fd->d[fd->n - 1].addr)
 			e[ne++] = (struct edge){ t, i };
 	}
 	qsort(e, ne, sizeof(*e), edge_cmp);
 	uint8_t *seen = xcalloc(fd->n, 16);
 	struct { size_t at; ZydisRegister r; } *todo = xmalloc(FLOW_STEPS * sizeof(*todo));
-	size_t ntodo = 0, steps = 0, first_pos = b->nfpos;
+	size_t ntodo = 0, steps = 0, first_pos = *npos;
 	bool ok = true;
 	todo[ntodo++].at = k;
 	todo[0].r = r;
@@ -582,14 +678,18 @@ static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size
 		size_t at = todo[--ntodo].at;
 		ZydisRegister cur = todo[ntodo].r;
 		/* Who runs just before d[at]: the instruction before it if it falls through, and the
-		 * function's branches to it. At the entry, also the caller: an argument, or a
+		 * code's branches to it. At the entry, also the caller: an argument, or a
 		 * callee-saved register's value from the caller, made elsewhere as for made_elsewhere;
 		 * so calls and jumps from elsewhere to the entry are expected, and it is no place. */
 		size_t preds[64], np = 0;
-		const struct dec *prev = at ? &fd->d[at - 1] : NULL;
+		const struct dec *prev = at != fc->entry && at ? &fd->d[at - 1] : NULL;
 		if (prev && prev->zi.meta.category != ZYDIS_CATEGORY_UNCOND_BR &&
 		    prev->zi.meta.category != ZYDIS_CATEGORY_RET && prev->addr + prev->zi.length == fd->d[at].addr)
 			preds[np++] = at - 1;
+		if (fc->nfunc && at != fc->entry && !flow_outside(b, fc, at, need, nneed)) {
+			ok = false;
+			break;
+		}
 		struct edge key = { fd->d[at].addr, 0 };
 		struct edge *x = ne ? bsearch(&key, e, ne, sizeof(*e), edge_cmp) : NULL;
 		while (x && x > e && x[-1].to == key.to)
@@ -602,9 +702,9 @@ static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size
 			}
 			preds[np++] = x->src;
 		}
-		if (at) {
-			xgrow(&b->fpos, &b->fpcap, b->nfpos + 1, sizeof(*b->fpos));
-			b->fpos[b->nfpos++] = (struct flow_pos){ fd->d[at].addr, intra, (uint32_t)b->nfsites };
+		if (at != fc->entry) {
+			xgrow(pos, pcap, *npos + 1, sizeof(**pos));
+			(*pos)[(*npos)++] = (struct flow_pos){ fd->d[at].addr, intra, site };
 		}
 		for (size_t i = 0; ok && i < np; i++) {
 			const struct dec *c = &fd->d[preds[i]];
@@ -639,12 +739,22 @@ static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size
 	free(todo);
 	free(seen);
 	free(e);
-	if (!ok) {
-		b->nfpos = first_pos;
+	if (!ok || *nneed)
+		*npos = first_pos;
+	return !ok ? FLOW_NO : *nneed ? FLOW_WIDER : FLOW_YES;
+}
+
+/* flow_walk over the function alone, while it is decoded: the answer is kept as a flow_site. */
+static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size_t k, ZydisRegister r,
+				taddr_t lo, taddr_t hi)
+{
+	struct flow_code fc = { .fd = fd, .entry = 0 };
+	uint32_t need[1];
+	size_t nneed = 0;
+	if (flow_walk(b, &fc, k, r, &b->fpos, &b->nfpos, &b->fpcap, (uint32_t)b->nfsites, need, &nneed) != FLOW_YES)
 		return false;
-	}
 	xgrow(&b->fsites, &b->fscap, b->nfsites + 1, sizeof(*b->fsites));
-	b->fsites[b->nfsites++] = (struct flow_site){ lo, hi, fd->d[k].addr };
+	b->fsites[b->nfsites++] = (struct flow_site){ lo, hi, fd->d[k].addr, (uint32_t)b->cur_func, r, false };
 	return true;
 }
 
@@ -676,8 +786,14 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 	/* jmp *%reg: the rules below read the writes of the whole function (made_elsewhere,
 	 * unique_lea), not only the straight line before the jmp. Rare enough to cost nothing. */
 	decode_operands(fd->d, 0, fd->n, fd->code, lo, hi);
-	if (made_elsewhere(fd, op->reg.value))
+	if (made_elsewhere(fd, op->reg.value)) {
+		/* (the rule reads the function's own writes: code outside it that branches into it,
+		 * a cold fragment, is checked once every branch is known, in check_flow_sites) */
+		xgrow(&b->msites, &b->mscap, b->nmsites + 1, sizeof(*b->msites));
+		b->msites[b->nmsites++] = (struct flow_site){ lo, hi, c->addr, (uint32_t)b->cur_func,
+							      reg64(op->reg.value), false };
 		return true;
+	}
 	/* A pointer loaded before the jump, on every path to it (a straight line is one), or
 	 * nothing known: the walk of flow_made_elsewhere. */
 	struct jsrc js;
@@ -770,6 +886,23 @@ static void find_holes(struct build *b, const struct func_dec *fd, taddr_t end, 
 	}
 }
 
+/* Keeps the direct branches of function func, [lo, hi), that leave it (to its cold fragments,
+ * or back from them), for flow_wide. */
+static void cross_edges(struct build *b, const struct func_dec *fd, size_t func, taddr_t lo, taddr_t hi)
+{
+	for (size_t k = 0; k < fd->n; k++) {
+		const struct dec *c = &fd->d[k];
+		ZyanU64 t;
+		if ((c->zi.meta.category != ZYDIS_CATEGORY_COND_BR && c->zi.meta.category != ZYDIS_CATEGORY_UNCOND_BR) ||
+		    !c->has_ops || c->ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE ||
+		    ZYAN_FAILED(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) || (t >= lo && t < hi) ||
+		    !fast_image_in_code(b->m->im, t))
+			continue;
+		xgrow(&b->xedges, &b->xcap, b->nxedges + 1, sizeof(*b->xedges));
+		b->xedges[b->nxedges++] = (struct xedge){ t, (uint32_t)func };
+	}
+}
+
 /* Decodes function number func, [lo, hi), from its start (where decoding is in step): its direct
  * branch targets, taken code addresses, calls, indirect jumps, and the holes after its rets and
  * jmps (next: where the next function starts). Returns the end of what it decoded. */
@@ -807,6 +940,8 @@ static taddr_t decode_func(struct build *b, size_t func, taddr_t lo, taddr_t hi,
 		if (c->has_ops)
 			operand_targets(b, c);
 	}
+	b->cur_func = func;
+	cross_edges(b, &fd, func, lo, hi);
 	for (size_t k = 0; k < fd.n; k++)
 		if (fd.d[k].zi.mnemonic == ZYDIS_MNEMONIC_JMP && fd.d[k].ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE &&
 		    !indirect_jump(b, &fd, k, lo, hi, ts, nts, tscap)) {
@@ -906,21 +1041,102 @@ static int taddr_cmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-/* Drops each answer of flow_made_elsewhere that rests on a place something else arrives at:
- * the targets, before they are made unique, name each place once per branch, table entry,
- * taken address or data word that arrives there, so a place must be named exactly as often as
- * the function's branches the walk followed name it. Runs once every target is known. */
-static void check_flow_sites(struct build *b)
+static int u32_cmp(const void *pa, const void *pb)
 {
-	struct fast_map *m = b->m;
-	if (!b->nfsites)
-		return;
-	taddr_t *q = xmalloc(b->nfpos * sizeof(*q));
-	for (size_t i = 0; i < b->nfpos; i++)
-		q[i] = b->fpos[i].addr;
-	qsort(q, b->nfpos, sizeof(*q), taddr_cmp);
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+static int xedge_cmp(const void *pa, const void *pb)
+{
+	const struct xedge *a = pa, *b = pb;
+	return a->to < b->to ? -1 : a->to > b->to;
+}
+
+/* Appends function func's instructions, from its start to where decode_func stopped, each with
+ * its operands (the walk reads them all). False if it has none or they do not decode. */
+static bool decode_whole(const struct build *b, uint32_t func, struct func_dec *fd, size_t *cap)
+{
+	taddr_t lo = b->m->starts[func], hi = b->dend[func];
+	const uint8_t *code = hi > lo ? fast_image_bytes(b->m->im, lo, hi - lo) : NULL;
+	if (!code)
+		return false;
+	for (taddr_t a = lo; a < hi;) {
+		if (fd->n == *cap) {
+			*cap = *cap ? 2 * *cap : 256;
+			fd->d = xrealloc(fd->d, *cap * sizeof(*fd->d));
+		}
+		struct dec *c = &fd->d[fd->n];
+		c->addr = a;
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(insn_decoder(), code + (a - lo), hi - a, &c->zi, c->ops)))
+			return false;
+		c->has_ops = true;
+		fd->n++;
+		a += c->zi.length;
+	}
+	return true;
+}
+
+/* A jmp *%r that flow_made_elsewhere cleared over its function, but whose walk passed places that
+ * something outside the function arrives at: gcc's cold fragments (.text.unlikely, which
+ * discovery may take for functions or join into one) jump back into the function they were split
+ * from. The walk again over the function joined with the functions those branches come from, and
+ * so on, up to WIDE_FUNCS of them; its places are kept in b->wpos, to be counted as the first
+ * walk's were. */
+static bool flow_wide(struct build *b, const struct flow_site *s)
+{
+	const struct fast_map *m = b->m;
+	uint32_t func[WIDE_FUNCS], need[WIDE_FUNCS];
+	size_t nfunc = 1;
+	func[0] = s->func;
+	for (;;) {
+		qsort(func, nfunc, sizeof(*func), u32_cmp);
+		struct func_dec fd = { 0 };
+		size_t cap = 0, head[WIDE_FUNCS], entry = 0;
+		bool ok = true;
+		for (size_t i = 0; ok && i < nfunc; i++) {
+			ok = !i || b->dend[func[i - 1]] <= m->starts[func[i]];   /* (decodings that overlap: no) */
+			head[i] = fd.n;
+			if (func[i] == s->func)
+				entry = fd.n;
+			ok = ok && decode_whole(b, func[i], &fd, &cap);
+		}
+		size_t k = entry;
+		while (ok && k < fd.n && fd.d[k].addr < s->jmp)
+			k++;
+		ok = ok && k < fd.n && fd.d[k].addr == s->jmp;
+		struct flow_code fc = { &fd, entry, nfunc, func, head };
+		size_t nneed = 0;
+		enum flow_res res = ok ? flow_walk(b, &fc, k, s->r, &b->wpos, &b->nwpos, &b->wpcap, (uint32_t)b->nwsites,
+						   need, &nneed) : FLOW_NO;
+		free(fd.d);
+		if (res == FLOW_YES) {
+			xgrow(&b->wsites, &b->wscap, b->nwsites + 1, sizeof(*b->wsites));
+			b->wsites[b->nwsites++] = *s;
+			return true;
+		}
+		if (res == FLOW_NO || nfunc + nneed > WIDE_FUNCS)
+			return false;
+		memcpy(func + nfunc, need, nneed * sizeof(*need));
+		nfunc += nneed;
+	}
+}
+
+/* Which of nsites sites rest on a place something else arrives at: the targets, before they
+ * are made unique, name each place once per branch, table entry, taken address or data word that
+ * arrives there, so a place must be named exactly as often as the branches the walk followed
+ * there name it. Returns a flag per site (the caller frees it). */
+static bool *count_places(const struct fast_map *m, const struct flow_pos *pos, size_t npos, size_t nsites)
+{
+	bool *bad = xcalloc(nsites + 1, sizeof(*bad));
+	if (!npos)
+		return bad;
+	taddr_t *q = xmalloc(npos * sizeof(*q));
+	for (size_t i = 0; i < npos; i++)
+		q[i] = pos[i].addr;
+	qsort(q, npos, sizeof(*q), taddr_cmp);
 	size_t nq = 0;
-	for (size_t i = 0; i < b->nfpos; i++)
+	for (size_t i = 0; i < npos; i++)
 		if (!nq || q[nq - 1] != q[i])
 			q[nq++] = q[i];
 	uint32_t *count = xcalloc(nq + 1, sizeof(*count));
@@ -929,22 +1145,76 @@ static void check_flow_sites(struct build *b)
 		if (x)
 			count[x - q]++;
 	}
-	bool *bad = xcalloc(b->nfsites, sizeof(*bad));
-	for (size_t i = 0; i < b->nfpos; i++) {
-		taddr_t *x = bsearch(&b->fpos[i].addr, q, nq, sizeof(*q), taddr_cmp);
-		if (count[x - q] != b->fpos[i].intra)
-			bad[b->fpos[i].site] = true;
+	for (size_t i = 0; i < npos; i++) {
+		taddr_t *x = bsearch(&pos[i].addr, q, nq, sizeof(*q), taddr_cmp);
+		if (count[x - q] != pos[i].intra)
+			bad[pos[i].site] = true;
 	}
-	for (size_t i = 0; i < b->nfsites; i++)
-		if (bad[i]) {
-			add_unsure(b, b->fsites[i].fn_lo, b->fsites[i].fn_hi);
-			add_unresolved(b, b->fsites[i].jmp);
-		}
-	free(bad);
 	free(count);
 	free(q);
+	return bad;
+}
+
+static void drop_site(struct build *b, struct flow_site *s)
+{
+	s->dropped = true;
+	add_unsure(b, s->fn_lo, s->fn_hi);
+	add_unresolved(b, s->jmp);
+}
+
+/* Drops each answer of flow_made_elsewhere that rests on a place something else arrives at,
+ * unless flow_wide finds that what arrives there comes from code it can join. Runs once every
+ * target is known. */
+static void check_flow_sites(struct build *b)
+{
+	struct fast_map *m = b->m;
+	bool *bad = count_places(m, b->fpos, b->nfpos, b->nfsites);
+	if (b->nxedges)
+		qsort(b->xedges, b->nxedges, sizeof(*b->xedges), xedge_cmp);
+	for (size_t i = 0; i < b->nfsites; i++)
+		if (bad[i] && !flow_wide(b, &b->fsites[i]))
+			drop_site(b, &b->fsites[i]);
+	free(bad);
+	/* made_elsewhere read the writes of the jump's function alone: where code outside it
+	 * branches into it, that code's writes count too, path by path. */
+	for (size_t i = 0; i < b->nmsites; i++) {
+		struct flow_site *s = &b->msites[i];
+		size_t x = xedge_first(b, s->fn_lo + 1);
+		if (x < b->nxedges && b->xedges[x].to < s->fn_hi && !flow_wide(b, s))
+			drop_site(b, s);
+	}
+	free(b->msites);
+	bad = count_places(m, b->wpos, b->nwpos, b->nwsites);
+	for (size_t i = 0; i < b->nwsites; i++)
+		if (bad[i])
+			drop_site(b, &b->wsites[i]);
+	free(bad);
 	free(b->fpos);
 	free(b->fsites);
+}
+
+/* The answers of flow_wide rest on places in other functions too, and wherever the targets are
+ * not all known (an indirect jump unresolved, an LSDA unread), anything may arrive: such an
+ * answer is dropped, which makes its own function unsure, which may drop others, until none is
+ * left. Runs once the unsure ranges are all known, sorted. */
+static void check_wide_sites(struct build *b)
+{
+	struct fast_map *m = b->m;
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t i = 0; i < b->nwpos; i++) {
+			struct flow_site *s = &b->wsites[b->wpos[i].site];
+			taddr_t a = b->wpos[i].addr;
+			if (s->dropped || (a >= s->fn_lo && a < s->fn_hi) || !fast_map_unsure(m, a))
+				continue;
+			drop_site(b, s);
+			changed = true;
+		}
+		if (changed)
+			qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
+	}
+	free(b->wpos);
+	free(b->wsites);
 }
 
 void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
@@ -1006,7 +1276,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	for (size_t i = 0; i < im->nsecs; i++)   /* (sorted by address, as the cursor needs) */
 		if (im->secs[i].exec && im->secs[i].bytes)
 			scan_calls_skipping(im->secs[i].bytes, im->secs[i].size, im->secs[i].addr, skip_decoded, on_ref, &lin);
-	free(dend);
+	b.dend = dend;
 
 	/* Data that holds code addresses: relocated pointers, and aligned words of the file's data
 	 * that look like code addresses (non-PIC tables of labels, function pointers). */
@@ -1027,6 +1297,8 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	lsda_pads(im, &lo);
 
 	check_flow_sites(&b);
+	free(dend);
+	free(b.xedges);
 	m->ntargets = util_sort_unique(m->targets, m->ntargets);
 
 	/* A table read from a lea that a branch can skip may be the wrong table. */
@@ -1038,6 +1310,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	free(ts);
 	if (m->nunsure)   /* (qsort wants a pointer, even for nothing) */
 		qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
+	check_wide_sites(&b);
 	keep_holes(&b);
 }
 

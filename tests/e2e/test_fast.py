@@ -105,6 +105,22 @@ def test_short_jumps(tmp_path, variant):
     assert re.search(r"return sites \d+ in-process \([1-9]\d* by jmp rel8\)", f.stderr)
 
 
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"])
+def test_cold_fragments(tmp_path, variant):
+    # A tail call through a register whose function has a cold fragment jumping back into it:
+    # the fragment leaves the register alone, so the entry's window of three instructions is
+    # patched; its twin's fragment computes the register, which keeps that entry on int3. Both
+    # paths run; results and counts are those of the int3 path.
+    path = prog(variant, "coldtail")
+    f, i = both(["-c", "-i", "t_c_*", path, "2000"], tmp_path)
+    assert (f.rc, f.stdout) == (0, untraced(path, ["2000"]).stdout)
+    assert i.stdout == f.stdout
+    assert summary_counts(f.trace) == summary_counts(i.trace)
+    assert dict(summary_counts(f.trace))["t_c_hot"] == 2000
+    assert re.search(r"t_c_hot at 0x[0-9a-f]+: in-process \(6 bytes relocated\)", f.stderr)
+    assert re.search(r"t_c_computed at 0x[0-9a-f]+: int3 \(targets not all known\)", f.stderr)
+
+
 def test_records_survive_a_full_block(tmp_path):
     # fib makes far more calls than a block holds: every one must still be counted.
     path = prog("gcc-pie-O2-nocf", "fib")

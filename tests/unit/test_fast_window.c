@@ -174,6 +174,13 @@ static void hazards(const char *name)
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_computed")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_entered")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_entry_loop")));
+	/* Cold fragments jumping back into a function with a jmp *%reg. */
+	EXPECT(f, "hz_cold_tail", 6, FAST_OK);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_cold_tail")));
+	EXPECT(f, "hz_cold_computed", 6, FAST_UNSURE);
+	EXPECT(f, "hz_cold_fall", 6, FAST_UNSURE);
+	EXPECT(f, "hz_cold_unsure", 6, FAST_UNSURE);
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_cold_unsure_cold")));
 	EXPECT(f, "hz_table_unbounded", 6, FAST_TARGET);
 	assert_false(fast_map_unsure(&f->m, sym(f, "hz_table_saved")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_table_saved_back")));   /* the pop comes back */
