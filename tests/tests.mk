@@ -84,7 +84,7 @@ $(UNIT_FIX)/manysections: bench/manysections.py
 UNIT_FIXTURES += $(UNIT_FIX)/fast_hazards-nopie $(UNIT_FIX)/fast_hazards-pie $(UNIT_FIX)/fast_eh
 $(UNIT_FIX)/fast_hazards-nopie: tests/unit/fixtures/fast_hazards.S
 	@mkdir -p $(@D)
-	$(CC) -nostdlib -static -no-pie -Wl,-e,hz_ret -o $@ $<
+	$(CC) -nostdlib -static -no-pie -DHZ_NOPIE -Wl,-e,hz_ret -o $@ $<
 $(UNIT_FIX)/fast_hazards-pie: tests/unit/fixtures/fast_hazards.S
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -pie -fPIE -Wl,-e,hz_ret -o $@ $<

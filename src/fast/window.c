@@ -218,6 +218,8 @@ struct jsrc {
 struct table_site {
 	taddr_t lo, hi, fn_lo, fn_hi;
 	taddr_t jmp;
+	taddr_t abs;   /* jmp *abs(,%reg,8): the table is the instruction's, only its bound is the code's */
+	bool whole;    /* abs read on while entries are code, so the bound does not matter */
 };
 
 /* What one function's decoding found, for the jumps of the whole function. */
@@ -778,7 +780,8 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 		if (!read_abs_table(b, (taddr_t)op->mem.disp.value, bound))
 			return false;
 		b->m->ntables++;
-		add_site(ts, nts, tscap, (struct table_site){ fd->d[first].addr, end, lo, hi, c->addr });
+		add_site(ts, nts, tscap, (struct table_site){ fd->d[first].addr, end, lo, hi, c->addr,
+							      (taddr_t)op->mem.disp.value, !bound });
 		return true;
 	}
 	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY)
@@ -802,7 +805,7 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 	if (!read_rel_table(b, js.table, js.base, js.bound))
 		return false;
 	b->m->ntables++;
-	add_site(ts, nts, tscap, (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr });
+	add_site(ts, nts, tscap, (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr, 0, false });
 	return true;
 }
 
@@ -1217,6 +1220,32 @@ static void check_wide_sites(struct build *b)
 	free(b->wsites);
 }
 
+/* A non-PIC table, jmp *T(,%reg,8), read to the size of the guard before it, whose guard a
+ * branch can skip (python3's _Py_VaBuildStack comes to the jmp from a second `cmp`/`jbe`): T is
+ * the instruction's own, so it is the right table on every path, and only its size may be
+ * another. Read on while entries are code (which only adds targets, the words after the table),
+ * it needs no guard. Runs before the flow sites are checked, which count every target. */
+static void reread_abs_tables(struct build *b, struct table_site *ts, size_t nts)
+{
+	struct fast_map *m = b->m;
+	size_t nabs = 0;
+	for (size_t i = 0; i < nts; i++)
+		nabs += ts[i].abs && !ts[i].whole;
+	if (!nabs)
+		return;
+	struct fast_map sorted = { .ntargets = m->ntargets };
+	sorted.targets = xmalloc((m->ntargets + 1) * sizeof(*sorted.targets));
+	if (m->ntargets)
+		memcpy(sorted.targets, m->targets, m->ntargets * sizeof(*m->targets));
+	sorted.ntargets = util_sort_unique(sorted.targets, sorted.ntargets);
+	for (size_t i = 0; i < nts; i++)
+		if (ts[i].abs && !ts[i].whole && fast_map_target_in(&sorted, ts[i].lo, ts[i].hi)) {
+			read_abs_table(b, ts[i].abs, 0);
+			ts[i].whole = true;
+		}
+	free(sorted.targets);
+}
+
 void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
 {
 	memset(m, 0, sizeof(*m));
@@ -1296,6 +1325,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	struct lsda_out lo = { on_pad, on_unsure, &b };
 	lsda_pads(im, &lo);
 
+	reread_abs_tables(&b, ts, nts);
 	check_flow_sites(&b);
 	free(dend);
 	free(b.xedges);
@@ -1303,7 +1333,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 
 	/* A table read from a lea that a branch can skip may be the wrong table. */
 	for (size_t i = 0; i < nts; i++)
-		if (fast_map_target_in(m, ts[i].lo, ts[i].hi)) {
+		if (!ts[i].whole && fast_map_target_in(m, ts[i].lo, ts[i].hi)) {
 			add_unsure(&b, ts[i].fn_lo, ts[i].fn_hi);
 			add_unresolved(&b, ts[i].jmp);
 		}
