@@ -336,6 +336,9 @@ static size_t table_bound(const struct func_dec *fd, long at, ZydisRegister idx,
 	const struct dec *d = fd->d;
 	ZydisRegister r = reg64(idx);
 	bool zext = false;   /* r's upper half is zero at d[at]: a 32-bit copy on the way */
+	ZydisRegister narrow = ZYDIS_REGISTER_NONE;   /* the byte or word register a movzx on the way
+						       * widened: the guard must compare exactly it */
+	unsigned narrow_w = 0;
 	for (long i = at - 1; i > 0 && i + LOOKBACK > at; i--) {
 		const struct dec *c = &d[i];
 		ZydisMnemonic mn = c->zi.mnemonic;
@@ -350,7 +353,12 @@ static size_t table_bound(const struct func_dec *fd, long at, ZydisRegister idx,
 				continue;   /* another test on the way: its fall-through is ours */
 			int64_t n = k->ops[1].imm.value.s + (mn == ZYDIS_MNEMONIC_JNBE);
 			long from = i - 1;
-			if (k->zi.operand_width == 32 && !zext && !only_32bit_writes(fd, r)) {
+			if (narrow != ZYDIS_REGISTER_NONE) {
+				/* `cmp $N, %al; ja; movzbl %al, %eax` (clang): the unsigned compare bounds
+				 * the byte, and the index is that byte zero-extended */
+				if (k->ops[0].reg.value != narrow || k->zi.operand_width != narrow_w)
+					return 0;
+			} else if (k->zi.operand_width == 32 && !zext && !only_32bit_writes(fd, r)) {
 				/* `sub $K, %eax; cmp $N, %eax`: made by a 32-bit write just before */
 				if (from < 1 || !d[from - 1].has_ops || !writes(&d[from - 1].zi, d[from - 1].ops, r) ||
 				    d[from - 1].ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
@@ -369,6 +377,17 @@ static size_t table_bound(const struct func_dec *fd, long at, ZydisRegister idx,
 		if (!writes(&c->zi, c->ops, r))
 			continue;
 		const ZydisDecodedOperand *dst = &c->ops[0], *src = &c->ops[1];
+		if (mn == ZYDIS_MNEMONIC_MOVZX && narrow == ZYDIS_REGISTER_NONE && dst->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    reg64(dst->reg.value) == r && (dst->size == 32 || dst->size == 64) &&
+		    src->type == ZYDIS_OPERAND_TYPE_REGISTER && (src->size == 8 || src->size == 16) &&
+		    gpr_index(src->reg.value) >= 0) {
+			narrow = src->reg.value;
+			narrow_w = src->size;
+			r = reg64(src->reg.value);
+			continue;
+		}
+		if (narrow != ZYDIS_REGISTER_NONE)
+			return 0;   /* (anything else written on the way: keep to the plain shape) */
 		if (mn != ZYDIS_MNEMONIC_MOV || dst->type != ZYDIS_OPERAND_TYPE_REGISTER || reg64(dst->reg.value) != r ||
 		    src->type != ZYDIS_OPERAND_TYPE_REGISTER || src->size != dst->size || gpr_index(src->reg.value) < 0 ||
 		    (dst->size != 32 && dst->size != 64))

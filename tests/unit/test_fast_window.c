@@ -176,6 +176,8 @@ static void hazards(const char *name)
 	EXPECT(f, "hz_table_hoisted", 6, FAST_TARGET);
 	EXPECT(f, "hz_table_saved", 6, FAST_TARGET);
 	EXPECT(f, "hz_table_bounded", 6, FAST_OK);
+	EXPECT(f, "hz_table_byte", 6, FAST_OK);
+	EXPECT(f, "hz_table_otherbyte", 6, FAST_TARGET);
 	EXPECT(f, "hz_flow_tail", 6, FAST_OK);
 	assert_false(fast_map_unsure(&f->m, sym(f, "hz_flow_tail")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_computed")));
@@ -232,6 +234,8 @@ static void test_duplicate_starts(void **state)
 	assert_int_equal(f->m.ntables, tables);
 	EXPECT(f, "hz_table", 6, FAST_TARGET);
 	EXPECT(f, "hz_table_bounded", 6, FAST_OK);
+	EXPECT(f, "hz_table_byte", 6, FAST_OK);
+	EXPECT(f, "hz_table_otherbyte", 6, FAST_TARGET);
 	test_free(twice);
 	fix_close(f);
 }
