@@ -32,6 +32,15 @@ struct build {
 	size_t nwsites, wscap;
 	struct flow_site *msites;   /* the jumps made_elsewhere cleared */
 	size_t nmsites, mscap;
+	taddr_t *tstarts;           /* where each jump table read starts */
+	size_t ntstarts, tstcap;
+	struct later_table *later;  /* tables of int32 with no guard, read last */
+	size_t nlater, lcap;
+};
+
+/* A table of int32 offsets whose size no guard gives, and its jump. */
+struct later_table {
+	taddr_t table, base, fn_lo, fn_hi, jmp;
 };
 
 /* A direct jmp or jcc of function func (index into starts) to an address outside it. */
@@ -140,15 +149,22 @@ struct dec {
 	bool has_ops;
 };
 
+static void add_table_start(struct build *b, taddr_t t)
+{
+	xgrow(&b->tstarts, &b->tstcap, b->ntstarts + 1, sizeof(*b->tstarts));
+	b->tstarts[b->ntstarts++] = t;
+}
+
 /* Reads the table of int32 offsets from base at table (gcc and clang, PIC). With a bound (its
  * number of entries, from the cmp that guards the index), exactly that many, each of which must
  * be code: one that is not says the table is not what it seems, and 0 is returned. Without, every
  * entry while they are code: reading past the table's end only adds targets, which is safe;
- * stopping before it is not, so it stops only where an entry cannot be one. */
-static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base, size_t bound)
+ * stopping before it is not, so it stops only where an entry cannot be one, or at limit entries
+ * (where the next table starts: see read_later_tables). */
+static size_t read_rel_table(struct build *b, taddr_t table, taddr_t base, size_t bound, size_t limit)
 {
 	size_t n = 0;
-	for (; n < (bound ? bound : TABLE_MAX); n++) {
+	for (; n < (bound ? bound : limit); n++) {
 		const uint8_t *p = fast_image_bytes(b->m->im, table + 4 * n, 4);
 		int32_t e;
 		if (!p)
@@ -796,6 +812,7 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 		long first = (long)k;
 		decode_operands(fd->d, 0, fd->n, fd->code, lo, hi);   /* (only_32bit_writes reads them all) */
 		size_t bound = table_bound(fd, (long)k, op->mem.index, &first);
+		add_table_start(b, (taddr_t)op->mem.disp.value);
 		if (!read_abs_table(b, (taddr_t)op->mem.disp.value, bound))
 			return false;
 		b->m->ntables++;
@@ -821,8 +838,14 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 	struct jsrc js;
 	if (!jump_source(fd, k, reg64(op->reg.value), &js) || js.pointer)
 		return flow_made_elsewhere(b, fd, k, reg64(op->reg.value), lo, hi);
-	if (!read_rel_table(b, js.table, js.base, js.bound))
+	add_table_start(b, js.table);
+	if (!js.bound) {
+		/* (read once every table's start is known: read_later_tables) */
+		xgrow(&b->later, &b->lcap, b->nlater + 1, sizeof(*b->later));
+		b->later[b->nlater++] = (struct later_table){ js.table, js.base, lo, hi, c->addr };
+	} else if (!read_rel_table(b, js.table, js.base, js.bound, 0)) {
 		return false;
+	}
 	b->m->ntables++;
 	add_site(ts, nts, tscap, (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr, 0, false });
 	return true;
@@ -1239,6 +1262,29 @@ static void check_wide_sites(struct build *b)
 	free(b->wsites);
 }
 
+/* The tables of int32 offsets whose size no guard gives (clang's switch over an enum it knows
+ * the range of, a byte or word loaded as the index), read on while entries are code, but only up
+ * to the next table's start: jump tables are objects of their own, and the next one's words,
+ * taken as offsets from this one's base, land inside instructions (libLLVM's tables follow each
+ * other in .rodata). A table with no entry leaves its jump unresolved. Runs once every function
+ * was decoded, before the targets are counted. */
+static void read_later_tables(struct build *b)
+{
+	size_t n = util_sort_unique(b->tstarts, b->ntstarts);
+	for (size_t i = 0; i < b->nlater; i++) {
+		const struct later_table *t = &b->later[i];
+		size_t k = upper(b->tstarts, n, t->table);
+		size_t limit = k < n && (b->tstarts[k] - t->table) / 4 < TABLE_MAX ? (size_t)(b->tstarts[k] - t->table) / 4
+									      : TABLE_MAX;
+		if (!read_rel_table(b, t->table, t->base, 0, limit)) {
+			add_unsure(b, t->fn_lo, t->fn_hi);
+			add_unresolved(b, t->jmp);
+		}
+	}
+	free(b->tstarts);
+	free(b->later);
+}
+
 /* A non-PIC table, jmp *T(,%reg,8), read to the size of the guard before it, whose guard a
  * branch can skip (python3's _Py_VaBuildStack comes to the jmp from a second `cmp`/`jbe`): T is
  * the instruction's own, so it is the right table on every path, and only its size may be
@@ -1344,6 +1390,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	struct lsda_out lo = { on_pad, on_unsure, &b };
 	lsda_pads(im, &lo);
 
+	read_later_tables(&b);
 	reread_abs_tables(&b, ts, nts);
 	check_flow_sites(&b);
 	free(dend);

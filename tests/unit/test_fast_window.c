@@ -191,6 +191,7 @@ static void hazards(const char *name)
 	EXPECT(f, "hz_cold_unsure", 6, FAST_UNSURE);
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_cold_unsure_cold")));
 	EXPECT(f, "hz_table_unbounded", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_next", 6, FAST_OK);
 	assert_false(fast_map_unsure(&f->m, sym(f, "hz_table_saved")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_table_saved_back")));   /* the pop comes back */
 
