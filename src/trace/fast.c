@@ -219,6 +219,7 @@ struct fthread {
 				      * none); its block is emptied only while it is stopped */
 	uint64_t last_ts;            /* records are stamped no earlier than this */
 	bool no_tsc;                 /* its rdtsc faults: we run it (said once) */
+	bool fed_any;                /* its first records were fed (said once, with --debug=fast) */
 };
 
 /* Why an entry or a site stays int3: the window checker's reasons, and these. */
@@ -1072,13 +1073,25 @@ static void adopt_block(struct proc *p, struct fast_proc *fp, const struct held_
 	DEBUG(DBG_FAST, "tid %d: records at %#" PRIx64 ", left by a fntrace killed before it detached", h->tid, b);
 }
 
-void fast_attach_release(struct proc *p)
+static bool give_block_to(struct task *t, pid_t tid, struct fast_proc *fp, struct fthread *ft, taddr_t fs_base);
+
+void fast_attach_release(struct task *t)
 {
+	struct proc *p = t->p;
 	if (held.p != p)
 		return;
 	struct fast_proc *fp = fp_of(p);
 	for (size_t i = 0; fp && !fp->off && i < held.n; i++)
 		adopt_block(p, fp, &held.v[i]);
+	/* Every held thread gets its block now, mapped through t while they all wait: else each
+	 * would stop for it at its first traced call, with fntrace running code in it (a mmap),
+	 * and a fntrace killed right then would leave it in that code, to die of its int3. */
+	for (size_t i = 0; fp && !fp->off && i < held.n; i++) {
+		const struct held_task *h = &held.v[i];
+		struct fthread *ft = thread_of(fp, h->tid);
+		if (!ft->block)
+			give_block_to(t, h->tid, fp, ft, h->fs_base);
+	}
 	held.p = NULL;
 	held.n = 0;
 }
@@ -1181,11 +1194,11 @@ static void find_tcb(taddr_t key, void *val, void *arg)
 
 /* Gives t a block and puts it in its TLS slot. Returns false if it cannot have one (then its
  * records are taken at each trampoline's fault, one stop per call). */
-static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft, taddr_t fs_base)
+static bool give_block_to(struct task *t, pid_t tid, struct fast_proc *fp, struct fthread *ft, taddr_t fs_base)
 {
 	struct proc *p = t->p;
 	uint64_t tcb[3], slot[2];
-	struct tcb_owner o = { fs_base, t->tid, false };
+	struct tcb_owner o = { fs_base, tid, false };
 	addrmap_each(&fp->threads, find_tcb, &o);
 	if (o.found)
 		return false;
@@ -1212,8 +1225,13 @@ static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft,
 		return false;
 	ft->block = b;
 	ft->fs_base = fs_base;
-	DEBUG(DBG_FAST, "tid %d: records at %#" PRIx64, t->tid, b);
+	DEBUG(DBG_FAST, "tid %d: records at %#" PRIx64, tid, b);
 	return true;
+}
+
+static bool give_block(struct task *t, struct fast_proc *fp, struct fthread *ft, taddr_t fs_base)
+{
+	return give_block_to(t, t->tid, fp, ft, fs_base);
 }
 
 /* The entry an entry record is a call of. A redirect's function also has its int3 (its other
@@ -1373,6 +1391,10 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 {
 	if (!n)
 		return;
+	if (!ft->fed_any) {
+		ft->fed_any = true;
+		DEBUG(DBG_FAST, "tid %d: its first records", t->tid);
+	}
 	uint64_t tsc, ns;
 	fast_clock_sample(&tsc, &ns);
 	fast_clock_anchor(&clk, tsc, ns);
@@ -1879,11 +1901,15 @@ void fast_stop_at_site(struct task *t, taddr_t addr)
 	struct fast_proc *fp = fp_of(t->p);
 	struct patch *pa = fp && !fp->off ? addrmap_get(&fp->at, addr) : NULL;
 	uint8_t cc = 0xcc;
-	if (!pa || pa->kind != PATCH_SITE || pa->stops || proc_read_raw(t->p, pa->tramp, &pa->first, 1) ||
-	    proc_write(t->p, pa->tramp, &cc, 1))
+	if (!pa || pa->kind != PATCH_SITE || pa->stops || proc_read_raw(t->p, pa->tramp, &pa->first, 1))
 		return;
+	uint32_t guard = guard_note(t->p->pid, pa->tramp, pa->first);   /* (first: fntrace may die between) */
+	if (proc_write(t->p, pa->tramp, &cc, 1)) {
+		guard_forget(guard);
+		return;
+	}
 	pa->stops = true;
-	pa->stop_guard = guard_note(t->p->pid, pa->tramp, pa->first);
+	pa->stop_guard = guard;
 	DEBUG(DBG_FAST, "pid %d: return site %#" PRIx64 ": stops (a string is returned there)", t->p->pid, addr);
 }
 

@@ -356,7 +356,7 @@ void fast_module_done(struct task *t, struct module *m);
  * (their stops are put back for the main loop) and notes their pcs; no window is patched over
  * one. fast_attach_release ends it, after the planting, before any thread runs again. */
 void fast_attach_hold(struct task *t);
-void fast_attach_release(struct proc *p);
+void fast_attach_release(struct task *t);
 /* Drains t's records before its stop s is handled; returns true if s was the fast path's own
  * (a trampoline's trap or fault), handled and resumed. */
 bool fast_on_stop(struct task *t, const struct stop *s);

@@ -580,7 +580,7 @@ static bool on_attach_stop(struct task *t, const struct stop *s)
 	if (!t->p->loaded) {
 		fast_attach_hold(t);
 		trace_load_image(t);   /* names the process and t */
-		fast_attach_release(t->p);
+		fast_attach_release(t);
 	} else {
 		name_thread(t->tgid, t->tid);
 		sigtrap_task_start(t, false);

@@ -183,8 +183,8 @@ def test_attach_detach_60_times_busy_blocked_and_stopped(tmp_path):
     # Two processes at once: one busy (4 workers in traced calls, a thread in read(2), one in a
     # futex, main in pthread_join), one in a group-stop, which stays stopped after every detach.
     # -p takes the fast path by default. Every attach counts the busy program's calls: the
-    # signal comes once a worker has made its first traced call (--debug=fast gives it its
-    # block of records), at once or a little later.
+    # signal comes once a worker's first records were read (--debug=fast says so), at once or
+    # a little later.
     busy = start("gcc-pie-O2-cf")
     stopped = start("gcc-pie-O2-cf", workers=2)
     try:
@@ -196,7 +196,7 @@ def test_attach_detach_60_times_busy_blocked_and_stopped(tmp_path):
             out = tmp_path / f"c{i}.txt"
             f = tracer(["-p", f"{busy.pid},{stopped.pid}", "-c", "-i", "t_*", "--debug=fast", "-o", str(out)])
             wait_traced([busy.pid, stopped.pid], f.pid)
-            wait_planted(f, until=b"records at")   # (a thread's first call: it runs traced)
+            wait_planted(f, until=b"its first records")   # (a thread's first calls: it runs traced)
             time.sleep(0.01 * (1 + i % 3))
             f.send_signal(signal.SIGINT if i % 2 else signal.SIGTERM)
             assert f.wait(timeout=20) == 0
@@ -270,7 +270,7 @@ def test_real_program_python3_attach_detach_leaves_it_as_it_was(tmp_path):
             out = tmp_path / f"py{i}.txt"
             f = tracer(["-p", str(p.pid), "-c", "--debug=fast", "-o", str(out)])
             wait_traced([p.pid], f.pid)
-            wait_planted(f, timeout=120, until=b"records at")
+            wait_planted(f, timeout=120, until=b"its first records")
             time.sleep(0.2)
             f.send_signal(signal.SIGINT)
             assert f.wait(timeout=60) == 0
