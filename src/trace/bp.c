@@ -358,9 +358,12 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 	if (bp) {
 		if (!bp->planted && bp->insn.kind != INSN_BAD && !code_changed(t, bp, NULL)) {
 			uint8_t cc = BP_INSN;
+			uint32_t guard = guard_note(p->pid, addr, bp->orig);   /* (first: fntrace may die between) */
 			if (!proc_write(p, addr, &cc, 1)) {
 				bp->planted = bp->ever_planted = true;
-				bp->guard = guard_note(p->pid, addr, bp->orig);
+				bp->guard = guard;
+			} else {
+				guard_forget(guard);
 			}
 		}
 		return bp->planted ? bp : NULL;
@@ -382,12 +385,14 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 		return NULL;
 	}
 	uint8_t cc = BP_INSN;
+	uint32_t guard = guard_note(p->pid, addr, bp->orig);   /* (first: fntrace may die between) */
 	if ((bp->slot && proc_write(p, bp->slot, slot, sizeof(slot))) || proc_write(p, addr, &cc, 1)) {
+		guard_forget(guard);
 		bp->insn.kind = INSN_BAD;
 		return NULL;
 	}
 	bp->planted = bp->ever_planted = true;
-	bp->guard = guard_note(p->pid, addr, bp->orig);
+	bp->guard = guard;
 	DEBUG(DBG_STEP, "breakpoint at %#" PRIx64 ": %s (%u bytes)", addr, insn_kind_name(bp->insn.kind), bp->insn.len);
 	return bp;
 }

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -63,29 +62,28 @@ static void restore_all(void)
 		close(fd);
 }
 
-/* The guardian: waits for fntrace to end, then, unless it ended cleanly, restores. */
-static void guardian(pid_t tracer)
+/* The guardian: waits for fntrace to end (its end of the pipe is closed then, whatever killed
+ * it), then, unless it ended cleanly, restores. */
+static void guardian(pid_t tracer, int alive, int ready)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "ftguard-%d", (int)tracer);   /* (ps shows whose it is) */
 	prctl(PR_SET_NAME, name);
+	(void)!write(ready, "", 1);   /* named and waiting: fntrace may attach */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	/* Not a reader's pipe kept open past fntrace's end: only the table and a pidfd. */
+	/* Not a reader's pipe kept open past fntrace's end: only the table and our pipe. */
+	if (dup2(alive, 3) < 0)
+		_exit(1);
 	for (int fd = 0; fd < 3; fd++)
 		dup2(null, fd);
-	syscall(SYS_close_range, 3, ~0u, 0);
+	syscall(SYS_close_range, 4, ~0u, 0);
 	signal(SIGINT, SIG_IGN);    /* Ctrl-C is for fntrace, which then detaches */
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	int pfd = (int)syscall(SYS_pidfd_open, tracer, 0);
-	if (pfd >= 0) {
-		struct pollfd pf = { pfd, POLLIN, 0 };
-		while (poll(&pf, 1, -1) < 0 && errno == EINTR)
-			;
-	} else {
-		while (getppid() == tracer)   /* (no pidfd: an older kernel) */
-			usleep(10000);
-	}
+	/* (not a pidfd's poll: pidfd_open can fail, and an orphan's parent is not fntrace) */
+	char c;
+	while (read(3, &c, 1) < 0 && errno == EINTR)
+		;
 	if (!atomic_load(&table->clean))
 		restore_all();
 	_exit(0);
@@ -101,23 +99,57 @@ void guard_start(void)
 	}
 	table = m;
 	pid_t tracer = getpid();
+	/* fntrace keeps the write end (never written: its end is what the guardian waits for),
+	 * close-on-exec so that no program it starts keeps it. */
+	int alive[2], ready[2];
+	if (pipe2(alive, O_CLOEXEC)) {
+		warn_errno("no guardian for a killed fntrace: pipe");
+		munmap(m, size);
+		table = NULL;
+		return;
+	}
+	if (pipe2(ready, O_CLOEXEC)) {
+		warn_errno("no guardian for a killed fntrace: pipe");
+		close(alive[0]);
+		close(alive[1]);
+		munmap(m, size);
+		table = NULL;
+		return;
+	}
 	/* Two forks: the guardian is not fntrace's child, so that no waitpid of the stop loop
 	 * ever reports it. */
 	pid_t mid = fork();
 	if (mid < 0) {
 		warn_errno("no guardian for a killed fntrace: fork");
+		close(alive[0]);
+		close(alive[1]);
+		close(ready[0]);
+		close(ready[1]);
 		munmap(m, size);
 		table = NULL;
 		return;
 	}
 	if (mid == 0) {
 		setsid();   /* out of the terminal's process group: its signals are fntrace's */
+		close(alive[1]);
+		close(ready[0]);
 		if (fork() == 0)
-			guardian(tracer);
+			guardian(tracer, alive[0], ready[1]);
 		_exit(0);
 	}
+	close(alive[0]);
+	close(ready[1]);
 	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
 		;
+	/* Not before it has run: a loaded machine can leave a new process unscheduled for long,
+	 * and a fntrace killed meanwhile would leave its int3s to a guardian not named yet. */
+	char c;
+	ssize_t got;
+	while ((got = read(ready[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	if (got != 1)
+		warn_msg("no guardian for a killed fntrace: it ended at its start");
+	close(ready[0]);
 }
 
 uint32_t guard_note(pid_t pid, taddr_t addr, uint8_t orig)
