@@ -30,6 +30,11 @@ enum fast_rec_kind {
 	FAST_REC_ENTRY_ARGS = 5,  /* an entry's record followed by a struct fast_rec_args */
 	FAST_REC_ENTRY_FPARGS = 6,/* an entry's record, a struct fast_rec_fpargs, a fast_rec_args */
 	FAST_REC_ARGS = 7,        /* (the kind word of a struct fast_rec_args) */
+	FAST_REC_SITE_X87 = 8,    /* a site's record, a struct fast_rec_vals, a fast_rec_x87 */
+	FAST_REC_X87 = 9,         /* (the kind word of a struct fast_rec_x87) */
+	FAST_REC_ENTRY_STACK = 10,   /* FAST_REC_ENTRY_ARGS followed by a struct fast_rec_stack */
+	FAST_REC_ENTRY_FPSTACK = 11, /* FAST_REC_ENTRY_FPARGS followed by a struct fast_rec_stack */
+	FAST_REC_STACK = 12,      /* (the kind word of a struct fast_rec_stack) */
 };
 
 /* The second half of a FAST_REC_SITE_VALS record: what a return value may take besides rax
@@ -47,6 +52,22 @@ struct fast_rec_vals {
 	uint32_t kind;             /* FAST_REC_VALS */
 };
 
+/* The third part of a FAST_REC_SITE_X87 record: st(0), where a long double is returned, as
+ * fxsave leaves it (the trampoline saves the x87 state at the record's second unit, 512 bytes
+ * that the record's parts then overwrite, so that ST0's 10 bytes land here: nothing the program
+ * sees changes, no pop, no tag, no status word). Only sites whose callee may return a long
+ * double take it. */
+struct fast_rec_x87 {
+	uint8_t st0[10];
+	uint8_t pad[18];           /* (fxsave's reserved bytes and st1's first: not read) */
+	uint32_t kind;             /* FAST_REC_X87 */
+};
+
+/* Where fxsave writes, from the record's start (16-byte aligned): at the values unit, so that
+ * st0, which fxsave keeps at +32, lands in the struct fast_rec_x87 after it. */
+#define FAST_REC_FXSAVE_AT 32
+#define FAST_FXSAVE_SIZE 512
+
 /* An entry's arguments in registers (-a, -A on a function whose values need no memory read at
  * its entry: no string, no printf format, nothing on the stack), after its record: the six
  * integer argument registers as the function found them. Its kind word is stored first (see
@@ -62,6 +83,16 @@ struct fast_rec_args {
  * fast_rec_args when the function takes floating-point arguments. */
 struct fast_rec_fpargs {
 	uint64_t xmm[8];
+};
+
+/* The first stack words above an entry's return address (rsp + 8 on), after its
+ * fast_rec_args: the arguments the ABI passes on the stack (a seventh integer, a ninth double,
+ * a struct in memory), copied from the program's own stack at the entry. */
+#define FAST_STACK_WORDS 7
+struct fast_rec_stack {
+	uint64_t w[FAST_STACK_WORDS];
+	uint32_t n;                /* how many of w are copied */
+	uint32_t kind;             /* FAST_REC_STACK: the record's last word */
 };
 
 /* What the errno word holds until the tracer writes errno's offset there: a TLS offset always

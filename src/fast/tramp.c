@@ -146,7 +146,7 @@ static void emit_slow(struct code *c, const struct fast_tramp_cfg *cfg, size_t a
 }
 
 /* A site's second half (struct fast_rec_vals, after the record at rcx), its kind word first:
- * that store is the one a full block faults at. rax and rdx are the program's; rdx is used up,
+ * that store is the one a full block faults at (but for emit_x87's, before it). rax and rdx are the program's; rdx is used up,
  * rax is not (it is stored after). No flag changes. */
 static void emit_vals(struct code *c, taddr_t errno_word)
 {
@@ -179,13 +179,19 @@ static void emit_at_rcx(struct code *c, const uint8_t *op, size_t nop, unsigned 
 #define AT_RCX(c, reg, off, ...) do { const uint8_t op_[] = { __VA_ARGS__ }; \
 	emit_at_rcx(c, op_, sizeof(op_), reg, off); } while (0)
 
+static size_t args_at(bool fp)
+{
+	return sizeof(struct fast_rec) + (fp ? sizeof(struct fast_rec_fpargs) : 0);
+}
+
 /* An entry's arguments (struct fast_rec_fpargs if fp, then struct fast_rec_args, after the
- * record at rcx), the kind word first: the store a full block faults at. rax holds the return
- * address and is kept; rdx is used up (the program's rcx and rdx are in the spills). */
+ * record at rcx), the kind word first: the store a full block faults at, unless a stack unit
+ * follows (emit_stack, first). rax holds the return address and is kept; rdx is used up (the
+ * program's rcx and rdx are in the spills). */
 static void emit_args(struct code *c, bool fp)
 {
 	enum { RDX = 2, RSI = 6, RDI = 7, R8 = 0, R9 = 1 };
-	size_t at = sizeof(struct fast_rec) + (fp ? sizeof(struct fast_rec_fpargs) : 0);
+	size_t at = args_at(fp);
 	AT_RCX(c, 0, at + offsetof(struct fast_rec_args, kind), 0xc7);            /* movl $ARGS,kind(%rcx) */
 	emit32(c, FAST_REC_ARGS);
 	AT_RCX(c, RDI, at + offsetof(struct fast_rec_args, rdi), 0x48, 0x89);     /* mov %rdi */
@@ -201,6 +207,45 @@ static void emit_args(struct code *c, bool fp)
 		AT_RCX(c, i, sizeof(struct fast_rec) + offsetof(struct fast_rec_fpargs, xmm) + 8 * i, 0x66, 0x0f, 0xd6);
 }
 
+/* An entry's stack words (struct fast_rec_stack, after its fast_rec_args), its kind word first:
+ * the record's last, the store a full block faults at. The words are the program's own stack
+ * above the return address, mapped at every entry; rdx is used up (see emit_args). */
+static void emit_stack(struct code *c, bool fp, unsigned n)
+{
+	enum { RDX = 2 };
+	size_t at = args_at(fp) + sizeof(struct fast_rec_args);
+	AT_RCX(c, 0, at + offsetof(struct fast_rec_stack, kind), 0xc7);           /* movl $STACK,kind(%rcx) */
+	emit32(c, FAST_REC_STACK);
+	AT_RCX(c, 0, at + offsetof(struct fast_rec_stack, n), 0xc7);              /* movl $n,n(%rcx) */
+	emit32(c, n);
+	for (unsigned i = 0; i < n; i++) {
+		EMIT(c, 0x48, 0x8b, 0x54, 0x24, (uint8_t)(8 + 8 * i));               /* mov 8+8i(%rsp),%rdx */
+		AT_RCX(c, RDX, at + offsetof(struct fast_rec_stack, w) + 8 * i, 0x48, 0x89);   /* mov %rdx */
+	}
+}
+
+/* A site's st(0) (struct fast_rec_x87, after its fast_rec_vals): fxsave at the values unit,
+ * which the values then overwrite, leaves st0's 10 bytes in place. fxsave is the record's first
+ * store, the one a full block faults at (512 bytes from the values unit: a block with room for
+ * the record but not for them faults too, and is drained as a full one). It changes no register,
+ * flag or x87 state; rcx is 32-byte aligned, as fxsave needs 16. */
+static void emit_x87(struct code *c)
+{
+	AT_RCX(c, 0, FAST_REC_FXSAVE_AT, 0x0f, 0xae);                              /* fxsave 32(%rcx) */
+	AT_RCX(c, 0, sizeof(struct fast_rec) + sizeof(struct fast_rec_vals) + offsetof(struct fast_rec_x87, kind),
+	       0xc7);                                                                /* movl $X87,kind(%rcx) */
+	emit32(c, FAST_REC_X87);
+}
+
+static uint32_t entry_kind(bool args, bool fpargs, unsigned stack)
+{
+	if (!args)
+		return FAST_REC_ENTRY;
+	if (stack)
+		return fpargs ? FAST_REC_ENTRY_FPSTACK : FAST_REC_ENTRY_STACK;
+	return fpargs ? FAST_REC_ENTRY_FPARGS : FAST_REC_ENTRY_ARGS;
+}
+
 bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window *w, taddr_t from, uint8_t *out,
 		      struct fast_tramp_info *info)
 {
@@ -209,11 +254,17 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	memset(out, 0xcc, FAST_TRAMP_MAX);
 	bool entry = cfg->kind == FAST_TRAMP_ENTRY;
 	bool vals = !entry && cfg->vals;
+	bool x87 = vals && cfg->x87;
 	bool args = entry && cfg->args, fpargs = args && cfg->fpargs;
+	unsigned stack = args ? cfg->stack_words : 0;
 	uint32_t rec_size = (uint32_t)(sizeof(struct fast_rec) + (vals ? sizeof(struct fast_rec_vals) : 0) +
+				       (x87 ? sizeof(struct fast_rec_x87) : 0) +
 				       (args ? sizeof(struct fast_rec_args) : 0) +
-				       (fpargs ? sizeof(struct fast_rec_fpargs) : 0));
-	if (vals && !cfg->errno_word)
+				       (fpargs ? sizeof(struct fast_rec_fpargs) : 0) +
+				       (stack ? sizeof(struct fast_rec_stack) : 0));
+	/* (fxsave writes 512 bytes from the values unit: the block must have room for them) */
+	uint32_t room = x87 ? FAST_REC_FXSAVE_AT + FAST_FXSAVE_SIZE : rec_size;
+	if ((vals && !cfg->errno_word) || stack > FAST_STACK_WORDS)
 		return false;
 	size_t skip[2] = { 0, 0 };
 	unsigned nskip = 0;
@@ -292,7 +343,7 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		EMIT(&c, 0x48, 0x8b, 0x11);                   /* mov (%rcx),%rdx */
 		EMIT(&c, 0x48, 0x29, 0xca);                   /* sub %rcx,%rdx */
 		EMIT(&c, 0x48, 0x81, 0xfa);                   /* cmp $(size - record),%rdx */
-		emit32(&c, cfg->block_size - rec_size);
+		emit32(&c, cfg->block_size - room);
 		EMIT(&c, 0x0f, 0x87);                         /* ja slow_full */
 		slow_at[FAST_SLOW_FULL][nslow_at[FAST_SLOW_FULL]++] = c.n;
 		emit32(&c, 0);
@@ -310,6 +361,8 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	}
 	if (vals) {
 		info->rec_store = (uint16_t)c.n;
+		if (x87)
+			emit_x87(&c);
 		emit_vals(&c, cfg->errno_word);
 		EMIT(&c, 0x48, 0x89, 0x61, offsetof(struct fast_rec, sp));
 		EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_rec, ret));
@@ -317,6 +370,8 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 		if (!have_ret)
 			EMIT(&c, LOAD_RET);
 		info->rec_store = (uint16_t)c.n;
+		if (stack)
+			emit_stack(&c, fpargs, stack);
 		if (args)
 			emit_args(&c, fpargs);
 		EMIT(&c, 0x48, 0x89, 0x41, offsetof(struct fast_rec, ret));   /* mov %rax,16(%rcx) */
@@ -330,8 +385,8 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, id));                  /* movl $id,24(%rcx) */
 	emit32(&c, cfg->id);
 	EMIT(&c, 0xc7, 0x41, offsetof(struct fast_rec, kind));                /* movl $kind,28(%rcx) */
-	emit32(&c, fpargs ? FAST_REC_ENTRY_FPARGS : args ? FAST_REC_ENTRY_ARGS : entry ? FAST_REC_ENTRY :
-		   vals ? FAST_REC_SITE_VALS : FAST_REC_SITE);
+	emit32(&c, entry ? entry_kind(args, fpargs, stack) : x87 ? FAST_REC_SITE_X87 : vals ? FAST_REC_SITE_VALS :
+		   FAST_REC_SITE);
 	info->tsc = (uint16_t)c.n;
 	EMIT(&c, 0x0f, 0x31);                                                 /* rdtsc */
 	EMIT(&c, 0x89, 0x01);                                                 /* mov %eax,(%rcx) */

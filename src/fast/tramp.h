@@ -31,11 +31,17 @@ struct fast_tramp_cfg {
 	/* FAST_TRAMP_ENTRY only: the arguments' registers in the record (FAST_REC_ENTRY_ARGS), and
 	 * with fpargs xmm0-7 too (FAST_REC_ENTRY_FPARGS). */
 	bool args, fpargs;
+	/* FAST_TRAMP_ENTRY with args: the first stack_words words above the return address too
+	 * (FAST_REC_ENTRY_STACK, FAST_REC_ENTRY_FPSTACK), at most FAST_STACK_WORDS. */
+	unsigned stack_words;
 	/* FAST_TRAMP_SITE only: a FAST_REC_SITE_VALS record (rdx, xmm0, xmm1 and errno besides
 	 * rax), errno read at %fs:(the offset at errno_word, a runtime address the tracer
 	 * writes). */
 	bool vals;
 	taddr_t errno_word;
+	/* FAST_TRAMP_SITE with vals: st(0) too (FAST_REC_SITE_X87), for a callee that may return
+	 * a long double, through fxsave, which changes nothing the program sees. */
+	bool x87;
 	taddr_t from_lo, from_hi; /* record only calls whose return address is in [lo, hi); 0, 0:
 				   * every call */
 	/* Safe mode (-p: the program must outlive a killed tracer): no trap and no fault on

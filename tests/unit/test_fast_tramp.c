@@ -19,6 +19,7 @@
 #include "fast/window.h"
 
 extern char ff_cf_caller[], ff_cf_entry[], ff_vals[], ff_safe_vals[], ff_args6[], ff_args6_safe[];
+extern char ff_args8[], ff_args8_safe[], ff_x87[], ff_x87_safe[];
 extern char ff_add[], ff_leaf[], ff_caller[], ff_flags[], ff_jcc[], ff_riprel[], ff_calls[], ff_leaf3[];
 extern uint64_t ff_seen_ret;
 
@@ -466,6 +467,89 @@ static void test_entry_args(void **state)
 	}
 }
 
+/* An entry with stack words: the two arguments above the return address copied after the
+ * registers, in both modes. */
+static void test_entry_stack_words(void **state)
+{
+	(void)state;
+	typedef uint64_t (*fn8)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+	fn8 volatile f;
+	for (int safe = 0; safe < 2; safe++) {
+		struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_ENTRY, .id = 17, .args = true, .stack_words = 2,
+					      .safe = safe, .slow_sig = SIGURG, .block_size = 2 * PAGE };
+		char *fn = safe ? ff_args8_safe : ff_args8;
+		patch((taddr_t)fn, cfg);
+		f = (fn8)(void *)fn;
+		reset_block();
+		assert_int_equal(f(1, 2, 3, 4, 5, 6, 70, 800), 891);
+		size_t units = (sizeof(struct fast_rec) + sizeof(struct fast_rec_args) + sizeof(struct fast_rec_stack)) /
+			       sizeof(struct fast_rec);
+		assert_int_equal(nrecs(), units);
+		assert_int_equal(recs()[0].kind, FAST_REC_ENTRY_STACK);
+		const struct fast_rec_args *a = (const void *)&recs()[1];
+		const struct fast_rec_stack *st = (const void *)(a + 1);
+		assert_int_equal(a->kind, FAST_REC_ARGS);
+		assert_int_equal(a->r9, 6);
+		assert_int_equal(st->kind, FAST_REC_STACK);
+		assert_int_equal(st->n, 2);
+		assert_int_equal(st->w[0], 70);
+		assert_int_equal(st->w[1], 800);
+	}
+}
+
+/* A site that keeps st0: the long double returned, in the record, and the x87 status word the
+ * caller reads after the return unchanged (C1 included, which a pop or a push would clear);
+ * a full block faults at the fxsave, which needs 512 bytes. Safe mode too. */
+static void test_site_x87(void **state)
+{
+	(void)state;
+	static int64_t word;
+	word = errno_tpoff();
+	typedef uint64_t (*fn0)(void);
+	for (int safe = 0; safe < 2; safe++) {
+		char *fn = safe ? ff_x87_safe : ff_x87;
+		fn0 volatile f = (fn0)(void *)fn;
+		uint64_t want = f();
+		assert_true(want & 0x200);   /* (C1: 1/3 rounded up) */
+		struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_SITE, .id = 18, .vals = true, .x87 = true,
+					      .errno_word = (taddr_t)&word, .safe = safe, .slow_sig = SIGURG,
+					      .block_size = 2 * PAGE };
+		struct fast_tramp_info info = patch((taddr_t)fn + 6, cfg);
+		sigset_t urg, old;
+		sigemptyset(&urg);
+		sigaddset(&urg, SIGURG);
+		sigprocmask(SIG_BLOCK, &urg, &old);
+		reset_block();
+		assert_int_equal(f(), want);
+		assert_int_equal(nrecs(), 3);
+		assert_int_equal(recs()[0].kind, FAST_REC_SITE_X87);
+		assert_int_equal(vals_of(0)->kind, FAST_REC_VALS);
+		const struct fast_rec_x87 *x = (const void *)&recs()[2];
+		assert_int_equal(x->kind, FAST_REC_X87);
+		long double third = 1.0L / 3, got = 0;
+		memcpy(&got, x->st0, 10);
+		assert_true(got == third);
+		if (!safe) {
+			expect_full = (taddr_t)region + region_used - info.len + info.rec_store;
+			full_faults = 0;
+			struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO }, olds;
+			sigaction(SIGSEGV, &sa, &olds);
+			for (size_t i = 0; i < NRECS / 3; i++)
+				if (f() != want)
+					abort();
+			sigaction(SIGSEGV, &olds, NULL);
+			assert_int_equal(full_faults, 1);   /* (at 544 bytes from the end, not 96) */
+		} else {
+			for (size_t i = 0; i < NRECS / 3 + 3; i++)   /* written over from the start */
+				if (f() != want)
+					abort();
+			assert_true(nrecs() < NRECS / 3 * 3);
+		}
+		assert_int_equal(recs()[0].kind, FAST_REC_SITE_X87);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +566,8 @@ int main(void)
 		cmocka_unit_test(test_site_values),
 		cmocka_unit_test(test_safe_site_values),
 		cmocka_unit_test(test_entry_args),
+		cmocka_unit_test(test_entry_stack_words),
+		cmocka_unit_test(test_site_x87),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
