@@ -182,8 +182,14 @@ $(T_ARGSDIR)/%-nog: tests/progs/args.c tests/progs/t.h
 $(T_ARGSDIR)/cxx-%: tests/progs/argscxx.cc tests/progs/t.h
 	@mkdir -p $(dir $@)
 	@g++ -g -$* -Itests/progs -w -o $@ $<
+$(T_ARGSDIR)/liberrctor.so: tests/progs/lib/errctor.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@gcc -O2 -g -shared -fPIC -Wl,-soname,liberrctor.so -o $@ $<
+$(T_ARGSDIR)/errctor: tests/progs/errctor.c $(T_ARGSDIR)/liberrctor.so
+	@gcc -O2 -g -o $@ $< -L$(T_ARGSDIR) -lerrctor -Wl,-rpath,'$$ORIGIN'
 T_ALL_PROGS += $(foreach v,gcc-O0 gcc-O2 clang-O0 clang-O2,$(T_ARGSDIR)/$(v)-g) $(T_ARGSDIR)/gcc-O2-nog \
-	$(T_ARGSDIR)/cxx-O0 $(T_ARGSDIR)/cxx-O2
+	$(T_ARGSDIR)/cxx-O0 $(T_ARGSDIR)/cxx-O2 \
+	$(T_ARGSDIR)/liberrctor.so $(T_ARGSDIR)/errctor
 
 test-progs: $(T_ALL_PROGS)
 

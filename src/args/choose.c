@@ -210,14 +210,27 @@ bool args_wanted(const struct args_site *site)
 	return e.shown;
 }
 
-/* Where one argument of type ty at loc is read from: false if it needs memory (the stack, a
- * string's characters) or a register an entry record does not keep (rax). */
-static bool in_entry_regs(const struct arg_type *ty, const struct arg_loc *loc, bool *fp)
+/* Where one argument of type ty at loc is read from: false if it needs memory other than the
+ * first ARGS_STACK_WORDS words above the return address (a string's characters, an argument
+ * further up) or a register an entry record does not keep (rax). *fp: it is in an xmm
+ * register; *words: the stack words it needs, counted from rsp + 8, raised to cover it. */
+static bool in_entry_regs(const struct arg_type *ty, const struct arg_loc *loc, bool *fp, unsigned *words)
 {
 	if (ty->kind == ARG_STRING || ty->kind == ARG_STDSTRING)
 		return false;
 	if (loc->where == WHERE_NONE)
 		return true;
+	if (loc->where == WHERE_STACK || (loc->where == WHERE_REF && loc->reg[0] == ABI_NOREG)) {
+		/* abi_fetch reads 16 bytes at most of a value (a struct shows as {...}), 8 of a
+		 * reference's address */
+		uint64_t size = loc->where == WHERE_REF ? 8 : ty->size < 16 ? ty->size : 16;
+		uint64_t end = loc->stack + size;
+		if (loc->stack < 8 || end > 8 + 8 * (uint64_t)ARGS_STACK_WORDS)
+			return false;
+		unsigned need = (unsigned)((end - 8 + 7) / 8);
+		*words = need > *words ? need : *words;
+		return true;
+	}
 	if ((loc->where != WHERE_REGS && loc->where != WHERE_REF) || loc->reg[0] == ABI_NOREG)
 		return false;
 	for (int i = 0; i < 2 && loc->reg[i] != ABI_NOREG; i++) {
@@ -228,12 +241,12 @@ static bool in_entry_regs(const struct arg_type *ty, const struct arg_loc *loc, 
 	return true;
 }
 
-static enum args_entry_need entry_need(const struct args_choice *c)
+static enum args_entry_need entry_need(const struct args_choice *c, unsigned *words)
 {
 	bool fp = false;
 	if (c->slots) {
 		for (size_t i = 0; i < c->nslots; i++)
-			if (!in_entry_regs(&c->slots[i].type, &c->slots[i].loc, &fp))
+			if (!in_entry_regs(&c->slots[i].type, &c->slots[i].loc, &fp, words))
 				return ARGS_ENTRY_STOP;
 	} else {
 		const struct proto *pr = c->pr;
@@ -243,15 +256,16 @@ static enum args_entry_need entry_need(const struct args_choice *c)
 		abi_begin(&cur, &pr->ret);
 		for (size_t i = 0; i < pr->nparams; i++) {
 			struct arg_loc loc = abi_next(&cur, &pr->params[i].type);
-			if (!in_entry_regs(&pr->params[i].type, &loc, &fp))
+			if (!in_entry_regs(&pr->params[i].type, &loc, &fp, words))
 				return ARGS_ENTRY_STOP;
 		}
 	}
 	return fp ? ARGS_ENTRY_FPREGS : ARGS_ENTRY_REGS;
 }
 
-enum args_entry_need args_entry_need(const struct args_site *site)
+enum args_entry_need args_entry_need(const struct args_site *site, unsigned *stack_words)
 {
+	*stack_words = 0;
 	if (!args_enabled())
 		return ARGS_ENTRY_NONE;
 	struct entry e = { 0 };
@@ -260,9 +274,27 @@ enum args_entry_need args_entry_need(const struct args_site *site)
 	/* A string returned is read at a stop at the return, which the entry's stop prepares */
 	bool ret_string = c->ret && (c->ret_type->kind == ARG_STRING || c->ret_type->kind == ARG_STDSTRING);
 	enum args_entry_need need = !e.shown ? ARGS_ENTRY_NONE : ret_string ? ARGS_ENTRY_STOP :
-				    !c->args ? ARGS_ENTRY_RET : entry_need(c);
+				    !c->args ? ARGS_ENTRY_RET : entry_need(c, stack_words);
+	if (need == ARGS_ENTRY_STOP)
+		*stack_words = 0;
 	proto_free(e.owned);
 	return need;
+}
+
+bool args_returns_x87(const struct args_site *site)
+{
+	if (!args_enabled())
+		return false;
+	struct entry e = { 0 };
+	decide(&e, site, false);
+	const struct args_choice *c = &e.choice;
+	bool x87 = false;
+	if (e.shown && c->ret) {
+		struct arg_loc loc = abi_return(c->ret_type);
+		x87 = loc.where == WHERE_REGS && loc.reg[0] == ABI_ST0;
+	}
+	proto_free(e.owned);
+	return x87;
 }
 
 bool args_decided(uint32_t fn)

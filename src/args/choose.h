@@ -67,9 +67,12 @@ bool args_rax_enough(void);
 bool args_wanted(const struct args_site *site);
 /* What a function's entry must give for its values to be shown (the fast path plants its
  * entry accordingly): nothing (none are shown); a frame that takes the return value; the
- * integer argument registers (every argument shown sits in rdi..r9 and needs no memory read:
- * no string, no printf format, nothing on the stack); those and xmm0-7; a stop, where the
- * memory is read (a string returned, too: the stop makes the return site stop). */
+ * integer argument registers (every argument shown sits in rdi..r9, or in the first
+ * ARGS_STACK_WORDS stack words above the return address, and needs no other memory read: no
+ * string, no printf format), with *stack_words of those words (0: none); those and xmm0-7; a
+ * stop, where the memory is read (a string returned, too: the stop makes the return site
+ * stop). */
+#define ARGS_STACK_WORDS 7
 enum args_entry_need {
 	ARGS_ENTRY_NONE,
 	ARGS_ENTRY_RET,
@@ -77,7 +80,9 @@ enum args_entry_need {
 	ARGS_ENTRY_FPREGS,
 	ARGS_ENTRY_STOP,
 };
-enum args_entry_need args_entry_need(const struct args_site *site);
+enum args_entry_need args_entry_need(const struct args_site *site, unsigned *stack_words);
+/* Whether the function at site returns a long double (in st0) that is shown. */
+bool args_returns_x87(const struct args_site *site);
 /* Whether function id fn's choice is made (args_choose(fn, NULL) then gives it). */
 bool args_decided(uint32_t fn);
 /* Names each spec whose glob matched no function, with warn_msg. */

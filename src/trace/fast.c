@@ -168,6 +168,8 @@ struct patch {
 				      * in the proc's table, never planted */
 	uint8_t args;                /* PATCH_ENTRY: ARGS_ENTRY_REGS or ARGS_ENTRY_FPREGS when its
 				      * records keep the argument registers, else 0 */
+	bool x87;                    /* PATCH_ENTRY: its function may return a long double (a site
+				      * learned from it keeps st0); PATCH_SITE: its records keep st0 */
 	bool stops;                  /* PATCH_SITE: an int3 at tramp, over its first byte (stops),
 				      * since a call returning here had a string to return */
 	uint8_t first;               /* that byte */
@@ -699,11 +701,21 @@ static void restore_bytes(struct proc *in, const struct patch *pa)
 		proc_write(in, pa->hole, pa->hole_bytes, FAST_JMP_LEN);
 }
 
+_Static_assert(ARGS_STACK_WORDS == FAST_STACK_WORDS, "an entry record copies the stack words args may read");
+
+/* What a trampoline's records keep for the values asked for: an entry's argument registers
+ * (args, an enum args_entry_need) and stack words, a site's st0. */
+struct keep {
+	int args;
+	unsigned stack;
+	bool x87;
+};
+
 /* Makes and writes the trampoline for a window at runtime address at of module m: a jmp rel32
  * over the window, or, where that window is refused, a jmp rel8 to a jmp rel32 in a hole. Returns
  * the patch, or NULL (the reason in *why, the 5-byte window's) if it cannot be had. */
 static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
-				const struct fmap *f, enum patch_kind kind, taddr_t at, int args, int *why)
+				const struct fmap *f, enum patch_kind kind, taddr_t at, struct keep k, int *why)
 {
 	struct proc *p = t->p;
 	struct patch *pa = xcalloc(1, sizeof(*pa));
@@ -732,14 +744,17 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 		cfg.sites = fp->sites;
 		cfg.sites_bits = SITES_BITS;
 	}
-	if (kind == PATCH_ENTRY && (args == ARGS_ENTRY_REGS || args == ARGS_ENTRY_FPREGS)) {
-		pa->args = (uint8_t)args;
+	if (kind == PATCH_ENTRY && (k.args == ARGS_ENTRY_REGS || k.args == ARGS_ENTRY_FPREGS)) {
+		pa->args = (uint8_t)k.args;
 		cfg.args = true;
-		cfg.fpargs = args == ARGS_ENTRY_FPREGS;
+		cfg.fpargs = k.args == ARGS_ENTRY_FPREGS;
+		cfg.stack_words = k.stack;
 	}
+	pa->x87 = k.x87;
 	if (kind == PATCH_SITE && values_sites_need_more()) {
 		cfg.vals = true;
 		cfg.errno_word = fp->errno_word;
+		cfg.x87 = k.x87;
 	}
 	if (kind == PATCH_ENTRY && !m->exe && !m->traced && p->nmods) {
 		cfg.from_lo = p->mods[0]->text.lo;   /* a library call: from the executable only */
@@ -784,7 +799,8 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 	if (!trace_opts.fast || is_loader(m) || drain_point(f->name) || sigtrap_watched(f->name))
 		return false;   /* the loader's functions (its hook among them) stay int3, and so do
 				 * those whose stop follows the program's SIGTRAP setup (sigtrap.c) */
-	int need = values_entry_need(m, f, a, name);
+	unsigned stack = 0;
+	int need = values_entry_need(m, f, a, name, &stack);
 	if (need == ARGS_ENTRY_STOP) {
 		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": int3 (its values are read from memory at its entry)", name, a);
 		return false;   /* (values.c) */
@@ -806,7 +822,8 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 		return true;
 	}
 	if (fm)
-		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at, need, &why);
+		pa = make_patch(t, fp, m, fm, PATCH_ENTRY, at,
+				(struct keep){ need, stack, values_x87_return(m, f, a, name) }, &why);
 	if (!pa) {
 		fp->count.entries_int3++;
 		fp->count.why_entry[why]++;
@@ -895,6 +912,23 @@ static struct patch *redirect_of(struct task *t, struct fast_proc *fp, struct bp
 	return pa;
 }
 
+/* Whether the call at runtime address c (its bytes b, len of them) may return a long double, as
+ * far as its target can be told: a direct call to a function or to a PLT entry, or a call
+ * through a GOT slot. (An indirect call's target is not known: its site keeps no st0.) */
+static bool callee_x87(const struct calls *cs, taddr_t c, const uint8_t *b, unsigned len)
+{
+	int32_t d;
+	if (len == FAST_JMP_LEN && b[0] == 0xe8) {
+		memcpy(&d, b + 1, 4);
+		return values_x87_call(cs->t->p, cs->m, c + len + (taddr_t)(int64_t)d, 0);
+	}
+	if (len == 6 && b[0] == 0xff && b[1] == 0x15) {   /* call *disp32(%rip) */
+		memcpy(&d, b + 2, 4);
+		return values_x87_call(cs->t->p, cs->m, 0, c + len + (taddr_t)(int64_t)d);
+	}
+	return false;
+}
+
 /* For each call of the module: its return site (the instruction after it) patched, and a direct
  * call to a function whose entry stays int3 (a window there was refused) sent to that function's
  * redirect trampoline: only the call's rel32 changes, so no window, no branch target and no
@@ -906,7 +940,8 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 	taddr_t site = call + len + cs->m->bias, c = call + cs->m->bias;
 	if (cs->sites && site - cs->m->bias < end && !addrmap_get(&fp->at, site)) {
 		int why;
-		struct patch *pa = make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, 0, &why);
+		struct keep k = { .x87 = values_sites_need_more() && callee_x87(cs, c, b, len) };
+		struct patch *pa = make_patch(cs->t, fp, cs->m, cs->fm, PATCH_SITE, site, k, &why);
 		if (pa) {
 			fp->count.sites++;
 			fp->count.sites_short += pa->hole != 0;
@@ -1242,32 +1277,55 @@ static struct bp *entry_bp(struct proc *p, const struct dest *d)
 	return bp && bp->entry ? bp : &d->pa->bp;
 }
 
-/* The return registers a site's record kept (vals: its values half, or NULL) into rr, whose
- * gp is r. */
-static void record_regs(const struct fast_rec *rec, const struct fast_rec_vals *vals, taddr_t block,
+static bool entry_kind(uint32_t kind)
+{
+	return kind == FAST_REC_ENTRY || kind == FAST_REC_ENTRY_ARGS || kind == FAST_REC_ENTRY_FPARGS ||
+	       kind == FAST_REC_ENTRY_STACK || kind == FAST_REC_ENTRY_FPSTACK;
+}
+
+static bool site_kind(uint32_t kind)
+{
+	return kind == FAST_REC_SITE || kind == FAST_REC_SITE_VALS || kind == FAST_REC_SITE_X87;
+}
+
+/* The return registers a site's record kept (ext: what follows it, or NULL) into rr, whose gp
+ * is r. */
+static void record_regs(const struct fast_rec *rec, const struct fast_rec *ext, taddr_t block,
 			struct user_regs_struct *r, struct ret_regs *rr)
 {
 	*r = (struct user_regs_struct){ .rax = rec->ret, .rsp = rec->sp };
 	*rr = (struct ret_regs){ .r = r };
-	if (!vals)
+	if (!ext || rec->kind == FAST_REC_SITE)
 		return;
+	const struct fast_rec_vals *vals = (const void *)ext;
 	r->rdx = vals->rdx;
 	rr->rdx_xmm = true;
 	rr->xmm0 = vals->xmm0;
 	rr->xmm1 = vals->xmm1;
 	rr->have_errno = vals->err != (uint32_t)block;   /* (see FAST_ERRNO_UNKNOWN) */
 	rr->errnum = (int)vals->err;
+	if (rec->kind != FAST_REC_SITE_X87)
+		return;
+	const struct fast_rec_x87 *x = (const void *)(vals + 1);
+	rr->have_st0 = true;
+	memcpy(rr->st0, x->st0, sizeof(rr->st0));
 }
 
-/* An entry record's arguments (ext: what follows it) as a stop's registers would give them. */
+/* An entry record's arguments (ext: what follows it) as a stop's registers would give them, and
+ * its stack words. */
 static void entry_regs_of(const struct fast_rec *rec, const struct fast_rec *ext, struct user_regs_struct *r,
 			  struct user_fpregs_struct *fpr, struct entry_regs *er)
 {
-	bool fp = rec->kind == FAST_REC_ENTRY_FPARGS;
+	bool fp = rec->kind == FAST_REC_ENTRY_FPARGS || rec->kind == FAST_REC_ENTRY_FPSTACK;
 	const struct fast_rec_args *a = (const void *)((const char *)ext + (fp ? sizeof(struct fast_rec_fpargs) : 0));
 	*r = (struct user_regs_struct){ .rdi = a->rdi, .rsi = a->rsi, .rdx = a->rdx, .rcx = a->rcx, .r8 = a->r8,
 					.r9 = a->r9, .rsp = rec->sp };
 	*er = (struct entry_regs){ .r = r };
+	if (rec->kind == FAST_REC_ENTRY_STACK || rec->kind == FAST_REC_ENTRY_FPSTACK) {
+		const struct fast_rec_stack *st = (const void *)(a + 1);
+		er->stack = st->w;
+		er->nstack = st->n < FAST_STACK_WORDS ? st->n : FAST_STACK_WORDS;
+	}
 	if (!fp)
 		return;
 	const struct fast_rec_fpargs *x = (const void *)ext;
@@ -1285,9 +1343,7 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 	if (rec->id >= fp->n || t->role != ROLE_TRACED)
 		return;
 	const struct dest *d = &fp->dests[rec->id];
-	bool site = rec->kind == FAST_REC_SITE || rec->kind == FAST_REC_SITE_VALS;
-	bool entry = rec->kind == FAST_REC_ENTRY || rec->kind == FAST_REC_ENTRY_ARGS || rec->kind == FAST_REC_ENTRY_FPARGS;
-	if (entry && d->kind == PATCH_ENTRY) {
+	if (entry_kind(rec->kind) && d->kind == PATCH_ENTRY) {
 		if (trace_opts.returns)
 			callstack_observe(&t->cs, rec->sp, ts);
 		if (rec->kind == FAST_REC_ENTRY || !ext) {
@@ -1299,10 +1355,10 @@ static void take_record(struct task *t, struct fast_proc *fp, const struct fast_
 		struct entry_regs er;
 		entry_regs_of(rec, ext, &r, &fpr, &er);
 		trace_entry_args(t, entry_bp(t->p, d), rec->sp, rec->ret, ts, &er);
-	} else if (site && d->kind == PATCH_SITE && d->active && trace_opts.returns) {
+	} else if (site_kind(rec->kind) && d->kind == PATCH_SITE && d->active && trace_opts.returns) {
 		struct user_regs_struct r;
 		struct ret_regs rr;
-		record_regs(rec, rec->kind == FAST_REC_SITE_VALS ? (const void *)ext : NULL, block, &r, &rr);
+		record_regs(rec, ext, block, &r, &rr);
 		trace_return(t, d->at, &rr, ts);
 	}
 }
@@ -1315,10 +1371,22 @@ static size_t rec_extra(const struct fast_rec *recs, size_t i, size_t n)
 	uint32_t last;
 	switch (recs[i].kind) {
 	case FAST_REC_SITE_VALS: k = sizeof(struct fast_rec_vals); last = FAST_REC_VALS; break;
+	case FAST_REC_SITE_X87:
+		k = sizeof(struct fast_rec_vals) + sizeof(struct fast_rec_x87);
+		last = FAST_REC_X87;
+		break;
 	case FAST_REC_ENTRY_ARGS: k = sizeof(struct fast_rec_args); last = FAST_REC_ARGS; break;
 	case FAST_REC_ENTRY_FPARGS:
 		k = sizeof(struct fast_rec_fpargs) + sizeof(struct fast_rec_args);
 		last = FAST_REC_ARGS;
+		break;
+	case FAST_REC_ENTRY_STACK:
+		k = sizeof(struct fast_rec_args) + sizeof(struct fast_rec_stack);
+		last = FAST_REC_STACK;
+		break;
+	case FAST_REC_ENTRY_FPSTACK:
+		k = sizeof(struct fast_rec_fpargs) + sizeof(struct fast_rec_args) + sizeof(struct fast_rec_stack);
+		last = FAST_REC_STACK;
 		break;
 	default: return 0;
 	}
@@ -1479,14 +1547,14 @@ static void emulate(struct task *t, struct fast_proc *fp, struct patch *pa, stru
 /* The miss trap: a return address no site covers. It gets a site (a patch if it can take one
  * and no other thread could be in its window (may_patch), else an int3) and goes in the
  * table. */
-static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret)
+static void learn_site(struct task *t, struct fast_proc *fp, taddr_t ret, bool x87)
 {
 	struct proc *p = t->p;
 	if (!addrmap_get(&fp->at, ret)) {
 		struct module *m = modules_find(p, ret);
 		const struct fmap *fm = m && !is_loader(m) ? fmap_get(m) : NULL;
 		int why;
-		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, 0, &why) : NULL;
+		struct patch *pa = fm ? make_patch(t, fp, m, fm, PATCH_SITE, ret, (struct keep){ .x87 = x87 }, &why) : NULL;
 		if (pa)
 			set_active(fp, pa);   /* the call being made is reported (else no record trapped) */
 		else
@@ -1545,8 +1613,7 @@ static bool refaulting_entry(struct task *t, struct fast_proc *fp, const struct 
 	struct patch *pa = patch_at_pc(fp, r.rip);
 	return pa && pa->kind == PATCH_ENTRY && fault_in_copy(s, pa, r.rip - pa->tramp) &&
 	       copy_index(pa, r.rip - pa->tramp) == 0 && rec->id < fp->n &&
-	       (rec->kind == FAST_REC_ENTRY || rec->kind == FAST_REC_ENTRY_ARGS || rec->kind == FAST_REC_ENTRY_FPARGS) &&
-	       fp->v[rec->id] == pa;
+	       entry_kind(rec->kind) && fp->v[rec->id] == pa;
 }
 
 /* The fault of a relocated instruction, off into pa's trampoline, moved to the original
@@ -1648,7 +1715,7 @@ static bool on_slow(struct task *t, struct fast_proc *fp, struct fthread *ft, st
 	} else {
 		uint64_t ret;
 		if (k == FAST_SLOW_MISS && !proc_read_raw(t->p, r->rsp, &ret, sizeof(ret)))
-			learn_site(t, fp, ret);
+			learn_site(t, fp, ret, pa->x87);
 		r->rip = pa->tramp + (k == FAST_SLOW_MISS ? pa->info.miss_resume : pa->info.full_check);
 		if (k == FAST_SLOW_FULL && !proc_read_raw(t->p, r->fs_base + FAST_TLS_SLOT, &r->rcx, sizeof(r->rcx))) {
 			uint64_t first = r->rcx + FAST_BLOCK_HDR;   /* a block we do not know: emptied */
@@ -1775,7 +1842,7 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 		sigtrap_trap_seen(t);
 		uint64_t ret;
 		if (!proc_read_raw(t->p, r.rsp, &ret, sizeof(ret)))
-			learn_site(t, fp, ret);
+			learn_site(t, fp, ret, pa->x87);
 		int sig = sigtrap_after_trap(t, r.rsp) ? SIGTRAP : 0;
 		if (sig)
 			t->resumed_rip = r.rip;   /* (it becomes pending again: blocked) */

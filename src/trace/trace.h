@@ -404,6 +404,9 @@ struct entry_regs {
 	const struct user_regs_struct *r;
 	const struct user_fpregs_struct *fp;
 	bool stopped;
+	const uint64_t *stack;   /* not stopped: the words at r->rsp + 8 on, as the entry found
+				  * them (a record's copy), nstack of them; the rest unread */
+	unsigned nstack;
 };
 /* The arguments of a call of bp's function fn, read at its entry from er (NULL: only whether
  * the return value is wanted is decided): a malloc'd text, "" for none, or NULL when none are
@@ -413,7 +416,14 @@ char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struc
 /* What the entry of a function (f of m, entry at a, shown as name) must give for its values
  * (an enum args_entry_need): the fast path plants a trampoline that keeps the argument
  * registers where they need no memory read, and leaves it to an int3 otherwise. */
-int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name);
+int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name, unsigned *stack_words);
+/* Whether the function (f of m, entry at a, shown as name) may return a long double (in st0)
+ * that is shown: the fast path's sites of calls to it then keep st0. */
+bool values_x87_return(struct module *m, const struct func *f, taddr_t a, const char *name);
+/* The same for the callee of a call from module m: a direct call to target (a function, or a
+ * PLT entry, whose GOT slot names the function), or a call through the GOT slot at slot (target
+ * 0). False when it cannot be told. */
+bool values_x87_call(struct proc *p, struct module *m, taddr_t target, taddr_t slot);
 /* Whether a function (f of m, entry at a, shown as name) has values to show. */
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name);
 /* Whether f, a function of m that is not exported, looks like an implementation of one of m's
@@ -434,6 +444,8 @@ struct ret_regs {
 	uint64_t xmm0, xmm1;
 	bool have_errno;                    /* a record's errno is valid */
 	int errnum;
+	bool have_st0;                      /* a record's st0 is valid */
+	uint8_t st0[10];
 };
 /* The return value of fn, read from rr at its return site: a malloc'd text, or NULL. A value
  * the record did not keep (xmm0 or rdx of a plain site record, st0's long double) shows as "?". */

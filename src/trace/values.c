@@ -70,14 +70,67 @@ bool values_wanted_bp(struct proc *p, const struct bp *bp)
 	return args_wanted(&site);
 }
 
-int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name)
+int values_entry_need(struct module *m, const struct func *f, taddr_t a, const char *name, unsigned *stack_words)
 {
+	*stack_words = 0;
 	if (!args_enabled())
 		return ARGS_ENTRY_NONE;
 	if (values_wanted_impl(m, f))
 		return ARGS_ENTRY_STOP;
 	struct args_site site = site_in(m, a, f->name, name);
-	return args_entry_need(&site);
+	return args_entry_need(&site, stack_words);
+}
+
+bool values_x87_return(struct module *m, const struct func *f, taddr_t a, const char *name)
+{
+	if (!args_enabled())
+		return false;
+	struct args_site site = site_in(m, a, f->name, name);
+	return args_returns_x87(&site);
+}
+
+/* The name of the function whose address the loader puts in module m's GOT slot at runtime
+ * address slot, or NULL. */
+static const char *got_name(const struct module *m, taddr_t slot)
+{
+	for (size_t i = 0; i < m->st->ngots; i++)
+		if (m->st->gots[i].slot + m->bias == slot)
+			return m->st->gots[i].name;
+	return NULL;
+}
+
+/* The GOT slot a PLT entry at runtime address a jumps through (endbr64, bnd, then jmp
+ * *disp32(%rip)), or 0. */
+static taddr_t plt_slot(struct proc *p, taddr_t a)
+{
+	uint8_t code[16];
+	if (proc_read(p, a, code, sizeof(code)))
+		return 0;
+	size_t at = memcmp(code, "\xf3\x0f\x1e\xfa", 4) ? 0 : 4;
+	at += code[at] == 0xf2;   /* bnd */
+	if (code[at] != 0xff || code[at + 1] != 0x25)
+		return 0;
+	int32_t disp;
+	memcpy(&disp, code + at + 2, 4);
+	return a + at + 6 + (taddr_t)(int64_t)disp;
+}
+
+bool values_x87_call(struct proc *p, struct module *m, taddr_t target, taddr_t slot)
+{
+	if (!args_enabled())
+		return false;
+	if (target) {
+		const struct func *f = symtab_at(m->st, target - m->bias);
+		if (f && f->addr + m->bias == target)
+			return values_x87_return(m, f, target, f->name);
+		slot = plt_slot(p, target);
+	}
+	const char *name = slot ? got_name(m, slot) : NULL;
+	if (!name)
+		return false;
+	/* A library's function, named only: the shipped list knows it (strtold, sqrtl). */
+	struct args_site site = { .name = name, .sym = name, .in_library = true };
+	return args_returns_x87(&site);
 }
 
 bool values_wanted(struct module *m, const struct func *f, taddr_t a, const char *name)
@@ -117,20 +170,36 @@ static const char *symbolize(void *sctx, taddr_t addr)
 	return name;
 }
 
-/* args_read_fn for values from a record: the memory has moved on since, so none is read (a
- * value that would need it shows as its address). */
-static size_t read_none(void *rctx, taddr_t addr, void *buf, size_t len)
+/* What a record's values may be read from: the stack words it copied at the entry (none for a
+ * return's record). */
+struct rec_mem {
+	taddr_t lo;               /* the first word's address: rsp + 8 at the entry */
+	const uint64_t *words;
+	unsigned n;
+};
+
+/* args_read_fn for values from a record: the memory has moved on since, so nothing but the
+ * record's own copy of the stack is read (a value that would need more shows as its address,
+ * or as "?"). */
+static size_t read_record(void *rctx, taddr_t addr, void *buf, size_t len)
 {
-	return 0;
+	const struct rec_mem *rm = rctx;
+	uint64_t end = rm->lo + 8 * (uint64_t)rm->n;
+	if (!rm->n || addr < rm->lo || addr >= end)
+		return 0;
+	size_t n = end - addr < len ? (size_t)(end - addr) : len;
+	memcpy(buf, (const uint8_t *)rm->words + (addr - rm->lo), n);
+	return n;
 }
 
 /* stopped: t is stopped where r was read, so its floating-point registers are those of r, and
- * its memory is as it was; else nothing but r is read. */
+ * its memory is as it was; else nothing but r and rm (a record's) is read. */
 static struct args_input input_of(struct task *t, const struct args_choice *c, const struct user_regs_struct *r,
-				  struct user_fpregs_struct *fp, bool stopped)
+				  struct user_fpregs_struct *fp, bool stopped, const struct rec_mem *rm)
 {
-	struct args_input in = { .regs = { r, NULL }, .read = stopped ? read_mem : read_none, .rctx = t->p,
-				 .strsize = args_strsize(), .names = c->names, .symbolize = symbolize, .sctx = t->p };
+	struct args_input in = { .regs = { r, NULL }, .read = stopped ? read_mem : read_record,
+				 .rctx = stopped ? (void *)t->p : (void *)rm, .strsize = args_strsize(),
+				 .names = c->names, .symbolize = symbolize, .sctx = t->p };
 	if (stopped && c->fp && ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) == 0)
 		in.regs.fp = fp;
 	return in;
@@ -144,7 +213,8 @@ char *values_entry(struct task *t, const struct bp *bp, uint32_t fn, const struc
 	if (!c || !c->args || !er)
 		return NULL;
 	struct user_fpregs_struct fp;
-	struct args_input in = input_of(t, c, er->r, &fp, er->stopped);
+	struct rec_mem rm = { er->r->rsp + 8, er->stack, er->stack ? er->nstack : 0 };
+	struct args_input in = input_of(t, c, er->r, &fp, er->stopped, &rm);
 	if (!er->stopped)
 		in.regs.fp = er->fp;
 	struct text tx = { 0 };
@@ -212,14 +282,14 @@ static bool in_rax(const struct arg_type *ty)
 }
 
 /* Whether a record's registers hold a value of type ty: rax alone, or with the values half
- * every register a return uses but st0 (a long double). A struct shows as {...}: no register
- * is read for it. */
+ * every register a return uses but st0 (a long double), which only the sites of calls known to
+ * return one keep. A struct shows as {...}: no register is read for it. */
 static bool in_record(const struct arg_type *ty, const struct ret_regs *rr)
 {
 	if (in_rax(ty) || ty->kind == ARG_STRUCT)
 		return true;
 	struct arg_loc loc = abi_return(ty);
-	return rr->rdx_xmm && !(loc.where == WHERE_REGS && loc.reg[0] == ABI_ST0);
+	return rr->rdx_xmm && (!(loc.where == WHERE_REGS && loc.reg[0] == ABI_ST0) || rr->have_st0);
 }
 
 char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr)
@@ -230,11 +300,14 @@ char *values_return(struct task *t, uint32_t fn, const struct ret_regs *rr)
 	if (!rr->stopped && !in_record(c->ret_type, rr))
 		return xstrdup("?");   /* in xmm0, rdx or st0: not in the record */
 	struct user_fpregs_struct fp;
-	struct args_input in = input_of(t, c, rr->r, &fp, rr->stopped);
-	if (!rr->stopped && rr->rdx_xmm) {   /* the record's xmm0 and xmm1, where abi_fetch reads them */
+	struct rec_mem none = { 0 };
+	struct args_input in = input_of(t, c, rr->r, &fp, rr->stopped, &none);
+	if (!rr->stopped && rr->rdx_xmm) {   /* the record's xmm0, xmm1, st0, where abi_fetch reads them */
 		memset(&fp, 0, sizeof(fp));
 		memcpy(&fp.xmm_space[0], &rr->xmm0, 8);
 		memcpy(&fp.xmm_space[4], &rr->xmm1, 8);
+		if (rr->have_st0)
+			memcpy(&fp.st_space[0], rr->st0, sizeof(rr->st0));
 		in.regs.fp = &fp;
 	}
 	struct text tx = { 0 };

@@ -123,7 +123,7 @@ def test_no_values_asked_changes_nothing(tmp_path):
     calls = lambda t: sorted((l.split()[-1], l.split()[4]) for l in t.splitlines() if l.split()[-1].startswith("t_"))
     s1 = run(["-c", *OWN, exe], tmp_path)
     s2 = run(["-c", "-a", *OWN, exe], tmp_path)
-    assert calls(s1.trace) == calls(s2.trace) and len(calls(s1.trace)) == 9
+    assert calls(s1.trace) == calls(s2.trace) and len(calls(s1.trace)) == 14
 
 
 SPECS = ["-A", "t_ints@arg1,arg2/x,arg3/u", "-R", "t_ints@retval/d32", "-A", "t_str@arg1/s,retval/u",
@@ -166,16 +166,94 @@ def test_values_outside_rax_on_the_fast_path(args, tmp_path):
     if args[0] == "-a":
         assert 'open("/nonexistent/fntrace-args", O_RDONLY) = -1 ENOENT (No such file or directory);' in got
         assert "errno at %fs:" in fast.stderr
-        # arguments in registers come from the entry trampolines' records; a string, or an
-        # argument on the stack (t_seven's seventh), keeps the int3 entry, and so does a string
-        # returned (t_colour's): that call's return site then stops, where it is read
+        # arguments in registers and on the stack (t_seven's seventh) come from the entry
+        # trampolines' records; a string keeps the int3 entry, and so does a string returned
+        # (t_colour's): that call's return site then stops, where it is read
         assert re.search(r"args/gcc-O2-g: entries [1-9]\d* in-process", fast.stderr), fast.stderr
         int3 = set(re.findall(r"debug: (\w+) at 0x[0-9a-f]+: int3 \(its values are read from memory", fast.stderr))
-        assert {"t_str", "t_seven", "t_files", "open", "t_colour"} <= int3, int3
-        assert not {"t_ints", "t_mix", "t_pair", "close"} & int3, int3
+        assert {"t_str", "t_files", "open", "t_colour", "t_name"} <= int3, int3
+        assert not {"t_ints", "t_mix", "t_pair", "close", "t_seven", "t_eight", "t_nine", "t_big",
+                    "t_ldouble"} & int3, int3
         assert re.search(r"return site 0x[0-9a-f]+: stops \(a string is returned there\)", fast.stderr)
         assert 't_colour(c=GREEN, loud=true) = "GREEN";' in got
         assert "t_ints(a=1, b=-2, c=3, d=4) = 6;" in got and "t_mix(f=1.5, d=2.25, i=3) = 6.75;" in got
+
+
+STACK_ARGS = [
+    "t_seven(a=1, b=2, c=3, d=4, e=5, f=6, g=7) = 28;",
+    "t_eight(a=1, b=2, c=3, d=4, e=5, f=6, g=7, h=8) = 77;",           # g, h on the stack
+    "t_nine(a=1, b=2, c=3, d=4, e=5, f=6, g=7, h=8, i=9) = 126;",      # i on the stack
+    "t_big(b={...}, x=5, y=6) = 35;",                                   # b in memory
+    "t_ldouble(x=1, k=3) = 0.333333;",                                  # x on the stack, st0 back
+]
+
+
+@pytest.mark.onepath
+@pytest.mark.parametrize("variant", ["gcc-O0-g", "gcc-O2-g", "clang-O2-g"])
+def test_stack_arguments_and_long_double_on_the_fast_path(variant, tmp_path):
+    """Arguments on the stack come from the entry records' copy of the stack words above the
+    return address, a long double returned from the st0 that its call's site record keeps
+    (fxsave): no stop for them, and the trace is the int3 path's. The program prints the x87
+    status and tag words as the return left them: a trampoline that popped, pushed or cleared
+    C1 would change its output."""
+    exe = os.path.join(ARGS, variant)
+    fast = run(["--fast", "--debug=fast", "-a", *OWN, exe], tmp_path)
+    slow = run(["--no-fast", "-a", *OWN, exe], tmp_path)
+    plain = untraced(exe)
+    assert fast.rc == slow.rc == plain.returncode == 0
+    assert fast.stdout == slow.stdout == plain.stdout
+    assert "0.333333333333333333 fsw 0x3a20 ftw 0x80" in plain.stdout   # C1 set by the division
+    strip = lambda t: re.sub(r"0x[0-9a-f]{6,}", "ADDR", normalize(t))
+    assert strip(fast.trace) == strip(slow.trace)
+    got = lines_of(fast.trace)
+    for want in STACK_ARGS:
+        assert want in got, f"{want!r} not in {got}"
+    for fn in ("t_seven", "t_eight", "t_nine", "t_big", "t_ldouble"):
+        assert re.search(rf"debug: {fn} at 0x[0-9a-f]+: in-process", fast.stderr), fn
+
+
+@pytest.mark.onepath
+def test_stack_arguments_of_specs_on_the_fast_path(tmp_path):
+    exe = os.path.join(ARGS, "gcc-O2-nog")
+    spec = ["-A", "t_eight@arg7,arg8/x", "-A", "t_big@arg1,arg7", "-R", "t_eight@retval"]
+    fast = run(["--fast", "--debug=fast", *spec, *OWN, exe], tmp_path)
+    slow = run(["--no-fast", *spec, *OWN, exe], tmp_path)
+    assert lines_of(fast.trace) == lines_of(slow.trace)
+    got = lines_of(fast.trace)
+    assert "t_eight(7, 0x8) = 77;" in got and "t_big(5, 1);" in got, got
+    assert re.search(r"debug: t_eight at 0x[0-9a-f]+: in-process", fast.stderr)
+
+
+@pytest.mark.parametrize("variant", ["gcc-O2-g", "clang-O0-g"])
+def test_string_returned_is_read_at_the_return(variant, tmp_path):
+    """t_name returns its static buffer, which the caller overwrites at once: the value shown
+    is the one at the return, not what the buffer held later."""
+    exe = os.path.join(ARGS, variant)
+    r = run(["-a", "-i", "t_name", exe], tmp_path)
+    assert r.rc == 0 and r.stdout.endswith("overwritten\n")
+    assert lines_of(r.trace) == ['t_name(n=1) = "at-return";'], r.trace
+    r = run(["-R", "t_name@retval/s", "-i", "t_name", os.path.join(ARGS, "gcc-O2-nog")], tmp_path)
+    assert lines_of(r.trace) == ['t_name() = "at-return";'], r.trace
+
+
+@pytest.mark.onepath
+def test_errno_of_the_first_calls(tmp_path):
+    """liberrctor.so's constructor fails close and dup before the program's _start: errno shows
+    on the fast path as on the int3 path, the offset written at the loader's announcement."""
+    exe = os.path.join(ARGS, "errctor")
+    args = ["-a", "-l", "liberrctor*", "-l", "libc.so.6", "-i", "close", "-i", "dup", "-i", "early*", exe]
+    fast = run(["--fast", "--debug=fast", *args], tmp_path)
+    slow = run(["--no-fast", *args], tmp_path)
+    assert fast.rc == slow.rc == 0
+    assert lines_of(fast.trace) == lines_of(slow.trace)
+    got = lines_of(fast.trace)
+    assert "close@libc.so.6(-1) = -1 EBADF (Bad file descriptor);" in got, got
+    assert "dup@libc.so.6(-7) = -1 EBADF (Bad file descriptor);" in got, got
+    # written once the C library is planted (the loader's announcement), before the first
+    # record is written
+    debug = fast.stderr.splitlines()
+    first = lambda s: min(i for i, l in enumerate(debug) if s in l)   # noqa: E731
+    assert first("errno at %fs:") < first(": records at 0x"), fast.stderr
 
 
 def build_id(path):

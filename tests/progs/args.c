@@ -2,7 +2,10 @@
  * integers, enums, bools, float and double, a struct by value and one returned, strings (one
  * hostile, one long), more than six integer arguments, and library calls with the shipped
  * prototypes: open/read/write/close, strlen/strcmp/memcpy, malloc/free, fopen, getenv, a failing
- * open, printf with values. */
+ * open, printf with values. Then arguments on the stack (an eighth integer, a ninth double, a
+ * struct in memory, a long double), a long double returned, whose caller prints the x87 status
+ * and tag words as the return left them (the fast path must not change them), and a string
+ * returned in a buffer that the caller overwrites at once. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -82,6 +85,68 @@ T_FN void t_memory(void)
 	printf("env %s\n", home ? home : "(unset)");
 }
 
+struct big {
+	long v[4];   /* 32 bytes: passed in memory */
+};
+
+T_FN long t_eight(long a, long b, long c, long d, long e, long f, long g, long h)
+{
+	return a + b + c + d + e + f + g * h;
+}
+
+T_FN double t_nine(double a, double b, double c, double d, double e, double f, double g, double h, double i)
+{
+	return a + b + c + d + e + f + g + h + i * 10;
+}
+
+T_FN long t_big(struct big b, long x, long y)
+{
+	return b.v[0] + b.v[3] + x * y;
+}
+
+T_FN long double t_ldouble(long double x, int k)
+{
+	return x / k;
+}
+
+static char name_buf[16];
+
+T_FN const char *t_name(int n)
+{
+	strcpy(name_buf, n ? "at-return" : "zero");
+	return name_buf;
+}
+
+/* Calls t_ldouble(x, k) and saves the x87 state at once (fxsave into fx, 16-byte aligned),
+ * before any x87 instruction of the caller's: the status word's C1 and the tags are as the
+ * return left them. */
+long double probe_ldouble(long double x, int k, void *fx);
+__asm__(".text\n"
+	"probe_ldouble:\n"
+	"	push %rbx\n"
+	"	mov %rsi, %rbx\n"
+	"	sub $16, %rsp\n"
+	"	fldt 32(%rsp)\n"   /* x: at rsp + 8 at the entry */
+	"	fstpt (%rsp)\n"
+	"	call t_ldouble\n"
+	"	fxsave (%rbx)\n"
+	"	add $16, %rsp\n"
+	"	pop %rbx\n"
+	"	ret\n");
+
+static void t_stack_args(void)
+{
+	struct big b = { { 1, 2, 3, 4 } };
+	static unsigned char fx[512] __attribute__((aligned(16)));
+	long double q = probe_ldouble(1.0L, 3, fx);
+	unsigned fsw = fx[2] | fx[3] << 8, ftw = fx[4];
+	printf("%ld %g %ld %.18Lg fsw %#x ftw %#x\n", t_eight(1, 2, 3, 4, 5, 6, 7, 8),
+	       t_nine(1, 2, 3, 4, 5, 6, 7, 8, 9), t_big(b, 5, 6), q, fsw, ftw);
+	const char *s = t_name(1);
+	strcpy((char *)s, "overwritten");
+	puts(s);
+}
+
 int main(int argc, char **argv)
 {
 	struct pair p = { 6, 7 };
@@ -92,5 +157,6 @@ int main(int argc, char **argv)
 	n = t_str("a string much longer than thirty-two bytes, cut by --strsize");
 	printf("open %d\n", t_files(argc > 1 ? argv[1] : "/etc/hostname"));
 	t_memory();
+	t_stack_args();
 	return 0;
 }
