@@ -1005,6 +1005,8 @@ static void print_counts(const struct proc *p, const struct module *m, const str
 	DEBUG(DBG_FAST, "%s", buf);
 }
 
+static void errno_word_update(struct task *t, struct fast_proc *fp);
+
 void fast_module_begin(struct task *t, struct module *m)
 {
 	struct fast_proc *fp = trace_opts.fast && !is_loader(m) ? fp_init(t) : NULL;
@@ -1042,6 +1044,7 @@ void fast_module_done(struct task *t, struct module *m)
 	memset(&fp->count, 0, sizeof(fp->count));
 	fp->nsorted = 0;   /* sorted again when next needed */
 	fp->loading = NULL;
+	errno_word_update(t, fp);   /* (the C library may be the module just planted) */
 }
 
 /* Stops u, a thread of the process being held, and notes where it is. */
@@ -1403,8 +1406,10 @@ static size_t last_record(const struct fast_rec *recs, size_t n)
 	return last;
 }
 
-/* Writes errno's offset where the site trampolines read it, once the C library is relocated
- * (tried as each thread's records are fed, until it is known). */
+/* Writes errno's offset where the site trampolines read it, once the C library is relocated:
+ * at the loader's announcement of the libraries it has mapped and relocated
+ * (fast_module_done), before their code runs, so that the first records have it; else tried at
+ * each stop and feed until it is known (an attach, a library whose relocation comes later). */
 static void errno_word_update(struct task *t, struct fast_proc *fp)
 {
 	int64_t off;
