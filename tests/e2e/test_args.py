@@ -123,7 +123,7 @@ def test_no_values_asked_changes_nothing(tmp_path):
     calls = lambda t: sorted((l.split()[-1], l.split()[4]) for l in t.splitlines() if l.split()[-1].startswith("t_"))
     s1 = run(["-c", *OWN, exe], tmp_path)
     s2 = run(["-c", "-a", *OWN, exe], tmp_path)
-    assert calls(s1.trace) == calls(s2.trace) and len(calls(s1.trace)) == 14
+    assert calls(s1.trace) == calls(s2.trace) and len(calls(s1.trace)) == 16
 
 
 SPECS = ["-A", "t_ints@arg1,arg2/x,arg3/u", "-R", "t_ints@retval/d32", "-A", "t_str@arg1/s,retval/u",
@@ -254,6 +254,39 @@ def test_errno_of_the_first_calls(tmp_path):
     debug = fast.stderr.splitlines()
     first = lambda s: min(i for i, l in enumerate(debug) if s in l)   # noqa: E731
     assert first("errno at %fs:") < first(": records at 0x"), fast.stderr
+
+
+@pytest.mark.parametrize("variant", WITH_G)
+def test_pointers_unreadable_string_and_a_return_in_rax_rdx(variant, tmp_path):
+    r = run(["-a", "-i", "t_ptrs", "-i", "t_wide", os.path.join(ARGS, variant)], tmp_path)
+    assert r.rc == 0
+    got = lines_of(r.trace)
+    # struct and union pointers as addresses; a char * that cannot be read, as its address
+    assert any(re.fullmatch(r"t_ptrs\(p=0x[0-9a-f]+, e=0x[0-9a-f]+, unreadable=0x10\) = 1;", l) for l in got), got
+    assert "t_wide(a=2) = 0x20000000000000005;" in got, got      # rdx:rax
+
+
+def test_library_parameters_from_a_debug_file_by_debuglink(tmp_path):
+    """libdbgdemo.so stripped, with a .gnu_debuglink to its debug file beside it (the default
+    path): -a shows its parameters by name, as with a debug file found by build-id."""
+    d = os.path.join(PROGS, "debuginfo")
+    shutil.copy(os.path.join(d, "dbgdemo"), tmp_path / "dbgdemo")
+    keep = tmp_path / "linked.dbg"
+    shutil.copyfile(os.path.join(d, "keep", "libdbgdemo.so.debug"), keep)
+    subprocess.run(["objcopy", f"--add-gnu-debuglink={keep}", os.path.join(d, "libdbgdemo.so"),
+                    str(tmp_path / "libdbgdemo.so")], check=True)
+    r = run(["-a", "-l", "libdbg*", "-i", "dbg_*", str(tmp_path / "dbgdemo")], tmp_path)
+    assert r.rc == 0, r.stderr
+    assert "dbg_twice@libdbgdemo.so(x=20) = 40;" in lines_of(r.trace), r.trace
+
+
+def test_long_option_spellings(tmp_path):
+    exe = os.path.join(ARGS, "gcc-O2-nog")
+    r = run(["--auto-args", "--argument=t_ints@arg1", "--retval", "t_ints@retval/d32", "--strsize=4",
+             "--argument", "t_str@arg1/s", "-i", "t_ints", "-i", "t_str", exe], tmp_path)
+    assert r.rc == 0, r.stderr
+    got = lines_of(r.trace)
+    assert "t_ints(1) = 6;" in got and 't_str("tab\\t"...);' in got, got
 
 
 def build_id(path):
@@ -404,9 +437,10 @@ def test_rewriting_a_file_keeps_its_values(tmp_path):
 def test_values_survive_the_filters_that_hold_entries(tmp_path):
     # --time-filter and -C keep entries back until their exit: the values go with them.
     exe = os.path.join(ARGS, "gcc-O0-g")
-    plain = lines_of(run(["-a", *OWN, exe], tmp_path).trace)
+    strip = lambda t: [re.sub(r"0x[0-9a-f]{6,}", "ADDR", l) for l in lines_of(t)]   # (stack addresses)
+    plain = strip(run(["-a", *OWN, exe], tmp_path).trace)
     held = run(["-a", *OWN, "--time-filter", "1ns", exe], tmp_path)
-    assert held.rc == 0 and lines_of(held.trace) == plain
+    assert held.rc == 0 and strip(held.trace) == plain
     path = run(["-a", *OWN, "-C", "t_ints", exe], tmp_path)
     assert lines_of(path.trace) == ["t_ints(a=1, b=-2, c=3, d=4) = 6;"]
 

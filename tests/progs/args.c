@@ -5,7 +5,8 @@
  * open, printf with values. Then arguments on the stack (an eighth integer, a ninth double, a
  * struct in memory, a long double), a long double returned, whose caller prints the x87 status
  * and tag words as the return left them (the fast path must not change them), and a string
- * returned in a buffer that the caller overwrites at once. */
+ * returned in a buffer that the caller overwrites at once; struct and union pointers, an
+ * unreadable string pointer, an __int128 returned in rax and rdx. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -117,6 +118,21 @@ T_FN const char *t_name(int n)
 	return name_buf;
 }
 
+union either {
+	long l;
+	double d;
+};
+
+T_FN int t_ptrs(struct pair *p, union either *e, const char *unreadable)
+{
+	return p != NULL && e != NULL && unreadable != NULL;
+}
+
+T_FN __int128 t_wide(long a)
+{
+	return (__int128)a << 64 | 5;   /* in rax and rdx */
+}
+
 /* Calls t_ldouble(x, k) and saves the x87 state at once (fxsave into fx, 16-byte aligned),
  * before any x87 instruction of the caller's: the status word's C1 and the tags are as the
  * return left them. */
@@ -142,6 +158,9 @@ static void t_stack_args(void)
 	unsigned fsw = fx[2] | fx[3] << 8, ftw = fx[4];
 	printf("%ld %g %ld %.18Lg fsw %#x ftw %#x\n", t_eight(1, 2, 3, 4, 5, 6, 7, 8),
 	       t_nine(1, 2, 3, 4, 5, 6, 7, 8, 9), t_big(b, 5, 6), q, fsw, ftw);
+	struct pair p = { 1, 2 };
+	union either e = { 3 };
+	printf("%d %d\n", t_ptrs(&p, &e, (const char *)16), (int)(t_wide(2) >> 64));
 	const char *s = t_name(1);
 	strcpy((char *)s, "overwritten");
 	puts(s);
