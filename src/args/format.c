@@ -101,7 +101,7 @@ void args_quote(const char *s, size_t n, bool cut, struct text *t)
 static void format_address(taddr_t addr, struct text *t)
 {
 	if (addr)
-		text_printf(t, "%#" PRIx64, addr);
+		text_u64(t, addr, true);
 	else
 		text_puts(t, "NULL");
 }
@@ -167,13 +167,13 @@ static void format_int(const struct arg_type *ty, const struct arg_value *v, str
 		return;
 	}
 	if (ty->base == BASE_HEX)
-		text_printf(t, "%#" PRIx64, load_u(v, ty->size));
+		text_u64(t, load_u(v, ty->size), true);
 	else if (ty->base == BASE_OCT)
 		text_printf(t, "%#" PRIo64, load_u(v, ty->size));
 	else if (ty->kind == ARG_SINT)
-		text_printf(t, "%" PRId64, load_s(v, ty->size));
+		text_i64(t, load_s(v, ty->size));
 	else
-		text_printf(t, "%" PRIu64, load_u(v, ty->size));
+		text_u64(t, load_u(v, ty->size), false);
 }
 
 static void format_enum(const struct arg_type *ty, const struct arg_value *v, struct text *t)
@@ -395,8 +395,10 @@ void args_format_entry(const struct proto *pr, const struct args_input *in, stru
 		struct arg_value v = abi_fetch(&loc, &pa->type, &in->regs, in->read, in->rctx);
 		if (i)
 			text_puts(t, ", ");
-		if (in->names && pa->name)
-			text_printf(t, "%s=", pa->name);
+		if (in->names && pa->name) {
+			text_puts(t, pa->name);
+			text_putc(t, '=');
+		}
 		if ((int)i != pr->printf_fmt || !v.ok) {
 			args_format_value(&pa->type, &v, in, t);
 			continue;

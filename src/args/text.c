@@ -28,19 +28,53 @@ void text_puts(struct text *t, const char *s)
 	t->len += n;
 }
 
+/* (Formatted once into the room already there, most values being short: a second time only if
+ * they did not fit. The tracer formats every value of every call shown.) */
 void text_printf(struct text *t, const char *fmt, ...)
 {
+	reserve(t, 32);
+	size_t room = t->cap - t->len;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(t->s + t->len, room, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
+	if (n <= 0) {
+		t->s[t->len] = '\0';
 		return;
-	reserve(t, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= room) {
+		reserve(t, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	t->len += (size_t)n;
+}
+
+void text_u64(struct text *t, uint64_t v, bool hex)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	bool prefix = hex && v;   /* (as %#x: 0 is "0") */
+	do {
+		*--p = "0123456789abcdef"[hex ? v & 15 : v % 10];
+		v = hex ? v >> 4 : v / 10;
+	} while (v);
+	if (prefix) {
+		*--p = 'x';
+		*--p = '0';
+	}
+	size_t n = (size_t)(buf + sizeof(buf) - p);
+	reserve(t, n);
+	memcpy(t->s + t->len, p, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+void text_i64(struct text *t, int64_t v)
+{
+	if (v < 0)
+		text_putc(t, '-');
+	text_u64(t, v < 0 ? -(uint64_t)v : (uint64_t)v, false);
 }
 
 const char *text_str(const struct text *t)
