@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include "reloc.h"
 
-#define FAST_TRAMP_MAX 1024  /* bytes one trampoline takes at most (safe mode's are longer) */
+#define FAST_TRAMP_MAX 512   /* bytes one trampoline takes at most (safe mode's are longer) */
 #define FAST_SITES_BITS_MAX 24
 
 enum fast_tramp_kind {
