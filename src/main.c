@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	filter_ids(o.tids, o.ntids, o.pid_filter, o.npid_filter);
 	hold_setup(o.time_min, o.has_range ? &o.range : NULL, o.callers);
 	sink_setup(o.quiet ? NULL : view_event, o.depth);
+	sink_setup_batch(o.quiet ? NULL : view_events);
 	if (o.write) {
 		/* -r FILE -w OTHER keeps the values FILE has */
 		sink_record(o.write, args_enabled() || (tf && tracefile_meta(tf)->version >= 2));

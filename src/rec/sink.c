@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 static void (*consumer)(const struct event *ev);
+static void (*consumer_batch)(const struct event *ev, size_t n);
 static void (*on_idle)(bool pending);
 static unsigned depth_limit;
 static bool recording;
@@ -18,11 +19,22 @@ static bool has_wall;
  * second, and that many calls through filter_event's tests were some 5% of the tracer's time. */
 static int direct = -1;
 
+#define BATCH_MAX 512   /* events held by an open batch (20 KiB) */
+static struct event batch[BATCH_MAX];
+static size_t nbatch;
+static bool batching;
+
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 {
 	consumer = fn;
+	consumer_batch = NULL;
 	depth_limit = max_depth;
 	direct = -1;
+}
+
+void sink_setup_batch(void (*fn)(const struct event *ev, size_t n))
+{
+	consumer_batch = fn;
 }
 
 void sink_on_idle(void (*fn)(bool pending))
@@ -86,13 +98,19 @@ uint64_t sink_start_ts(void)
 	return start_ts;
 }
 
-void sink_event(const struct event *ev)
+static bool is_direct(void)
+{
+	if (direct < 0)
+		direct = consumer && !recording && !depth_limit && filter_none();
+	return direct;
+}
+
+/* sink_event once the batch, if any, is handed on. */
+static void pass(const struct event *ev)
 {
 	if (!start_ts)
 		start_ts = ev->ts;
-	if (direct < 0)
-		direct = consumer && !recording && !depth_limit && filter_none();
-	if (direct) {
+	if (is_direct()) {
 		consumer(ev);
 		return;
 	}
@@ -100,4 +118,53 @@ void sink_event(const struct event *ev)
 		tracefile_write_event(ev);
 	if (consumer)
 		filter_event(ev, shown);
+}
+
+void sink_event(const struct event *ev)
+{
+	if (!batching) {
+		pass(ev);
+		return;
+	}
+	if (ev->args || nbatch == BATCH_MAX)
+		sink_batch_flush();
+	if (ev->args)
+		pass(ev);
+	else
+		batch[nbatch++] = *ev;
+}
+
+struct event *sink_batch_slot(void)
+{
+	if (!batching)
+		return NULL;
+	if (nbatch == BATCH_MAX)
+		sink_batch_flush();
+	return &batch[nbatch++];
+}
+
+void sink_batch_begin(void)
+{
+	batching = true;
+}
+
+void sink_batch_flush(void)
+{
+	if (!nbatch)
+		return;
+	if (is_direct() && consumer_batch) {
+		if (!start_ts)
+			start_ts = batch[0].ts;
+		consumer_batch(batch, nbatch);
+	} else {
+		for (size_t i = 0; i < nbatch; i++)
+			pass(&batch[i]);
+	}
+	nbatch = 0;
+}
+
+void sink_batch_end(void)
+{
+	sink_batch_flush();
+	batching = false;
 }

@@ -206,4 +206,4 @@ static void chrome_finish(struct view *o)
 	free(c);
 }
 
-const struct view_ops view_chrome_ops = { chrome_init, chrome_event, chrome_finish };
+const struct view_ops view_chrome_ops = { chrome_init, chrome_event, chrome_finish, NULL };

@@ -71,4 +71,4 @@ static void flat_finish(struct view *o)
 	free(o->state);
 }
 
-const struct view_ops view_flat_ops = { flat_init, flat_event, flat_finish };
+const struct view_ops view_flat_ops = { flat_init, flat_event, flat_finish, NULL };

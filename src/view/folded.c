@@ -78,4 +78,4 @@ static void folded_finish(struct view *o)
 	free(f);
 }
 
-const struct view_ops view_folded_ops = { folded_init, folded_event, folded_finish };
+const struct view_ops view_folded_ops = { folded_init, folded_event, folded_finish, NULL };

@@ -234,4 +234,4 @@ static void graph_finish(struct view *o)
 	free(g);
 }
 
-const struct view_ops view_graph_ops = { graph_init, graph_event, graph_finish };
+const struct view_ops view_graph_ops = { graph_init, graph_event, graph_finish, NULL };

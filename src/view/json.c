@@ -101,4 +101,4 @@ static void json_finish(struct view *o)
 	free(j);
 }
 
-const struct view_ops view_json_ops = { json_init, json_event, json_finish };
+const struct view_ops view_json_ops = { json_init, json_event, json_finish, NULL };

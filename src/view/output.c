@@ -244,6 +244,16 @@ static void close_one(struct view *o)
 	free(o);
 }
 
+/* o has output to flush at the next view_idle. */
+static void mark_dirty(struct view *o)
+{
+	if (!o->dirty) {
+		o->dirty = true;
+		xgrow(&dirty, &capdirty, ndirty + 1, sizeof(*dirty));
+		dirty[ndirty++] = o;
+	}
+}
+
 void view_event(const struct event *ev)
 {
 	struct view *o = shared ? shared : separate_of(ev->pid);   /* (one test per event) */
@@ -260,11 +270,21 @@ void view_event(const struct event *ev)
 		close_one(addrmap_del(&by_pid, (taddr_t)(uint32_t)ev->pid));
 		return;
 	}
-	if (!o->dirty) {
-		o->dirty = true;
-		xgrow(&dirty, &capdirty, ndirty + 1, sizeof(*dirty));
-		dirty[ndirty++] = o;
+	mark_dirty(o);
+}
+
+void view_events(const struct event *ev, size_t n)
+{
+	struct view *o = shared;
+	if (!o || !o->fp || !o->ops->events) {
+		for (size_t i = 0; i < n; i++)
+			view_event(&ev[i]);
+		return;
 	}
+	if (n && !o->leader)
+		o->leader = ev[0].pid;
+	o->ops->events(o, ev, n);
+	mark_dirty(o);
 }
 
 /* Arms the alarm to end the tracer's wait in ns, unless it is armed already. */

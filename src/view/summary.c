@@ -108,30 +108,19 @@ static struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event 
 	return f;
 }
 
-static void summary_event(struct view *o, const struct event *ev)
+/* A call of ev's function begins on thread t. */
+static void enter(struct view *o, struct sthread *t, const struct event *ev)
 {
-	struct summary *sm = o->state;
-	char buf[64];
-	const char *end;
-	if (ev->kind == EV_PROC_EXIT && (end = view_end_line(o, ev, buf))) {
-		sm->ends = xrealloc(sm->ends, (sm->nends + 1) * sizeof(*sm->ends));
-		sm->ends[sm->nends] = xmalloc(strlen(end) + 32);
-		if (ev->pid != o->leader)
-			sprintf(sm->ends[sm->nends], "[pid %d] %s", ev->pid, end);
-		else
-			strcpy(sm->ends[sm->nends], end);
-		sm->nends++;
-	}
-	if (ev->kind != EV_ENTRY && ev->kind != EV_EXIT)
-		return;
-	struct sthread *t = thread_of(sm, ev->tid);
-	if (ev->kind == EV_ENTRY) {
-		struct tfn *f = tfn_of(o, t, ev);
+	struct tfn *f = tfn_of(o, t, ev);
+	if (t->n == t->cap)
 		xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
-		t->v[t->n++] = (struct sframe){ f, f->s, 0 };
-		f->active++;
-		return;
-	}
+	t->v[t->n++] = (struct sframe){ f, f->s, 0 };
+	f->active++;
+}
+
+/* Thread t's innermost call ends (ev): its function's totals, and its caller's time in callees. */
+static void leave(struct sthread *t, const struct event *ev)
+{
 	if (!t->n)
 		return;
 	struct sframe fr = t->v[--t->n];
@@ -148,6 +137,41 @@ static void summary_event(struct view *o, const struct event *ev)
 		s->total += d;
 	if (t->n)
 		t->v[t->n - 1].child += d;
+}
+
+/* How a process ended, for the lines after the table. */
+static void note_end(struct view *o, const struct event *ev)
+{
+	struct summary *sm = o->state;
+	char buf[64];
+	const char *end = view_end_line(o, ev, buf);
+	if (!end)
+		return;
+	sm->ends = xrealloc(sm->ends, (sm->nends + 1) * sizeof(*sm->ends));
+	sm->ends[sm->nends] = xmalloc(strlen(end) + 32);
+	if (ev->pid != o->leader)
+		sprintf(sm->ends[sm->nends], "[pid %d] %s", ev->pid, end);
+	else
+		strcpy(sm->ends[sm->nends], end);
+	sm->nends++;
+}
+
+static void summary_event(struct view *o, const struct event *ev)
+{
+	struct summary *sm = o->state;
+	if (ev->kind == EV_ENTRY)
+		enter(o, thread_of(sm, ev->tid), ev);
+	else if (ev->kind == EV_EXIT)
+		leave(thread_of(sm, ev->tid), ev);
+	else if (ev->kind == EV_PROC_EXIT)
+		note_end(o, ev);
+}
+
+/* The fast path's events come by the batch: one loop, no call through the view per event. */
+static void summary_events(struct view *o, const struct event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		summary_event(o, &ev[i]);
 }
 
 struct sorter {
@@ -303,4 +327,4 @@ static void summary_finish(struct view *o)
 	free(sm);
 }
 
-const struct view_ops view_summary_ops = { summary_init, summary_event, summary_finish };
+const struct view_ops view_summary_ops = { summary_init, summary_event, summary_finish, summary_events };

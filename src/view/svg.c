@@ -222,4 +222,4 @@ static void svg_finish(struct view *o)
 	free(g);
 }
 
-const struct view_ops view_svg_ops = { svg_init, svg_event, svg_finish };
+const struct view_ops view_svg_ops = { svg_init, svg_event, svg_finish, NULL };

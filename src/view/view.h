@@ -50,6 +50,8 @@ struct view_ops {
 	void (*init)(struct view *o);
 	void (*event)(struct view *o, const struct event *ev);
 	void (*finish)(struct view *o);   /* end of the trace: print what is pending, free state */
+	/* Optional: n events at once, as n calls of event would take them (NULL: they are). */
+	void (*events)(struct view *o, const struct event *ev, size_t n);
 };
 
 extern const struct view_ops view_graph_ops, view_flat_ops, view_summary_ops, view_chrome_ops, view_folded_ops,
@@ -72,6 +74,8 @@ void view_open(const struct view_config *cfg);
 /* Hands an event to the stream of its process. With cfg->separately, a process's file is
  * created at its first event and closed after its end. */
 void view_event(const struct event *ev);
+/* view_event for each of n events, in order (what sink_setup_batch takes). */
+void view_events(const struct event *ev, size_t n);
 /* The tracer is about to wait: output held in buffers is written, unless some was written less
  * than 20 ms ago; then an alarm (SIGALRM) ends the wait when it is time. With pending (events
  * may come without a stop), the alarm ends the wait within 20 ms even if nothing is held. */
