@@ -70,4 +70,5 @@ def main():
     compare(cases())
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -397,14 +397,9 @@ struct bp *bp_at(struct task *t, taddr_t addr)
 	return bp;
 }
 
-static taddr_t *site_seen(struct proc *p, taddr_t addr)
-{
-	return &p->sites_seen[(addr * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctz(PROC_SITES_SEEN))];
-}
-
 void bp_ensure_retsite(struct task *t, taddr_t addr)
 {
-	taddr_t *seen = site_seen(t->p, addr);
+	taddr_t *seen = bp_site_seen(t->p, addr);
 	if (*seen == addr)
 		return;   /* a site already, and sites stay until forgotten */
 	struct bp *bp = addrmap_get(&t->p->bps, addr);

@@ -15,6 +15,7 @@
 #include "../args/choose.h"
 #include "../elf/discover.h"
 #include "../rec/funcs.h"
+#include "../rec/sink.h"
 #include "../util/dcache.h"
 #include "../util/hash.h"
 
@@ -183,8 +184,12 @@ struct patch {
 struct dest {
 	struct patch *pa;
 	taddr_t at;                  /* pa->at */
+	uint32_t fn;                 /* PATCH_ENTRY, no redirect: pa->bp.fn once a call of it was
+				      * reported and its function described, else BP_NO_FN; from
+				      * then on its plain records take the lane (lane_take) */
 	uint8_t kind;                /* pa->kind */
 	bool redirect, active;       /* pa->redirect, pa->active */
+	bool libcall;                /* with fn: pa->bp.libcall */
 };
 
 struct region {
@@ -314,7 +319,7 @@ static void add_patch(struct fast_proc *fp, struct patch *pa)
 	xgrow(&fp->v, &fp->cap, fp->n + 1, sizeof(*fp->v));
 	xgrow(&fp->dests, &fp->capdests, fp->n + 1, sizeof(*fp->dests));
 	pa->id = (uint32_t)fp->n;
-	fp->dests[fp->n] = (struct dest){ pa, pa->at, (uint8_t)pa->kind, pa->redirect, pa->active };
+	fp->dests[fp->n] = (struct dest){ pa, pa->at, BP_NO_FN, (uint8_t)pa->kind, pa->redirect, pa->active, false };
 	fp->v[fp->n++] = pa;
 }
 
@@ -821,7 +826,7 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 		/* One implementation for several names (IFUNCs: memcpy, memmove): the simplest */
 		if (symtab_alias_cmp(name, STB_GLOBAL, had->bp.name, STB_GLOBAL) < 0) {
 			had->bp.name = name;
-			had->bp.fn = BP_NO_FN;
+			had->bp.fn = fp->dests[had->id].fn = BP_NO_FN;
 		}
 		return true;
 	}
@@ -1504,6 +1509,75 @@ static struct fast_rec *take_block(struct task *t, struct fthread *ft, bool empt
 	return recs;
 }
 
+/* What the records of one feed share, decided once for all of them: whether they may take the
+ * lane, and what its library calls are checked against. */
+struct lane {
+	bool on;                     /* plain tracing: returns tracked; no values, --once or Go
+				      * restarts to look at (report_entry's work for them) */
+	taddr_t exe_lo, exe_hi;      /* the executable's text: a library call is reported from there */
+};
+
+static struct lane lane_of(const struct task *t)
+{
+	const struct proc *p = t->p;
+	struct lane ln = { t->role == ROLE_TRACED && trace_opts.returns && !trace_opts.once && !p->go && !args_enabled(),
+			   0, 0 };
+	if (p->nmods) {
+		ln.exe_lo = p->mods[0]->text.lo;
+		ln.exe_hi = p->mods[0]->text.hi;
+	}
+	return ln;
+}
+
+/* The lane: a plain record of an entry whose call was reported before, or of a site, taken in
+ * a few tests, with what take_record and report_entry would do for it and nothing they would
+ * find has nothing to do (no arguments, no stop, a function described, a return site known).
+ * Returns false, having done nothing the general way would not redo, for a record that needs
+ * the general way. On sort -nr, -c, the chain of calls and tests per record was most of the
+ * tracer's time. */
+static bool lane_take(struct task *t, struct fast_proc *fp, const struct lane *ln, const struct fast_rec *rec,
+		      uint64_t ts)
+{
+	if (rec->id >= fp->n)
+		return false;
+	const struct dest *d = &fp->dests[rec->id];
+	if (rec->kind == FAST_REC_SITE || rec->kind == FAST_REC_SITE_VALS) {
+		if (d->kind != PATCH_SITE)
+			return false;
+		if (d->active)
+			callstack_observe(&t->cs, rec->sp, ts);   /* (trace_return, with no value asked for) */
+		return true;
+	}
+	if (rec->kind != FAST_REC_ENTRY || d->fn == BP_NO_FN)
+		return false;
+	if (d->libcall) {
+		callstack_observe(&t->cs, rec->sp, ts);
+		if (rec->ret < ln->exe_lo || rec->ret >= ln->exe_hi)
+			return true;   /* not a call from the executable: not reported */
+		const struct frame *top = t->cs.n ? &t->cs.v[t->cs.n - 1] : NULL;
+		if (top && top->sp == rec->sp && top->ret == rec->ret)
+			return false;   /* a tail jump from another library, maybe: report_entry looks */
+	}
+	if (!bp_retsite_known(t->p, rec->ret))
+		return false;
+	callstack_enter(&t->cs, d->fn, rec->sp, rec->ret, ts);
+	return true;
+}
+
+/* After take_record: an entry whose call it reported, its function described, takes the lane
+ * from now on. */
+static void lane_learn(struct fast_proc *fp, const struct fast_rec *rec)
+{
+	if (rec->id >= fp->n)
+		return;
+	struct dest *d = &fp->dests[rec->id];
+	const struct bp *bp = &d->pa->bp;
+	if (d->kind == PATCH_ENTRY && !d->redirect && d->fn == BP_NO_FN && bp->fn != BP_NO_FN && funcs_described(bp->fn)) {
+		d->fn = bp->fn;
+		d->libcall = bp->libcall;
+	}
+}
+
 /* Feeds records of t, oldest first, to its call stack. Their times are bounded by now: a stopped
  * thread wrote them before it. A running thread (running) may have written some after now was
  * read (the tracer can be descheduled for milliseconds in between): they are bounded by the
@@ -1524,14 +1598,27 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	if (running)
 		now = ns;
 	errno_word_update(t, fp);
+	struct lane ln = lane_of(t);
+	if (ln.on)
+		sink_batch_begin();   /* (the lane's events, handed on together) */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
 		ft->last_ts = ts;
 		size_t k = rec_extra(recs, i, n);
+		if (ln.on && lane_take(t, fp, &ln, &recs[i], ts)) {
+			i += k;
+			continue;
+		}
+		if (ln.on)
+			sink_batch_flush();   /* (the general way may print, or emit otherwise) */
 		take_record(t, fp, &recs[i], k ? &recs[i + 1] : NULL, ft->block, ts);
+		if (ln.on)
+			lane_learn(fp, &recs[i]);
 		i += k;
 	}
+	if (ln.on)
+		sink_batch_end();
 }
 
 /* Feeds t's new records to its call stack; with empty (t is stopped), empties its block, and now

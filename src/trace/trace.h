@@ -224,6 +224,17 @@ void bp_forget_range(struct proc *p, taddr_t lo, taddr_t hi);
 struct bp *bp_at(struct task *t, taddr_t addr);
 /* Ensures a return-site breakpoint at addr (a return address seen on the stack). */
 void bp_ensure_retsite(struct task *t, taddr_t addr);
+/* Where addr would be in p->sites_seen. */
+static inline taddr_t *bp_site_seen(struct proc *p, taddr_t addr)
+{
+	return &p->sites_seen[(addr * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctz(PROC_SITES_SEEN))];
+}
+/* Whether bp_ensure_retsite(t, addr) would find addr a site already and do nothing: inline, for
+ * the fast path's lane. */
+static inline bool bp_retsite_known(struct proc *p, taddr_t addr)
+{
+	return *bp_site_seen(p, addr) == addr;
+}
 /* If r->rip is in a breakpoint's scratch slot, moves it to the program's own code: to the
  * breakpoint (*before: the displaced instruction has not run) or just after the instruction
  * (it has). Returns whether r changed. */
