@@ -42,6 +42,7 @@ static void rate(struct fast_clock *c)
 {
 	uint64_t dtsc = c->tsc1 - c->tsc0;
 	c->mult = dtsc ? (uint64_t)((((unsigned __int128)(c->ns1 - c->ns0) << 32) + dtsc / 2) / dtsc) : 0;
+	c->near = c->mult ? (UINT64_MAX - (1u << 31)) / c->mult : 0;
 }
 
 void fast_clock_init(struct fast_clock *c)

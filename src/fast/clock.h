@@ -17,6 +17,8 @@ struct fast_clock {
 	uint64_t tsc1, ns1;   /* the latest */
 	uint64_t mult;        /* ns per tick over that baseline, in 32.32 fixed point (one division
 			       * per anchor, none per stamp) */
+	uint64_t near;        /* ticks from the latest anchor that convert in 64 bits (d * mult +
+			       * 2^31 fits): all of a drain's, but for a thread stopped for seconds */
 };
 
 /* Whether this machine's TSC can stamp events: invariant (constant_tsc and nonstop_tsc in
@@ -34,11 +36,12 @@ static inline uint64_t fast_clock_ns(const struct fast_clock *c, uint64_t tsc)
 {
 	if (!c->mult)
 		return c->ns1;
-	if (tsc <= c->tsc1) {
-		uint64_t back = (uint64_t)(((unsigned __int128)(c->tsc1 - tsc) * c->mult + (1u << 31)) >> 32);
-		return back < c->ns1 ? c->ns1 - back : 0;
-	}
-	return c->ns1 + (uint64_t)(((unsigned __int128)(tsc - c->tsc1) * c->mult + (1u << 31)) >> 32);
+	uint64_t d = tsc <= c->tsc1 ? c->tsc1 - tsc : tsc - c->tsc1;
+	uint64_t dns = d < c->near ? (d * c->mult + (1u << 31)) >> 32   /* (a 128-bit product cost more) */
+				   : (uint64_t)(((unsigned __int128)d * c->mult + (1u << 31)) >> 32);
+	if (tsc <= c->tsc1)
+		return dns < c->ns1 ? c->ns1 - dns : 0;
+	return c->ns1 + dns;
 }
 
 #endif

@@ -51,6 +51,14 @@ void callstack_return(struct callstack *cs, taddr_t sp, taddr_t site, uint64_t t
 void callstack_entry_only(struct callstack *cs, uint32_t fn, uint64_t ts);
 /* The same, carrying args (or NULL). */
 void callstack_entry_only_args(struct callstack *cs, uint32_t fn, uint64_t ts, const char *args);
+/* Opens a batch: until callstack_batch_end, the events every call stack emits without args are
+ * held, and handed to the sink together (sink_events) when the batch is full, at the end, or at
+ * callstack_batch_flush, in order (one with args flushes the batch before it). The fast path's
+ * drain opens one for its plain records, millions a second; whoever prints, or emits events by
+ * another way than a call stack, while a batch is open calls callstack_batch_flush first. */
+void callstack_batch_begin(void);
+void callstack_batch_flush(void);
+void callstack_batch_end(void);
 /* Closes every open frame at ts. */
 void callstack_close_all(struct callstack *cs, uint64_t ts);
 void callstack_free(struct callstack *cs);

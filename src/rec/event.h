@@ -2,6 +2,7 @@
 #ifndef FNTRACE_EVENT_H
 #define FNTRACE_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum ev_kind {
@@ -30,5 +31,8 @@ struct event {
 
 /* Where events go: the sink filters and hands them to the formatter. */
 void sink_event(const struct event *ev);
+/* sink_event for each of n events, in order: one call when nothing stands between the sink and
+ * the formatter (no trace file, filter or depth limit) and it takes arrays (sink_setup_batch). */
+void sink_events(const struct event *ev, size_t n);
 
 #endif

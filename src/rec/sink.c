@@ -19,11 +19,6 @@ static bool has_wall;
  * second, and that many calls through filter_event's tests were some 5% of the tracer's time. */
 static int direct = -1;
 
-#define BATCH_MAX 512   /* events held by an open batch (20 KiB) */
-static struct event batch[BATCH_MAX];
-static size_t nbatch;
-static bool batching;
-
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth)
 {
 	consumer = fn;
@@ -105,8 +100,7 @@ static bool is_direct(void)
 	return direct;
 }
 
-/* sink_event once the batch, if any, is handed on. */
-static void pass(const struct event *ev)
+void sink_event(const struct event *ev)
 {
 	if (!start_ts)
 		start_ts = ev->ts;
@@ -120,51 +114,16 @@ static void pass(const struct event *ev)
 		filter_event(ev, shown);
 }
 
-void sink_event(const struct event *ev)
+void sink_events(const struct event *ev, size_t n)
 {
-	if (!batching) {
-		pass(ev);
+	if (!n)
+		return;
+	if (!is_direct() || !consumer_batch) {
+		for (size_t i = 0; i < n; i++)
+			sink_event(&ev[i]);
 		return;
 	}
-	if (ev->args || nbatch == BATCH_MAX)
-		sink_batch_flush();
-	if (ev->args)
-		pass(ev);
-	else
-		batch[nbatch++] = *ev;
-}
-
-struct event *sink_batch_slot(void)
-{
-	if (!batching)
-		return NULL;
-	if (nbatch == BATCH_MAX)
-		sink_batch_flush();
-	return &batch[nbatch++];
-}
-
-void sink_batch_begin(void)
-{
-	batching = true;
-}
-
-void sink_batch_flush(void)
-{
-	if (!nbatch)
-		return;
-	if (is_direct() && consumer_batch) {
-		if (!start_ts)
-			start_ts = batch[0].ts;
-		consumer_batch(batch, nbatch);
-	} else {
-		for (size_t i = 0; i < nbatch; i++)
-			pass(&batch[i]);
-	}
-	nbatch = 0;
-}
-
-void sink_batch_end(void)
-{
-	sink_batch_flush();
-	batching = false;
+	if (!start_ts)
+		start_ts = ev[0].ts;
+	consumer_batch(ev, n);
 }

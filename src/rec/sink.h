@@ -11,22 +11,9 @@
 /* Sends events to fn (NULL: to no formatter), dropping entries and exits nested deeper than
  * max_depth (0: no limit). */
 void sink_setup(void (*fn)(const struct event *ev), unsigned max_depth);
-/* Also gives fn events by the array when they come in batches (NULL: one by one to the function
- * of sink_setup, which resets this). */
+/* Also gives fn events by the array when they come in batches (sink_events; NULL: one by one to
+ * the function of sink_setup, which resets this). */
 void sink_setup_batch(void (*fn)(const struct event *ev, size_t n));
-/* Opens a batch: until sink_batch_end, events without args are held, and handed on together
- * when it ends, when the batch is full, before an event with args (whose text lives only while
- * it is handled), or at sink_batch_flush. Only the one code that emits during the batch may
- * open it: the fast path's drain, whose plain records are millions a second. Whoever prints or
- * emits events some other way while a batch is open calls sink_batch_flush first, or the events
- * held would come after it. */
-void sink_batch_begin(void);
-void sink_batch_flush(void);
-void sink_batch_end(void);
-/* While a batch is open, the place of the next event in it, to be filled (args NULL) before any
- * other call of the sink: an event built there costs no copy. NULL when no batch is open: then
- * sink_event. */
-struct event *sink_batch_slot(void);
 /* Calls fn whenever sink_idle() is called, with its argument (NULL: nothing). */
 void sink_on_idle(void (*fn)(bool pending));
 /* The tracer is about to wait for the program: what is held in buffers should reach its reader.

@@ -15,7 +15,6 @@
 #include "../args/choose.h"
 #include "../elf/discover.h"
 #include "../rec/funcs.h"
-#include "../rec/sink.h"
 #include "../util/dcache.h"
 #include "../util/hash.h"
 
@@ -1600,7 +1599,7 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	errno_word_update(t, fp);
 	struct lane ln = lane_of(t);
 	if (ln.on)
-		sink_batch_begin();   /* (the lane's events, handed on together) */
+		callstack_batch_begin();   /* (the lane's events, handed on together) */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
@@ -1611,14 +1610,14 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 			continue;
 		}
 		if (ln.on)
-			sink_batch_flush();   /* (the general way may print, or emit otherwise) */
+			callstack_batch_flush();   /* (the general way may print, or emit otherwise) */
 		take_record(t, fp, &recs[i], k ? &recs[i + 1] : NULL, ft->block, ts);
 		if (ln.on)
 			lane_learn(fp, &recs[i]);
 		i += k;
 	}
 	if (ln.on)
-		sink_batch_end();
+		callstack_batch_end();
 }
 
 /* Feeds t's new records to its call stack; with empty (t is stopped), empties its block, and now

@@ -276,12 +276,14 @@ void view_event(const struct event *ev)
 void view_events(const struct event *ev, size_t n)
 {
 	struct view *o = shared;
+	if (!n)
+		return;
 	if (!o || !o->fp || !o->ops->events) {
 		for (size_t i = 0; i < n; i++)
 			view_event(&ev[i]);
 		return;
 	}
-	if (n && !o->leader)
+	if (!o->leader)
 		o->leader = ev[0].pid;
 	o->ops->events(o, ev, n);
 	mark_dirty(o);

@@ -20,6 +20,15 @@ void sink_event(const struct event *ev)
 	evs[nev++] = *ev;
 }
 
+static size_t nbatches;   /* sink_events calls */
+
+void sink_events(const struct event *ev, size_t n)
+{
+	nbatches++;
+	for (size_t i = 0; i < n; i++)
+		sink_event(&ev[i]);
+}
+
 static int reset(void **state)
 {
 	for (size_t i = 0; i < 16; i++) {
@@ -352,6 +361,71 @@ static void test_tail_call_shares_the_value(void **state)
 	callstack_free(&cs);
 }
 
+/* Calls made by one thread, as a random walk (the same for the same seed), some entries carrying
+ * args: enough events to fill a batch several times. */
+static void walk(struct callstack *cs, unsigned seed)
+{
+	uint64_t ts = 1;
+	for (int i = 0; i < 3000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned r = seed >> 16;
+		taddr_t sp = SP0 - 0x20 * (r % 40);
+		if (r % 3)
+			callstack_observe(cs, sp, ts++);
+		else if (r % 101 == 0)
+			callstack_enter_args(cs, r % 7, sp, 0x401000 + r % 5, ts++, "x", false);
+		else
+			callstack_enter(cs, r % 7, sp, 0x401000 + r % 5, ts++);
+	}
+	callstack_close_all(cs, ts);
+}
+
+/* A batch holds the events until it is flushed or full, and changes nothing else: the same
+ * events, in the same order, as without one; an event with args goes out at once, after those
+ * held. */
+static void test_batch(void **state)
+{
+	struct callstack cs = new_cs();
+	walk(&cs, 42);
+	size_t n = nev;
+	struct event *alone = xmalloc(n * sizeof(*alone));
+	memcpy(alone, evs, n * sizeof(*alone));
+	callstack_free(&cs);
+	nev = 0;
+
+	cs = new_cs();
+	callstack_batch_begin();
+	callstack_enter(&cs, 1, SP0, 0x401000, 1);
+	callstack_observe(&cs, SP0 + 8, 2);
+	assert_int_equal(nev, 0);   /* held */
+	callstack_enter_args(&cs, 2, SP0, 0x401000, 3, "y", false);
+	assert_int_equal(nev, 3);   /* the held two, then the one with args */
+	assert_string_equal(texts[2], "y");
+	callstack_observe(&cs, SP0 + 8, 4);
+	callstack_batch_flush();
+	assert_int_equal(nev, 4);
+	EXIT(3, 2, 1, 4, 3);
+	nev = nbatches = 0;
+	callstack_free(&cs);
+	cs = new_cs();
+	walk(&cs, 42);
+	callstack_batch_end();
+	callstack_free(&cs);
+	assert_int_equal(nev, n);
+	assert_true(nbatches > n / 512);   /* (full batches went out on their own) */
+	for (size_t i = 0; i < n; i++) {
+		const struct event *a = &alone[i], *b = &evs[i];
+		assert_true(a->kind == b->kind && a->fn == b->fn && a->depth == b->depth && a->ts == b->ts &&
+			    a->t0 == b->t0 && !a->args == !b->args);
+	}
+	nev = 0;
+	callstack_enter(&cs, 1, SP0, 0x401000, 1);   /* the batch is closed: straight on */
+	assert_int_equal(nev, 1);
+	callstack_close_all(&cs, 2);
+	callstack_free(&cs);
+	free(alone);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +441,7 @@ int main(void)
 		cmocka_unit_test_setup(test_time_never_goes_back, reset),
 		cmocka_unit_test_setup(test_return_values, reset),
 		cmocka_unit_test_setup(test_tail_call_shares_the_value, reset),
+		cmocka_unit_test_setup(test_batch, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, release);
 }

@@ -30,6 +30,32 @@ static void test_arithmetic(void **state)
 	assert_in_range(fast_clock_ns(&d, 216000000000001ull), 43200000000000ull - 20000, 43200000000000ull + 20000);
 }
 
+/* The 128-bit product of a tick count and the rate, rounded, as fast_clock_ns had it always. */
+static uint64_t wide(const struct fast_clock *c, uint64_t d)
+{
+	return (uint64_t)(((unsigned __int128)d * c->mult + (1u << 31)) >> 32);
+}
+
+/* Stamps near the latest anchor convert in 64 bits, far ones in 128: both ways agree where one
+ * hands over to the other, before and after the anchor, for a slow TSC and a fast one. */
+static void test_near_and_far(void **state)
+{
+	(void)state;
+	uint64_t rates[][2] = { { 1000000000ull, 1000000000ull }, { 5000000000ull, 1000000000ull },
+				{ 800000000ull, 1000000000ull } };   /* ticks, ns: 1, 5, 0.8 GHz */
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+		uint64_t base = 1ull << 50;   /* ns1 far from 0: no stamp clamps to the epoch */
+		struct fast_clock c = { .tsc0 = base, .ns0 = base, .tsc1 = base, .ns1 = base };
+		fast_clock_anchor(&c, base + rates[r][0], base + rates[r][1]);
+		assert_true(c.near > 0);
+		for (uint64_t d = c.near - 2; d <= c.near + 2; d++) {
+			assert_int_equal(fast_clock_ns(&c, c.tsc1 + d), c.ns1 + wide(&c, d));
+			assert_int_equal(fast_clock_ns(&c, c.tsc1 - d), c.ns1 - wide(&c, d));
+		}
+		assert_int_equal(fast_clock_ns(&c, c.tsc1 + 12345), c.ns1 + wide(&c, 12345));
+	}
+}
+
 /* A 10 ms sleep measured with rdtsc within 1%, as the trampolines measure it. */
 static void test_sleep(void **state)
 {
@@ -58,6 +84,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arithmetic),
+		cmocka_unit_test(test_near_and_far),
 		cmocka_unit_test(test_sleep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
