@@ -115,7 +115,7 @@ void callstack_return(struct callstack *cs, taddr_t sp, taddr_t site, uint64_t t
 
 /* callstack_enter_args, inline in both entry points: callstack_enter takes the fast path's
  * calls by the million. */
-static inline void enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts, const char *args,
+static inline __attribute__((always_inline)) void enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts, const char *args,
 			 bool want_ret)
 {
 	ts = stamp(cs, ts);

@@ -1508,34 +1508,20 @@ static struct fast_rec *take_block(struct task *t, struct fthread *ft, bool empt
 	return recs;
 }
 
-/* What the records of one feed share, decided once for all of them: whether they may take the
- * lane, and what its library calls are checked against. */
-struct lane {
-	bool on;                     /* plain tracing: returns tracked; no values, --once or Go
-				      * restarts to look at (report_entry's work for them) */
-	taddr_t exe_lo, exe_hi;      /* the executable's text: a library call is reported from there */
-};
-
-static struct lane lane_of(const struct task *t)
+/* Whether the records of one feed may take the lane, decided once for all of them: plain
+ * tracing, with returns tracked and no values, --once or Go restarts to look at (what
+ * report_entry does for them). */
+static bool lane_on(const struct task *t)
 {
-	const struct proc *p = t->p;
-	struct lane ln = { t->role == ROLE_TRACED && trace_opts.returns && !trace_opts.once && !p->go && !args_enabled(),
-			   0, 0 };
-	if (p->nmods) {
-		ln.exe_lo = p->mods[0]->text.lo;
-		ln.exe_hi = p->mods[0]->text.hi;
-	}
-	return ln;
+	return t->role == ROLE_TRACED && trace_opts.returns && !trace_opts.once && !t->p->go && !args_enabled();
 }
 
 /* The lane: a plain record of an entry whose call was reported before, or of a site, taken in
  * a few tests, with what take_record and report_entry would do for it and nothing they would
- * find has nothing to do (no arguments, no stop, a function described, a return site known).
- * Returns false, having done nothing the general way would not redo, for a record that needs
- * the general way. On sort -nr, -c, the chain of calls and tests per record was most of the
- * tracer's time. */
-static bool lane_take(struct task *t, struct fast_proc *fp, const struct lane *ln, const struct fast_rec *rec,
-		      uint64_t ts)
+ * find has nothing to do (no arguments, no stop, a function described). Returns false, having
+ * done nothing the general way would not redo, for a record that needs the general way. On
+ * sort -nr, -c, the chain of calls and tests per record was most of the tracer's time. */
+static bool lane_take(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
 {
 	if (rec->id >= fp->n)
 		return false;
@@ -1551,15 +1537,14 @@ static bool lane_take(struct task *t, struct fast_proc *fp, const struct lane *l
 		return false;
 	if (d->libcall) {
 		callstack_observe(&t->cs, rec->sp, ts);
-		if (rec->ret < ln->exe_lo || rec->ret >= ln->exe_hi)
-			return true;   /* not a call from the executable: not reported */
-		const struct frame *top = t->cs.n ? &t->cs.v[t->cs.n - 1] : NULL;
-		if (top && top->sp == rec->sp && top->ret == rec->ret)
-			return false;   /* a tail jump from another library, maybe: report_entry looks */
+		if (!trace_libcall_reported(t, rec->sp, rec->ret))
+			return true;
 	}
-	if (!bp_retsite_known(t->p, rec->ret))
-		return false;
 	callstack_enter(&t->cs, d->fn, rec->sp, rec->ret, ts);
+	if (!bp_retsite_known(t->p, rec->ret)) {
+		callstack_batch_flush();   /* (a new site may be planted, and that may print) */
+		bp_ensure_retsite(t, rec->ret);
+	}
 	return true;
 }
 
@@ -1597,26 +1582,26 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	if (running)
 		now = ns;
 	errno_word_update(t, fp);
-	struct lane ln = lane_of(t);
-	if (ln.on)
+	bool lane = lane_on(t);
+	if (lane)
 		callstack_batch_begin();   /* (the lane's events, handed on together) */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
 		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
 		ft->last_ts = ts;
 		size_t k = rec_extra(recs, i, n);
-		if (ln.on && lane_take(t, fp, &ln, &recs[i], ts)) {
+		if (lane && lane_take(t, fp, &recs[i], ts)) {
 			i += k;
 			continue;
 		}
-		if (ln.on)
+		if (lane)
 			callstack_batch_flush();   /* (the general way may print, or emit otherwise) */
 		take_record(t, fp, &recs[i], k ? &recs[i + 1] : NULL, ft->block, ts);
-		if (ln.on)
+		if (lane)
 			lane_learn(fp, &recs[i]);
 		i += k;
 	}
-	if (ln.on)
+	if (lane)
 		callstack_batch_end();
 }
 

@@ -479,6 +479,11 @@ int trace_run(char **argv, const char *path, const int *pids, int npids);
  * address is ret if have_ret, unless the rules for library calls say it is none; plants its
  * return site. The breakpoints and the fast path's records both come here. */
 void trace_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts);
+/* Whether a call of a library function (bp->libcall) entered by t with rsp = sp, whose return
+ * address is ret, is one to report: made from the executable, and no tail jump from another
+ * library's function. Looks at t's innermost open call, so once the entry's callstack_observe
+ * has closed what it left. */
+bool trace_libcall_reported(struct task *t, taddr_t sp, uint64_t ret);
 /* The same, with the registers its arguments are read from. */
 void trace_entry_args(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, uint64_t ts,
 		      const struct entry_regs *er);

@@ -224,6 +224,20 @@ static void go_returned(struct task *t, taddr_t site, taddr_t sp)
 	task_each(mark_returned, &g);
 }
 
+bool trace_libcall_reported(struct task *t, taddr_t sp, uint64_t ret)
+{
+	/* A library function reports the calls the executable makes to it only; a tail jump from
+	 * one library function to another (qsort to qsort_r) is no such call. */
+	struct proc *p = t->p;
+	if (!p->nmods || ret < p->mods[0]->text.lo || ret >= p->mods[0]->text.hi)
+		return false;
+	const struct frame *top = t->cs.n ? &t->cs.v[t->cs.n - 1] : NULL;
+	if (!top || top->sp != sp || top->ret != ret)
+		return true;
+	struct module *m = modules_find(p, funcs_addr(top->fn));
+	return !m || m->exe;
+}
+
 /* trace_entry; er holds the registers the arguments are read from (NULL: none are, a fast
  * path record that kept none). */
 static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret, bool have_ret, uint64_t ts,
@@ -231,15 +245,8 @@ static void report_entry(struct task *t, struct bp *bp, taddr_t sp, uint64_t ret
 {
 	struct proc *p = t->p;
 	bool report = bp->entry;
-	if (bp->libcall) {
-		/* A library function reports the calls the executable makes to it only; a tail jump
-		 * from one library function to another (qsort to qsort_r) is no such call. */
-		report = have_ret && p->nmods && ret >= p->mods[0]->text.lo && ret < p->mods[0]->text.hi;
-		if (report && t->cs.n && t->cs.v[t->cs.n - 1].sp == sp && t->cs.v[t->cs.n - 1].ret == ret) {
-			struct module *m = modules_find(p, funcs_addr(t->cs.v[t->cs.n - 1].fn));
-			report = !m || m->exe;
-		}
-	}
+	if (bp->libcall)
+		report = have_ret && trace_libcall_reported(t, sp, ret);
 	if (report && trace_opts.returns && have_ret && go_restart(t, bp, sp, ret))
 		report = false;
 	if (!report)

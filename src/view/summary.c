@@ -109,7 +109,7 @@ static struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event 
 }
 
 /* A call of ev's function begins on thread t. */
-static inline void enter(struct view *o, struct sthread *t, const struct event *ev)
+static inline __attribute__((always_inline)) void enter(struct view *o, struct sthread *t, const struct event *ev)
 {
 	struct tfn *f = tfn_of(o, t, ev);
 	if (t->n == t->cap)
@@ -119,7 +119,7 @@ static inline void enter(struct view *o, struct sthread *t, const struct event *
 }
 
 /* Thread t's innermost call ends (ev): its function's totals, and its caller's time in callees. */
-static inline void leave(struct sthread *t, const struct event *ev)
+static inline __attribute__((always_inline)) void leave(struct sthread *t, const struct event *ev)
 {
 	if (!t->n)
 		return;
