@@ -13,29 +13,29 @@ static uint64_t stamp(struct callstack *cs, uint64_t ts)
 	return ts;
 }
 
-/* The batch (callstack_batch_begin): events held until they are handed to the sink together. */
+/* The batch (callstack_batch_begin): events held until they are handed to the sink together,
+ * batch[0] up to next; end is the batch's end while one is open, else batch (nothing fits). */
 #define BATCH_MAX 512   /* 20 KiB */
 static struct event batch[BATCH_MAX];
-static size_t nbatch;
-static bool batching;
+static struct event *next = batch, *end = batch;
 
 void callstack_batch_flush(void)
 {
-	if (!nbatch)
+	if (next == batch)
 		return;
-	sink_events(batch, nbatch);
-	nbatch = 0;
+	sink_events(batch, (size_t)(next - batch));
+	next = batch;
 }
 
 void callstack_batch_begin(void)
 {
-	batching = true;
+	end = batch + BATCH_MAX;
 }
 
 void callstack_batch_end(void)
 {
 	callstack_batch_flush();
-	batching = false;
+	end = batch;
 }
 
 /* Fills ev with an event of cs's thread, at depth (clamped to 16 bits). */
@@ -56,10 +56,9 @@ static inline void fill(struct event *ev, const struct callstack *cs, uint16_t k
 static void emit_slow(const struct callstack *cs, uint16_t kind, uint32_t fn, uint64_t ts, uint64_t t0, size_t depth,
 		      const char *args)
 {
-	if (batching)
-		callstack_batch_flush();   /* (full, or args: they live only while their event is handled) */
-	if (batching && !args) {
-		fill(&batch[nbatch++], cs, kind, fn, ts, t0, depth, NULL);
+	callstack_batch_flush();   /* (full, or args: they live only while their event is handled) */
+	if (end != batch && !args) {
+		fill(next++, cs, kind, fn, ts, t0, depth, NULL);
 		return;
 	}
 	struct event ev;
@@ -73,8 +72,8 @@ static void emit_slow(const struct callstack *cs, uint16_t kind, uint32_t fn, ui
 static inline void emit(const struct callstack *cs, uint16_t kind, uint32_t fn, uint64_t ts, uint64_t t0,
 			size_t depth, const char *args)
 {
-	if (batching && !args && nbatch < BATCH_MAX)
-		fill(&batch[nbatch++], cs, kind, fn, ts, t0, depth, NULL);
+	if (!args && next < end)
+		fill(next++, cs, kind, fn, ts, t0, depth, NULL);
 	else
 		emit_slow(cs, kind, fn, ts, t0, depth, args);
 }
@@ -91,11 +90,16 @@ static void emit_exit(struct callstack *cs, uint64_t ts)
 	emit_exit_value(cs, ts, NULL);
 }
 
-void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts)
+/* Closes the frames whose entry sp is below sp, at ts (stamped), the innermost first. */
+static inline void leave_below(struct callstack *cs, taddr_t sp, uint64_t ts)
 {
-	ts = stamp(cs, ts);
 	while (cs->n && cs->v[cs->n - 1].sp < sp)
 		emit_exit(cs, ts);
+}
+
+void callstack_observe(struct callstack *cs, taddr_t sp, uint64_t ts)
+{
+	leave_below(cs, sp, stamp(cs, ts));
 }
 
 void callstack_return(struct callstack *cs, taddr_t sp, taddr_t site, uint64_t ts,
@@ -115,12 +119,11 @@ void callstack_return(struct callstack *cs, taddr_t sp, taddr_t site, uint64_t t
 
 /* callstack_enter_args, inline in both entry points: callstack_enter takes the fast path's
  * calls by the million. */
-static inline __attribute__((always_inline)) void enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret, uint64_t ts, const char *args,
-			 bool want_ret)
+static inline __attribute__((always_inline)) void enter(struct callstack *cs, uint32_t fn, taddr_t sp, taddr_t ret,
+							 uint64_t ts, const char *args, bool want_ret)
 {
 	ts = stamp(cs, ts);
-	while (cs->n && cs->v[cs->n - 1].sp < sp)
-		emit_exit(cs, ts);
+	leave_below(cs, sp, ts);
 	while (cs->n && cs->v[cs->n - 1].sp == sp && cs->v[cs->n - 1].ret != ret)
 		emit_exit(cs, ts);
 	if (cs->n == cs->cap)

@@ -1516,17 +1516,18 @@ static bool lane_on(const struct task *t)
 	return t->role == ROLE_TRACED && trace_opts.returns && !trace_opts.once && !t->p->go && !args_enabled();
 }
 
-/* The lane: a plain record of an entry whose call was reported before, or of a site, taken in
- * a few tests, with what take_record and report_entry would do for it and nothing they would
- * find has nothing to do (no arguments, no stop, a function described). Returns false, having
- * done nothing the general way would not redo, for a record that needs the general way. On
- * sort -nr, -c, the chain of calls and tests per record was most of the tracer's time. */
-static bool lane_take(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
+/* The lane: a plain record (FAST_REC_ENTRY or FAST_REC_SITE, no extra units) of an entry whose
+ * call was reported before, or of a site, taken in a few tests, with what take_record and
+ * report_entry would do for it and nothing they would find has nothing to do (no arguments, no
+ * stop, a function described). Returns false, having done nothing the general way would not
+ * redo, for a record that needs the general way. On sort -nr, -c, the chain of calls and tests
+ * per record was most of the tracer's time. */
+static inline bool lane_take(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
 {
 	if (rec->id >= fp->n)
 		return false;
 	const struct dest *d = &fp->dests[rec->id];
-	if (rec->kind == FAST_REC_SITE || rec->kind == FAST_REC_SITE_VALS) {
+	if (rec->kind == FAST_REC_SITE) {
 		if (d->kind != PATCH_SITE)
 			return false;
 		if (d->active)
@@ -1585,15 +1586,17 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	bool lane = lane_on(t);
 	if (lane)
 		callstack_batch_begin();   /* (the lane's events, handed on together) */
+	const struct fast_clock c = clk;   /* (copies the loop's calls cannot change: in registers) */
+	uint64_t last = ft->last_ts;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t ts = fast_clock_ns(&clk, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
-		ts = ts > now ? now : ts < ft->last_ts ? ft->last_ts : ts;
-		ft->last_ts = ts;
-		size_t k = rec_extra(recs, i, n);
-		if (lane && lane_take(t, fp, &recs[i], ts)) {
-			i += k;
+		uint64_t ts = fast_clock_ns(&c, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
+		ts = ts > now ? now : ts < last ? last : ts;
+		last = ts;
+		bool plain = recs[i].kind == FAST_REC_ENTRY || recs[i].kind == FAST_REC_SITE;   /* (no extra units) */
+		if (lane && plain && lane_take(t, fp, &recs[i], ts))
 			continue;
-		}
+		ft->last_ts = last;
+		size_t k = rec_extra(recs, i, n);
 		if (lane)
 			callstack_batch_flush();   /* (the general way may print, or emit otherwise) */
 		take_record(t, fp, &recs[i], k ? &recs[i + 1] : NULL, ft->block, ts);
@@ -1601,6 +1604,7 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 			lane_learn(fp, &recs[i]);
 		i += k;
 	}
+	ft->last_ts = last;
 	if (lane)
 		callstack_batch_end();
 }

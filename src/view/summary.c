@@ -24,6 +24,7 @@ struct fstat {
  * at the exit, which finds it in its frame: -c is fed every call of the fast path. */
 struct tfn {
 	struct fstat *s;       /* of the thread's group (a reused tid may be another process's) */
+	int32_t group;         /* s->group, kept here: the test at every entry needs no load of s */
 	uint32_t active;
 };
 
@@ -33,7 +34,8 @@ struct sframe {
 	uint64_t child;        /* time spent in callees so far */
 };
 
-#define RECENT 64   /* the tfns of a thread's latest entries, by fn % RECENT */
+#define RECENT 256  /* the tfns of a thread's latest entries, by fn % RECENT (ids are dense, in
+		     * the order of first calls: gawk -c calls some 200 functions, in turn) */
 
 struct sthread {
 	int32_t tid;
@@ -62,10 +64,16 @@ static void summary_init(struct view *o)
 	o->state = xcalloc(1, sizeof(struct summary));
 }
 
+/* The group ev's totals go to: its thread (--per-thread), its process (--per-process), or 0. */
+static inline int32_t group_of(const struct view *o, const struct event *ev)
+{
+	return o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
+}
+
 static struct fstat *stat_of(struct view *o, const struct event *ev)
 {
 	struct summary *sm = o->state;
-	int32_t group = o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
+	int32_t group = group_of(o, ev);
 	taddr_t key = (taddr_t)(uint32_t)group << 32 | ev->fn;
 	struct fstat *s = addrmap_get(&sm->stats, key);
 	if (!s) {
@@ -92,20 +100,30 @@ static struct sthread *thread_of(struct summary *sm, int32_t tid)
 	return sm->last = t;
 }
 
-/* What thread t keeps of ev's function, with the totals of ev's group. */
-static struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event *ev)
+/* tfn_of when its function is not among thread t's recent ones, or its group changed. */
+static struct tfn *tfn_find(struct view *o, struct sthread *t, const struct event *ev)
 {
-	struct recent *r = &t->recent[ev->fn % RECENT];
-	struct tfn *f = r->f && r->fn == ev->fn ? r->f : addrmap_get(&t->fns, ev->fn);
+	struct tfn *f = addrmap_get(&t->fns, ev->fn);
 	if (!f) {
 		f = xcalloc(1, sizeof(*f));
 		addrmap_put(&t->fns, ev->fn, f);
 	}
-	*r = (struct recent){ ev->fn, f };
-	int32_t group = o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
-	if (!f->s || f->s->group != group)
+	t->recent[ev->fn % RECENT] = (struct recent){ ev->fn, f };
+	int32_t group = group_of(o, ev);
+	if (!f->s || f->group != group) {
 		f->s = stat_of(o, ev);
+		f->group = group;
+	}
 	return f;
+}
+
+/* What thread t keeps of ev's function, with the totals of ev's group. */
+static inline struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event *ev)
+{
+	const struct recent *r = &t->recent[ev->fn % RECENT];
+	if (r->f && r->fn == ev->fn && r->f->group == group_of(o, ev))
+		return r->f;   /* (then r->f->s is set: tfn_find sets it before it is recent) */
+	return tfn_find(o, t, ev);
 }
 
 /* A call of ev's function begins on thread t. */

@@ -36,8 +36,9 @@ static uint64_t wide(const struct fast_clock *c, uint64_t d)
 	return (uint64_t)(((unsigned __int128)d * c->mult + (1u << 31)) >> 32);
 }
 
-/* Stamps near the latest anchor convert in 64 bits, far ones in 128: both ways agree where one
- * hands over to the other, before and after the anchor, for a slow TSC and a fast one. */
+/* Stamps a little before the latest anchor convert in 64 bits, others in 128: both ways agree
+ * where one hands over to the other, and on both sides of the anchor, for a slow TSC and a fast
+ * one. */
 static void test_near_and_far(void **state)
 {
 	(void)state;
