@@ -71,6 +71,25 @@ def test_summary_and_flat_same_as_int3(tmp_path, variant, name):
     same(f.trace, i.trace)
 
 
+@pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O2-nocf", "gcc-nopie-O0-cf"])
+def test_lane_same_as_int3(tmp_path, variant):
+    # The drain's lane (plain records, -c and the graph with nothing else asked) against the
+    # breakpoints: more return sites than the table of sites seen holds, a tail jump from the
+    # program into the C library, a library function calling back, all repeated.
+    path = prog(variant, "lanemix")
+    expect = untraced(path)
+    f, i = both(["-c", path], tmp_path)
+    assert (f.rc, f.stdout) == (expect.returncode, expect.stdout)
+    assert fast_used(f.stderr) > 0
+    counts = dict(summary_counts(f.trace))
+    assert counts["t_leaf"] == 400 * 50 and counts["t_len"] == 50
+    assert counts["strlen"] >= 100 and counts["t_cmp"] >= 50
+    assert counts["qsort"] == counts["qsort_r"] == 50   # (not qsort's jump to qsort_r)
+    assert summary_counts(f.trace) == summary_counts(i.trace)
+    f, i = both([path], tmp_path)
+    same(f.norm, i.norm)
+
+
 @pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-pie-O2-nocf", "gcc-nopie-O0-cf"])
 def test_hazards_stay_on_int3(tmp_path, variant):
     # The loop back to t_h_loop's entry+2 allows no 5-byte window there, only a jmp rel8 over
