@@ -1516,12 +1516,12 @@ static bool lane_on(const struct task *t)
 	return t->role == ROLE_TRACED && trace_opts.returns && !trace_opts.once && !t->p->go && !args_enabled();
 }
 
-/* The lane: a plain record (FAST_REC_ENTRY or FAST_REC_SITE, no extra units) of an entry whose
- * call was reported before, or of a site, taken in a few tests, with what take_record and
- * report_entry would do for it and nothing they would find has nothing to do (no arguments, no
- * stop, a function described). Returns false, having done nothing the general way would not
- * redo, for a record that needs the general way. On sort -nr, -c, the chain of calls and tests
- * per record was most of the tracer's time. */
+/* The lane: a plain record (FAST_REC_ENTRY or FAST_REC_SITE, no extra units) of a site, or of
+ * an entry whose call was reported before, taken in a few tests: what take_record and
+ * report_entry would do for it, without the tests whose answers are known (no arguments, no
+ * stop, its function described). Returns false, having done nothing the general way would not
+ * do again, for a record that needs the general way. On sort -nr, -c, the chain of calls and
+ * tests per record was most of the tracer's time. */
 static inline bool lane_take(struct task *t, struct fast_proc *fp, const struct fast_rec *rec, uint64_t ts)
 {
 	if (rec->id >= fp->n)
@@ -1586,7 +1586,7 @@ static void feed(struct task *t, struct fast_proc *fp, struct fthread *ft, struc
 	bool lane = lane_on(t);
 	if (lane)
 		callstack_batch_begin();   /* (the lane's events, handed on together) */
-	const struct fast_clock c = clk;   /* (copies the loop's calls cannot change: in registers) */
+	const struct fast_clock c = clk;   /* (a copy the loop's calls cannot change: kept in registers) */
 	uint64_t last = ft->last_ts;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ts = fast_clock_ns(&c, recs[i].tsc_lo | (uint64_t)recs[i].tsc_hi << 32);
