@@ -226,6 +226,7 @@ struct jsrc {
 	taddr_t table, base;   /* a table of int32 at table, relative to base */
 	size_t bound;          /* its entries, from the guard of its index; 0 if unknown */
 	long first;            /* the earliest instruction the decoding rests on */
+	long tail;             /* the same without the guard: where table and base are lea'd */
 	bool pointer;          /* loaded from memory: a code address the map has from data */
 };
 
@@ -236,6 +237,8 @@ struct table_site {
 	taddr_t jmp;
 	taddr_t abs;   /* jmp *abs(,%reg,8): the table is the instruction's, only its bound is the code's */
 	bool whole;    /* abs read on while entries are code, so the bound does not matter */
+	taddr_t tail;  /* a PIC table read to its guard's size: the lea of its table and base, */
+	taddr_t table, base;   /* after which a branch may come in (see reread_rel_tables) */
 };
 
 /* What one function's decoding found, for the jumps of the whole function. */
@@ -429,6 +432,7 @@ static bool table_sum(const struct func_dec *fd, long at, ZydisRegister p, Zydis
 		js->first = le;
 		js->base = base_value(fd, at, b, &js->first);
 		js->table = base_value(fd, le, reg64(d[le].ops[1].mem.base), &js->first);
+		js->tail = js->first;
 		js->bound = table_bound(fd, le, d[le].ops[1].mem.index, &js->first);
 		if (js->base && js->table)
 			return true;
@@ -817,7 +821,7 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 			return false;
 		b->m->ntables++;
 		add_site(ts, nts, tscap, (struct table_site){ fd->d[first].addr, end, lo, hi, c->addr,
-							      (taddr_t)op->mem.disp.value, !bound });
+							      (taddr_t)op->mem.disp.value, !bound, 0, 0, 0 });
 		return true;
 	}
 	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY)
@@ -847,7 +851,11 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 		return false;
 	}
 	b->m->ntables++;
-	add_site(ts, nts, tscap, (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr, 0, false });
+	struct table_site site = { fd->d[js.first].addr, end, lo, hi, c->addr, 0, false, 0, 0, 0 };
+	if (js.bound && js.tail > js.first)
+		site = (struct table_site){ fd->d[js.first].addr, end, lo, hi, c->addr, 0, false,
+					    fd->d[js.tail].addr, js.table, js.base };
+	add_site(ts, nts, tscap, site);
 	return true;
 }
 
@@ -1268,20 +1276,24 @@ static void check_wide_sites(struct build *b)
  * taken as offsets from this one's base, land inside instructions (libLLVM's tables follow each
  * other in .rodata). A table with no entry leaves its jump unresolved. Runs once every function
  * was decoded, before the targets are counted. */
+/* The entries a table at `table` may have before the next table's start (tstarts sorted, n). */
+static size_t next_table_limit(const taddr_t *tstarts, size_t n, taddr_t table)
+{
+	size_t k = upper(tstarts, n, table);
+	return k < n && (tstarts[k] - table) / 4 < TABLE_MAX ? (size_t)(tstarts[k] - table) / 4 : TABLE_MAX;
+}
+
 static void read_later_tables(struct build *b)
 {
 	size_t n = util_sort_unique(b->tstarts, b->ntstarts);
 	for (size_t i = 0; i < b->nlater; i++) {
 		const struct later_table *t = &b->later[i];
-		size_t k = upper(b->tstarts, n, t->table);
-		size_t limit = k < n && (b->tstarts[k] - t->table) / 4 < TABLE_MAX ? (size_t)(b->tstarts[k] - t->table) / 4
-									      : TABLE_MAX;
-		if (!read_rel_table(b, t->table, t->base, 0, limit)) {
+		if (!read_rel_table(b, t->table, t->base, 0, next_table_limit(b->tstarts, n, t->table))) {
 			add_unsure(b, t->fn_lo, t->fn_hi);
 			add_unresolved(b, t->jmp);
 		}
 	}
-	free(b->tstarts);
+	b->ntstarts = n;   /* (sorted: reread_rel_tables reads them, and frees them) */
 	free(b->later);
 }
 
@@ -1309,6 +1321,30 @@ static void reread_abs_tables(struct build *b, struct table_site *ts, size_t nts
 			ts[i].whole = true;
 		}
 	free(sorted.targets);
+}
+
+/* reread_abs_tables' case for a PIC table read to its guard's size, where the branch that skips
+ * the guard comes in at or before the lea of the table and of its base, not after it (jq's
+ * jq_next: gcc threads a second `cmp $0x51, %bx; jbe` straight to the lea): table and base are
+ * then the same on every path, only the index's bound may be another, so the table is read as an
+ * unguarded one is (on while entries are code, up to the next table's start), and only a branch
+ * after the lea makes the function unsure. A branch between that lea and the jmp keeps it so. */
+static void reread_rel_tables(struct build *b, struct table_site *ts, size_t nts)
+{
+	struct fast_map *m = b->m;
+	struct fast_map sorted = { .ntargets = m->ntargets };
+	sorted.targets = xmalloc((m->ntargets + 1) * sizeof(*sorted.targets));
+	if (m->ntargets)
+		memcpy(sorted.targets, m->targets, m->ntargets * sizeof(*m->targets));
+	sorted.ntargets = util_sort_unique(sorted.targets, sorted.ntargets);
+	for (size_t i = 0; i < nts; i++)
+		if (ts[i].tail && fast_map_target_in(&sorted, ts[i].lo, ts[i].hi) &&
+		    !fast_map_target_in(&sorted, ts[i].tail, ts[i].hi)) {
+			read_rel_table(b, ts[i].table, ts[i].base, 0, next_table_limit(b->tstarts, b->ntstarts, ts[i].table));
+			ts[i].lo = ts[i].tail;   /* (checked again with every target, in fast_map_build) */
+		}
+	free(sorted.targets);
+	free(b->tstarts);
 }
 
 void fast_map_build(struct fast_map *m, const struct fast_image *im, const struct func *funcs, size_t nfuncs)
@@ -1392,6 +1428,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 
 	read_later_tables(&b);
 	reread_abs_tables(&b, ts, nts);
+	reread_rel_tables(&b, ts, nts);
 	check_flow_sites(&b);
 	free(dend);
 	free(b.xedges);

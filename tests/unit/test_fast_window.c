@@ -178,6 +178,11 @@ static void hazards(const char *name)
 	EXPECT(f, "hz_table_bounded", 6, FAST_OK);
 	EXPECT(f, "hz_table_byte", 6, FAST_OK);
 	EXPECT(f, "hz_table_otherbyte", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_word", 6, FAST_OK);
+	EXPECT(f, "hz_table_otherword", 6, FAST_TARGET);
+	EXPECT(f, "hz_table_word_rejoin", 6, FAST_OK);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_table_word_rejoin")));
+	assert_true(fast_map_unsure(&f->m, sym(f, "hz_table_word_rejoin_late")));
 	EXPECT(f, "hz_flow_tail", 6, FAST_OK);
 	assert_false(fast_map_unsure(&f->m, sym(f, "hz_flow_tail")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_flow_computed")));
