@@ -29,8 +29,12 @@ def inputs():
         text.append(line)
         n += len(line)
     text = "".join(text)
+    # jq's input: an array of objects with numeric arrays, `map(.v|add)` sums them (libjq's
+    # interpreter, jq_next and jv_*, call-dense); 500 KB and a 20 KB cut of it
+    objs = [f'{{"k":{i},"v":[' + ",".join(str(rnd.randint(0, 999)) for _ in range(8)) + "]}" for i in range(10400)]
+    json = lambda n: "[" + ",".join(objs[:n]) + "]\n"
     for name, data in [("nums", nums), ("n20k", nums[:20000]), ("words", text), ("w120k", text[:120000]),
-                       ("w10k", text[:10000])]:
+                       ("w10k", text[:10000]), ("j500k", json(len(objs))), ("j20k", json(500))]:
         with open(os.path.join(D, name), "w") as f:
             f.write(data)
 
@@ -80,6 +84,8 @@ def cases():
         ("python3 -S -c 'sum(i*i for i in range(10**5))', its own functions",
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**5))"], [],
          ["/usr/bin/python3", "-S", "-c", "sum(i*i for i in range(10**3))"]),
+        ("jq -c 'map(.v|add)' -l 'libjq*' (500 KB; small: 20 KB)", ["/usr/bin/jq", "-c", "map(.v|add)", d("j500k")],
+         ["libjq*"], ["/usr/bin/jq", "-c", "map(.v|add)", d("j20k")]),
     ]
 
 
