@@ -311,8 +311,8 @@ def test_killed_tracer_leaves_no_int3_behind():
     # was entered before the attach), so once planting is done and the threads are let go, no
     # thread is stopped at one of fntrace's traps, single-stepped or running code fntrace
     # injected when the SIGKILL comes: such a thread dies of it (README, Limits). Runs that died
-    # at the kill (none in 150 under load since the threads get their blocks at the attach and
-    # the injected code puts a thread back by itself) show that window, not the guardian, and
+    # at the kill (none in 150 under load since the threads get their blocks at the attach)
+    # show that window, not the guardian, and
     # are not counted; every run that reaches "sig" must pass (150 in 150 at load 11; before the
     # guardian waited on a pipe and fntrace for its start, 7 to 22 in 150 died at "sig").
     reached = 0
