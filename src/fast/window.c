@@ -1638,6 +1638,11 @@ enum fast_why fast_window_short(const struct fast_map *m, taddr_t addr, struct f
 	return window_cover(m, addr, FAST_JMP8_LEN, w);
 }
 
+enum fast_why fast_window_cover(const struct fast_map *m, taddr_t addr, unsigned need, struct fast_window *w)
+{
+	return window_cover(m, addr, need, w);
+}
+
 enum fast_why fast_window_one(const struct fast_map *m, taddr_t addr, struct fast_window *w)
 {
 	const struct fast_sec *s = window_begin(m, addr, w);

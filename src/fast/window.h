@@ -117,6 +117,10 @@ enum fast_why fast_window_check(const struct fast_map *m, taddr_t addr, struct f
  * of 2 bytes or more is a window whatever the code around it. */
 enum fast_why fast_window_short(const struct fast_map *m, taddr_t addr, struct fast_window *w);
 
+/* The same for a window of need bytes (at most 10, so that whole instructions stay within FAST_WIN_MAX), under the same
+ * rules: what an evicted neighbour covers (fast/evict.h). */
+enum fast_why fast_window_cover(const struct fast_map *m, taddr_t addr, unsigned need, struct fast_window *w);
+
 /* A 5-byte slot in a hole that the jmp rel8 at from reaches and usable() accepts (the caller
  * knows which slots and windows it has used), or 0. */
 taddr_t fast_map_hole(const struct fast_map *m, taddr_t from, bool (*usable)(taddr_t slot, void *arg), void *arg);

@@ -1,0 +1,180 @@
+/* fast/evict: which neighbour a short window borrows the room for its jmp rel32 from. The
+ * neighbours are found by decoding in step, from a place the map knows to be an instruction's
+ * start (a function's start, or the end of one of its calls), and checked as any window is. */
+#include "evict.h"
+#include "../arch/x86_64/insn.h"
+
+#include <Zydis/Zydis.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STEP_MAX 4096   /* bytes decoded before the reach, at most, to get in step there */
+#define NEAR_MAX 256    /* instructions looked at per function */
+
+/* One instruction decoded in step. */
+struct near {
+	taddr_t at;
+	uint8_t len;
+	bool call;
+};
+
+/* The index of the first element of v (sorted, n of them) above x. */
+static size_t upper(const taddr_t *v, size_t n, taddr_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Where decoding function j may start to be in step at lo: the end of its last call before lo,
+ * else its start. Calls are kept by function, in the order their functions were decoded, each
+ * function's in address order; whichever call is found, its end is an instruction's start. */
+static taddr_t in_step_from(const struct fast_map *m, size_t j, taddr_t lo)
+{
+	size_t a = 0, z = m->ncalls;
+	while (a < z) {   /* the first call of function j or later */
+		size_t mid = a + (z - a) / 2;
+		if (m->calls[mid].func < j)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	size_t first = a;
+	z = m->ncalls;
+	while (a < z) {   /* then the first of them that ends after lo */
+		size_t mid = a + (z - a) / 2;
+		if (m->calls[mid].func == j && m->calls[mid].at + m->calls[mid].len <= lo)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	taddr_t from = m->ext[j].lo;
+	if (a > first && m->calls[a - 1].func == j) {
+		taddr_t end = m->calls[a - 1].at + m->calls[a - 1].len;
+		if (end > from && end <= lo)
+			from = end;
+	}
+	return from;
+}
+
+/* Decodes function j in step from before lo up to hi: its instructions into v (NEAR_MAX at
+ * most). Returns how many. */
+static size_t decode_near(const struct fast_map *m, size_t j, taddr_t lo, taddr_t hi, struct near *v)
+{
+	const struct range *e = &m->ext[j];
+	taddr_t a = in_step_from(m, j, lo), end = hi < e->hi ? hi : e->hi;
+	if (a >= end || (lo > a && lo - a > STEP_MAX))
+		return 0;
+	const uint8_t *code = fast_image_bytes(m->im, a, end - a);
+	if (!code)
+		return 0;
+	size_t n = 0;
+	for (taddr_t p = a; p < end && n < NEAR_MAX;) {
+		ZydisDecodedInstruction zi;
+		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(insn_decoder(), NULL, code + (p - a), end - p, &zi)))
+			break;
+		if (p + zi.length > lo - (lo > FAST_WIN_MAX ? FAST_WIN_MAX : lo))   /* (what cannot reach lo is not kept) */
+			v[n++] = (struct near){ p, zi.length, zi.meta.category == ZYDIS_CATEGORY_CALL };
+		p += zi.length;
+	}
+	return n;
+}
+
+/* Whether some window may start at v[k]: a function's entry, a return site, or the start of
+ * what was decoded (which is one of those). */
+static bool may_start_window(const struct fast_map *m, const struct near *v, size_t k)
+{
+	if (k == 0 || v[k - 1].call)
+		return true;
+	size_t i = upper(m->starts, m->nstarts, v[k].at);
+	return i && (m->starts[i - 1] == v[k].at || fast_window_entry(m, m->starts[i - 1]) == v[k].at);
+}
+
+/* Where the 5-byte window of whole instructions from v[k] ends (v has n). */
+static taddr_t cover_end(const struct near *v, size_t n, size_t k)
+{
+	size_t i = k;
+	while (i + 1 < n && v[i].at + v[i].len - v[k].at < FAST_JMP_LEN)
+		i++;
+	return v[i].at + v[i].len;
+}
+
+/* A neighbour's place and how far its borrowed jmp is from the jmp rel8's end. */
+struct cand {
+	taddr_t at;
+	uint64_t dist;
+};
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+	const struct cand *a = pa, *b = pb;
+	return a->dist < b->dist ? -1 : a->dist > b->dist ? 1 : a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Adds the places of function j in [lo, hi] where a neighbour may start: instruction starts
+ * where no window may start, and that no window which may start before reaches. */
+static void add_cands(const struct fast_map *m, size_t j, taddr_t lo, taddr_t hi, taddr_t slot_from,
+		      struct cand **c, size_t *nc, size_t *cap)
+{
+	struct near v[NEAR_MAX];
+	size_t n = decode_near(m, j, lo, hi + 1 + FAST_WIN_MAX, v);
+	taddr_t reserved = 0;   /* the end of the windows that may start before */
+	for (size_t k = 0; k < n && v[k].at <= hi; k++) {
+		if (may_start_window(m, v, k)) {
+			taddr_t e = cover_end(v, n, k);
+			reserved = e > reserved ? e : reserved;
+			continue;
+		}
+		if (v[k].at < lo || v[k].at < reserved)
+			continue;
+		taddr_t slot = v[k].at + FAST_JMP_LEN;
+		xgrow(c, cap, *nc + 1, sizeof(**c));
+		(*c)[(*nc)++] = (struct cand){ v[k].at, slot > slot_from ? slot - slot_from : slot_from - slot };
+	}
+}
+
+/* Whether w, a window of FAST_EVICT_LEN bytes or more, is whole instructions that only run
+ * (no call, no padding). */
+static bool evictable(const struct fast_window *w)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->insn[i].op == FOP_CALL || w->insn[i].op == FOP_CALL_IND || w->insn[i].op == FOP_PAD)
+			return false;
+	return true;
+}
+
+taddr_t fast_evict_find(const struct fast_map *m, taddr_t from, taddr_t own_hi,
+			bool (*usable)(taddr_t n, unsigned len, void *arg), void *arg, struct fast_window *w)
+{
+	/* The borrowed jmp, at N + 5, within the jmp rel8's reach from its end. */
+	taddr_t slot_from = from + FAST_JMP8_LEN;
+	if (slot_from < 128 + FAST_JMP_LEN)
+		return 0;
+	taddr_t lo = slot_from - 128 - FAST_JMP_LEN, hi = slot_from + 127 - FAST_JMP_LEN;
+	struct cand *c = NULL;
+	size_t nc = 0, cap = 0;
+	size_t j = upper(m->starts, m->nstarts, lo);
+	for (j = j ? j - 1 : 0; j < m->nstarts && m->starts[j] <= hi; j++)
+		if (m->ext[j].hi > lo)
+			add_cands(m, j, lo, hi, slot_from, &c, &nc, &cap);
+	if (nc)
+		qsort(c, nc, sizeof(*c), cand_cmp);
+	taddr_t found = 0;
+	for (size_t i = 0; i < nc && !found; i++) {
+		taddr_t at = c[i].at;
+		if (i && at == c[i - 1].at)
+			continue;
+		if (fast_window_cover(m, at, FAST_EVICT_LEN, w) != FAST_OK || !evictable(w) ||
+		    (at < own_hi && at + w->len > from) || !usable(at, w->len, arg))
+			continue;
+		found = at;
+	}
+	free(c);
+	return found;
+}
