@@ -421,6 +421,20 @@ bool fast_tramp_build(const struct fast_tramp_cfg *cfg, const struct fast_window
 	return true;
 }
 
+bool fast_tramp_build_plain(const struct fast_window *w, taddr_t from, taddr_t at, uint8_t *out,
+			    struct fast_tramp_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	memset(out, 0xcc, FAST_TRAMP_MAX);
+	info->tls_store = info->block_store = info->cursor = info->rec_store = info->tsc = FAST_TRAMP_NONE;
+	info->full_check = info->miss_resume = FAST_TRAMP_NONE;
+	size_t n = fast_reloc(w, from, at, out, FAST_TRAMP_MAX);
+	if (!n || !fast_reloc_map(w, from, at, info->insn_off))
+		return false;
+	info->len = (uint16_t)n;
+	return true;
+}
+
 bool fast_tramp_jump(taddr_t from, taddr_t to, uint8_t out[FAST_JMP_LEN])
 {
 	int64_t d = (int64_t)(to - (from + FAST_JMP_LEN));

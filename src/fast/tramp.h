@@ -97,6 +97,16 @@ struct fast_tramp_info {
 bool fast_tramp_build(const struct fast_tramp_cfg *c, const struct fast_window *w, taddr_t from, uint8_t *out,
 		      struct fast_tramp_info *info);
 
+/* An offset a trampoline has no instruction at (fast_tramp_build_plain's have no record). */
+#define FAST_TRAMP_NONE 0xffff
+
+/* Builds into out the trampoline of an evicted neighbour (fast/evict.h): window w's instructions
+ * relocated, then the jump back; no record, nothing saved, no flag changed. info's offsets of
+ * the record's instructions are FAST_TRAMP_NONE (miss_trap and slow_stop 0: none), reloc is 0.
+ * Returns false if the relocated code cannot reach. */
+bool fast_tramp_build_plain(const struct fast_window *w, taddr_t from, taddr_t at, uint8_t *out,
+			    struct fast_tramp_info *info);
+
 /* The first slot of the bucket of two where a return address goes in the table of known sites
  * (it may take either). */
 uint64_t fast_sites_slot(taddr_t ret, unsigned bits);

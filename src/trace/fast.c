@@ -6,6 +6,7 @@
 #include "trace.h"
 #include "stop.h"
 #include "../fast/clock.h"
+#include "../fast/evict.h"
 #include "../fast/image.h"
 #include "../fast/mapfile.h"
 #include "../fast/record.h"
@@ -143,6 +144,8 @@ enum patch_kind {
 	PATCH_ENTRY,   /* a function's entry window, or (redirect) a copy of a first instruction */
 	PATCH_SITE,    /* a return site's window */
 	PATCH_CALL,    /* a call rel32 sent to the trampoline of its callee, whose entry is int3 */
+	PATCH_EVICT,   /* a neighbour evicted to make a hole (fast/evict.h): its instructions run
+			* in a trampoline with no record, and its dead bytes hold another patch's hole */
 };
 
 /* A window replaced by a jmp to its trampoline. */
@@ -157,6 +160,8 @@ struct patch {
 	taddr_t hole;                /* 0, or where the jmp rel32 to the trampoline is, in padding
 				      * that never runs (a thread can stop there, between the two) */
 	uint8_t hole_jmp[FAST_JMP_LEN], hole_bytes[FAST_JMP_LEN];   /* the hole's new and old bytes */
+	taddr_t evicted;             /* 0, or the PATCH_EVICT whose dead bytes hold hole */
+	uint32_t host;               /* PATCH_EVICT: the id of the patch whose hole it holds */
 	bool redirect;               /* PATCH_ENTRY of a function whose entry stays int3: only its
 				      * redirected calls come here; nothing at at is ours */
 	bool replaced;               /* jmp is in the program's code at at, over w.bytes, and
@@ -249,6 +254,7 @@ static const char *why_name(int why)
 struct fcount {
 	size_t entries, entries_int3, sites, sites_int3, calls;
 	size_t entries_short, sites_short;   /* of those in-process, by a jmp rel8 to a hole */
+	size_t entries_evict, sites_evict;   /* of those, the hole made by evicting a neighbour */
 	size_t why_entry[WHY_NREASONS], why_site[WHY_NREASONS];
 };
 
@@ -651,16 +657,43 @@ static bool slot_usable(taddr_t h, void *arg)
 	return (at >= q->hi || at + FAST_JMP_LEN <= q->lo) && window_free(q->p, q->fp, at, FAST_JMP_LEN);
 }
 
+/* A neighbour to evict for a short window with no padding in reach (fast/evict.h): chosen by
+ * short_window, evicted by make_patch. */
+struct evict_plan {
+	taddr_t at;               /* at run time; 0: none */
+	struct fast_window w;
+};
+
+struct evict_ask {
+	struct proc *p;
+	struct fast_proc *fp;
+	taddr_t bias;
+};
+
+/* Whether a neighbour's window [n, n+len) (link-time) is free for us and may be patched now. */
+static bool evict_usable(taddr_t n, unsigned len, void *arg)
+{
+	struct evict_ask *q = arg;
+	return window_free(q->p, q->fp, n + q->bias, len) && may_patch(q->p, q->fp, n + q->bias, len);
+}
+
 /* The window at at, whose 5-byte form was refused, for a jmp rel8 to a hole: pa->w and
- * pa->hole filled. Returns FAST_OK, or why not. */
+ * pa->hole filled, and with no padding in reach, the neighbour whose eviction makes the hole
+ * in ev. Returns FAST_OK, or why not. */
 static int short_window(struct proc *p, struct fast_proc *fp, const struct module *m, const struct fmap *f,
-			taddr_t at, struct patch *pa)
+			taddr_t at, struct patch *pa, struct evict_plan *ev)
 {
 	int why = (int)fast_window_short(&f->map, at - m->bias, &pa->w);
 	if (why == FAST_OK && !window_free(p, fp, at, pa->w.len))
 		why = WHY_TAKEN;
 	struct slot_ask q = { p, fp, m->bias, at, at + pa->w.len };
 	taddr_t h = why == FAST_OK ? fast_map_hole(&f->map, at - m->bias, slot_usable, &q) : 0;
+	if (why == FAST_OK && !h) {
+		struct evict_ask e = { p, fp, m->bias };
+		taddr_t n = fast_evict_find(&f->map, at - m->bias, at - m->bias + pa->w.len, evict_usable, &e, &ev->w);
+		ev->at = n ? n + m->bias : 0;
+		h = n ? n + FAST_JMP_LEN : 0;
+	}
 	if (why == FAST_OK && !h)
 		why = WHY_NO_HOLE;
 	if (why == FAST_OK) {
@@ -719,8 +752,37 @@ struct keep {
 	bool x87;
 };
 
+/* Evicts the neighbour ev names: its instructions go to a trampoline of their own, and a jmp
+ * rel32 to it over their first 5 bytes leaves the next 5 dead, for a hole. Returns the patch, or
+ * NULL. */
+static struct patch *make_evict(struct task *t, struct fast_proc *fp, const struct evict_plan *ev)
+{
+	struct region *r = region_near(t, fp, ev->at);
+	if (!r)
+		return NULL;
+	struct patch *ep = xcalloc(1, sizeof(*ep));
+	ep->kind = PATCH_EVICT;
+	ep->at = ev->at;
+	ep->w = ev->w;
+	ep->jlen = FAST_JMP_LEN;
+	ep->host = UINT32_MAX;
+	ep->tramp = r->base + r->used;
+	uint8_t code[FAST_TRAMP_MAX];
+	if (!fast_tramp_build_plain(&ep->w, ep->at, ep->tramp, code, &ep->info) ||
+	    write_tramp(t->p, fp, r, ep->tramp, code, ep->info.len) || !write_jumps(t->p, fp, ep)) {
+		free(ep);
+		return NULL;
+	}
+	r->used += (ep->info.len + 15) & ~15u;
+	own_bytes(fp, ep);
+	addrmap_put(&fp->at, ep->at, ep);
+	add_patch(fp, ep);
+	return ep;
+}
+
 /* Makes and writes the trampoline for a window at runtime address at of module m: a jmp rel32
- * over the window, or, where that window is refused, a jmp rel8 to a jmp rel32 in a hole. Returns
+ * over the window, or, where that window is refused, a jmp rel8 to a jmp rel32 in a hole (made
+ * by evicting a neighbour if no padding is in reach). Returns
  * the patch, or NULL (the reason in *why, the 5-byte window's) if it cannot be had. */
 static struct patch *make_patch(struct task *t, struct fast_proc *fp, const struct module *m,
 				const struct fmap *f, enum patch_kind kind, taddr_t at, struct keep k, int *why)
@@ -731,10 +793,16 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	*why = (int)fast_window_check(&f->map, at - m->bias, &pa->w);
 	if (*why == FAST_OK && !window_free(p, fp, at, pa->w.len))
 		*why = WHY_TAKEN;
-	if (*why != FAST_OK && *why != FAST_NO_CODE && short_window(p, fp, m, f, at, pa) == FAST_OK)
+	struct evict_plan ev = { 0 };
+	if (*why != FAST_OK && *why != FAST_NO_CODE && short_window(p, fp, m, f, at, pa, &ev) == FAST_OK)
 		*why = FAST_OK;
 	if (*why == FAST_OK && !may_patch(p, fp, at, pa->w.len))
 		*why = held.p == p && held.all ? WHY_PC : WHY_RUNNING;
+	/* (First, as its trampoline takes room in the region: should this one then fail, the
+	 * neighbour stays evicted, which only costs it two jumps.) */
+	struct patch *ep = NULL;
+	if (*why == FAST_OK && ev.at && !(ep = make_evict(t, fp, &ev)))
+		*why = WHY_NO_ROOM;
 	struct region *r = *why == FAST_OK ? region_near(t, fp, at) : NULL;
 	if (*why == FAST_OK && !r)
 		*why = WHY_NO_ROOM;
@@ -779,6 +847,10 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	own_bytes(fp, pa);
 	addrmap_put(&fp->at, at, pa);
 	add_patch(fp, pa);
+	if (ep) {
+		ep->host = pa->id;
+		pa->evicted = ep->at;
+	}
 	if (kind == PATCH_SITE)
 		sites_put(p, fp, at);
 	return pa;
@@ -840,13 +912,17 @@ bool fast_plant_entry(struct task *t, struct module *m, const struct func *f, ta
 	}
 	fp->count.entries++;
 	fp->count.entries_short += pa->hole != 0;
+	fp->count.entries_evict += pa->evicted != 0;
 	pa->bp.addr = a;
 	pa->bp.name = name;
 	pa->bp.fn = BP_NO_FN;
 	pa->bp.entry = true;
 	pa->bp.libcall = !m->exe && !m->traced;
 	pa->bp.planted = true;   /* (for trace_entry's checks; it is not an int3) */
-	if (pa->hole)
+	if (pa->evicted)
+		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": in-process (%u bytes relocated, jmp rel8 to %#" PRIx64
+		      ", by eviction of %#" PRIx64 ")", name, a, pa->w.len, pa->hole, pa->evicted);
+	else if (pa->hole)
 		DEBUG(DBG_FAST, "%s at %#" PRIx64 ": in-process (%u bytes relocated, jmp rel8 to %#" PRIx64 ")", name, a,
 		      pa->w.len, pa->hole);
 	else
@@ -953,6 +1029,10 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 		if (pa) {
 			fp->count.sites++;
 			fp->count.sites_short += pa->hole != 0;
+			fp->count.sites_evict += pa->evicted != 0;
+			if (pa->evicted)
+				DEBUG(DBG_FAST, "return site %#" PRIx64 ": in-process (jmp rel8 to %#" PRIx64 ", by eviction of %#"
+				      PRIx64 ")", site, pa->hole, pa->evicted);
 		} else {
 			fp->count.sites_int3++;
 			fp->count.why_site[why]++;
@@ -996,8 +1076,9 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 static void print_counts(const struct proc *p, const struct module *m, const struct fcount *c)
 {
 	char buf[1024];
-	size_t n = (size_t)snprintf(buf, sizeof(buf), "pid %d: %s: entries %zu in-process (%zu by jmp rel8), %zu int3",
-				    p->pid, m->path, c->entries, c->entries_short, c->entries_int3);
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "pid %d: %s: entries %zu in-process (%zu by jmp rel8, %zu by eviction), "
+				    "%zu int3", p->pid, m->path, c->entries, c->entries_short, c->entries_evict,
+				    c->entries_int3);
 	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
 		if (c->why_entry[k])
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_entry[k]);
@@ -1005,8 +1086,9 @@ static void print_counts(const struct proc *p, const struct module *m, const str
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; %zu calls of int3 entries redirected in-process",
 				      c->calls);
 	if (n < sizeof(buf))
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; return sites %zu in-process (%zu by jmp rel8), %zu int3 when reached",
-				      c->sites, c->sites_short, c->sites_int3);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; return sites %zu in-process (%zu by jmp rel8, %zu by "
+				      "eviction), %zu int3 when reached", c->sites, c->sites_short, c->sites_evict,
+				      c->sites_int3);
 	for (int k = 0; k < WHY_NREASONS && n < sizeof(buf); k++)
 		if (c->why_site[k])
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s: %zu)", why_name(k), c->why_site[k]);
@@ -1746,6 +1828,8 @@ static bool refaulting_entry(struct task *t, struct fast_proc *fp, const struct 
 	       entry_kind(rec->kind) && fp->v[rec->id] == pa;
 }
 
+static void give_back(struct task *t, struct fast_proc *fp, struct patch *pa);
+
 /* The fault of a relocated instruction, off into pa's trampoline, moved to the original
  * instruction. At the window's first, the jmp stays: the handler may return there and run the
  * whole trampoline again. Further in, the window gets its bytes back (the handler may return
@@ -1756,14 +1840,29 @@ static void report_at_original(struct task *t, struct fast_proc *fp, struct patc
 	unsigned i = copy_index(pa, off);
 	r->rip = pa->at + pa->w.insn[i].off;
 	ptrace(PTRACE_SETREGS, t->tid, 0, r);
-	if (i == 0 || !pa->replaced)
+	if (i == 0)
+		return;
+	DEBUG(DBG_FAST, "tid %d: a fault in the relocated code of %#" PRIx64 ": window restored, int3 there", t->tid,
+	      pa->at);
+	give_back(t, fp, pa);
+}
+
+/* Gives pa's window its own bytes back, for good: its function's entry or its return site goes
+ * on with an int3. An evicted neighbour takes with it the window whose hole is in its bytes. */
+static void give_back(struct task *t, struct fast_proc *fp, struct patch *pa)
+{
+	if (!pa->replaced)
 		return;
 	restore_bytes(t->p, pa);
 	disown_bytes(fp, pa);
 	if (addrmap_get(&fp->at, pa->at) == pa)
 		addrmap_del(&fp->at, pa->at);
-	DEBUG(DBG_FAST, "tid %d: a fault in the relocated code of %#" PRIx64 ": window restored, int3 there", t->tid,
-	      pa->at);
+	if (pa->kind == PATCH_EVICT) {
+		struct patch *host = pa->host < fp->n ? fp->v[pa->host] : NULL;
+		if (host && host->evicted == pa->at)
+			give_back(t, fp, host);
+		return;
+	}
 	if (pa->kind == PATCH_SITE) {
 		if (pa->active)
 			bp_ensure_retsite(t, pa->at);
