@@ -11,7 +11,7 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # call elsewhere the test defines itself: test_callstack records sink_event(), test_view_common has
 # empty formatters.
 UNIT_TESTS := insn scan symtab symcache callstack view_common view_summary stacks calltree funcs addrmap tracefile \
-	      seccomp fast_window fast_mapcache fast_tramp fast_clock args_proto args_format args_dwarf util profile
+	      seccomp fast_window fast_evict fast_mapcache fast_tramp fast_clock args_proto args_format args_dwarf util profile
 # scan.c decodes with insn.c's shared Zydis decoder (insn_decoder): whatever links scan.o links insn.o.
 SCAN_OBJS := build/src/arch/x86_64/scan.o build/src/arch/x86_64/insn.o
 # Discovery goes through the disk cache (discache.c): whatever links discover.o links those too.
@@ -39,6 +39,7 @@ unit_objs_fast_window := build/src/fast/window.o build/src/fast/lsda.o build/src
 unit_objs_fast_tramp  := build/src/fast/tramp.o build/src/fast/reloc.o $(unit_objs_fast_window) \
 			$(UNIT_DIR)/fast_funcs.o
 unit_objs_fast_mapcache := build/src/fast/mapfile.o $(unit_objs_fast_window)
+unit_objs_fast_evict  := build/src/fast/evict.o $(unit_objs_fast_window)
 unit_objs_fast_clock  := build/src/fast/clock.o build/src/util/util.o
 ARGS_CORE := build/src/args/proto.o build/src/args/abi.o build/src/args/flags.o build/src/args/text.o \
 	     build/src/util/util.o
@@ -81,7 +82,10 @@ $(UNIT_FIX)/manysections: bench/manysections.py
 
 # The fast path's hazards, linked without libc as a PIE and not; a C++ program for its LSDAs; the
 # functions test_fast_tramp patches in its own process.
-UNIT_FIXTURES += $(UNIT_FIX)/fast_hazards-nopie $(UNIT_FIX)/fast_hazards-pie $(UNIT_FIX)/fast_eh
+UNIT_FIXTURES += $(UNIT_FIX)/fast_hazards-nopie $(UNIT_FIX)/fast_hazards-pie $(UNIT_FIX)/fast_eh $(UNIT_FIX)/fast_evict
+$(UNIT_FIX)/fast_evict: tests/unit/fixtures/fast_evict.S
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -static -no-pie -Wl,-e,ev_leaf -o $@ $<
 $(UNIT_FIX)/fast_hazards-nopie: tests/unit/fixtures/fast_hazards.S
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -static -no-pie -DHZ_NOPIE -Wl,-e,hz_ret -o $@ $<
