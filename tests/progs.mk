@@ -3,7 +3,7 @@
 # Binaries land in tests/build/progs/<cc>-<link>-<opt>-<cf>/<prog>.
 
 TPROG_C   := abc fib mutual tail longjmp exitdeep readin die kinds threads forks counter evil deep fasthaz hammer \
-	     shortjmp coldtail attachee blocks lanemix
+	     shortjmp coldtail attachee blocks lanemix evict
 TPROG_CXX := throw
 # The matrix programs are built in every variant (tests/e2e/test_core.py, test_stripped.py); the
 # others only in the variants tests name (T_FEW_VARIANTS: conftest's SOME_VARIANTS and the builds
