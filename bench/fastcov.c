@@ -3,6 +3,7 @@
  * `--debug=fast` would count them with -l on that file. With -v, one line per refusal, to
  * classify them. Usage: fastcov [-v] FILE... */
 #include "elf/symtab.h"
+#include "fast/evict.h"
 #include "fast/image.h"
 #include "fast/window.h"
 
@@ -16,7 +17,7 @@ struct cov {
 	uint8_t *taken;              /* per byte of code: covered by a window already */
 	taddr_t lo, hi;              /* what taken covers */
 	taddr_t win_lo, win_hi;      /* the window a hole is looked for */
-	size_t n[2], ok[2], why[2][FAST_NWHY + 1], shortjmp[2];
+	size_t n[2], ok[2], why[2][FAST_NWHY + 1], shortjmp[2], evicted[2];
 	bool verbose;
 };
 
@@ -57,18 +58,36 @@ static bool slot_free(taddr_t h, void *arg)
 	return true;
 }
 
-/* A window for a jmp rel8 to a slot in a hole, as fntrace tries when the 5-byte one is refused. */
-static bool check_short(struct cov *c, taddr_t at)
+/* Whether a neighbour's window [n, n+len) is free to evict (no window taken in it). */
+static bool evict_free(taddr_t n, unsigned len, void *arg)
 {
-	struct fast_window w;
+	struct cov *c = arg;
+	if (n < c->lo || n + len > c->hi)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (c->taken[n - c->lo + i])
+			return false;
+	return true;
+}
+
+/* A window for a jmp rel8 to a slot in a hole, as fntrace tries when the 5-byte one is refused;
+ * with no hole in reach, one made by evicting a neighbour (*evicted). */
+static bool check_short(struct cov *c, taddr_t at, bool *evicted)
+{
+	struct fast_window w, nw;
 	if (fast_window_short(c->m, at, &w) != FAST_OK)
 		return false;
 	c->win_lo = at;
 	c->win_hi = at + w.len;
 	taddr_t h = fast_map_hole(c->m, at, slot_free, c);
-	if (!h || !take(c, at, w.len))
+	taddr_t n = h || !evict_free(at, w.len, c) ? 0 : fast_evict_find(c->m, at, at + w.len, evict_free, c, &nw);
+	if ((!h && !n) || !take(c, at, w.len))
 		return false;
-	take(c, h, FAST_JMP_LEN);
+	*evicted = !h;
+	if (n)
+		take(c, n, nw.len);
+	else
+		take(c, h, FAST_JMP_LEN);
 	return true;
 }
 
@@ -79,8 +98,10 @@ static void check(struct cov *c, int kind, taddr_t at)
 	int k = why;
 	if (why == FAST_OK && !take(c, at, w.len))
 		k = WHY_TAKEN;
-	if (k != FAST_OK && check_short(c, at)) {
+	bool evicted = false;
+	if (k != FAST_OK && check_short(c, at, &evicted)) {
 		c->shortjmp[kind]++;
+		c->evicted[kind] += evicted;
 		k = FAST_OK;
 	}
 	c->n[kind]++;
@@ -129,8 +150,9 @@ static void report(const char *path, const struct cov *c)
 	static const char *const kinds[2] = { "entries", "return sites" };
 	printf("%s:\n", path);
 	for (int k = 0; k < 2; k++) {
-		printf("  %s: %zu of %zu (%.2f%%, %zu by a jmp rel8 to a hole)", kinds[k], c->ok[k], c->n[k],
-		       c->n[k] ? 100.0 * (double)c->ok[k] / (double)c->n[k] : 0.0, c->shortjmp[k]);
+		printf("  %s: %zu of %zu (%.2f%%, %zu by a jmp rel8 to a hole, %zu of them made by eviction)", kinds[k],
+		       c->ok[k], c->n[k], c->n[k] ? 100.0 * (double)c->ok[k] / (double)c->n[k] : 0.0, c->shortjmp[k],
+		       c->evicted[k]);
 		for (int r = 1; r <= FAST_NWHY; r++)
 			if (c->why[k][r])
 				printf("; %s %zu", r == WHY_TAKEN ? "window taken" : fast_why_name((enum fast_why)r),

@@ -36,7 +36,7 @@ unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/sr
 			build/src/util/addrmap.o build/src/util/util.o
 unit_objs_fast_window := build/src/fast/window.o build/src/fast/lsda.o build/src/fast/image.o \
 			build/src/elf/symtab.o $(DISCOVER_OBJS) $(SCAN_OBJS) build/src/util/util.o
-unit_objs_fast_tramp  := build/src/fast/tramp.o build/src/fast/reloc.o $(unit_objs_fast_window) \
+unit_objs_fast_tramp  := build/src/fast/tramp.o build/src/fast/reloc.o build/src/fast/evict.o $(unit_objs_fast_window) \
 			$(UNIT_DIR)/fast_funcs.o
 unit_objs_fast_mapcache := build/src/fast/mapfile.o $(unit_objs_fast_window)
 unit_objs_fast_evict  := build/src/fast/evict.o $(unit_objs_fast_window)

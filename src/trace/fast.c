@@ -688,7 +688,10 @@ static int short_window(struct proc *p, struct fast_proc *fp, const struct modul
 		why = WHY_TAKEN;
 	struct slot_ask q = { p, fp, m->bias, at, at + pa->w.len };
 	taddr_t h = why == FAST_OK ? fast_map_hole(&f->map, at - m->bias, slot_usable, &q) : 0;
-	if (why == FAST_OK && !h) {
+	/* (Only where the map knows every function's start: a library that is not traced has
+	 * its exported functions only, and an IFUNC implementation chosen later may start in a
+	 * neighbour taken meanwhile.) */
+	if (why == FAST_OK && !h && (m->exe || m->traced)) {
 		struct evict_ask e = { p, fp, m->bias };
 		taddr_t n = fast_evict_find(&f->map, at - m->bias, at - m->bias + pa->w.len, evict_usable, &e, &ev->w);
 		ev->at = n ? n + m->bias : 0;

@@ -121,7 +121,7 @@ def test_short_jumps(tmp_path, variant):
         assert re.search(fn + r" at 0x[0-9a-f]+: in-process \(\d bytes relocated, jmp rel8 to", f.stderr), fn
     assert re.search(r"t_s_loop1 at 0x[0-9a-f]+: int3 \(branch target inside\)", f.stderr)
     assert re.search(r"t_s_tail at 0x[0-9a-f]+: in-process", f.stderr)   # its jmp *%rax is an argument
-    assert re.search(r"return sites \d+ in-process \([1-9]\d* by jmp rel8\)", f.stderr)
+    assert re.search(r"return sites \d+ in-process \([1-9]\d* by jmp rel8, \d+ by eviction\)", f.stderr)
 
 
 @pytest.mark.parametrize("variant", ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"])

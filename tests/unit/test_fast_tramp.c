@@ -13,6 +13,7 @@
 
 #include "unit.h"
 #include "elf/symtab.h"
+#include "fast/evict.h"
 #include "fast/image.h"
 #include "fast/record.h"
 #include "fast/tramp.h"
@@ -20,6 +21,7 @@
 
 extern char ff_cf_caller[], ff_cf_entry[], ff_vals[], ff_safe_vals[], ff_args6[], ff_args6_safe[];
 extern char ff_args8[], ff_args8_safe[], ff_x87[], ff_x87_safe[];
+extern char ff_evict[];
 extern char ff_add[], ff_leaf[], ff_caller[], ff_flags[], ff_jcc[], ff_riprel[], ff_calls[], ff_leaf3[];
 extern uint64_t ff_seen_ret;
 
@@ -550,10 +552,73 @@ static void test_site_x87(void **state)
 	}
 }
 
+static bool any_neighbour(taddr_t n, unsigned len, void *arg)
+{
+	(void)n;
+	(void)len;
+	(void)arg;
+	return true;
+}
+
+/* Writes len bytes over code at at. */
+static void poke(taddr_t at, const void *b, size_t len)
+{
+	taddr_t page = at & ~(taddr_t)(PAGE - 1);
+	assert_int_equal(mprotect((void *)page, 2 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
+	memcpy((void *)at, b, len);
+	__builtin___clear_cache((char *)at, (char *)at + len);
+}
+
+/* A return site with no room (a target after its 3-byte mov) and no padding used: a neighbour
+ * evicted to a trampoline with no record (fast_tramp_build_plain), its dead bytes taking the
+ * site's jmp rel32, the site a jmp rel8 to them. The function computes as before, through the
+ * loop that runs the evicted instructions, and the site records each return. */
+static void test_evicted_neighbour(void **state)
+{
+	(void)state;
+	taddr_t site = (taddr_t)ff_evict + 9;
+	struct fast_window sw, nw;
+	assert_int_equal(fast_window_check(&map, site - bias, &sw), FAST_TARGET);
+	assert_int_equal(fast_window_short(&map, site - bias, &sw), FAST_OK);
+	taddr_t n = fast_evict_find(&map, site - bias, site - bias + sw.len, any_neighbour, NULL, &nw) + bias;
+	assert_int_equal(n, (taddr_t)ff_evict + 16);
+	uint64_t want = call(ff_evict, 50, 0), want3 = call(ff_evict, 3, 0);
+
+	region_used = (region_used + 15) & ~(size_t)15;
+	uint8_t *t = region + region_used;
+	struct fast_tramp_info info;
+	assert_true(fast_tramp_build_plain(&nw, n, (taddr_t)t, t, &info));
+	assert_int_equal(info.reloc, 0);
+	assert_int_equal(info.rec_store, FAST_TRAMP_NONE);
+	assert_int_equal(info.tsc, FAST_TRAMP_NONE);
+	region_used += info.len;
+	region_used = (region_used + 15) & ~(size_t)15;
+	uint8_t *st_ = region + region_used;
+	struct fast_tramp_cfg cfg = { .kind = FAST_TRAMP_SITE, .id = 11, .at = (taddr_t)st_ };
+	struct fast_tramp_info sinfo;
+	assert_true(fast_tramp_build(&cfg, &sw, site, st_, &sinfo));
+	region_used += sinfo.len;
+
+	uint8_t jmp[FAST_JMP_LEN], hole[FAST_JMP_LEN], rel8[2] = { 0xeb, 0 };
+	assert_true(fast_tramp_jump(n, (taddr_t)t, jmp));
+	assert_true(fast_tramp_jump(n + FAST_JMP_LEN, (taddr_t)st_, hole));
+	rel8[1] = (uint8_t)(int8_t)((int64_t)(n + FAST_JMP_LEN) - (int64_t)(site + 2));
+	poke(n, jmp, sizeof(jmp));
+	poke(n + FAST_JMP_LEN, hole, sizeof(hole));
+	poke(site, rel8, sizeof(rel8));
+	reset_block();
+	assert_int_equal(call(ff_evict, 50, 0), want);
+	assert_int_equal(call(ff_evict, 3, 0), want3);
+	assert_int_equal(nrecs(), 2);
+	assert_int_equal(recs()[0].kind, FAST_REC_SITE);
+	assert_int_equal(recs()[0].id, 11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entry_after_endbr),
+		cmocka_unit_test(test_evicted_neighbour),
 		cmocka_unit_test(test_return_site),
 		cmocka_unit_test(test_site_keeps_flags),
 		cmocka_unit_test(test_jcc_and_riprel),
