@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STEP_MAX 4096   /* bytes decoded before the reach, at most, to get in step there */
+#define STEP_MAX 1024   /* bytes decoded before the reach, at most, to get in step there */
 #define NEAR_MAX 256    /* instructions looked at per function */
 
 /* One instruction decoded in step. */
@@ -63,12 +63,13 @@ static taddr_t in_step_from(const struct fast_map *m, size_t j, taddr_t lo)
 	return from;
 }
 
-/* Decodes function j in step from before lo up to hi: its instructions into v (NEAR_MAX at
- * most). Returns how many. */
-static size_t decode_near(const struct fast_map *m, size_t j, taddr_t lo, taddr_t hi, struct near *v)
+/* Decodes function j in step up to hi, from start (an instruction's start: the site, the
+ * function's start) or else from before lo: its instructions into v (NEAR_MAX at most). Returns
+ * how many. */
+static size_t decode_near(const struct fast_map *m, size_t j, taddr_t start, taddr_t lo, taddr_t hi, struct near *v)
 {
 	const struct range *e = &m->ext[j];
-	taddr_t a = in_step_from(m, j, lo), end = hi < e->hi ? hi : e->hi;
+	taddr_t a = start ? start : in_step_from(m, j, lo), end = hi < e->hi ? hi : e->hi;
 	if (a >= end || (lo > a && lo - a > STEP_MAX))
 		return 0;
 	const uint8_t *code = fast_image_bytes(m->im, a, end - a);
@@ -117,13 +118,41 @@ static int cand_cmp(const void *pa, const void *pb)
 	return a->dist < b->dist ? -1 : a->dist > b->dist ? 1 : a->at < b->at ? -1 : a->at > b->at;
 }
 
-/* Adds the places of function j in [lo, hi] where a neighbour may start: instruction starts
- * where no window may start, and that no window which may start before reaches. */
-static void add_cands(const struct fast_map *m, size_t j, taddr_t lo, taddr_t hi, taddr_t slot_from,
-		      struct cand **c, size_t *nc, size_t *cap)
+/* Whether the neighbour from v[k] (v has n) may pass the window checker, as far as what was
+ * decoded tells, and so is worth its check: at most FAST_WIN_INSNS instructions cover
+ * FAST_EVICT_LEN bytes, within the function (end), none of them a call, no target inside. */
+static bool worth_checking(const struct fast_map *m, const struct near *v, size_t n, size_t k, taddr_t end)
 {
+	size_t i = k;
+	for (; i < n && i - k < FAST_WIN_INSNS; i++) {
+		if (v[i].call)
+			return false;
+		if (v[i].at + v[i].len - v[k].at >= FAST_EVICT_LEN)
+			break;
+	}
+	return i < n && i - k < FAST_WIN_INSNS && v[i].at + v[i].len <= end &&
+	       !fast_map_target_in(m, v[k].at, v[i].at + v[i].len);
+}
+
+/* What a search for neighbours collects: the places worth a window check, and how far each one's
+ * borrowed jmp is from the jmp rel8's end (slot_from). */
+struct cands {
+	struct cand *v;
+	size_t n, cap;
+	taddr_t slot_from;
+};
+
+/* Adds the places of function j in [lo, hi] where a neighbour may start: instruction starts
+ * where no window may start, and that no window which may start before reaches. Decoded from
+ * start, or from before lo (see decode_near). */
+static void add_cands(const struct fast_map *m, size_t j, taddr_t start, taddr_t lo, taddr_t hi, struct cands *cs)
+{
+	if (fast_map_unsure(m, m->ext[j].lo))
+		return;   /* (its neighbours are several instructions, in code whose targets are not all known) */
 	struct near v[NEAR_MAX];
-	size_t n = decode_near(m, j, lo, hi + 1 + FAST_WIN_MAX, v);
+	size_t n = decode_near(m, j, start, lo, hi + 1 + FAST_WIN_MAX, v);
+	size_t next = upper(m->starts, m->nstarts, m->ext[j].lo);
+	taddr_t end = next < m->nstarts && m->starts[next] < m->ext[j].hi ? m->starts[next] : m->ext[j].hi;
 	taddr_t reserved = 0;   /* the end of the windows that may start before */
 	for (size_t k = 0; k < n && v[k].at <= hi; k++) {
 		if (may_start_window(m, v, k)) {
@@ -131,11 +160,11 @@ static void add_cands(const struct fast_map *m, size_t j, taddr_t lo, taddr_t hi
 			reserved = e > reserved ? e : reserved;
 			continue;
 		}
-		if (v[k].at < lo || v[k].at < reserved)
+		if (v[k].at < lo || v[k].at < reserved || !worth_checking(m, v, n, k, end))
 			continue;
 		taddr_t slot = v[k].at + FAST_JMP_LEN;
-		xgrow(c, cap, *nc + 1, sizeof(**c));
-		(*c)[(*nc)++] = (struct cand){ v[k].at, slot > slot_from ? slot - slot_from : slot_from - slot };
+		xgrow(&cs->v, &cs->cap, cs->n + 1, sizeof(*cs->v));
+		cs->v[cs->n++] = (struct cand){ v[k].at, slot > cs->slot_from ? slot - cs->slot_from : cs->slot_from - slot };
 	}
 }
 
@@ -149,6 +178,27 @@ static bool evictable(const struct fast_window *w)
 	return true;
 }
 
+/* The nearest of the places collected whose window passes the checker and the caller's
+ * usable(); 0 if none. The collection is emptied. */
+static taddr_t pick(const struct fast_map *m, struct cands *cs, taddr_t from, taddr_t own_hi,
+		    bool (*usable)(taddr_t n, unsigned len, void *arg), void *arg, struct fast_window *w)
+{
+	if (cs->n)
+		qsort(cs->v, cs->n, sizeof(*cs->v), cand_cmp);
+	taddr_t found = 0;
+	for (size_t i = 0; i < cs->n && !found; i++) {
+		taddr_t at = cs->v[i].at;
+		if (i && at == cs->v[i - 1].at)
+			continue;
+		if (fast_window_cover(m, at, FAST_EVICT_LEN, w) != FAST_OK || !evictable(w) ||
+		    (at < own_hi && at + w->len > from) || !usable(at, w->len, arg))
+			continue;
+		found = at;
+	}
+	cs->n = 0;
+	return found;
+}
+
 taddr_t fast_evict_find(const struct fast_map *m, taddr_t from, taddr_t own_hi,
 			bool (*usable)(taddr_t n, unsigned len, void *arg), void *arg, struct fast_window *w)
 {
@@ -157,24 +207,22 @@ taddr_t fast_evict_find(const struct fast_map *m, taddr_t from, taddr_t own_hi,
 	if (slot_from < 128 + FAST_JMP_LEN)
 		return 0;
 	taddr_t lo = slot_from - 128 - FAST_JMP_LEN, hi = slot_from + 127 - FAST_JMP_LEN;
-	struct cand *c = NULL;
-	size_t nc = 0, cap = 0;
-	size_t j = upper(m->starts, m->nstarts, lo);
-	for (j = j ? j - 1 : 0; j < m->nstarts && m->starts[j] <= hi; j++)
+	struct cands cs = { .slot_from = slot_from };
+	/* After the window first, decoded from its own start and the next functions' (the code right
+	 * after a site also runs about as often as the site: it costs the neighbour its two jumps
+	 * no more often); before it only if none will do, decoded from before the reach. */
+	size_t j0 = upper(m->starts, m->nstarts, from), j = j0;
+	if (j0 && m->ext[j0 - 1].hi > from)
+		add_cands(m, j0 - 1, from, lo, hi, &cs);
+	for (; j < m->nstarts && m->starts[j] <= hi; j++)
+		add_cands(m, j, m->ext[j].lo, lo, hi, &cs);
+	taddr_t found = pick(m, &cs, from, own_hi, usable, arg, w);
+	j = upper(m->starts, m->nstarts, lo);
+	for (j = j ? j - 1 : 0; !found && j < j0; j++)
 		if (m->ext[j].hi > lo)
-			add_cands(m, j, lo, hi, slot_from, &c, &nc, &cap);
-	if (nc)
-		qsort(c, nc, sizeof(*c), cand_cmp);
-	taddr_t found = 0;
-	for (size_t i = 0; i < nc && !found; i++) {
-		taddr_t at = c[i].at;
-		if (i && at == c[i - 1].at)
-			continue;
-		if (fast_window_cover(m, at, FAST_EVICT_LEN, w) != FAST_OK || !evictable(w) ||
-		    (at < own_hi && at + w->len > from) || !usable(at, w->len, arg))
-			continue;
-		found = at;
-	}
-	free(c);
+			add_cands(m, j, 0, lo, from - 1, &cs);
+	if (!found)
+		found = pick(m, &cs, from, own_hi, usable, arg, w);
+	free(cs.v);
 	return found;
 }
