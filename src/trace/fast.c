@@ -16,6 +16,7 @@
 #include "../args/choose.h"
 #include "../elf/discover.h"
 #include "../rec/funcs.h"
+#include "../util/addrbits.h"
 #include "../util/dcache.h"
 #include "../util/hash.h"
 
@@ -266,6 +267,10 @@ struct fast_proc {
 	struct addrmap at;           /* window address -> patch */
 	struct addrmap redir;        /* function -> its redirect patch */
 	struct addrmap holes;        /* hole slot -> the replaced patch whose jmp rel8 goes there */
+	struct addrbits win_bytes;   /* every byte of fp->at's windows is set here (at_put), and
+				      * of fp->holes' slots in hole_bytes (own_bytes): where no bit
+				      * is set, no window or hole lies, without a lookup per byte */
+	struct addrbits hole_bytes;
 	struct patch **sorted;       /* by trampoline, for lookups by pc (no PATCH_CALL) */
 	size_t nsorted;              /* fp->n when sorted was made */
 	size_t nsortedv;             /* entries in sorted */
@@ -434,8 +439,10 @@ static struct region *region_near(struct task *t, struct fast_proc *fp, taddr_t 
  * at addr, or NULL. The replaced bytes of two patches never overlap, a patch's start is in fp->at
  * and its hole's in fp->holes: a lookup of the five addresses where either can start, rather
  * than a table of every byte (16 MiB for 100,000 patches). */
-static struct patch *replaced_at(const struct fast_proc *fp, taddr_t addr)
+static struct patch *replaced_at(struct fast_proc *fp, taddr_t addr)
 {
+	if (!addrbits_any(&fp->win_bytes, addr, addr + 1) && !addrbits_any(&fp->hole_bytes, addr, addr + 1))
+		return NULL;
 	for (size_t k = 0; k < FAST_JMP_LEN; k++) {
 		struct patch *pa = addrmap_get(&fp->at, addr - k);
 		if (pa && pa->replaced && addr < pa->at + pa->jlen)
@@ -456,15 +463,20 @@ static bool window_free(struct proc *p, struct fast_proc *fp, taddr_t at, size_t
 {
 	for (size_t i = 0; i < len; i++) {
 		struct bp *bp = addrmap_get(&p->bps, at + i);
-		if ((bp && bp->planted) || addrmap_get(&fp->at, at + i))
+		if (bp && bp->planted)
 			return false;
 	}
-	for (size_t k = 1; k < FAST_WIN_MAX; k++) {
-		struct patch *pa = addrmap_get(&fp->at, at - k);
-		if (pa && pa->at + pa->w.len > at)
-			return false;
+	if (addrbits_any(&fp->win_bytes, at, at + len)) {   /* (else no window is there) */
+		for (size_t i = 0; i < len; i++)
+			if (addrmap_get(&fp->at, at + i))
+				return false;
+		for (size_t k = 1; k < FAST_WIN_MAX; k++) {
+			struct patch *pa = addrmap_get(&fp->at, at - k);
+			if (pa && pa->at + pa->w.len > at)
+				return false;
+		}
 	}
-	if (fp->holes.n)
+	if (fp->holes.n && addrbits_any(&fp->hole_bytes, at, at + len))
 		for (taddr_t h = at - (FAST_JMP_LEN - 1); h < at + len; h++) {
 			struct patch *pa = addrmap_get(&fp->holes, h);
 			if (pa && pa->replaced)
@@ -725,16 +737,53 @@ static bool write_jumps(struct proc *p, struct fast_proc *fp, struct patch *pa)
 static void own_bytes(struct fast_proc *fp, struct patch *pa)
 {
 	pa->replaced = true;
-	if (pa->hole)
+	if (pa->hole) {
 		addrmap_put(&fp->holes, pa->hole, pa);
+		addrbits_set(&fp->hole_bytes, pa->hole, pa->hole + FAST_JMP_LEN);
+	}
 }
 
 /* The program's bytes are back (or gone) where pa's jumps were. */
 static void disown_bytes(struct fast_proc *fp, struct patch *pa)
 {
-	if (pa->hole && addrmap_get(&fp->holes, pa->hole) == pa)
+	if (pa->hole && addrmap_get(&fp->holes, pa->hole) == pa) {
 		addrmap_del(&fp->holes, pa->hole);
+		addrbits_clear(&fp->hole_bytes, pa->hole, pa->hole + FAST_JMP_LEN);
+		for (taddr_t h = pa->hole - (FAST_JMP_LEN - 1); h < pa->hole + FAST_JMP_LEN; h++) {
+			const struct patch *q = addrmap_get(&fp->holes, h);   /* (a neighbour's bits back) */
+			if (q)
+				addrbits_set(&fp->hole_bytes, h, h + FAST_JMP_LEN);
+		}
+	}
 	pa->replaced = false;
+}
+
+/* The end of the bytes of pa's window (its jmp too, and one byte at least). */
+static taddr_t window_end(const struct patch *pa)
+{
+	unsigned len = pa->w.len > pa->jlen ? pa->w.len : pa->jlen;
+	return pa->at + (len ? len : 1);
+}
+
+/* Puts pa in fp->at, by its window's address. */
+static void at_put(struct fast_proc *fp, struct patch *pa)
+{
+	addrmap_put(&fp->at, pa->at, pa);
+	addrbits_set(&fp->win_bytes, pa->at, window_end(pa));
+}
+
+/* Takes pa out of fp->at, if it is there. */
+static void at_del(struct fast_proc *fp, struct patch *pa)
+{
+	if (addrmap_get(&fp->at, pa->at) != pa)
+		return;
+	addrmap_del(&fp->at, pa->at);
+	addrbits_clear(&fp->win_bytes, pa->at, window_end(pa));
+	for (taddr_t a = pa->at - (FAST_WIN_MAX - 1); a < window_end(pa); a++) {
+		const struct patch *q = addrmap_get(&fp->at, a);   /* (a neighbour's bits back) */
+		if (q)
+			addrbits_set(&fp->win_bytes, q->at, window_end(q));
+	}
 }
 
 /* Puts the program's own bytes back in `in` where pa's jumps are. */
@@ -848,7 +897,7 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 	}
 	r->used += (pa->info.len + 15) & ~15u;
 	own_bytes(fp, pa);
-	addrmap_put(&fp->at, at, pa);
+	at_put(fp, pa);
 	add_patch(fp, pa);
 	if (ep) {
 		ep->host = pa->id;
@@ -945,6 +994,8 @@ struct calls {
 /* Whether addr lies inside a window (its instructions run relocated, not there). */
 static bool in_window(struct fast_proc *fp, taddr_t addr)
 {
+	if (!addrbits_any(&fp->win_bytes, addr, addr + 1))
+		return false;
 	for (size_t k = 0; k < FAST_WIN_MAX; k++) {
 		struct patch *pa = addrmap_get(&fp->at, addr - k);
 		if (pa && pa->at + pa->w.len > addr)
@@ -1071,7 +1122,7 @@ static void plant_call(taddr_t call, const uint8_t *b, unsigned len, taddr_t end
 		return;
 	}
 	pa->replaced = true;
-	addrmap_put(&fp->at, c, pa);
+	at_put(fp, pa);
 	add_patch(fp, pa);
 	fp->count.calls++;
 }
@@ -1135,7 +1186,6 @@ void fast_module_done(struct task *t, struct module *m)
 	if (fp->count.entries || fp->count.entries_int3 || fp->count.sites || fp->count.sites_int3)
 		print_counts(t->p, m, &fp->count);
 	memset(&fp->count, 0, sizeof(fp->count));
-	fp->nsorted = 0;   /* sorted again when next needed */
 	fp->loading = NULL;
 	errno_word_update(t, fp);   /* (the C library may be the module just planted) */
 }
@@ -1251,21 +1301,36 @@ static size_t sorted_after(const struct fast_proc *fp, taddr_t pc)
 
 #define INSERT_MAX 64   /* patches added since the last sort that are inserted one by one */
 
+static bool by_tramp(struct patch *const *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i - 1]->tramp > v[i]->tramp)
+			return false;
+	return true;
+}
+
 /* Brings fp->sorted up to date with fp->v. A few new patches (sites learnt at miss traps) are
  * inserted in place: sorting python3's 54,000 patches again after each was most of the cost of
- * a miss trap. */
+ * a miss trap. More are sorted on their own (most come in order: a region fills upwards) and
+ * merged in: sorting all again after each module was 5% of python3's start-up. */
 static void sort_patches(struct fast_proc *fp)
 {
 	if (fp->nsorted == fp->n)
 		return;
 	fp->sorted = xrealloc(fp->sorted, (fp->n + 1) * sizeof(*fp->sorted));
-	if (!fp->nsorted || fp->n - fp->nsorted > INSERT_MAX) {
+	if (fp->n - fp->nsorted > INSERT_MAX) {
+		struct patch **add = xmalloc((fp->n - fp->nsorted) * sizeof(*add));
 		size_t k = 0;
-		for (size_t i = 0; i < fp->n; i++)
+		for (size_t i = fp->nsorted; i < fp->n; i++)
 			if (fp->v[i]->kind != PATCH_CALL)
-				fp->sorted[k++] = fp->v[i];
-		qsort(fp->sorted, k, sizeof(*fp->sorted), tramp_cmp);
-		fp->nsortedv = k;
+				add[k++] = fp->v[i];
+		if (!by_tramp(add, k))
+			qsort(add, k, sizeof(*add), tramp_cmp);
+		/* (merged from the top down, in place: the sorted ones move up by at most k) */
+		for (size_t i = fp->nsortedv, j = k, out = fp->nsortedv + k; j;)
+			fp->sorted[--out] = i && fp->sorted[i - 1]->tramp > add[j - 1]->tramp ? fp->sorted[--i] : add[--j];
+		fp->nsortedv += k;
+		free(add);
 	} else {
 		for (size_t i = fp->nsorted; i < fp->n; i++) {
 			if (fp->v[i]->kind == PATCH_CALL)
@@ -1858,8 +1923,7 @@ static void give_back(struct task *t, struct fast_proc *fp, struct patch *pa)
 		return;
 	restore_bytes(t->p, pa);
 	disown_bytes(fp, pa);
-	if (addrmap_get(&fp->at, pa->at) == pa)
-		addrmap_del(&fp->at, pa->at);
+	at_del(fp, pa);
 	if (pa->kind == PATCH_EVICT) {
 		struct patch *host = pa->host < fp->n ? fp->v[pa->host] : NULL;
 		if (host && host->evicted == pa->at)
@@ -2182,12 +2246,14 @@ bool fast_on_stop(struct task *t, const struct stop *s)
 
 /* Puts into buf, a copy of [addr, addr+len), either the jmps of the patches there (jmp) or the
  * program's own bytes (!jmp), where those replaced them. */
-static void each_replaced(const struct fast_proc *fp, taddr_t addr, uint8_t *buf, size_t len, bool jmp)
+static void each_replaced(struct fast_proc *fp, taddr_t addr, uint8_t *buf, size_t len, bool jmp)
 {
 	if (!fp || !fp->at.n)
 		return;
 	/* (a patch or a hole that starts up to FAST_JMP_LEN - 1 bytes before addr reaches into buf) */
 	for (taddr_t a = addr >= FAST_JMP_LEN - 1 ? addr - (FAST_JMP_LEN - 1) : 0; a < addr + len; a++) {
+		if (!addrbits_any(&fp->win_bytes, a, a + 1) && !addrbits_any(&fp->hole_bytes, a, a + 1))
+			continue;   /* (neither starts there) */
 		const struct patch *pa = addrmap_get(&fp->at, a);
 		for (size_t k = 0; pa && pa->replaced && k < pa->jlen; k++)
 			if (a + k >= addr && a + k < addr + len)
@@ -2211,8 +2277,7 @@ void fast_forget_range(struct proc *p, taddr_t lo, taddr_t hi)
 		struct patch *pa = fp->v[i];
 		if (pa->at < lo || pa->at >= hi)
 			continue;
-		if (addrmap_get(&fp->at, pa->at) == pa)
-			addrmap_del(&fp->at, pa->at);
+		at_del(fp, pa);
 		if (addrmap_get(&fp->redir, pa->at) == pa)
 			addrmap_del(&fp->redir, pa->at);
 		disown_bytes(fp, pa);
@@ -2370,7 +2435,7 @@ void fast_fork(struct proc *child, struct proc *parent, pid_t parent_tid, pid_t 
 		pa->stop_guard = 0;   /* (the guardian's entry is the parent's) */
 		add_patch(fp, pa);   /* (the same id) */
 		if (addrmap_get(&pp->at, pa->at) == pp->v[i])
-			addrmap_put(&fp->at, pa->at, pa);
+			at_put(fp, pa);
 		if (pa->replaced)
 			own_bytes(fp, pa);   /* (its hole, if any) */
 		if (pa->redirect)
@@ -2426,6 +2491,8 @@ void fast_free(struct proc *p)
 	addrmap_free(&fp->at);
 	addrmap_free(&fp->redir);
 	addrmap_free(&fp->holes);
+	addrbits_free(&fp->win_bytes);
+	addrbits_free(&fp->hole_bytes);
 	addrmap_each(&fp->threads, free_patch_val, NULL);
 	addrmap_free(&fp->threads);
 	free(fp->sorted);
