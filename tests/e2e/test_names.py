@@ -208,6 +208,27 @@ def test_debug_file_by_debuglink(tmp_path, where):
     assert "sub_" not in "\n".join(l for l in r.trace.splitlines() if "@libdbgdemo.so" in l)
 
 
+def test_debug_file_lookup_loads_no_debuginfod_client(tmp_path):
+    """Without DEBUGINFOD_URLS, looking for debug files (found by build-id, then not found at
+    all) loads no libdebuginfod: libdwfl's standard lookup loaded it, and libcurl's dependencies,
+    in every run (a tenth of tracing a small program). The dynamic loader's log of fntrace's own
+    process (LD_DEBUG_OUTPUT: one file per process) shows every library it loads."""
+    exe, lib = dbg_prog(), os.path.join(DBG, DBG_LIB)
+    dirs = tmp_path / "debug"
+    install_by_build_id(str(dirs), lib, os.path.join(DBG, "keep", DBG_LIB + ".debug"))
+    env = {k: v for k, v in os.environ.items() if k != "DEBUGINFOD_URLS"}
+    env.update(LD_DEBUG="files", LD_DEBUG_OUTPUT=str(tmp_path / "ld"))
+    r = run(["-l", "libdbg*", f"--debuginfo-path={dirs}", exe], tmp_path, env=env)
+    assert r.rc == 0, r.stderr
+    assert "dbg_twice@libdbgdemo.so()" in r.trace   # (found by build-id)
+    logs = [f for f in os.listdir(tmp_path) if f.startswith("ld.")]
+    assert logs
+    for f in logs:
+        text = (tmp_path / f).read_text()
+        assert "libdw.so" in text or "dbgdemo" in text   # (fntrace's log, or the program's)
+        assert "libdebuginfod" not in text and "libcurl" not in text, f
+
+
 def test_debug_file_of_another_build_is_not_used(tmp_path):
     """A debug file at the right place but of another build (its build-id differs): ignored."""
     exe, lib = dbg_prog(), os.path.join(DBG, DBG_LIB)
