@@ -277,6 +277,7 @@ struct fast_proc {
 	struct region *regs;
 	size_t nregs;
 	taddr_t sites;               /* the table of known return sites */
+	bool sites_zero;             /* it is still as mapped, all zeros: nothing to read back */
 	taddr_t errno_word;          /* after it: errno's offset for site trampolines with values
 				      * (FAST_ERRNO_UNKNOWN until errno_set) */
 	bool errno_set;
@@ -391,6 +392,7 @@ static struct fast_proc *fp_init(struct task *t)
 			p->scr = xrealloc(p->scr, (p->nscr + 1) * sizeof(*p->scr));
 			p->scr[p->nscr++] = (struct scratch){ fp->sites, size, size };
 			fp->errno_word = fp->sites + (sizeof(taddr_t) << SITES_BITS);
+			fp->sites_zero = true;   /* (anonymous memory) */
 			int64_t unknown = FAST_ERRNO_UNKNOWN;
 			proc_write(p, fp->errno_word, &unknown, sizeof(unknown));
 		}
@@ -512,8 +514,10 @@ static void sites_put(struct proc *p, struct fast_proc *fp, taddr_t ret)
 	if (proc_read_raw(p, fp->sites + k * sizeof(taddr_t), slot, sizeof(slot)))
 		return;
 	int i = bucket_slot(p, fp, slot, ret);
-	if (i >= 0)
+	if (i >= 0) {
+		fp->sites_zero = false;
 		proc_write(p, fp->sites + (k + (uint64_t)i) * sizeof(taddr_t), &ret, sizeof(ret));
+	}
 }
 
 #define STAGE_CHUNK (64u << 10)   /* trampolines staged per region before they are written */
@@ -637,7 +641,8 @@ static void flush_code(struct proc *p, struct stage *sg)
 	sg->ncode = 0;
 }
 
-/* Puts the staged return sites in the table: read whole, filled, and written back where it
+/* Puts the staged return sites in the table: read whole (unless it is all zeros still: reading
+ * its 2 MiB was a tenth of a small program's start-up), filled, and written back where it
  * changed, in runs of pages. */
 static void flush_sites(struct proc *p, struct fast_proc *fp)
 {
@@ -645,10 +650,11 @@ static void flush_sites(struct proc *p, struct fast_proc *fp)
 	size_t size = sizeof(taddr_t) << SITES_BITS, page = 4096;
 	if (!sg->nsites || !fp->sites)
 		return;
-	taddr_t *table = xmalloc(size);
+	taddr_t *table = fp->sites_zero ? xcalloc(1, size) : xmalloc(size);
 	bool *dirty = xcalloc(size / page, sizeof(*dirty));
-	if (proc_read_raw(p, fp->sites, table, size))
+	if (!fp->sites_zero && proc_read_raw(p, fp->sites, table, size))
 		goto out;
+	fp->sites_zero = false;
 	for (size_t i = 0; i < sg->nsites; i++) {
 		uint64_t k = fast_sites_slot(sg->sites[i], SITES_BITS);
 		int s = bucket_slot(p, fp, &table[k], sg->sites[i]);
