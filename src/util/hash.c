@@ -1,4 +1,5 @@
-/* hash: two 64-bit multiply-rotate lanes over 8-byte words, each chunk's length folded in. */
+/* hash: 64-bit multiply-rotate lanes over 8-byte words (four independent ones over a long chunk), each
+ * chunk's length folded in. */
 #include "hash.h"
 
 #include <string.h>
@@ -38,10 +39,36 @@ void hash_init(struct hash128 *h)
 	h->len = 0;
 }
 
+/* One of four independent lanes over a long chunk's 32-byte blocks. */
+static inline uint64_t lane(uint64_t x, uint64_t w)
+{
+	return rotl(x ^ (w * K1), 29) * K2;
+}
+
+#define BLOCK 32
+
+/* The 32-byte blocks of a long chunk, four words at a time in four lanes that do not wait on
+ * one another (the two chained lanes of mix() made hashing a file or a map's payload a few
+ * percent of a small program's start-up), folded into h at the end. Returns the bytes taken. */
+static size_t add_blocks(struct hash128 *h, const uint8_t *s, size_t n)
+{
+	uint64_t x[4] = { h->a, h->b, h->a ^ K1, h->b ^ K2 };
+	size_t i = 0;
+	for (; i + BLOCK <= n; i += BLOCK)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+			memcpy(&w, s + i + 8 * k, 8);
+			x[k] = lane(x[k], w);
+		}
+	for (int k = 0; k < 4; k++)
+		mix(h, x[k]);
+	return i;
+}
+
 void hash_add(struct hash128 *h, const void *p, size_t n)
 {
 	const uint8_t *s = p;
-	size_t i = 0;
+	size_t i = n >= 4 * BLOCK ? add_blocks(h, s, n) : 0;
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
