@@ -440,7 +440,8 @@ static struct region *region_near(struct task *t, struct fast_proc *fp, taddr_t 
 /* The patch whose jmp (or redirected call, or jmp rel32 in a hole) replaced the program's byte
  * at addr, or NULL. The replaced bytes of two patches never overlap, a patch's start is in fp->at
  * and its hole's in fp->holes: a lookup of the five addresses where either can start, rather
- * than a table of every byte (16 MiB for 100,000 patches). */
+ * than a table of every byte (16 MiB for 100,000 patches), made only where a bit of
+ * win_bytes or hole_bytes says a window or a hole is. */
 static struct patch *replaced_at(struct fast_proc *fp, taddr_t addr)
 {
 	if (!addrbits_any(&fp->win_bytes, addr, addr + 1) && !addrbits_any(&fp->hole_bytes, addr, addr + 1))
@@ -459,8 +460,8 @@ static struct patch *replaced_at(struct fast_proc *fp, taddr_t addr)
 /* Whether [at, at+len) overlaps no other window and holds no planted breakpoint. A patch is
  * keyed by its first byte and covers at most FAST_WIN_MAX bytes (its jmp, FAST_JMP_LEN at most,
  * lies within its window), a hole's patch covers FAST_JMP_LEN from its hole: each address that
- * could start an overlapping one is looked up once (three lookups per byte of every address
- * before: a fifth of python3's start-up). */
+ * could start an overlapping one is looked up once, and only where the bitmaps have a bit of
+ * the range set (those lookups were still a fifth of python3's start-up). */
 static bool window_free(struct proc *p, struct fast_proc *fp, taddr_t at, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
