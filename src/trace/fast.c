@@ -2333,6 +2333,12 @@ static void overlay_one(taddr_t at, const uint8_t *b, size_t n, taddr_t addr, ui
 void fast_overlay(struct proc *p, taddr_t addr, uint8_t *buf, size_t len)
 {
 	struct fast_proc *fp = fp_of(p);
+	/* (A replaced jmp or hole is in fp->at or fp->holes, so its bytes are in the bitmaps: a
+	 * library being planted has none yet, and walking python3's 56,000 patches for each was
+	 * a cache miss apiece.) */
+	taddr_t from = addr >= FAST_JMP_LEN - 1 ? addr - (FAST_JMP_LEN - 1) : 0;
+	if (fp && !addrbits_any(&fp->win_bytes, from, addr + len) && !addrbits_any(&fp->hole_bytes, from, addr + len))
+		return;
 	for (size_t i = 0; fp && i < fp->n; i++) {
 		const struct patch *pa = fp->v[i];
 		if (!pa->replaced)

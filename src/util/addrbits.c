@@ -61,9 +61,15 @@ bool addrbits_any(struct addrbits *b, taddr_t lo, taddr_t hi)
 	if (!b->chunks.n)
 		return false;
 	for (taddr_t a = lo, e; a < hi; a = e) {
-		e = word_end(a, hi);
 		const uint64_t *c = chunk_of(b, a, false);
-		if (c && c[(a % ADDRBITS_CHUNK) / 64] & word_mask(a, e))
+		if (!c) {   /* (no bit in the whole chunk) */
+			e = (a | (ADDRBITS_CHUNK - 1)) + 1;
+			if (!e || e > hi)
+				break;
+			continue;
+		}
+		e = word_end(a, hi);
+		if (c[(a % ADDRBITS_CHUNK) / 64] & word_mask(a, e))
 			return true;
 	}
 	return false;

@@ -53,6 +53,21 @@ static void test_one_word_edges(void **state)
 	assert_false(addrbits_any(&b, 0, 1000));
 }
 
+/* A query across chunks that were never made skips them, and finds a bit past them. */
+static void test_absent_chunks(void **state)
+{
+	struct addrbits b = { 0 };
+	taddr_t c = ADDRBITS_CHUNK;
+	addrbits_set(&b, 5 * c + 7, 5 * c + 8);
+	assert_int_equal(b.chunks.n, 1);
+	assert_false(addrbits_any(&b, 0, 5 * c + 7));
+	assert_true(addrbits_any(&b, 1, 5 * c + 8));
+	assert_true(addrbits_any(&b, 3 * c + 3, 9 * c));
+	assert_false(addrbits_any(&b, 5 * c + 8, 9 * c));
+	assert_false(addrbits_any(&b, ~0ull - 2 * c, ~0ull));   /* (up to the end of the space) */
+	addrbits_free(&b);
+}
+
 /* Random sets and clears of short and long ranges, every query checked against the model. */
 static void test_random_ops(void **state)
 {
@@ -89,6 +104,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_one_word_edges),
+		cmocka_unit_test(test_absent_chunks),
 		cmocka_unit_test(test_random_ops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
