@@ -563,38 +563,9 @@ static int write_code(struct proc *p, struct fast_proc *fp, taddr_t at, const ui
 	return 0;
 }
 
-/* Sorts the staged writes by address: a radix sort (stable) on the bytes of the address that
- * differ among them, two or three for one module's writes. They come in thousands of
- * ascending runs (a short window's hole is staged before its jmp), and their qsort was 2% of
- * python3's start-up. */
-static void sort_code(struct stage *sg)
+static uint64_t code_write_at(const void *w)
 {
-	size_t n = sg->ncode;
-	taddr_t differ = 0;
-	for (size_t i = 1; i < n; i++)
-		differ |= sg->code[i].at ^ sg->code[0].at;
-	if (!differ)
-		return;
-	struct code_write *a = sg->code, *b = xmalloc(n * sizeof(*b));
-	for (unsigned shift = 0; shift < 64; shift += 8) {
-		if (!((differ >> shift) & 0xff))
-			continue;
-		size_t start[257] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			start[((a[i].at >> shift) & 0xff) + 1]++;
-		for (size_t k = 1; k <= 256; k++)
-			start[k] += start[k - 1];
-		for (size_t i = 0; i < n; i++)
-			b[start[(a[i].at >> shift) & 0xff]++] = a[i];
-		struct code_write *t = a;
-		a = b;
-		b = t;
-	}
-	if (a != sg->code) {
-		memcpy(sg->code, a, n * sizeof(*a));
-		b = a;
-	}
-	free(b);
+	return ((const struct code_write *)w)->at;
 }
 
 #define SPAN_GAP 4096u          /* staged code writes closer than this share one write */
@@ -604,7 +575,8 @@ static void sort_code(struct stage *sg)
  * (with whatever else is there, our int3s included, as it was). */
 static void flush_code(struct proc *p, struct stage *sg)
 {
-	sort_code(sg);
+	/* (thousands of ascending runs, not a few: a short window's hole is staged before its jmp) */
+	util_sort_by_key(sg->code, sg->ncode, sizeof(*sg->code), code_write_at);
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	for (size_t i = 0, j; i < sg->ncode; i = j) {
@@ -1314,12 +1286,6 @@ void fast_attach_release(struct task *t)
 
 /* ---- looking up a pc ---- */
 
-static int tramp_cmp(const void *a, const void *b)
-{
-	const struct patch *x = *(struct patch *const *)a, *y = *(struct patch *const *)b;
-	return x->tramp < y->tramp ? -1 : x->tramp > y->tramp;
-}
-
 /* The index in fp->sorted of the first patch whose trampoline starts after pc. */
 static size_t sorted_after(const struct fast_proc *fp, taddr_t pc)
 {
@@ -1336,18 +1302,15 @@ static size_t sorted_after(const struct fast_proc *fp, taddr_t pc)
 
 #define INSERT_MAX 64   /* patches added since the last sort that are inserted one by one */
 
-static bool by_tramp(struct patch *const *v, size_t n)
+static uint64_t tramp_of(const void *pa)
 {
-	for (size_t i = 1; i < n; i++)
-		if (v[i - 1]->tramp > v[i]->tramp)
-			return false;
-	return true;
+	return (*(struct patch *const *)pa)->tramp;
 }
 
 /* Brings fp->sorted up to date with fp->v. A few new patches (sites learnt at miss traps) are
  * inserted in place: sorting python3's 54,000 patches again after each was most of the cost of
- * a miss trap. More are sorted on their own (most come in order: a region fills upwards) and
- * merged in: sorting all again after each module was 5% of python3's start-up. */
+ * a miss trap. More are sorted on their own and merged in: sorting all again after each module
+ * was 5% of python3's start-up. */
 static void sort_patches(struct fast_proc *fp)
 {
 	if (fp->nsorted == fp->n)
@@ -1359,8 +1322,7 @@ static void sort_patches(struct fast_proc *fp)
 		for (size_t i = fp->nsorted; i < fp->n; i++)
 			if (fp->v[i]->kind != PATCH_CALL)
 				add[k++] = fp->v[i];
-		if (!by_tramp(add, k))
-			qsort(add, k, sizeof(*add), tramp_cmp);
+		util_sort_by_key(add, k, sizeof(*add), tramp_of);   /* (regions lie in no order) */
 		/* (merged from the top down, in place: the sorted ones move up by at most k) */
 		for (size_t i = fp->nsortedv, j = k, out = fp->nsortedv + k; j;)
 			fp->sorted[--out] = i && fp->sorted[i - 1]->tramp > add[j - 1]->tramp ? fp->sorted[--i] : add[--j];

@@ -100,6 +100,45 @@ size_t util_sort_unique(uint64_t *v, size_t n)
 	return u;
 }
 
+void util_sort_by_key(void *v, size_t n, size_t size, uint64_t (*key)(const void *elem))
+{
+	if (n < 2)
+		return;
+	struct keyed {
+		uint64_t key;
+		size_t i;
+	} *src = xmalloc(n * sizeof(*src)), *dst = xmalloc(n * sizeof(*dst));
+	uint8_t *base = v;
+	uint64_t same = ~0ull;
+	for (size_t i = 0; i < n; i++) {
+		src[i] = (struct keyed){ key(base + i * size), i };
+		same &= ~(src[i].key ^ src[0].key);
+	}
+	/* Digits of 8 bits, least significant first (a stable pass each); one all keys share needs
+	 * no pass. */
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		if (((same >> shift) & 0xff) == 0xff)
+			continue;
+		size_t start[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			start[((src[i].key >> shift) & 0xff) + 1]++;
+		for (size_t d = 1; d <= 256; d++)
+			start[d] += start[d - 1];
+		for (size_t i = 0; i < n; i++)
+			dst[start[(src[i].key >> shift) & 0xff]++] = src[i];
+		struct keyed *t = src;
+		src = dst;
+		dst = t;
+	}
+	uint8_t *out = xmalloc(n * size);
+	for (size_t i = 0; i < n; i++)
+		memcpy(out + i * size, base + src[i].i * size, size);
+	memcpy(v, out, n * size);
+	free(out);
+	free(src);
+	free(dst);
+}
+
 /* Copies s to out (outlen > 0) with what could drive a terminal escaped as \xNN: control bytes,
  * DEL, C1 controls and bytes that are no valid UTF-8. Valid UTF-8 text is kept as it is. */
 void util_escape(const char *s, char *out, size_t outlen)

@@ -1,5 +1,6 @@
-/* test_util: util_sort_unique against qsort and a dedup, on sizes and value ranges that take
- * every path of the radix sort (digits all values share are skipped). */
+/* test_util: util_sort_unique against qsort and a dedup, and util_sort_by_key against a stable
+ * insertion sort, on sizes and value ranges that take every path of the radix sorts (digits all
+ * values share are skipped). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,10 +49,56 @@ static void test_sort_unique(void **state)
 		}
 }
 
+/* An element whose key is not its first word, with where it started (equal keys keep their
+ * order) and a tail of bytes that must travel with it. */
+struct elem {
+	uint32_t where;
+	uint64_t key;
+	uint8_t tail[5];
+};
+
+static uint64_t elem_key(const void *e)
+{
+	return ((const struct elem *)e)->key;
+}
+
+static void test_sort_by_key(void **state)
+{
+	(void)state;
+	uint64_t seed = 7;
+	static const uint64_t masks[] = { 0, 0x3, 0xfff, 0xffffff, ~0ull };
+	static const size_t sizes[] = { 0, 1, 2, 5, 300, 5000 };
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++)
+		for (size_t k = 0; k < sizeof(masks) / sizeof(*masks); k++) {
+			size_t n = sizes[s];
+			struct elem *v = test_calloc(n + 1, sizeof(*v)), *want = test_calloc(n + 1, sizeof(*want));
+			for (size_t i = 0; i < n; i++) {
+				v[i].where = (uint32_t)i;
+				v[i].key = 0x555555554000ull + (unit_rng(&seed) & masks[k]);
+				memset(v[i].tail, (int)(v[i].key * 31 + i), sizeof(v[i].tail));
+			}
+			for (size_t i = 0; i < n; i++) {   /* (insertion sort: stable) */
+				size_t j = i;
+				for (; j && want[j - 1].key > v[i].key; j--)
+					want[j] = want[j - 1];
+				want[j] = v[i];
+			}
+			util_sort_by_key(v, n, sizeof(*v), elem_key);
+			for (size_t i = 0; i < n; i++) {   /* (field by field: padding is no one's) */
+				assert_int_equal(v[i].where, want[i].where);
+				assert_int_equal(v[i].key, want[i].key);
+				assert_memory_equal(v[i].tail, want[i].tail, sizeof(v[i].tail));
+			}
+			test_free(v);
+			test_free(want);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sort_unique),
+		cmocka_unit_test(test_sort_by_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
