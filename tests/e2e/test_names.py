@@ -229,6 +229,36 @@ def test_debug_file_lookup_loads_no_debuginfod_client(tmp_path):
         assert "libdebuginfod" not in text and "libcurl" not in text, f
 
 
+@pytest.mark.parametrize("crc", ["right", "wrong"])
+@pytest.mark.parametrize("where", ["beside", "under the absolute directory"])
+def test_debug_file_by_debuglink_crc_without_build_id(tmp_path, crc, where):
+    """A library and its debug file without build-ids: the .gnu_debuglink's CRC decides, beside
+    the library or under an absolute directory of the path (holding the library's directory, or
+    a tail of it). A debug file changed after the link was made is not used."""
+    shutil.copy(dbg_prog(), tmp_path / "dbgdemo")
+    keep = tmp_path / "linked.dbg"
+    strip_id = ["objcopy", "--remove-section=.note.gnu.build-id"]
+    subprocess.run([*strip_id, os.path.join(DBG, "keep", DBG_LIB + ".debug"), str(keep)], check=True)
+    subprocess.run([*strip_id, f"--add-gnu-debuglink={keep}", os.path.join(DBG, DBG_LIB), str(tmp_path / DBG_LIB)],
+                   check=True)
+    assert "Build ID" not in subprocess.run(["readelf", "-n", str(tmp_path / DBG_LIB)], capture_output=True,
+                                            text=True).stdout
+    if crc == "wrong":
+        with open(keep, "ab") as f:
+            f.write(b"x")
+    args = []
+    if where != "beside":
+        root = tmp_path / "root"
+        tail = str(tmp_path).lstrip("/").split("/", 1)[1]   # (the directory without its first part)
+        (root / tail).mkdir(parents=True)
+        keep.rename(root / tail / "linked.dbg")
+        args = [f"--debuginfo-path={root}"]
+    r = run([*args, "-l", "libdbg*", str(tmp_path / "dbgdemo")], tmp_path)
+    assert r.rc == 0, r.stderr
+    assert ("dbg_twice@libdbgdemo.so()" in r.trace) == (crc == "right")
+    assert "dbg_api@libdbgdemo.so()" in r.trace
+
+
 def test_debug_file_of_another_build_is_not_used(tmp_path):
     """A debug file at the right place but of another build (its build-id differs): ignored."""
     exe, lib = dbg_prog(), os.path.join(DBG, DBG_LIB)
