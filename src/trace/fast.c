@@ -833,7 +833,7 @@ static struct patch *make_evict(struct task *t, struct fast_proc *fp, const stru
 	}
 	r->used += (ep->info.len + 15) & ~15u;
 	own_bytes(fp, ep);
-	addrmap_put(&fp->at, ep->at, ep);
+	at_put(fp, ep);
 	add_patch(fp, ep);
 	return ep;
 }
