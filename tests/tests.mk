@@ -12,7 +12,7 @@ UNIT_LIBS := $(shell pkg-config --libs cmocka)
 # empty formatters.
 UNIT_TESTS := insn scan symtab symcache callstack view_common view_summary stacks calltree funcs addrmap addrbits \
 	      tracefile \
-	      seccomp fast_window fast_evict fast_mapcache fast_tramp fast_clock args_proto args_format args_dwarf util profile
+	      seccomp fast_window fast_evict fast_mapcache fast_tramp fast_clock args_proto args_format args_dwarf util profile gadget
 # scan.c decodes with insn.c's shared Zydis decoder (insn_decoder): whatever links scan.o links insn.o.
 SCAN_OBJS := build/src/arch/x86_64/scan.o build/src/arch/x86_64/insn.o
 # Discovery goes through the disk cache (discache.c): whatever links discover.o links those too.
@@ -32,6 +32,7 @@ unit_objs_calltree   := build/src/view/calltree.o build/src/util/addrmap.o build
 unit_objs_funcs      := build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_profile    := build/src/view/profile.o build/src/rec/funcs.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_seccomp    := build/src/trace/seccomp.o build/src/util/util.o
+unit_objs_gadget     := build/src/arch/x86_64/gadget.o
 unit_objs_addrmap    := build/src/util/addrmap.o build/src/util/util.o
 unit_objs_addrbits   := build/src/util/addrbits.o build/src/util/addrmap.o build/src/util/util.o
 unit_objs_tracefile  := build/src/rec/tracefile.o build/src/rec/funcs.o build/src/rec/names.o build/src/util/glob.o \

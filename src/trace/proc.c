@@ -2,6 +2,7 @@
  * regions for out-of-line instructions, and syscalls run inside the program. */
 #include "trace.h"
 #include "stop.h"
+#include "../arch/x86_64/gadget.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -279,7 +280,30 @@ static taddr_t gadget_addr(struct proc *p)
 	return p->nscr ? p->scr[0].base : 0;
 }
 
+/* Writes the gadget's save area (arch/x86_64/gadget.h) for registers r, about to run system
+ * call nr: where a thread goes on by itself if fntrace dies during the injection. */
+static int gadget_fill(struct proc *p, taddr_t g, long nr, const struct user_regs_struct *r)
+{
+	struct gadget_area a = { (uint64_t)nr, r->rip, r->rsp, r->eflags & GADGET_FLAGS,
+				 { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10,
+				   r->r11, r->r12, r->r13, r->r14, r->r15 } };
+	return proc_write(p, g + GADGET_AREA, &a, sizeof(a));
+}
+
+/* A task stopped in a system call that a signal interrupted (an attach) would restart it on its
+ * way out of that stop; it leaves through our syscall's exit instead, which does not: r is made
+ * to restart it as the kernel would have. */
+static void restart_regs(struct user_regs_struct *r)
+{
+	long err = (long)r->rax;
+	if ((long)r->orig_rax >= 0 && err <= -512 && err >= -516 && err != -515) {
+		r->rax = err == -516 ? SYS_restart_syscall : r->orig_rax;
+		r->rip -= 2;
+	}
+}
+
 static long inject(struct task *t, long nr, const long args[6], bool gadget_ok);
+static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, taddr_t after, uint64_t *rax);
 
 long proc_inject_syscall(struct task *t, long nr, const long args[6])
 {
@@ -365,11 +389,12 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 	taddr_t at = gadget_ok ? gadget_addr(p) : 0;
 	/* The kernel would stop or kill the program for a call its seccomp state forbids. The
 	 * filter sees the address just after the syscall instruction. */
-	if (!seccomp_allows(t->tid, nr, at ? at + 2 : (p->inject_at ? p->inject_at : saved.rip) + 7, args,
+	if (!seccomp_allows(t->tid, nr, at ? at + GADGET_SYSCALL + 2 : (p->inject_at ? p->inject_at : saved.rip) + 7, args,
 			    refused_why, sizeof(refused_why))) {
 		DEBUG(DBG_STEP, "tid %d: system call %ld not run: %s", t->tid, nr, refused_why);
 		return -ECANCELED;
 	}
+	long ret;
 	if (!at) {
 		/* Not at the task's pc if we can help it: another thread, still running, could be
 		 * about to run the same code. */
@@ -377,13 +402,16 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
 			return -errno;
 		done = at + sizeof(code);
-	} else {
-		done = at + 3;   /* the gadget: syscall; int3 */
-	}
-	syscall_regs(&r, at, nr, args);
-	long ret = run_until(t, &r, done, &rax);
-	if (done == at + sizeof(code))
+		syscall_regs(&r, at, nr, args);
+		ret = run_until(t, &r, done, &rax);
 		proc_write(p, at, orig, sizeof(orig));   /* even if the task is gone: others may not be */
+	} else {
+		restart_regs(&saved);
+		if (gadget_fill(p, at, nr, &saved))
+			return -errno;
+		syscall_regs(&r, at, nr, args);
+		ret = run_syscall(t, &r, 0, at + GADGET_SYSCALL + 2, &rax) ? -errno : 0;
+	}
 	if (ret == -ESRCH)
 		return ret;
 	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);
@@ -391,9 +419,10 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 }
 
 /* Runs the syscall instruction at r->rip in t, resumed with PTRACE_SYSCALL (and sig), to its
- * syscall-exit stop: no int3, no signal. Returns 0 with *rax, or -1 (-ESRCH in errno if the task died).
+ * syscall-exit stop (the one at after, the address past the syscall instruction): no int3, no
+ * signal. Returns 0 with *rax, or -1 (-ESRCH in errno if the task died).
  * Signals that arrive meanwhile are kept for the program. */
-static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, uint64_t *rax)
+static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, taddr_t after, uint64_t *rax)
 {
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, r) || ptrace(PTRACE_SYSCALL, t->tid, 0, sig))
 		return -1;
@@ -410,7 +439,8 @@ static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, uint
 			struct ptrace_syscall_info si;
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0)
 				return -1;
-			if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+			/* (not the exit of a call the task was stopped in when its registers were set) */
+			if (si.op == PTRACE_SYSCALL_INFO_EXIT && si.instruction_pointer == after) {
 				*rax = (uint64_t)si.exit.rval;
 				return 0;
 			}
@@ -440,16 +470,21 @@ static int quiet_syscall(struct task *t, long nr, const long args[6], void *mem,
 		return -1;
 	taddr_t at = gadget_addr(p), buf = (saved.rsp - 1024 - len) & ~(taddr_t)15;   /* past the red zone */
 	bool wrote = !at;
+	taddr_t after = at + GADGET_SYSCALL + 2;
+	restart_regs(&saved);
 	if (wrote) {
 		at = p->inject_at ? p->inject_at : saved.rip;
 		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
 			return -1;
+		after = at + 2;
+	} else if (gadget_fill(p, at, nr, &saved)) {
+		return -1;
 	}
 	long a[6];
 	for (int k = 0; k < 6; k++)
 		a[k] = args[k] >= QUIET_MEM && args[k] < QUIET_MEM + (long)len ? (long)buf + (args[k] - QUIET_MEM) : args[k];
 	/* The same rule as inject(): never a call the program's seccomp state would punish. */
-	if (!seccomp_allows(t->tid, nr, at + 2, a, refused_why, sizeof(refused_why))) {
+	if (!seccomp_allows(t->tid, nr, after, a, refused_why, sizeof(refused_why))) {
 		DEBUG(DBG_STEP, "tid %d: system call %ld not run: %s", t->tid, nr, refused_why);
 		if (wrote)
 			proc_write(p, at, orig, sizeof(orig));
@@ -459,22 +494,14 @@ static int quiet_syscall(struct task *t, long nr, const long args[6], void *mem,
 	int ret = -1;
 	r = saved;
 	syscall_regs(&r, at, nr, a);
-	if ((!len || proc_write(p, buf, mem, len) == 0) && run_syscall(t, &r, sig, &rax) == 0)
+	if ((!len || proc_write(p, buf, mem, len) == 0) && run_syscall(t, &r, sig, after, &rax) == 0)
 		ret = 0;
 	if (wrote)
 		proc_write(p, at, orig, sizeof(orig));
 	if (ret == 0 && len && proc_read_raw(p, buf, mem, len))
 		ret = -1;
 	*result = (long)rax;
-	/* Stopped in a syscall that a signal interrupted (an attach), t would have restarted it on
-	 * its way out of this stop; it now leaves through a syscall exit, which does not: restart
-	 * it as the kernel would have. */
-	long err = (long)saved.rax;
-	if ((long)saved.orig_rax >= 0 && err <= -512 && err >= -516 && err != -515) {
-		saved.rax = err == -516 ? SYS_restart_syscall : saved.orig_rax;
-		saved.rip -= 2;
-	}
-	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);   /* ESRCH if it died: nothing to restore */
+	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);   /* (restart_regs'd above) */   /* ESRCH if it died: nothing to restore */
 	return ret;
 }
 
@@ -567,10 +594,11 @@ static struct scratch *map_scratch(struct task *t, taddr_t near)
 	struct scratch *s = &p->scr[p->nscr++];
 	*s = (struct scratch){ best, SCRATCH_SIZE, 0 };
 	if (p->nscr == 1) {
-		/* The first slot of the first region is our syscall gadget for later injections. */
-		static const uint8_t gadget[INSN_SLOT_SIZE] = { 0x0f, 0x05, 0xcc };
+		/* The first slots of the first region are our syscall gadget for later injections. */
+		uint8_t gadget[GADGET_AREA];
+		gadget_code(gadget);
 		proc_write(p, s->base, gadget, sizeof(gadget));
-		s->used = INSN_SLOT_SIZE;
+		s->used = GADGET_SIZE;
 	}
 	proc_load_maps(p);
 	DEBUG(DBG_STEP, "pid %d: scratch at %#" PRIx64 " for %#" PRIx64, p->pid, best, near);
