@@ -292,14 +292,44 @@ static int gadget_fill(struct proc *p, taddr_t g, long nr, const struct user_reg
 
 /* A task stopped in a system call that a signal interrupted (an attach) would restart it on its
  * way out of that stop; it leaves through our syscall's exit instead, which does not: r is made
- * to restart it as the kernel would have. */
-static void restart_regs(struct user_regs_struct *r)
+ * to restart it as the kernel would have with no handler to run. The error it had is kept in
+ * t->restart_err, for a signal delivered after all (redeliver). */
+static void restart_regs(struct task *t, struct user_regs_struct *r)
 {
 	long err = (long)r->rax;
 	if ((long)r->orig_rax >= 0 && err <= -512 && err >= -516 && err != -515) {
 		r->rax = err == -516 ? SYS_restart_syscall : r->orig_rax;
 		r->rip -= 2;
+		t->restart_err = err;
 	}
+}
+
+/* Undoes restart_regs in t, stopped where the kernel is about to deliver a signal: its own
+ * rules then say whether the call restarts (SA_RESTART) or fails with EINTR. */
+static void unrestart(struct task *t)
+{
+	struct user_regs_struct r;
+	if (!t->restart_err || ptrace(PTRACE_GETREGS, t->tid, 0, &r))
+		return;
+	r.rax = (uint64_t)t->restart_err;
+	r.rip += 2;
+	t->restart_err = 0;
+	ptrace(PTRACE_SETREGS, t->tid, 0, &r);
+}
+
+void proc_stopped(struct task *t, bool sigstop)
+{
+	t->sigstop = sigstop;
+	t->sigstop_kept = false;
+	t->restart_err = 0;
+}
+
+/* Before code of ours runs in t: the siginfo of the signal-delivery stop it is at, which that
+ * code's own stops replace, for proc_resume to deliver the signal with. */
+static void keep_siginfo(struct task *t)
+{
+	if (t->sigstop && !t->sigstop_kept)
+		t->sigstop_kept = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->sigstop_info) == 0;
 }
 
 static long inject(struct task *t, long nr, const long args[6], bool gadget_ok);
@@ -334,6 +364,7 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 				return -errno;
 			if (r->rip == done) {
 				*rax = r->rax;
+				t->sigstop = true;   /* our int3's */
 				sigtrap_gadget_trap(t);
 				return 0;
 			}
@@ -385,6 +416,7 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
 		return -errno;
+	keep_siginfo(t);
 	r = saved;
 	taddr_t at = gadget_ok ? gadget_addr(p) : 0;
 	/* The kernel would stop or kill the program for a call its seccomp state forbids. The
@@ -406,7 +438,7 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok)
 		ret = run_until(t, &r, done, &rax);
 		proc_write(p, at, orig, sizeof(orig));   /* even if the task is gone: others may not be */
 	} else {
-		restart_regs(&saved);
+		restart_regs(t, &saved);
 		if (gadget_fill(p, at, nr, &saved))
 			return -errno;
 		syscall_regs(&r, at, nr, args);
@@ -426,6 +458,7 @@ static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, tadd
 {
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, r) || ptrace(PTRACE_SYSCALL, t->tid, 0, sig))
 		return -1;
+	t->sigstop = false;   /* it ends at a syscall-exit stop */
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);
@@ -468,10 +501,11 @@ static int quiet_syscall(struct task *t, long nr, const long args[6], void *mem,
 	uint64_t rax = 0;
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved))
 		return -1;
+	keep_siginfo(t);
 	taddr_t at = gadget_addr(p), buf = (saved.rsp - 1024 - len) & ~(taddr_t)15;   /* past the red zone */
 	bool wrote = !at;
 	taddr_t after = at + GADGET_SYSCALL + 2;
-	restart_regs(&saved);
+	restart_regs(t, &saved);
 	if (wrote) {
 		at = p->inject_at ? p->inject_at : saved.rip;
 		if (proc_read_raw(p, at, orig, sizeof(orig)) || proc_write(p, at, code, sizeof(code)))
@@ -501,7 +535,7 @@ static int quiet_syscall(struct task *t, long nr, const long args[6], void *mem,
 	if (ret == 0 && len && proc_read_raw(p, buf, mem, len))
 		ret = -1;
 	*result = (long)rax;
-	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);   /* (restart_regs'd above) */   /* ESRCH if it died: nothing to restore */
+	ptrace(PTRACE_SETREGS, t->tid, 0, &saved);   /* (restart_regs'd above; ESRCH if it died) */
 	return ret;
 }
 
@@ -526,6 +560,55 @@ int proc_inject_sigqueue(struct task *t, const siginfo_t *si)
 	long res;
 	const long args[6] = { t->tgid, t->tid, si->si_signo, QUIET_MEM, 0, 0 };
 	return quiet_syscall(t, SYS_rt_tgsigqueueinfo, args, &mem, sizeof(mem), 0, &res) || res < 0 ? -1 : 0;
+}
+
+/* sig, for t that code of ours moved from its signal-delivery stop to a syscall-exit stop, where
+ * the kernel would only send it anew (SI_KERNEL): queued again with its siginfo instead, as the
+ * kernel queues a signal its tracer gives back while the thread blocks it. Blocked, it stays
+ * pending: returns 0. Else t is run to the signal's new delivery stop, the first one it makes
+ * (no code of the program runs before it), and sig is returned to be delivered there as at the
+ * first. Returns -1 if t made another stop first: put back for the stop loop, t must not be
+ * resumed (sig stays pending). Not queued (seccomp), sig is given at the resume as before. */
+static int redeliver(struct task *t, int sig)
+{
+	siginfo_t si;
+	if (t->sigstop_kept && t->sigstop_info.si_signo == sig) {
+		si = t->sigstop_info;
+	} else {
+		/* one that came while our code ran: what the kernel says of a tracer's signal */
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sig;
+		si.si_code = SI_USER;
+		si.si_pid = getpid();
+		si.si_uid = getuid();
+	}
+	uint64_t mask;
+	if (proc_inject_sigqueue(t, &si))
+		return sig;
+	DEBUG(DBG_STEP, "tid %d: signal %d queued again (code %d)", t->tid, sig, si.si_code);
+	if (ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(mask), &mask) || (mask & (1ull << (sig - 1))))
+		return 0;
+	struct stop s;
+	if (ptrace(PTRACE_CONT, t->tid, 0, 0))
+		return -1;   /* gone */
+	stop_wait(&s, t->tid);
+	if ((s.kind == STOP_SIGNAL || s.kind == STOP_TRAP) && s.sig == sig) {
+		t->sigstop = true;
+		unrestart(t);
+		return sig;
+	}
+	if (s.kind != STOP_NONE)
+		stop_requeue(&s);
+	return -1;
+}
+
+long proc_resume(struct task *t, int req, int sig)
+{
+	if (sig && !t->sigstop && (sig = redeliver(t, sig)) < 0)
+		return 0;
+	if (sig && t->sigstop_kept && t->sigstop_info.si_signo == sig)
+		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->sigstop_info);   /* our int3's stop replaced it */
+	return ptrace((enum __ptrace_request)req, t->tid, 0, (long)sig);
 }
 
 static taddr_t dist(taddr_t a, taddr_t b)

@@ -188,8 +188,10 @@ bool sigtrap_after_trap(struct task *t, taddr_t sp)
 	bool requeue = t->trap_requeue;
 	t->trap_requeue = false;
 	bool reset = (t->trap_blocked && handled(p)) || p->trap_act.handler == (uint64_t)SIG_IGN;
-	if (requeue && (reset || t->gadget_requeue)) {
-		/* code will run in t first: the program's SIGTRAP is given back by a syscall after it */
+	if (requeue && (reset || t->gadget_requeue || !t->sigstop)) {
+		/* code will run in t first, or has run and left it at a syscall-exit stop, where a
+		 * resume's SIGTRAP would not go back to the pending set as it was: the program's
+		 * SIGTRAP is given back by a syscall after that code */
 		if (!t->gadget_requeue) {
 			t->gadget_info = t->trap_info;
 			t->gadget_requeue = true;

@@ -140,6 +140,14 @@ struct task {
 	siginfo_t gadget_info;       /* which said this */
 	bool act_pending;            /* in rt_sigaction(SIGTRAP, new_act...) */
 	struct ksigaction new_act;
+	/* proc.c: whether a signal given at its resume is delivered as the kernel would. Only at a
+	 * signal-delivery stop is it, with that stop's siginfo; an injected system call leaves the
+	 * task at a syscall-exit stop, where the kernel would only send it anew (SI_KERNEL). */
+	bool sigstop;                /* at a signal-delivery stop (the int3 ending our code's too) */
+	bool sigstop_kept;           /* the siginfo of the one it was at before code of ours ran, */
+	siginfo_t sigstop_info;      /* which said this */
+	long restart_err;            /* the -ERESTART... error of the interrupted syscall that an
+				      * injection made restart as with no handler, or 0 */
 	taddr_t resolver;            /* the IFUNC resolver it is running, 0 if none */
 	taddr_t resolver_sp;         /* rsp at the resolver's entry: it returns to [resolver_sp] */
 };
@@ -177,6 +185,13 @@ size_t proc_file(char *buf, size_t size, const char *fmt, ...) __attribute__((fo
 int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig);
 /* rt_tgsigqueueinfo(si) to task t itself, the same way: a signal pending again as it was. */
 int proc_inject_sigqueue(struct task *t, const siginfo_t *si);
+/* Marks t, just stopped with s, at a signal-delivery stop or not (see struct task's sigstop). */
+void proc_stopped(struct task *t, bool sigstop);
+/* ptrace(req, t, 0, sig): resumes t delivering sig the way the kernel would have at the
+ * signal-delivery stop t was at, with its siginfo, even if code we ran since left t elsewhere:
+ * the signal is then queued again and, if t does not block it, t is run to its delivery stop
+ * first. req is a PTRACE_ request (CONT, SYSCALL, SINGLESTEP). Returns ptrace's result. */
+long proc_resume(struct task *t, int req, int sig);
 
 /* A file mapping of a process, as /proc/PID/maps shows it. */
 struct mapped_file {

@@ -85,7 +85,7 @@ static void resume(struct task *t, int sig, taddr_t rip)
 		req = PTRACE_SINGLESTEP;   /* stops at the handler's entry, its mask in effect */
 		t->into_handler = true;
 	}
-	if (ptrace(req, t->tid, 0, (long)sig) && errno != ESRCH)
+	if (proc_resume(t, req, sig) && errno != ESRCH)
 		warn_errno("ptrace(CONT, %d)", t->tid);
 }
 
@@ -607,6 +607,7 @@ static void dispatch(struct stop *s)
 		on_unknown(s);
 		return;
 	}
+	proc_stopped(t, s->kind == STOP_TRAP || s->kind == STOP_SIGNAL);
 	if (t->p->fast && fast_on_stop(t, s))
 		return;   /* a trampoline's own trap or fault */
 	if (t->attaching && s->kind != STOP_EXITED && s->kind != STOP_KILLED && on_attach_stop(t, s))
