@@ -333,6 +333,25 @@ static void keep_siginfo(struct task *t)
 }
 
 static long inject(struct task *t, long nr, const long args[6], bool gadget_ok);
+
+/* FNTRACE_TEST=die-in-inject:FILE, for tests only: once FILE exists, fntrace kills itself with
+ * SIGKILL in the next system call it injects, right after resuming the thread into it. That is
+ * the window a fntrace killed at a random moment hits now and then, made certain
+ * (test_fast_attach); the test makes FILE when the attach is over. */
+static const char *die_file;
+
+void proc_test_arm(void)
+{
+	const char *env = getenv("FNTRACE_TEST");
+	if (env && !strncmp(env, "die-in-inject:", 14))
+		die_file = env + 14;
+}
+
+static void test_die(void)
+{
+	if (die_file && access(die_file, F_OK) == 0)
+		kill(getpid(), SIGKILL);
+}
 static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, taddr_t after, uint64_t *rax);
 
 long proc_inject_syscall(struct task *t, long nr, const long args[6])
@@ -352,6 +371,7 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 {
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, r) || ptrace(PTRACE_CONT, t->tid, 0, 0))
 		return -errno;
+	test_die();
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);
@@ -459,6 +479,7 @@ static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, tadd
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, r) || ptrace(PTRACE_SYSCALL, t->tid, 0, sig))
 		return -1;
 	t->sigstop = false;   /* it ends at a syscall-exit stop */
+	test_die();
 	for (;;) {
 		struct stop s;
 		stop_wait(&s, t->tid);

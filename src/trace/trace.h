@@ -185,6 +185,8 @@ size_t proc_file(char *buf, size_t size, const char *fmt, ...) __attribute__((fo
 int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct ksigaction *old, int sig);
 /* rt_tgsigqueueinfo(si) to task t itself, the same way: a signal pending again as it was. */
 int proc_inject_sigqueue(struct task *t, const siginfo_t *si);
+/* Reads FNTRACE_TEST=die-in-inject:FILE (tests only): see proc.c. */
+void proc_test_arm(void);
 /* Marks t, just stopped with s, at a signal-delivery stop or not (see struct task's sigstop). */
 void proc_stopped(struct task *t, bool sigstop);
 /* ptrace(req, t, 0, sig): resumes t delivering sig the way the kernel would have at the

@@ -770,6 +770,7 @@ int trace_run(char **argv, const char *path, const int *pids, int npids)
 	}
 	uint64_t now = util_now_ns();
 	task_each(announce, &now);
+	proc_test_arm();
 
 	struct stop s;
 	while (task_count() && !stop_requested) {

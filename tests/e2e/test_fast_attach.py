@@ -337,3 +337,36 @@ def test_killed_tracer_leaves_no_int3_behind():
         finally:
             end(p)
     assert reached >= 10
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_tracer_killed_inside_an_injected_syscall(tmp_path, variant):
+    # A thread created after the attach gets its block of records through system calls that
+    # fntrace runs in it (mmap, mprotect). FNTRACE_TEST=die-in-inject:FILE makes fntrace kill
+    # itself with SIGKILL right after resuming the thread into the first one once FILE exists:
+    # the thread must go on by itself (the gadget puts its registers back and jumps back), and
+    # the program with it. When the injection ended at an int3, the thread died of SIGTRAP
+    # there every time.
+    armed = tmp_path / "armed"
+    p = start(variant, workers=2)
+    try:
+        env = dict(os.environ, FNTRACE_TEST=f"die-in-inject:{armed}")
+        f = subprocess.Popen([FNTRACE, "-p", str(p.pid), "-i", "t_*", "--debug=fast", "-o", os.devnull],
+                             stderr=subprocess.PIPE, env=env)
+        TRACERS.append(f)
+        wait_traced([p.pid], f.pid)
+        wait_planted(f, until=b"its first records")
+        wait_released(p.pid)
+        armed.touch()
+        p.stdin.write("thread\n")
+        p.stdin.flush()
+        assert f.wait(timeout=60) == -signal.SIGKILL
+        wait_guardian_gone(f.pid)
+        assert p.stdout.readline() == "thread ok\n", f"the program died ({p.wait()})"
+        p.stdin.write("sig\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == "sig ok\n", f"the program died ({p.wait()})"
+        assert traced_by(p.pid) == 0
+        finish(p)
+    finally:
+        end(p)

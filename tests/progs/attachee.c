@@ -4,12 +4,15 @@
  * (pthread_cond_wait), the main thread in pthread_join. When stdin ends, everything stops and
  * the program prints "ok" and exits 0; a wrong round prints "bad" and exits 3. A line "sig"
  * on stdin sets a SIGUSR2 handler (sigaction, where fntrace keeps an int3 whatever it traces),
- * raises SIGUSR2 and prints "sig ok" once the handler has run. */
+ * raises SIGUSR2 and prints "sig ok" once the handler has run. A line "thread" starts a thread
+ * that runs a round of traced calls (fntrace maps its block of records then: an injected system
+ * call) and prints "thread ok" once it is joined and its round was right. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "t.h"
 
@@ -62,12 +65,26 @@ static void on_usr2(int sig)
 	usr2 = 1;
 }
 
+static void *one_round(void *arg)
+{
+	(void)arg;
+	return (void *)(size_t)(t_round(77) == ref_round(77));
+}
+
 static void *reader(void *arg)
 {
 	(void)arg;
 	char buf[64];
 	ssize_t n;
 	while ((n = read(0, buf, sizeof(buf))) > 0) {
+		if (n >= 6 && !memcmp(buf, "thread", 6)) {
+			pthread_t th;
+			void *ok = NULL;
+			if (pthread_create(&th, NULL, one_round, NULL) == 0)
+				pthread_join(th, &ok);
+			printf(ok ? "thread ok\n" : "thread bad\n");
+			fflush(stdout);
+		}
 		if (n >= 3 && buf[0] == 's' && buf[1] == 'i' && buf[2] == 'g') {
 			usr2 = 0;
 			signal(SIGUSR2, on_usr2);
