@@ -115,10 +115,14 @@ t_fight_nopie  := -O2 -fcf-protection=none -no-pie -fno-pie
 $(T_FIGHT)/sigtrap-%: tests/progs/fightback/sigtrap.c tests/progs/t.h
 	@mkdir -p $(dir $@)
 	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $< -lpthread
+$(T_FIGHT)/siginfo-%: tests/progs/fightback/siginfo.c tests/progs/t.h
+	@mkdir -p $(dir $@)
+	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $<
 $(T_FIGHT)/selfmod-%: tests/progs/fightback/selfmod.c tests/progs/t.h
 	@mkdir -p $(dir $@)
 	@gcc $(t_fight_$*) -g -Wall -Wextra -o $@ $<
-T_ALL_PROGS += $(foreach v,O0 O2 cf static,$(T_FIGHT)/sigtrap-$(v)) $(foreach v,O2 nopie static,$(T_FIGHT)/selfmod-$(v))
+T_ALL_PROGS += $(foreach v,O0 O2 cf static,$(T_FIGHT)/sigtrap-$(v)) $(foreach v,O2 nopie static,$(T_FIGHT)/selfmod-$(v)) \
+	       $(foreach v,O2 static,$(T_FIGHT)/siginfo-$(v))
 
 # A program that fights back (seccomp, a rewritten loader list), linked with the test library.
 $(T_LIBDIR)/hostile: tests/progs/hostile.c tests/progs/t.h $(T_LIBDIR)/libfnt.so

@@ -340,11 +340,24 @@ static long inject(struct task *t, long nr, const long args[6], bool gadget_ok);
  * (test_fast_attach); the test makes FILE when the attach is over. */
 static const char *die_file;
 
+/* FNTRACE_TEST=inject-at-signal, for tests only: at every signal-delivery stop of a signal for
+ * the program, a system call (getpid) is run in the thread first, as code of ours sometimes must,
+ * which leaves it at a syscall-exit stop (test_fightback: the signal is still delivered as it was). */
+static bool inject_at_signal;
+
 void proc_test_arm(void)
 {
 	const char *env = getenv("FNTRACE_TEST");
 	if (env && !strncmp(env, "die-in-inject:", 14))
 		die_file = env + 14;
+	inject_at_signal = env && !strcmp(env, "inject-at-signal");
+}
+
+void proc_test_signal_stop(struct task *t)
+{
+	static const long none[6];
+	if (inject_at_signal)
+		proc_inject_syscall(t, SYS_getpid, none);
 }
 
 static void test_die(void)

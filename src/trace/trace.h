@@ -187,6 +187,8 @@ int proc_inject_sigaction(struct task *t, const struct ksigaction *set, struct k
 int proc_inject_sigqueue(struct task *t, const siginfo_t *si);
 /* Reads FNTRACE_TEST=die-in-inject:FILE (tests only): see proc.c. */
 void proc_test_arm(void);
+/* FNTRACE_TEST=inject-at-signal (tests only): runs a system call in t, at a signal's stop. */
+void proc_test_signal_stop(struct task *t);
 /* Marks t, just stopped with s, at a signal-delivery stop or not (see struct task's sigstop). */
 void proc_stopped(struct task *t, bool sigstop);
 /* ptrace(req, t, 0, sig): resumes t delivering sig the way the kernel would have at the

@@ -166,6 +166,7 @@ static void on_signal(struct task *t, const struct stop *s, int sig)
 		sigtrap_own_trap(t);
 	if (t->role == ROLE_TRACED)
 		emit(t, EV_SIGNAL, (uint32_t)sig, s->ts);
+	proc_test_signal_stop(t);
 	resume(t, sig, 0);
 }
 

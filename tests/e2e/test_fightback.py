@@ -71,6 +71,26 @@ def test_sigtrap_blocked_pending_is_kept(tmp_path):
     assert r.trace.count("--- SIGTRAP ---") == 1
 
 
+
+@pytest.mark.parametrize("inject", [False, True], ids=["plain", "inject-at-signal"])
+@pytest.mark.parametrize("mode", ["value", "eintr", "restart"])
+@pytest.mark.parametrize("build", ["O2", "static"])
+def test_signal_after_injected_syscall_as_untraced(tmp_path, build, mode, inject):
+    """A system call fntrace runs in a thread at a signal's stop (FNTRACE_TEST=inject-at-signal
+    makes one at every such stop) leaves it at a syscall-exit stop, where the kernel would only
+    send the signal anew, as SI_KERNEL: the signal is queued again with its siginfo and delivered
+    at its new stop, and the system call it interrupted fails with EINTR or restarts as the
+    handler's SA_RESTART says. Without that, the handler saw SI_KERNEL (or no signal at all),
+    and a read without SA_RESTART restarted."""
+    path = fight(f"siginfo-{build}")
+    plain = untraced(path, [mode])
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    env = dict(os.environ, FNTRACE_TEST="inject-at-signal") if inject else None
+    r = run([path, mode], tmp_path, env=env, timeout=30)
+    assert (r.rc, r.stdout, r.stderr) == (0, plain.stdout, "")
+    assert "work()" in r.trace
+
+
 # The self-modifying programs check the int3 path's handling of code changed under its
 # breakpoints (decoded again, or left as the program wrote it): they pin --no-fast. A program
 # that writes over the fast path's jmps is a limit of the fast path (README, Limits).
