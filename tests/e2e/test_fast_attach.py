@@ -309,8 +309,9 @@ def test_killed_tracer_leaves_no_int3_behind():
     # fntrace leaves under -p puts their bytes back once fntrace is gone; without it, the
     # program died of SIGTRAP there every time. Nothing traced runs meanwhile (-i main: main
     # was entered before the attach), so once planting is done and the threads are let go, no
-    # thread is stopped at one of fntrace's traps, single-stepped or running code fntrace
-    # injected when the SIGKILL comes: such a thread dies of it (README, Limits). Runs that died
+    # thread is stopped at one of fntrace's traps or single-stepped when the SIGKILL comes: such
+    # a thread dies of it (README, Limits; an injected system call no longer ends at a trap, see
+    # test_tracer_killed_inside_an_injected_syscall). Runs that died
     # at the kill (none in 150 under load since the threads get their blocks at the attach)
     # show that window, not the guardian, and
     # are not counted; every run that reaches "sig" must pass (150 in 150 at load 11; before the
