@@ -320,6 +320,7 @@ static void unrestart(struct task *t)
 void proc_stopped(struct task *t, bool sigstop)
 {
 	t->sigstop = sigstop;
+	t->injected_exit = false;
 	t->sigstop_kept = false;
 	t->restart_err = 0;
 }
@@ -398,6 +399,7 @@ static long run_until(struct task *t, struct user_regs_struct *r, taddr_t done, 
 			if (r->rip == done) {
 				*rax = r->rax;
 				t->sigstop = true;   /* our int3's */
+				t->injected_exit = false;
 				sigtrap_gadget_trap(t);
 				return 0;
 			}
@@ -509,6 +511,7 @@ static int run_syscall(struct task *t, struct user_regs_struct *r, int sig, tadd
 			/* (not the exit of a call the task was stopped in when its registers were set) */
 			if (si.op == PTRACE_SYSCALL_INFO_EXIT && si.instruction_pointer == after) {
 				*rax = (uint64_t)si.exit.rval;
+				t->injected_exit = true;
 				return 0;
 			}
 		} else if (s.kind == STOP_SIGNAL || s.kind == STOP_TRAP) {
@@ -628,6 +631,7 @@ static int redeliver(struct task *t, int sig)
 	stop_wait(&s, t->tid);
 	if ((s.kind == STOP_SIGNAL || s.kind == STOP_TRAP) && s.sig == sig) {
 		t->sigstop = true;
+		t->injected_exit = false;
 		unrestart(t);
 		return sig;
 	}
@@ -638,7 +642,9 @@ static int redeliver(struct task *t, int sig)
 
 long proc_resume(struct task *t, int req, int sig)
 {
-	if (sig && !t->sigstop && (sig = redeliver(t, sig)) < 0)
+	/* (not at other stops: code run at a syscall-entry stop or a fork's event would lose the
+	 * program's system call or its result) */
+	if (sig && !t->sigstop && t->injected_exit && (sig = redeliver(t, sig)) < 0)
 		return 0;
 	if (sig && t->sigstop_kept && t->sigstop_info.si_signo == sig)
 		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->sigstop_info);   /* our int3's stop replaced it */

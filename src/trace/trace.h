@@ -144,6 +144,7 @@ struct task {
 	 * signal-delivery stop is it, with that stop's siginfo; an injected system call leaves the
 	 * task at a syscall-exit stop, where the kernel would only send it anew (SI_KERNEL). */
 	bool sigstop;                /* at a signal-delivery stop (the int3 ending our code's too) */
+	bool injected_exit;          /* at the syscall-exit stop of a system call we injected */
 	bool sigstop_kept;           /* the siginfo of the one it was at before code of ours ran, */
 	siginfo_t sigstop_info;      /* which said this */
 	long restart_err;            /* the -ERESTART... error of the interrupted syscall that an
