@@ -14,8 +14,8 @@ from conftest import FNTRACE, prog, wait_released
 
 pytestmark = pytest.mark.onepath   # every test gives --fast itself
 
-# --debug=fast's counts for the executable when both t_ functions are patched in-process.
-ALL_FAST = re.compile(r"entries 2 in-process( \([^)]*\))?, 0 int3")
+# --debug=fast's counts for the executable when its three t_ functions are patched in-process.
+ALL_FAST = re.compile(r"entries 3 in-process( \([^)]*\))?, 0 int3")
 
 VARIANTS = ["gcc-pie-O2-cf", "clang-nopie-O0-nocf", "gcc-static-O2-nocf"]
 
