@@ -9,7 +9,7 @@
 
 /* Bump when the map's analysis or this encoding changes. The cache's fingerprint (a hash of
  * fntrace's executable) changes then too; the version says it in the file itself. */
-#define FAST_MAP_VERSION 3u
+#define FAST_MAP_VERSION 4u
 
 /* The key of the map that fast_map_build(im, funcs, nfuncs) gives. */
 void fast_map_key(const struct fast_image *im, const struct func *funcs, size_t nfuncs, uint8_t key[16]);

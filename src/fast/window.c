@@ -36,6 +36,10 @@ struct build {
 	size_t ntstarts, tstcap;
 	struct later_table *later;  /* tables of int32 with no guard, read last */
 	size_t nlater, lcap;
+	struct flow_pos *lpos;      /* the places lea_walk's answers rest on */
+	size_t nlpos, lpcap;
+	struct flow_site *lsites;   /* the jumps whose table's base lea_walk proved */
+	size_t nlsites, lscap;
 };
 
 /* A table of int32 offsets whose size no guard gives, and its jump. */
@@ -64,6 +68,7 @@ struct flow_pos {
 	taddr_t addr;
 	uint32_t intra;
 	uint32_t site;
+	uint8_t len;   /* (lea_walk's) the instruction's length: no target may fall inside it */
 };
 
 static void add_target(struct build *b, taddr_t t)
@@ -228,6 +233,9 @@ struct jsrc {
 	long first;            /* the earliest instruction the decoding rests on */
 	long tail;             /* the same without the guard: where table and base are lea'd */
 	bool pointer;          /* loaded from memory: a code address the map has from data */
+	/* The shape alone, found even where a straight line gives no value (see lea_walk): */
+	ZydisRegister treg, breg;   /* the movslq's base register (the table), the added one */
+	long tuse, buse;            /* the instructions that read them */
 };
 
 /* A recognised jump table's decoding, or a pointer's load, rests on straight-line code from lo
@@ -429,6 +437,10 @@ static bool table_sum(const struct func_dec *fd, long at, ZydisRegister p, Zydis
 		    d[le].ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || d[le].ops[1].mem.scale != 4 ||
 		    d[le].ops[1].mem.disp.value || d[le].zi.operand_width != 64)
 			continue;
+		js->treg = reg64(d[le].ops[1].mem.base);
+		js->breg = b;
+		js->tuse = le;
+		js->buse = at;
 		js->first = le;
 		js->base = base_value(fd, at, b, &js->first);
 		js->table = base_value(fd, le, reg64(d[le].ops[1].mem.base), &js->first);
@@ -603,6 +615,40 @@ static int edge_cmp(const void *pa, const void *pb)
 	return a->to < b->to ? -1 : a->to > b->to;
 }
 
+/* The direct branches of fd to its own instructions, sorted by target (*ne of them). The caller
+ * frees them. */
+static struct edge *intra_edges(const struct func_dec *fd, size_t *ne)
+{
+	struct edge *e = xmalloc((fd->n + 1) * sizeof(*e));
+	size_t n = 0;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		ZyanU64 t;
+		if ((c->zi.meta.category == ZYDIS_CATEGORY_COND_BR || c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR) &&
+		    c->has_ops && c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) &&
+		    t >= fd->d[0].addr && t <= fd->d[fd->n - 1].addr)
+			e[n++] = (struct edge){ t, i };
+	}
+	qsort(e, n, sizeof(*e), edge_cmp);
+	*ne = n;
+	return e;
+}
+
+/* The first of the sorted edges e that goes to `to`, or e + ne if none does. */
+static const struct edge *edges_to(const struct edge *e, size_t ne, taddr_t to)
+{
+	size_t lo = 0, hi = ne;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e[mid].to < to)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ne && e[lo].to == to ? &e[lo] : e + ne;
+}
+
 static bool caller_saved(ZydisRegister r)
 {
 	int g = gpr_index(r);
@@ -696,18 +742,8 @@ static enum flow_res flow_walk(struct build *b, const struct flow_code *fc, size
 			       uint32_t *need, size_t *nneed)
 {
 	const struct func_dec *fd = fc->fd;
-	struct edge *e = xmalloc((fd->n + 1) * sizeof(*e));
-	size_t ne = 0;
-	for (size_t i = 0; i < fd->n; i++) {
-		const struct dec *c = &fd->d[i];
-		ZyanU64 t;
-		if ((c->zi.meta.category == ZYDIS_CATEGORY_COND_BR || c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR) &&
-		    c->has_ops && c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
-		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) &&
-		    t >= fd->d[0].addr && t <= fd->d[fd->n - 1].addr)
-			e[ne++] = (struct edge){ t, i };
-	}
-	qsort(e, ne, sizeof(*e), edge_cmp);
+	size_t ne;
+	struct edge *e = intra_edges(fd, &ne);
 	uint8_t *seen = xcalloc(fd->n, 16);
 	struct { size_t at; ZydisRegister r; } *todo = xmalloc(FLOW_STEPS * sizeof(*todo));
 	size_t ntodo = 0, steps = 0, first_pos = *npos;
@@ -731,12 +767,9 @@ static enum flow_res flow_walk(struct build *b, const struct flow_code *fc, size
 			ok = false;
 			break;
 		}
-		struct edge key = { fd->d[at].addr, 0 };
-		struct edge *x = ne ? bsearch(&key, e, ne, sizeof(*e), edge_cmp) : NULL;
-		while (x && x > e && x[-1].to == key.to)
-			x--;
+		const struct edge *x = edges_to(e, ne, fd->d[at].addr);
 		uint32_t intra = 0;
-		for (; x && x < e + ne && x->to == key.to; x++, intra++) {
+		for (; x < e + ne && x->to == fd->d[at].addr; x++, intra++) {
 			if (np == ARRAY_SIZE(preds)) {
 				ok = false;
 				break;
@@ -745,7 +778,7 @@ static enum flow_res flow_walk(struct build *b, const struct flow_code *fc, size
 		}
 		if (at != fc->entry) {
 			xgrow(pos, pcap, *npos + 1, sizeof(**pos));
-			(*pos)[(*npos)++] = (struct flow_pos){ fd->d[at].addr, intra, site };
+			(*pos)[(*npos)++] = (struct flow_pos){ fd->d[at].addr, intra, site, 0 };
 		}
 		for (size_t i = 0; ok && i < np; i++) {
 			const struct dec *c = &fd->d[preds[i]];
@@ -799,6 +832,225 @@ static bool flow_made_elsewhere(struct build *b, const struct func_dec *fd, size
 	return true;
 }
 
+static int taddr_cmp(const void *pa, const void *pb)
+{
+	taddr_t a = *(const taddr_t *)pa, b = *(const taddr_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+#define LEA_CANDIDATES 4   /* distinct addresses a function lea's into one register, tried */
+
+/* The distinct addresses the function's 64-bit lea's of a rip-relative address put in r, at
+ * most LEA_CANDIDATES, in v. Returns how many. */
+static size_t lea_candidates(const struct func_dec *fd, ZydisRegister r, taddr_t *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		taddr_t t;
+		if (c->zi.mnemonic != ZYDIS_MNEMONIC_LEA || !c->has_ops || reg64(c->ops[0].reg.value) != r ||
+		    c->ops[0].size != 64 || !(t = lea_value(fd->d, (long)i)))
+			continue;
+		size_t k = 0;
+		while (k < n && v[k] != t)
+			k++;
+		if (k == n && n < LEA_CANDIDATES)
+			v[n++] = t;
+	}
+	return n;
+}
+
+/* What one lea_walk looks for: the jump fd->d[jmp], the sorted targets of its table (the walk
+ * arrives at them from the jump itself), and the address every path must lea into the register. */
+struct lea_goal {
+	const struct func_dec *fd;
+	const struct edge *e;
+	size_t ne, jmp;
+	const taddr_t *entries;
+	size_t nentries;
+	taddr_t value;
+};
+
+/* How many of the table's entries name addr. */
+static uint32_t entries_to(const struct lea_goal *g, taddr_t addr)
+{
+	size_t lo = 0, hi = g->nentries;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->entries[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint32_t n = 0;
+	while (lo + n < g->nentries && g->entries[lo + n] == addr)
+		n++;
+	return n;
+}
+
+/* Whether the instruction c, run just before a place of the walk, leaves r as the walk needs it:
+ * 1 if it puts g->value there (`lea value(%rip), %r`, 64 bits), 0 if it does not touch r (the walk
+ * goes on before it), -1 if it may change r (any other write, a call if r is caller-saved, a
+ * syscall, operands not decoded). */
+static int lea_step(const struct lea_goal *g, size_t i, ZydisRegister r)
+{
+	const struct dec *c = &g->fd->d[i];
+	if (!c->has_ops || c->zi.meta.category == ZYDIS_CATEGORY_SYSCALL ||
+	    (c->zi.meta.category == ZYDIS_CATEGORY_CALL && caller_saved(r)))
+		return -1;
+	if (!writes(&c->zi, c->ops, r))
+		return 0;
+	return lea_value(g->fd->d, (long)i) == g->value && reg64(c->ops[0].reg.value) == r && c->ops[0].size == 64 ?
+	       1 : -1;
+}
+
+/* Whether every path within the function that reaches fd->d[use] has lea'd g->value into r last:
+ * a walk back from use along fall-through, the function's own direct branches and, at the table's
+ * entries, the jump itself (whose register is, by induction, that value too: the first time the
+ * jump runs, control came by another path), each path ending at such a lea; it fails at any other
+ * write of r and at the function's entry (the caller's r is not known). Each place it passes is
+ * recorded in *pos with the arrivals the walk followed there: anything else that arrives there (a
+ * branch from another function, another table, a landing pad, a taken address) is a path the walk
+ * did not see, and check_lea_sites drops the answer once every target is known. */
+static bool lea_walk(struct build *b, const struct lea_goal *g, size_t use, ZydisRegister r, uint32_t site)
+{
+	const struct func_dec *fd = g->fd;
+	uint8_t *seen = xcalloc(fd->n, 1);
+	size_t *todo = xmalloc((fd->n + 1) * sizeof(*todo));
+	size_t ntodo = 0, steps = 0, first_pos = b->nlpos;
+	bool ok = true;
+	todo[ntodo++] = use;
+	seen[use] = 1;
+	while (ok && ntodo) {
+		size_t at = todo[--ntodo];
+		taddr_t addr = fd->d[at].addr;
+		if (!at) {
+			ok = false;   /* the entry: r is whatever the caller left */
+			break;
+		}
+		const struct dec *prev = &fd->d[at - 1];
+		size_t preds[66], np = 0;
+		if (prev->zi.meta.category != ZYDIS_CATEGORY_UNCOND_BR && prev->zi.meta.category != ZYDIS_CATEGORY_RET &&
+		    prev->addr + prev->zi.length == addr)
+			preds[np++] = at - 1;
+		uint32_t arrivals = 0;
+		for (const struct edge *x = edges_to(g->e, g->ne, addr); ok && x < g->e + g->ne && x->to == addr; x++) {
+			if (np == ARRAY_SIZE(preds) - 1)
+				ok = false;
+			preds[np++] = x->src;
+			arrivals++;
+		}
+		uint32_t from_jump = entries_to(g, addr);
+		if (from_jump)
+			preds[np++] = g->jmp;
+		xgrow(&b->lpos, &b->lpcap, b->nlpos + 1, sizeof(*b->lpos));
+		b->lpos[b->nlpos++] = (struct flow_pos){ addr, arrivals + from_jump, site, fd->d[at].zi.length };
+		for (size_t i = 0; ok && i < np; i++) {
+			int step = lea_step(g, preds[i], r);
+			if (step < 0 || ++steps >= FLOW_STEPS)
+				ok = false;
+			else if (!step && !seen[preds[i]]) {
+				seen[preds[i]] = 1;
+				todo[ntodo++] = preds[i];
+			}
+		}
+	}
+	free(todo);
+	free(seen);
+	if (!ok)
+		b->nlpos = first_pos;
+	return ok;
+}
+
+/* The targets of a table of bound int32 offsets at table from base, sorted, in *out (the caller
+ * frees it), if every one is code; else NULL. */
+static taddr_t *rel_entries(const struct build *b, taddr_t table, taddr_t base, size_t bound)
+{
+	taddr_t *v = xmalloc(bound * sizeof(*v));
+	for (size_t n = 0; n < bound; n++) {
+		const uint8_t *p = fast_image_bytes(b->m->im, table + 4 * n, 4);
+		int32_t e;
+		if (p)
+			memcpy(&e, p, 4);
+		if (!p || !fast_image_in_code(b->m->im, base + (taddr_t)(int64_t)e)) {
+			free(v);
+			return NULL;
+		}
+		v[n] = base + (taddr_t)(int64_t)e;
+	}
+	qsort(v, bound, sizeof(*v), taddr_cmp);
+	return v;
+}
+
+/* A PIC jump table (js: movslq (T,I,4) added to B, the index guarded) whose T and B no straight
+ * line before the jump lea's, because the compiler set them on several paths before a shared
+ * jump (jq's jv_parser_next lea's its table into %rcx at the loop's head and again after a call
+ * in its body; sub_9e60 keeps it in %r14 across the loop's calls): each candidate address the
+ * function lea's into them is tried, and taken if lea_walk proves that every path to the movslq
+ * lea's it into T and every path to the add lea's it into B. The table is then read to its
+ * guard's size. Returns false, and adds nothing, if no candidate is proved. */
+static bool lea_table(struct build *b, struct func_dec *fd, size_t k, const struct jsrc *js, taddr_t lo, taddr_t hi,
+		      struct table_site **ts, size_t *nts, size_t *tscap)
+{
+	long first = js->tuse;
+	size_t bound = table_bound(fd, js->tuse, fd->d[js->tuse].ops[1].mem.index, &first);
+	taddr_t tv[LEA_CANDIDATES], bv[LEA_CANDIDATES];
+	size_t ntv = lea_candidates(fd, js->treg, tv), nbv = lea_candidates(fd, js->breg, bv);
+	if (!bound)
+		return false;
+	struct lea_goal g = { .fd = fd, .jmp = k };
+	struct edge *e = intra_edges(fd, &g.ne);
+	g.e = e;
+	bool found = false;
+	for (size_t i = 0; !found && i < ntv; i++)
+		for (size_t j = 0; !found && j < nbv; j++) {
+			taddr_t *ent = rel_entries(b, tv[i], bv[j], bound);
+			if (!ent)
+				continue;
+			g.entries = ent;
+			g.nentries = bound;
+			uint32_t site = (uint32_t)b->nlsites;
+			size_t npos = b->nlpos;
+			g.value = tv[i];
+			found = lea_walk(b, &g, (size_t)js->tuse, js->treg, site);
+			g.value = bv[j];
+			found = found && lea_walk(b, &g, (size_t)js->buse, js->breg, site);
+			if (!found) {
+				b->nlpos = npos;
+				free(ent);
+				continue;
+			}
+			for (size_t n = 0; n < bound; n++)
+				add_target(b, ent[n]);
+			free(ent);
+			add_table_start(b, tv[i]);
+			b->m->ntables++;
+			xgrow(&b->lsites, &b->lscap, b->nlsites + 1, sizeof(*b->lsites));
+			b->lsites[b->nlsites++] = (struct flow_site){ lo, hi, fd->d[k].addr, (uint32_t)b->cur_func,
+								      js->breg, false };
+			/* (the guard still rests on straight-line code, as a table read to its size does) */
+			add_site(ts, nts, tscap, (struct table_site){ fd->d[first].addr, fd->d[k].addr + fd->d[k].zi.length,
+								      lo, hi, fd->d[k].addr, 0, false, 0, 0, 0 });
+		}
+	free(e);
+	return found;
+}
+
+/* Whether a direct branch of the function lands strictly between d[from] and d[to]: the straight
+ * line from a lea that table_sum found to the jump is then another path's too (a loop's head), and
+ * the table would be refused once the targets are known (see fast_map_build); lea_walk may prove
+ * it instead. */
+static bool branch_into(const struct func_dec *fd, long from, size_t to)
+{
+	size_t ne;
+	struct edge *e = intra_edges(fd, &ne);
+	bool in = false;
+	for (size_t i = 0; !in && i < ne; i++)
+		in = e[i].to > fd->d[from].addr && e[i].to < fd->d[to].addr;
+	free(e);
+	return in;
+}
+
 /* The indirect jmp fd->d[k]: its targets added if it reads a jump table. Returns false if where
  * it goes cannot be known. */
 static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_t lo, taddr_t hi,
@@ -840,8 +1092,13 @@ static bool indirect_jump(struct build *b, struct func_dec *fd, size_t k, taddr_
 	/* A pointer loaded before the jump, on every path to it (a straight line is one), or
 	 * nothing known: the walk of flow_made_elsewhere. */
 	struct jsrc js;
-	if (!jump_source(fd, k, reg64(op->reg.value), &js) || js.pointer)
+	if (!jump_source(fd, k, reg64(op->reg.value), &js) || js.pointer) {
+		if (js.treg && lea_table(b, fd, k, &js, lo, hi, ts, nts, tscap))
+			return true;
 		return flow_made_elsewhere(b, fd, k, reg64(op->reg.value), lo, hi);
+	}
+	if (branch_into(fd, js.tail, k) && lea_table(b, fd, k, &js, lo, hi, ts, nts, tscap))
+		return true;
 	add_table_start(b, js.table);
 	if (!js.bound) {
 		/* (read once every table's start is known: read_later_tables) */
@@ -1088,12 +1345,6 @@ static void keep_holes(struct build *b)
 	m->nholes = n;
 }
 
-static int taddr_cmp(const void *pa, const void *pb)
-{
-	taddr_t a = *(const taddr_t *)pa, b = *(const taddr_t *)pb;
-	return a < b ? -1 : a > b;
-}
-
 static int u32_cmp(const void *pa, const void *pb)
 {
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
@@ -1244,6 +1495,30 @@ static void check_flow_sites(struct build *b)
 	free(bad);
 	free(b->fpos);
 	free(b->fsites);
+}
+
+/* Drops each answer of lea_walk that rests on a place something else arrives at (counted as
+ * check_flow_sites counts). Runs once every target is known, before they are made unique. */
+static void check_lea_sites(struct build *b)
+{
+	bool *bad = count_places(b->m, b->lpos, b->nlpos, b->nlsites);
+	for (size_t i = 0; i < b->nlsites; i++)
+		if (bad[i])
+			drop_site(b, &b->lsites[i]);
+	free(bad);
+}
+
+/* The same for a target inside an instruction the walk passed (code that overlaps it could fall
+ * into a place unseen), once the targets are sorted. */
+static void check_lea_insides(struct build *b)
+{
+	for (size_t i = 0; i < b->nlpos; i++) {
+		struct flow_site *s = &b->lsites[b->lpos[i].site];
+		if (!s->dropped && fast_map_target_in(b->m, b->lpos[i].addr, b->lpos[i].addr + b->lpos[i].len))
+			drop_site(b, s);
+	}
+	free(b->lpos);
+	free(b->lsites);
 }
 
 /* The answers of flow_wide rest on places in other functions too, and wherever the targets are
@@ -1430,6 +1705,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 	reread_abs_tables(&b, ts, nts);
 	reread_rel_tables(&b, ts, nts);
 	check_flow_sites(&b);
+	check_lea_sites(&b);
 	free(dend);
 	free(b.xedges);
 	m->ntargets = util_sort_unique(m->targets, m->ntargets);
@@ -1441,6 +1717,7 @@ void fast_map_build(struct fast_map *m, const struct fast_image *im, const struc
 			add_unresolved(&b, ts[i].jmp);
 		}
 	free(ts);
+	check_lea_insides(&b);
 	if (m->nunsure)   /* (qsort wants a pointer, even for nothing) */
 		qsort(m->unsure, m->nunsure, sizeof(*m->unsure), range_cmp);
 	check_wide_sites(&b);

@@ -200,6 +200,22 @@ static void hazards(const char *name)
 	assert_false(fast_map_unsure(&f->m, sym(f, "hz_table_saved")));
 	assert_true(fast_map_unsure(&f->m, sym(f, "hz_table_saved_back")));   /* the pop comes back */
 
+	/* A table's base lea'd on several paths before a shared jump: the same lea on every path, in
+	 * a scratch register or in a callee-saved one across a call, is read (its case label in the
+	 * window); two leas, a write on the way, a call, a path with none, or a branch from another
+	 * function are not. */
+	EXPECT(f, "hz_lea_paths", 6, FAST_TARGET);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_lea_paths")));
+	EXPECT(f, "hz_lea_saved", 6, FAST_TARGET);
+	assert_false(fast_map_unsure(&f->m, sym(f, "hz_lea_saved")));
+	static const char *const lea_refused[] = { "hz_lea_two", "hz_lea_clobber", "hz_lea_call", "hz_lea_entry",
+						    "hz_lea_outside" };
+	for (size_t i = 0; i < ARRAY_SIZE(lea_refused); i++) {
+		if (!fast_map_unsure(&f->m, sym(f, lea_refused[i])))
+			fail_msg("%s: its jump's targets taken as known", lea_refused[i]);
+		assert_int_not_equal(why_at(f, lea_refused[i], 6, &w), FAST_OK);
+	}
+
 	short_jumps(f);
 
 	assert_true(f->m.ntables >= 3);
