@@ -838,7 +838,7 @@ static int taddr_cmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-#define LEA_CANDIDATES 4   /* distinct addresses a function lea's into one register, tried */
+#define LEA_CANDIDATES 16   /* distinct addresses a function lea's into one register, tried */
 
 /* The distinct addresses the function's 64-bit lea's of a rip-relative address put in r, at
  * most LEA_CANDIDATES, in v. Returns how many. */
@@ -1042,13 +1042,16 @@ static bool lea_table(struct build *b, struct func_dec *fd, size_t k, const stru
  * it instead. */
 static bool branch_into(const struct func_dec *fd, long from, size_t to)
 {
-	size_t ne;
-	struct edge *e = intra_edges(fd, &ne);
-	bool in = false;
-	for (size_t i = 0; !in && i < ne; i++)
-		in = e[i].to > fd->d[from].addr && e[i].to < fd->d[to].addr;
-	free(e);
-	return in;
+	taddr_t lo = fd->d[from].addr, hi = fd->d[to].addr;
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct dec *c = &fd->d[i];
+		ZyanU64 t;
+		if ((c->zi.meta.category == ZYDIS_CATEGORY_COND_BR || c->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR) &&
+		    c->has_ops && c->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&c->zi, &c->ops[0], c->addr, &t)) && t > lo && t < hi)
+			return true;
+	}
+	return false;
 }
 
 /* The indirect jmp fd->d[k]: its targets added if it reads a jump table. Returns false if where
