@@ -934,12 +934,16 @@ static bool lea_walk(struct build *b, const struct lea_goal *g, size_t use, Zydi
 		    prev->addr + prev->zi.length == addr)
 			preds[np++] = at - 1;
 		uint32_t arrivals = 0;
-		for (const struct edge *x = edges_to(g->e, g->ne, addr); ok && x < g->e + g->ne && x->to == addr; x++) {
-			if (np == ARRAY_SIZE(preds) - 1)
-				ok = false;
+		for (const struct edge *x = edges_to(g->e, g->ne, addr); x < g->e + g->ne && x->to == addr; x++) {
+			if (np == ARRAY_SIZE(preds) - 1) {
+				ok = false;   /* (room is kept for the jump) */
+				break;
+			}
 			preds[np++] = x->src;
 			arrivals++;
 		}
+		if (!ok)
+			break;
 		uint32_t from_jump = entries_to(g, addr);
 		if (from_jump)
 			preds[np++] = g->jmp;
