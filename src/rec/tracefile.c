@@ -316,6 +316,57 @@ void tracefile_write_event(const struct event *ev)
 	w_done(p);
 }
 
+/* One loop for the common events, an entry of a function the file defines or an exit, of the
+ * thread last selected and with no values record: their bytes written straight into the buffer.
+ * What the loop reads of the writer is kept in locals (stores through a byte pointer could
+ * change any of it, for all the compiler knows), loaded again after anything else, which takes
+ * tracefile_write_event. */
+void tracefile_write_events(const struct event *ev, size_t n)
+{
+	if (!w || w->failed)
+		return;
+	uint8_t *p = w->buf + w->n, *room_end = w->buf + sizeof(w->buf) - MAX_FIXED;
+	uint64_t last = w->ts;
+	const uint32_t *ids = w->file_id;
+	size_t nids = w->capids;
+	int32_t pid = w->pid, tid = w->tid;
+	bool values = w->values;
+	for (size_t i = 0; i < n; i++) {
+		const struct event *e = &ev[i];
+		uint32_t id = e->kind == EV_ENTRY ? (e->fn < nids ? ids[e->fn] : 0) : 1;
+		if (!id || (e->kind != EV_ENTRY && e->kind != EV_EXIT) || e->tid != tid || e->pid != pid ||
+		    (e->args && values)) {
+			w_done(p);
+			w->ts = last;
+			tracefile_write_event(e);
+			if (w->failed)
+				return;
+			p = w->buf + w->n;
+			last = w->ts;
+			ids = w->file_id;
+			nids = w->capids;
+			pid = w->pid;
+			tid = w->tid;
+			continue;
+		}
+		if (p > room_end) {
+			w_done(p);
+			w_flush();
+			p = w->buf;
+		}
+		if (e->kind == EV_ENTRY) {
+			*p++ = REC_ENTRY;
+			p = put_varint(p, id - 1);
+		} else {
+			*p++ = REC_EXIT;
+		}
+		p = put_varint(p, zigzag((int64_t)(e->ts - last)));
+		last = e->ts;
+	}
+	w_done(p);
+	w->ts = last;
+}
+
 int tracefile_write_end(void)
 {
 	if (!w)

@@ -19,6 +19,8 @@ void tracefile_write_start(const char *path, bool values);
 /* Writes ev, after the definitions of any functions registered since the last call. A write
  * error is reported once and ends the writing; tracing goes on. */
 void tracefile_write_event(const struct event *ev);
+/* tracefile_write_event for each of n events, in order (the same bytes). */
+void tracefile_write_events(const struct event *ev, size_t n);
 /* Writes the end record and closes the file. Returns 0, or -1 after printing why the file is
  * incomplete. Does nothing if no file is being written. */
 int tracefile_write_end(void);

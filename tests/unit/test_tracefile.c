@@ -138,7 +138,22 @@ static void generate(struct gen *g, size_t nops, uint64_t seed)
 
 /* NFUNCS functions with names that need escaping, a process and thread names set between events.
  * written_names[] keeps the functions' names as the registry had them. */
-static void write_file(const char *p, const struct gen *g, bool end)
+static void write_events(const struct gen *g, size_t from, size_t to, bool batched, uint64_t *rng)
+{
+	while (from < to) {
+		size_t k = batched ? 1 + unit_rng(rng) % 600 : 1;
+		k = k < to - from ? k : to - from;
+		if (batched)
+			tracefile_write_events(&g->v[from], k);
+		else
+			tracefile_write_event(&g->v[from]);
+		from += k;
+	}
+}
+
+/* write_file, the events one by one or (batched) in runs of 1 to 600 (tracefile_write_events);
+ * values: a file of version 2, the events' args written. */
+static void write_file_as(const char *p, const struct gen *g, bool end, bool batched, bool values)
 {
 	funcs_reset();
 	for (int i = 0; i < NFUNCS; i++) {
@@ -154,18 +169,21 @@ static void write_file(const char *p, const struct gen *g, bool end)
 		free(written_names[i]);
 		written_names[i] = xstrdup(funcs_name((uint32_t)i));
 	}
-	tracefile_write_start(p, false);
+	tracefile_write_start(p, values);
 	names_process(100, "main prog");
 	names_thread(100, "main prog");
-	for (size_t i = 0; i < g->n; i++) {
-		if (i == g->n / 2) {
-			names_thread(101, "worker\\1");
-			names_process(200, "child");
-		}
-		tracefile_write_event(&g->v[i]);
-	}
+	uint64_t rng = 7;
+	write_events(g, 0, g->n / 2, batched, &rng);
+	names_thread(101, "worker\\1");
+	names_process(200, "child");
+	write_events(g, g->n / 2, g->n, batched, &rng);
 	if (end)
 		assert_int_equal(tracefile_write_end(), 0);
+}
+
+static void write_file(const char *p, const struct gen *g, bool end)
+{
+	write_file_as(p, g, end, false, false);
 }
 
 /* Reads p as fntrace -r does, into got and names_seen. Returns what replay returned, or -2 if
@@ -494,6 +512,54 @@ static void test_filter(void **state)
 	free(g.v);
 }
 
+/* The bytes of file p after its writer and date records (the date differs from run to run). */
+static uint8_t *file_body(const char *p, size_t *len)
+{
+	size_t n = file_size(p);
+	uint8_t *b = xmalloc(n);
+	FILE *f = fopen(p, "rb");
+	assert_int_equal(fread(b, 1, n, f), n);
+	fclose(f);
+	size_t at = 12;   /* the header */
+	for (int rec = 0; rec < 2; rec++) {   /* REC_WRITER, REC_DATE: tag, varint length, payload */
+		assert_true(at < n && b[at] >= 0x80);
+		uint64_t v = 0;
+		unsigned shift = 0;
+		do
+			v |= (uint64_t)(b[++at] & 0x7f) << shift, shift += 7;
+		while (b[at] & 0x80);
+		at += 1 + v;
+	}
+	assert_true(at <= n);
+	*len = n - at;
+	memmove(b, b + at, *len);
+	return b;
+}
+
+/* Events written in batches (tracefile_write_events, the fast path's way) give the bytes that
+ * the same events give one by one, with and without values; past the write buffer's 64 KiB. */
+static void test_batches_same_bytes(void **state)
+{
+	struct gen g = { 0 };
+	generate(&g, 60000, 9);
+	const char *texts[] = { "1, \"a\"", "-1 ENOENT", "" };
+	for (int values = 0; values < 2; values++) {
+		for (size_t i = 0; i < g.n; i++)
+			g.v[i].args = values && i % 13 == 0 ? texts[i % 3] : NULL;
+		size_t na, nb;
+		write_file_as(path, &g, true, false, values);
+		uint8_t *a = file_body(path, &na);
+		write_file_as(cut, &g, true, true, values);
+		uint8_t *b = file_body(cut, &nb);
+		assert_true(na > 65536);
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na);
+		free(a);
+		free(b);
+	}
+	free(g.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_bytes),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_batches_same_bytes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
