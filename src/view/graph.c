@@ -17,6 +17,8 @@ struct gthread {
 
 struct graph {
 	struct addrmap threads;   /* tid -> struct gthread */
+	struct gthread *last;     /* the thread of the latest event (threads' events come in runs) */
+	int32_t last_tid;
 	bool header_done;
 	struct view_cols cols;    /* with --output-fields */
 };
@@ -28,12 +30,15 @@ static void graph_init(struct view *o)
 
 static struct gthread *thread_of(struct graph *g, int32_t tid)
 {
+	if (g->last && g->last_tid == tid)
+		return g->last;
 	struct gthread *t = addrmap_get(&g->threads, (taddr_t)(uint32_t)tid);
 	if (!t) {
 		t = xcalloc(1, sizeof(*t));
 		addrmap_put(&g->threads, (taddr_t)(uint32_t)tid, t);
 	}
-	return t;
+	g->last_tid = tid;
+	return g->last = t;
 }
 
 static void header(struct view *o)
@@ -55,46 +60,57 @@ static char *put_right(char *p, const char *s, size_t len, size_t width)
 	return p + len;
 }
 
+static char *put(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
+}
+
 /* One line: "DURATION [    TID] | " (7 digits: pid_max goes up to 4194304) and two spaces a
- * level, then pre, name and post. Built by hand in one buffer and written at once: the graph
- * prints a line or two for every call, and printf's formatting was most of its cost (the
- * unlocked stdio calls: only this thread writes the views). */
+ * level, then pre, name and post. Built by hand in one buffer and written with one call: the
+ * graph prints a line or two for every call, and printf's formatting, then a call of stdio per
+ * piece (each with its own strlen), were most of its cost (unlocked stdio: only this thread
+ * writes the views). A line too long for the buffer is written in two parts. */
 static void plain_line(struct view *o, const char *dur, int32_t tid, unsigned depth, const char *pre,
 		       const char *name, const char *post, const char *note)
 {
 	FILE *fp = o->fp;
-	const char *color = view_dur_color(o->cfg, dur);
-	char head[96], digits[16], *d = digits + sizeof(digits);
+	const char *color = o->cfg->color ? view_dur_color(o->cfg, dur) : "";
+	char line[512], digits[16], *d = digits + sizeof(digits);
 	uint32_t v = tid < 0 ? (uint32_t)-(int64_t)tid : (uint32_t)tid;
 	do
 		*--d = (char)('0' + v % 10);
 	while (v /= 10);
 	if (tid < 0)
 		*--d = '-';
-	char *p = put_right(head + strlen(color), dur, strlen(dur), 11);
-	memcpy(head, color, strlen(color));
-	if (*color) {
-		memcpy(p, VIEW_RESET, strlen(VIEW_RESET));
-		p += strlen(VIEW_RESET);
+	size_t ncolor = strlen(color), ndur = strlen(dur), npre = strlen(pre), nname = strlen(name),
+	       npost = strlen(post), nnote = strlen(note), indent = depth > 1 ? 2 * (size_t)(depth - 1) : 0;
+	size_t head = ncolor + (ndur > 11 ? ndur : 11) + (*color ? strlen(VIEW_RESET) : 0) + 2 + 16 + 4;
+	char *p = put(line, color, ncolor);
+	p = put_right(p, dur, ndur, 11);
+	if (*color)
+		p = put(p, VIEW_RESET, strlen(VIEW_RESET));
+	p = put(p, " [", 2);
+	p = put_right(p, d, (size_t)(digits + sizeof(digits) - d), 7);
+	p = put(p, "] | ", 4);
+	if (head + indent + npre + nname + npost + nnote + 1 > sizeof(line)) {
+		fwrite_unlocked(line, 1, (size_t)(p - line), fp);
+		for (size_t i = 0; i < indent; i++)
+			fputc_unlocked(' ', fp);
+		fwrite_unlocked(pre, 1, npre, fp);
+		fwrite_unlocked(name, 1, nname, fp);
+		fwrite_unlocked(post, 1, npost, fp);
+		fwrite_unlocked(note, 1, nnote, fp);
+		fputc_unlocked('\n', fp);
+		return;
 	}
-	memcpy(p, " [", 2);
-	p = put_right(p + 2, d, (size_t)(digits + sizeof(digits) - d), 7);
-	memcpy(p, "] | ", 4);
-	p += 4;
-	for (unsigned i = 1; i < depth; i++) {
-		if (p + 2 > head + sizeof(head)) {
-			fwrite_unlocked(head, 1, (size_t)(p - head), fp);
-			p = head;
-		}
-		memcpy(p, "  ", 2);
-		p += 2;
-	}
-	fwrite_unlocked(head, 1, (size_t)(p - head), fp);
-	fputs_unlocked(pre, fp);
-	fputs_unlocked(name, fp);
-	fputs_unlocked(post, fp);
-	fputs_unlocked(note, fp);
-	fputc_unlocked('\n', fp);
+	memset(p, ' ', indent);
+	p = put(p + indent, pre, npre);
+	p = put(p, name, nname);
+	p = put(p, post, npost);
+	p = put(p, note, nnote);
+	*p++ = '\n';
+	fwrite_unlocked(line, 1, (size_t)(p - line), fp);
 }
 
 /* "(ARGS)" then tail, and " = VALUE" before it when ret is not NULL, into buf (malloc'd when
@@ -218,6 +234,13 @@ static void graph_event(struct view *o, const struct event *ev)
 	}
 }
 
+/* The fast path's events come by the batch: one call for all of them. */
+static void graph_events(struct view *o, const struct event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		graph_event(o, &ev[i]);
+}
+
 static void free_thread(taddr_t key, void *val, void *arg)
 {
 	(void)key;
@@ -234,4 +257,4 @@ static void graph_finish(struct view *o)
 	free(g);
 }
 
-const struct view_ops view_graph_ops = { graph_init, graph_event, graph_finish, NULL };
+const struct view_ops view_graph_ops = { graph_init, graph_event, graph_finish, graph_events };
