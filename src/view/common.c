@@ -82,15 +82,16 @@ void view_fmt_duration(uint64_t ns, char buf[32])
 		memcpy(p, " ns", 4);
 		return;
 	}
-	unsigned u = 0;
-	uint64_t div = 1000;
-	while (u + 1 < 3 && ns >= div * 1000) {
-		div *= 1000;
-		u++;
-	}
-	p = put_uint(p, ns / div, 4, 0);
+	/* (each unit's divisors constant: multiplications, not divisions) */
+	unsigned u = ns < 1000000 ? 0 : ns < 1000000000 ? 1 : 2;
+	uint64_t whole = u == 0 ? ns / 1000 : u == 1 ? ns / 1000000 : ns / 1000000000;
+	uint64_t frac = u == 0 ? ns % 1000 : u == 1 ? ns % 1000000 / 1000 : ns % 1000000000 / 1000000;
+	p = put_uint(p, whole, 4, 0);
 	*p++ = '.';
-	p = put_uint(p, ns % div * 1000 / div, 3, 1);
+	p[0] = (char)('0' + frac / 100);   /* (frac < 1000: three digits) */
+	p[1] = (char)('0' + frac / 10 % 10);
+	p[2] = (char)('0' + frac % 10);
+	p += 3;
 	*p++ = ' ';
 	memcpy(p, units[u], 3);
 }

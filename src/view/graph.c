@@ -19,6 +19,9 @@ struct graph {
 	struct addrmap threads;   /* tid -> struct gthread */
 	struct gthread *last;     /* the thread of the latest event (threads' events come in runs) */
 	int32_t last_tid;
+	char tid_text[24];        /* " [    TID] | " of tid_of, the latest line's thread */
+	size_t tid_len;           /* 0: none yet */
+	int32_t tid_of;
 	bool header_done;
 	struct view_cols cols;    /* with --output-fields */
 };
@@ -54,8 +57,10 @@ static void header(struct view *o)
 /* Appends s right-aligned in width columns (printf's "%*s": never cut). */
 static char *put_right(char *p, const char *s, size_t len, size_t width)
 {
-	for (; len < width; width--)
-		*p++ = ' ';
+	if (len < width) {
+		memset(p, ' ', width - len);
+		p += width - len;
+	}
 	memcpy(p, s, len);
 	return p + len;
 }
@@ -64,6 +69,23 @@ static char *put(char *p, const char *s, size_t len)
 {
 	memcpy(p, s, len);
 	return p + len;
+}
+
+/* The TID column of tid's lines and what follows it, " [    TID] | ", kept for the next line. */
+static void tid_text(struct graph *g, int32_t tid)
+{
+	char digits[16], *d = digits + sizeof(digits);
+	uint32_t v = tid < 0 ? (uint32_t)-(int64_t)tid : (uint32_t)tid;
+	do
+		*--d = (char)('0' + v % 10);
+	while (v /= 10);
+	if (tid < 0)
+		*--d = '-';
+	char *p = put(g->tid_text, " [", 2);
+	p = put_right(p, d, (size_t)(digits + sizeof(digits) - d), 7);
+	p = put(p, "] | ", 4);
+	g->tid_len = (size_t)(p - g->tid_text);
+	g->tid_of = tid;
 }
 
 /* One line: "DURATION [    TID] | " (7 digits: pid_max goes up to 4194304) and two spaces a
@@ -75,24 +97,19 @@ static void plain_line(struct view *o, const char *dur, int32_t tid, unsigned de
 		       const char *name, const char *post, const char *note)
 {
 	FILE *fp = o->fp;
+	struct graph *g = o->state;
 	const char *color = o->cfg->color ? view_dur_color(o->cfg, dur) : "";
-	char line[512], digits[16], *d = digits + sizeof(digits);
-	uint32_t v = tid < 0 ? (uint32_t)-(int64_t)tid : (uint32_t)tid;
-	do
-		*--d = (char)('0' + v % 10);
-	while (v /= 10);
-	if (tid < 0)
-		*--d = '-';
+	char line[512];
+	if (!g->tid_len || g->tid_of != tid)
+		tid_text(g, tid);
 	size_t ncolor = strlen(color), ndur = strlen(dur), npre = strlen(pre), nname = strlen(name),
 	       npost = strlen(post), nnote = strlen(note), indent = depth > 1 ? 2 * (size_t)(depth - 1) : 0;
-	size_t head = ncolor + (ndur > 11 ? ndur : 11) + (*color ? strlen(VIEW_RESET) : 0) + 2 + 16 + 4;
+	size_t head = ncolor + (ndur > 11 ? ndur : 11) + (*color ? strlen(VIEW_RESET) : 0) + g->tid_len;
 	char *p = put(line, color, ncolor);
 	p = put_right(p, dur, ndur, 11);
 	if (*color)
 		p = put(p, VIEW_RESET, strlen(VIEW_RESET));
-	p = put(p, " [", 2);
-	p = put_right(p, d, (size_t)(digits + sizeof(digits) - d), 7);
-	p = put(p, "] | ", 4);
+	p = put(p, g->tid_text, g->tid_len);
 	if (head + indent + npre + nname + npost + nnote + 1 > sizeof(line)) {
 		fwrite_unlocked(line, 1, (size_t)(p - line), fp);
 		for (size_t i = 0; i < indent; i++)
