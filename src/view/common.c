@@ -56,6 +56,20 @@ int view_sort_by_name(const char *name)
 	return -1;
 }
 
+/* put_uint of v < 1000 in width >= 3 columns, blank-padded: a duration's usual case, with no
+ * loop. */
+static char *put_small(char *p, uint64_t v, int width)
+{
+	memset(p, ' ', (size_t)width);
+	p += width;
+	p[-1] = (char)('0' + v % 10);
+	if (v >= 10)
+		p[-2] = (char)('0' + v / 10 % 10);
+	if (v >= 100)
+		p[-3] = (char)('0' + v / 100);
+	return p;
+}
+
 /* Writes v right-aligned in width columns (more if it needs them) at p; returns the end. */
 static char *put_uint(char *p, uint64_t v, int width, int zero_pad)
 {
@@ -78,7 +92,7 @@ void view_fmt_duration(uint64_t ns, char buf[32])
 	static const char units[][3] = { "us", "ms", " s" };
 	char *p = buf;
 	if (ns < 1000) {
-		p = put_uint(p, ns, 8, 0);
+		p = put_small(p, ns, 8);
 		memcpy(p, " ns", 4);
 		return;
 	}
@@ -86,7 +100,7 @@ void view_fmt_duration(uint64_t ns, char buf[32])
 	unsigned u = ns < 1000000 ? 0 : ns < 1000000000 ? 1 : 2;
 	uint64_t whole = u == 0 ? ns / 1000 : u == 1 ? ns / 1000000 : ns / 1000000000;
 	uint64_t frac = u == 0 ? ns % 1000 : u == 1 ? ns % 1000000 / 1000 : ns % 1000000000 / 1000000;
-	p = put_uint(p, whole, 4, 0);
+	p = whole < 1000 ? put_small(p, whole, 4) : put_uint(p, whole, 4, 0);
 	*p++ = '.';
 	p[0] = (char)('0' + frac / 100);   /* (frac < 1000: three digits) */
 	p[1] = (char)('0' + frac / 10 % 10);

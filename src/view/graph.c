@@ -102,8 +102,10 @@ static void plain_line(struct view *o, const char *dur, int32_t tid, unsigned de
 	char line[512];
 	if (!g->tid_len || g->tid_of != tid)
 		tid_text(g, tid);
-	size_t ncolor = strlen(color), ndur = strlen(dur), npre = strlen(pre), nname = strlen(name),
-	       npost = strlen(post), nnote = strlen(note), indent = depth > 1 ? 2 * (size_t)(depth - 1) : 0;
+	/* (most lines have no color, pre or note: "", no call of strlen) */
+	size_t ncolor = *color ? strlen(color) : 0, ndur = strlen(dur), npre = *pre ? strlen(pre) : 0,
+	       nname = strlen(name), npost = strlen(post), nnote = *note ? strlen(note) : 0,
+	       indent = depth > 1 ? 2 * (size_t)(depth - 1) : 0;
 	size_t head = ncolor + (ndur > 11 ? ndur : 11) + (*color ? strlen(VIEW_RESET) : 0) + g->tid_len;
 	char *p = put(line, color, ncolor);
 	p = put_right(p, dur, ndur, 11);
@@ -180,8 +182,10 @@ static void flush_pending(struct view *o, struct gthread *t)
 		     post ? post : "() {", view_srcline_note(o->cfg, t->entry.fn));
 		end_text(post, buf);
 	}
-	free((char *)t->entry.args);
-	t->entry.args = NULL;
+	if (t->entry.args) {
+		free((char *)t->entry.args);
+		t->entry.args = NULL;
+	}
 	t->pending = false;
 }
 
@@ -194,8 +198,10 @@ static void exit_line(struct view *o, struct gthread *t, const struct event *ev,
 		line(o, ev->t0, dur, ev->tid, ev->fn, ev->depth, "", funcs_name(ev->fn), post ? post : "();",
 		     view_srcline_note(o->cfg, ev->fn));
 		end_text(post, buf);
-		free((char *)t->entry.args);
-		t->entry.args = NULL;
+		if (t->entry.args) {
+			free((char *)t->entry.args);
+			t->entry.args = NULL;
+		}
 		t->pending = false;
 		return;
 	}
@@ -217,7 +223,8 @@ static void graph_event(struct view *o, const struct event *ev)
 	const char *end;
 	if (ev->kind == EV_THREAD_START)
 		return;   /* the TID column says it all */
-	header(o);
+	if (!((struct graph *)o->state)->header_done)
+		header(o);
 	struct gthread *t = thread_of(o->state, ev->tid);
 	switch (ev->kind) {
 	case EV_ENTRY:

@@ -66,6 +66,27 @@ static void test_width(void **state)
 	assert_string_equal(buf, "18446744073.709  s");
 }
 
+/* The same text as printf's formats for it, over every value below 2 ms, and from there on in
+ * steps across the units (the formatter is written by hand, its divisions by constants). */
+static void test_as_printf(void **state)
+{
+	static const char *units[] = { "us", "ms", " s" };
+	static const uint64_t divs[] = { 1000, 1000000, 1000000000 };
+	char want[64], buf[32];
+	for (uint64_t ns = 0; ns < 20000000000000ull; ns += ns < 2000000 ? 1 : ns / 1000 + 7) {
+		if (ns < 1000) {
+			snprintf(want, sizeof(want), "%8" PRIu64 " ns", ns);
+		} else {
+			int u = ns < 1000000 ? 0 : ns < 1000000000 ? 1 : 2;
+			snprintf(want, sizeof(want), "%4" PRIu64 ".%03" PRIu64 " %s", ns / divs[u],
+				 ns % divs[u] * 1000 / divs[u], units[u]);
+		}
+		view_fmt_duration(ns, buf);
+		if (strcmp(buf, want))
+			fail_msg("%" PRIu64 " ns: \"%s\", want \"%s\"", ns, buf, want);
+	}
+}
+
 /* What fn writes for s, as a string. */
 static char *written(void (*fn)(FILE *fp, const char *s), const char *s)
 {
@@ -150,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_truncates),
 		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_as_printf),
 		cmocka_unit_test(test_json_strings),
 		cmocka_unit_test(test_xml_strings),
 		cmocka_unit_test(test_every_byte),
