@@ -65,9 +65,14 @@ static void summary_init(struct view *o)
 }
 
 /* The group ev's totals go to: its thread (--per-thread), its process (--per-process), or 0. */
+static inline int32_t group_by(bool per_thread, bool per_process, const struct event *ev)
+{
+	return per_thread ? ev->tid : per_process ? ev->pid : 0;
+}
+
 static inline int32_t group_of(const struct view *o, const struct event *ev)
 {
-	return o->cfg->per_thread ? ev->tid : o->cfg->per_process ? ev->pid : 0;
+	return group_by(o->cfg->per_thread, o->cfg->per_process, ev);
 }
 
 static struct fstat *stat_of(struct view *o, const struct event *ev)
@@ -117,19 +122,20 @@ static struct tfn *tfn_find(struct view *o, struct sthread *t, const struct even
 	return f;
 }
 
-/* What thread t keeps of ev's function, with the totals of ev's group. */
-static inline struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event *ev)
+/* What thread t keeps of ev's function, with the totals of ev's group (group_of(o, ev)). */
+static inline struct tfn *tfn_of(struct view *o, struct sthread *t, const struct event *ev, int32_t group)
 {
 	const struct recent *r = &t->recent[ev->fn % RECENT];
-	if (r->f && r->fn == ev->fn && r->f->group == group_of(o, ev))
+	if (r->f && r->fn == ev->fn && r->f->group == group)
 		return r->f;   /* (then r->f->s is set: tfn_find sets it before it is recent) */
 	return tfn_find(o, t, ev);
 }
 
-/* A call of ev's function begins on thread t. */
-static inline __attribute__((always_inline)) void enter(struct view *o, struct sthread *t, const struct event *ev)
+/* A call of ev's function begins on thread t; its totals go to group (group_of(o, ev)). */
+static inline __attribute__((always_inline)) void enter(struct view *o, struct sthread *t, const struct event *ev,
+							 int32_t group)
 {
-	struct tfn *f = tfn_of(o, t, ev);
+	struct tfn *f = tfn_of(o, t, ev, group);
 	if (t->n == t->cap)
 		xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
 	t->v[t->n++] = (struct sframe){ f, f->s, 0 };
@@ -178,7 +184,7 @@ static void summary_event(struct view *o, const struct event *ev)
 {
 	struct summary *sm = o->state;
 	if (ev->kind == EV_ENTRY)
-		enter(o, thread_of(sm, ev->tid), ev);
+		enter(o, thread_of(sm, ev->tid), ev, group_of(o, ev));
 	else if (ev->kind == EV_EXIT)
 		leave(thread_of(sm, ev->tid), ev);
 	else if (ev->kind == EV_PROC_EXIT)
@@ -191,11 +197,14 @@ static void summary_events(struct view *o, const struct event *ev, size_t n)
 {
 	struct summary *sm = o->state;
 	struct sthread *t = thread_of(sm, ev[0].tid);
+	/* (the grouping asked for, read once: the totals' stores could change o->cfg for all the
+	 * compiler knows) */
+	bool per_thread = o->cfg->per_thread, per_process = o->cfg->per_process;
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].tid != t->tid)
 			t = thread_of(sm, ev[i].tid);
 		if (ev[i].kind == EV_ENTRY)
-			enter(o, t, &ev[i]);
+			enter(o, t, &ev[i], group_by(per_thread, per_process, &ev[i]));
 		else if (ev[i].kind == EV_EXIT)
 			leave(t, &ev[i]);
 		else
