@@ -18,20 +18,6 @@ struct near {
 	bool call;
 };
 
-/* The index of the first element of v (sorted, n of them) above x. */
-static size_t upper(const taddr_t *v, size_t n, taddr_t x)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Where decoding function j may start to be in step at lo: the end of its last call before lo,
  * else its start. Calls are kept by function, in the order their functions were decoded, each
  * function's in address order; whichever call is found, its end is an instruction's start. */
@@ -93,7 +79,7 @@ static bool may_start_window(const struct fast_map *m, const struct near *v, siz
 {
 	if (k == 0 || v[k - 1].call)
 		return true;
-	size_t i = upper(m->starts, m->nstarts, v[k].at);
+	size_t i = util_upper(m->starts, m->nstarts, v[k].at);
 	return i && (m->starts[i - 1] == v[k].at || fast_window_entry(m, m->starts[i - 1]) == v[k].at);
 }
 
@@ -151,7 +137,7 @@ static void add_cands(const struct fast_map *m, size_t j, taddr_t start, taddr_t
 		return;   /* (its neighbours are several instructions, in code whose targets are not all known) */
 	struct near v[NEAR_MAX];
 	size_t n = decode_near(m, j, start, lo, hi + 1 + FAST_WIN_MAX, v);
-	size_t next = upper(m->starts, m->nstarts, m->ext[j].lo);
+	size_t next = util_upper(m->starts, m->nstarts, m->ext[j].lo);
 	taddr_t end = next < m->nstarts && m->starts[next] < m->ext[j].hi ? m->starts[next] : m->ext[j].hi;
 	taddr_t reserved = 0;   /* the end of the windows that may start before */
 	for (size_t k = 0; k < n && v[k].at <= hi; k++) {
@@ -211,13 +197,13 @@ taddr_t fast_evict_find(const struct fast_map *m, taddr_t from, taddr_t own_hi,
 	/* After the window first, decoded from its own start and the next functions' (the code right
 	 * after a site also runs about as often as the site: it costs the neighbour its two jumps
 	 * no more often); before it only if none will do, decoded from before the reach. */
-	size_t j0 = upper(m->starts, m->nstarts, from), j = j0;
+	size_t j0 = util_upper(m->starts, m->nstarts, from), j = j0;
 	if (j0 && m->ext[j0 - 1].hi > from)
 		add_cands(m, j0 - 1, from, lo, hi, &cs);
 	for (; j < m->nstarts && m->starts[j] <= hi; j++)
 		add_cands(m, j, m->ext[j].lo, lo, hi, &cs);
 	taddr_t found = pick(m, &cs, from, own_hi, usable, arg, w);
-	j = upper(m->starts, m->nstarts, lo);
+	j = util_upper(m->starts, m->nstarts, lo);
 	for (j = j ? j - 1 : 0; !found && j < j0; j++)
 		if (m->ext[j].hi > lo)
 			add_cands(m, j, 0, lo, from - 1, &cs);

@@ -1284,23 +1284,9 @@ static int range_cmp(const void *pa, const void *pb)
 	return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-/* The first index of a sorted array whose value is > v. */
-static size_t upper(const taddr_t *v, size_t n, taddr_t x)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 bool fast_map_target_in(const struct fast_map *m, taddr_t lo, taddr_t hi)
 {
-	size_t i = upper(m->targets, m->ntargets, lo);
+	size_t i = util_upper(m->targets, m->ntargets, lo);
 	return i < m->ntargets && m->targets[i] < hi;
 }
 
@@ -1561,7 +1547,7 @@ static void check_wide_sites(struct build *b)
 /* The entries a table at `table` may have before the next table's start (tstarts sorted, n). */
 static size_t next_table_limit(const taddr_t *tstarts, size_t n, taddr_t table)
 {
-	size_t k = upper(tstarts, n, table);
+	size_t k = util_upper(tstarts, n, table);
 	return k < n && (tstarts[k] - table) / 4 < TABLE_MAX ? (size_t)(tstarts[k] - table) / 4 : TABLE_MAX;
 }
 
@@ -1864,7 +1850,7 @@ static enum fast_why window_cover(const struct fast_map *m, taddr_t addr, unsign
 		return FAST_NO_CODE;
 	taddr_t send = s->addr + s->size;
 	/* The function holding addr bounds the instructions; the next function bounds padding. */
-	size_t i = upper(m->starts, m->nstarts, addr);
+	size_t i = util_upper(m->starts, m->nstarts, addr);
 	taddr_t next = i < m->nstarts && m->starts[i] < send ? m->starts[i] : send;
 	taddr_t fhi = i && m->ext[i - 1].hi > addr ? m->ext[i - 1].hi : next;
 	if (fhi > next)

@@ -100,6 +100,19 @@ size_t util_sort_unique(uint64_t *v, size_t n)
 	return u;
 }
 
+size_t util_upper(const taddr_t *v, size_t n, taddr_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void util_sort_by_key(void *v, size_t n, size_t size, uint64_t (*key)(const void *elem))
 {
 	if (n < 2)

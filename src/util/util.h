@@ -32,6 +32,8 @@ size_t util_sort_unique(uint64_t *v, size_t n);
 /* Sorts the n elements of size bytes at v by key(element), increasing, keeping the order of
  * equal keys. A radix sort on the bytes of the keys that differ: sorting tens of thousands of
  * patches or writes by address with qsort was a few percent of a big program's start-up. */
+/* The index of the first element of v (sorted ascending, n of them) above x: n if none. */
+size_t util_upper(const taddr_t *v, size_t n, taddr_t x);
 void util_sort_by_key(void *v, size_t n, size_t size, uint64_t (*key)(const void *elem));
 
 /* The program name used as the prefix of every message ("fntrace"). */
