@@ -810,6 +810,20 @@ struct keep {
 	bool x87;
 };
 
+/* Writes pa's trampoline (code, built at pa->tramp in region r) and its jumps, and makes pa one
+ * of fp's patches: its bytes owned, its window looked up and marked in the bitmap. One place for
+ * every kind, so that no kind misses a part of it. Returns false if a write failed. */
+static bool install(struct proc *p, struct fast_proc *fp, struct region *r, struct patch *pa, const uint8_t *code)
+{
+	if (write_tramp(p, fp, r, pa->tramp, code, pa->info.len) || !write_jumps(p, fp, pa))
+		return false;
+	r->used += (pa->info.len + 15) & ~15u;
+	own_bytes(fp, pa);
+	at_put(fp, pa);
+	add_patch(fp, pa);
+	return true;
+}
+
 /* Evicts the neighbour ev names: its instructions go to a trampoline of their own, and a jmp
  * rel32 to it over their first 5 bytes leaves the next 5 dead, for a hole. Returns the patch, or
  * NULL. */
@@ -826,15 +840,10 @@ static struct patch *make_evict(struct task *t, struct fast_proc *fp, const stru
 	ep->host = UINT32_MAX;
 	ep->tramp = r->base + r->used;
 	uint8_t code[FAST_TRAMP_MAX];
-	if (!fast_tramp_build_plain(&ep->w, ep->at, ep->tramp, code, &ep->info) ||
-	    write_tramp(t->p, fp, r, ep->tramp, code, ep->info.len) || !write_jumps(t->p, fp, ep)) {
+	if (!fast_tramp_build_plain(&ep->w, ep->at, ep->tramp, code, &ep->info) || !install(t->p, fp, r, ep, code)) {
 		free(ep);
 		return NULL;
 	}
-	r->used += (ep->info.len + 15) & ~15u;
-	own_bytes(fp, ep);
-	at_put(fp, ep);
-	add_patch(fp, ep);
 	return ep;
 }
 
@@ -895,16 +904,11 @@ static struct patch *make_patch(struct task *t, struct fast_proc *fp, const stru
 		cfg.from_hi = p->mods[0]->text.hi;
 	}
 	uint8_t code[FAST_TRAMP_MAX];
-	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) ||
-	    write_tramp(p, fp, r, pa->tramp, code, pa->info.len) || !write_jumps(p, fp, pa)) {
+	if (!fast_tramp_build(&cfg, &pa->w, at, code, &pa->info) || !install(p, fp, r, pa, code)) {
 		*why = WHY_NO_ROOM;
 		free(pa);
 		return NULL;
 	}
-	r->used += (pa->info.len + 15) & ~15u;
-	own_bytes(fp, pa);
-	at_put(fp, pa);
-	add_patch(fp, pa);
 	if (ep) {
 		ep->host = pa->id;
 		pa->evicted = ep->at;
